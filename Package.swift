@@ -1,0 +1,98 @@
+// swift-tools-version:6.2
+import PackageDescription
+
+// graph-collector: polls the Microsoft Graph Security API and publishes normalized alert and
+// provider-warning events to pluggable sinks.
+//
+// Dependencies, and why each is worth its build time:
+// - swift-argument-parser: the `graph-collector` command line (subcommands, help, errors).
+// - swift-log: the logging API every Swift server library speaks; our handlers back it.
+// - swift-service-lifecycle: ordered startup, SIGINT/SIGTERM graceful shutdown of sources and sinks.
+// - Yams: YAML configuration with source positions (line/column) for every node, so config
+//   errors can point at the exact place.
+let package = Package(
+    name: "graph-collector",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "graph-collector", targets: ["graph-collector"]),
+        .library(name: "CollectorCore", targets: ["CollectorCore"]),
+        .library(name: "CollectorRuntime", targets: ["CollectorRuntime"]),
+        .library(name: "CollectorSinks", targets: ["CollectorSinks"]),
+        .library(name: "CollectorTesting", targets: ["CollectorTesting"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.0"),
+    ],
+    targets: [
+        // C libraries from Debian's -dev packages, with static inline shims for what Swift cannot call.
+        .systemLibrary(
+            name: "CCurl", pkgConfig: "libcurl",
+            providers: [.apt(["libcurl4-openssl-dev", "pkg-config"])]),
+        .systemLibrary(
+            name: "CZlib", pkgConfig: "zlib",
+            providers: [.apt(["zlib1g-dev", "pkg-config"])]),
+
+        .target(
+            name: "CollectorCore",
+            dependencies: [
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]),
+        .target(name: "CurlTransport", dependencies: ["CCurl"]),
+        .target(name: "GzipStream", dependencies: ["CZlib"]),
+        .target(
+            name: "CollectorSinks",
+            dependencies: [
+                "CollectorCore",
+                .product(name: "Logging", package: "swift-log"),
+            ]),
+        .target(
+            name: "GraphSecuritySource",
+            dependencies: [
+                "CollectorCore",
+                .product(name: "Logging", package: "swift-log"),
+            ]),
+        .target(
+            name: "CollectorRuntime",
+            dependencies: [
+                "CollectorCore", "CollectorSinks", "GraphSecuritySource", "CurlTransport", "GzipStream",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+                .product(name: "Yams", package: "Yams"),
+            ]),
+        .target(
+            name: "CollectorTesting",
+            dependencies: [
+                "CollectorCore", "CollectorRuntime",
+                .product(name: "Logging", package: "swift-log"),
+            ]),
+        .executableTarget(name: "graph-collector", dependencies: ["CollectorRuntime"]),
+
+        .testTarget(name: "CollectorCoreTests", dependencies: ["CollectorCore", "CollectorTesting"]),
+        .testTarget(
+            name: "CollectorSinksTests",
+            dependencies: ["CollectorSinks", "CollectorCore", "CollectorTesting", "graph-collector"]),
+        .testTarget(
+            name: "GraphSecuritySourceTests",
+            dependencies: ["GraphSecuritySource", "CollectorCore", "CollectorTesting"],
+            resources: [.copy("Fixtures")]),
+        .testTarget(
+            name: "CollectorRuntimeTests",
+            dependencies: [
+                "CollectorRuntime", "CollectorCore", "CollectorTesting", "CurlTransport", "GzipStream",
+                "graph-collector",
+            ]),
+    ]
+)
+
+for target in package.targets where target.type != .system {
+    var settings = target.swiftSettings ?? []
+    settings.append(.enableUpcomingFeature("ExistentialAny"))
+    settings.append(.enableUpcomingFeature("InternalImportsByDefault"))
+    target.swiftSettings = settings
+}

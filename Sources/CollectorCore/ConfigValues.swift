@@ -1,0 +1,144 @@
+/// A length of time in configuration: `500ms`, `30s`, `5m`, `2h`, `7d`, or a bare number of
+/// seconds (`1.5`). Combinations (`1h30m`) are accepted.
+public struct ConfigDuration: Sendable, Hashable, Decodable, CustomStringConvertible {
+    public var duration: Duration
+
+    public init(_ duration: Duration) { self.duration = duration }
+    public static func seconds(_ s: Double) -> ConfigDuration { ConfigDuration(.milliseconds(Int64(s * 1000))) }
+
+    public var seconds: Double {
+        let c = duration.components
+        return Double(c.seconds) + Double(c.attoseconds) / 1e18
+    }
+
+    /// Parses the forms above; nil when the text is not one of them.
+    public init?(parsing text: String) {
+        let t = text.trimmed(of: " \t")
+        guard !t.isEmpty else { return nil }
+        if let s = Double(t), s >= 0 {
+            duration = .milliseconds(Int64((s * 1000).rounded()))
+            return
+        }
+        var total = 0.0
+        var number = ""
+        var unit = ""
+        func commit() -> Bool {
+            guard let n = Double(number) else { return false }
+            let factor: Double
+            switch unit {
+            case "ms": factor = 0.001
+            case "s", "sec", "secs": factor = 1
+            case "m", "min", "mins": factor = 60
+            case "h", "hr", "hrs": factor = 3600
+            case "d", "day", "days": factor = 86_400
+            case "w": factor = 604_800
+            default: return false
+            }
+            total += n * factor
+            number = ""
+            unit = ""
+            return true
+        }
+        for ch in t {
+            if ch.isNumber || ch == "." {
+                if !unit.isEmpty { guard commit() else { return nil } }
+                number.append(ch)
+            } else if ch.isLetter {
+                guard !number.isEmpty else { return nil }
+                unit.append(ch)
+            } else {
+                return nil
+            }
+        }
+        guard !number.isEmpty, !unit.isEmpty, commit() else { return nil }
+        duration = .milliseconds(Int64((total * 1000).rounded()))
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.singleValueContainer()
+        if let n = try? c.decode(Double.self) {
+            guard n >= 0 else {
+                throw DecodingError.dataCorruptedError(in: c, debugDescription: "a duration cannot be negative")
+            }
+            self = .seconds(n)
+            return
+        }
+        let text = try c.decode(String.self)
+        guard let d = ConfigDuration(parsing: text) else {
+            throw DecodingError.dataCorruptedError(
+                in: c, debugDescription: "'\(text)' is not a duration; write e.g. 500ms, 30s, 5m, 2h, 7d")
+        }
+        self = d
+    }
+
+    public var description: String {
+        let s = seconds
+        if s >= 86_400, s.truncatingRemainder(dividingBy: 86_400) == 0 { return "\(Int(s / 86_400))d" }
+        if s >= 3600, s.truncatingRemainder(dividingBy: 3600) == 0 { return "\(Int(s / 3600))h" }
+        if s >= 60, s.truncatingRemainder(dividingBy: 60) == 0 { return "\(Int(s / 60))m" }
+        if s >= 1, s == s.rounded() { return "\(Int(s))s" }
+        return "\(Int((s * 1000).rounded()))ms"
+    }
+}
+
+/// A size in configuration: a bare number of bytes, or a number with a unit: `KB`/`MB`/`GB`
+/// (powers of 1000) or `KiB`/`MiB`/`GiB` (powers of 1024). Case-insensitive; `k`, `m`, `g`
+/// alone mean KiB, MiB, GiB.
+public struct ByteSize: Sendable, Hashable, Comparable, Decodable, CustomStringConvertible {
+    public var bytes: Int64
+
+    public init(bytes: Int64) { self.bytes = bytes }
+    public static func mebibytes(_ n: Int64) -> ByteSize { ByteSize(bytes: n * 1_048_576) }
+    public static func kibibytes(_ n: Int64) -> ByteSize { ByteSize(bytes: n * 1024) }
+    public static func < (lhs: ByteSize, rhs: ByteSize) -> Bool { lhs.bytes < rhs.bytes }
+
+    public init?(parsing text: String) {
+        let t = text.trimmed(of: " \t")
+        let digits = t.prefix { $0.isNumber || $0 == "." }
+        guard let n = Double(digits), n >= 0 else { return nil }
+        let unit = String(t.dropFirst(digits.count)).trimmed(of: " \t").lowercased()
+        let factor: Double
+        switch unit {
+        case "", "b": factor = 1
+        case "kb": factor = 1e3
+        case "mb": factor = 1e6
+        case "gb": factor = 1e9
+        case "k", "kib": factor = 1024
+        case "m", "mib": factor = 1_048_576
+        case "g", "gib": factor = 1_073_741_824
+        default: return nil
+        }
+        bytes = Int64((n * factor).rounded())
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.singleValueContainer()
+        if let n = try? c.decode(Int64.self) {
+            guard n >= 0 else { throw DecodingError.dataCorruptedError(in: c, debugDescription: "a size cannot be negative") }
+            bytes = n
+            return
+        }
+        let text = try c.decode(String.self)
+        guard let b = ByteSize(parsing: text) else {
+            throw DecodingError.dataCorruptedError(
+                in: c, debugDescription: "'\(text)' is not a size; write e.g. 1048576, 512KiB, 100MiB, 1GB")
+        }
+        self = b
+    }
+
+    public var description: String {
+        if bytes >= 1_073_741_824, bytes % 1_073_741_824 == 0 { return "\(bytes / 1_073_741_824)GiB" }
+        if bytes >= 1_048_576, bytes % 1_048_576 == 0 { return "\(bytes / 1_048_576)MiB" }
+        if bytes >= 1024, bytes % 1024 == 0 { return "\(bytes / 1024)KiB" }
+        return "\(bytes)"
+    }
+}
+
+extension String {
+    func trimmed(of set: String) -> String {
+        var s = Substring(self)
+        while let f = s.first, set.contains(f) { s = s.dropFirst() }
+        while let l = s.last, set.contains(l) { s = s.dropLast() }
+        return String(s)
+    }
+}

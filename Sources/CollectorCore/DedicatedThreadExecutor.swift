@@ -1,0 +1,72 @@
+import Foundation
+
+/// A serial executor that runs its jobs on one dedicated OS thread.
+///
+/// Swift's cooperative pool has one thread per core (two on a small collector host); a blocking
+/// `write(2)`, `fsync(2)` or `curl_easy_perform` there stalls every task. Give an actor that
+/// does blocking I/O its own thread:
+/// ```swift
+/// actor FileSink: Sink {
+///     private let executor = DedicatedThreadExecutor(name: "file-sink")
+///     nonisolated var unownedExecutor: UnownedSerialExecutor { executor.asUnownedSerialExecutor() }
+/// }
+/// ```
+/// The thread ends when the executor is released and its queue is empty, or after ``shutdown()``.
+public final class DedicatedThreadExecutor: SerialExecutor, @unchecked Sendable {
+    // Guarded by `condition`.
+    private let condition = NSCondition()
+    private var jobs: [UnownedJob] = []
+    private var stopping = false
+    public let name: String
+
+    public init(name: String) {
+        self.name = name
+        let thread = Thread { [unowned(unsafe) self] in self.runLoop() }
+        thread.name = name
+        thread.stackSize = 1 << 20
+        // The thread keeps the executor alive until it is told to stop.
+        Unmanaged.passRetained(self).release()
+        retainedByThread = Unmanaged.passRetained(self)
+        thread.start()
+    }
+
+    private var retainedByThread: Unmanaged<DedicatedThreadExecutor>?
+
+    public func enqueue(_ job: consuming ExecutorJob) {
+        let unowned = UnownedJob(job)
+        condition.lock()
+        jobs.append(unowned)
+        condition.signal()
+        condition.unlock()
+    }
+
+    public func asUnownedSerialExecutor() -> UnownedSerialExecutor {
+        UnownedSerialExecutor(ordinary: self)
+    }
+
+    /// Lets the thread finish once the jobs already queued have run.
+    public func shutdown() {
+        condition.lock()
+        stopping = true
+        condition.signal()
+        condition.unlock()
+    }
+
+    private func runLoop() {
+        while true {
+            condition.lock()
+            while jobs.isEmpty && !stopping { condition.wait() }
+            if jobs.isEmpty && stopping {
+                let retained = retainedByThread
+                retainedByThread = nil
+                condition.unlock()
+                retained?.release()
+                return
+            }
+            let batch = jobs
+            jobs.removeAll(keepingCapacity: true)
+            condition.unlock()
+            for job in batch { job.runSynchronously(on: asUnownedSerialExecutor()) }
+        }
+    }
+}

@@ -1,0 +1,288 @@
+import Logging
+
+/// Counters for one sink, as reported by ``EventPipeline/statistics()``.
+public struct SinkStatistics: Sendable, Hashable {
+    public var name: String
+    public var required: Bool
+    /// Events waiting in the sink's queue (including the batch being written).
+    public var queued = 0
+    /// Events the sink accepted.
+    public var accepted = 0
+    /// Events the sink rejected permanently.
+    public var rejected = 0
+    /// Events left undelivered when the pipeline stopped.
+    public var undelivered = 0
+    /// Write attempts that failed with a retryable error.
+    public var retries = 0
+    /// Batches written.
+    public var batches = 0
+    public var lastError: String?
+}
+
+/// One sink's queue and the loop that feeds it: batching, retries, flushes, close.
+actor SinkWorker {
+    struct Settings: Sendable {
+        var name: String
+        var required: Bool
+        var batch: BatchPolicy
+        var retry: RetryPolicy
+        var queueCapacity: Int
+        var flushInterval: Duration
+        var drainTimeout: Duration
+    }
+
+    private final class Item {
+        let events: [Event]
+        let bytes: [Int]
+        let receipt: ReceiptState
+        var taken = 0
+        var delivered = 0
+        init(events: [Event], receipt: ReceiptState) {
+            self.events = events
+            self.bytes = events.map(\.approximateByteCount)
+            self.receipt = receipt
+        }
+    }
+
+    let settings: Settings
+    let sink: any Sink
+    let logger: Logger
+    private var items: [Item] = []
+    private var firstItem = 0
+    private var takeItem = 0
+    private var queuedEvents = 0
+    private var untakenEvents = 0
+    private var closing = false
+    private var drainDeadline: ContinuousClock.Instant?
+    private var signal: CheckedContinuation<Void, Never>?
+    private var spaceWaiters: [CheckedContinuation<Void, Never>] = []
+    private var stats: SinkStatistics
+    private var lastFlush = ContinuousClock.now
+    private var unflushedWrites = false
+
+    init(settings: Settings, sink: any Sink, logger: Logger) {
+        self.settings = settings
+        self.sink = sink
+        self.logger = logger
+        self.stats = SinkStatistics(name: settings.name, required: settings.required)
+    }
+
+    var statistics: SinkStatistics {
+        var s = stats
+        s.queued = queuedEvents
+        return s
+    }
+
+    /// Queues events, waiting while the queue is full. Throws when the pipeline is closing.
+    func enqueue(_ events: [Event], receipt: ReceiptState) async throws(PipelineClosedError) {
+        while queuedEvents > 0 && queuedEvents + events.count > settings.queueCapacity && !closing {
+            await withCheckedContinuation { spaceWaiters.append($0) }
+        }
+        if closing { throw PipelineClosedError() }
+        items.append(Item(events: events, receipt: receipt))
+        queuedEvents += events.count
+        untakenEvents += events.count
+        wake()
+    }
+
+    func beginClosing(drainTimeout: Duration) {
+        guard !closing else { return }
+        closing = true
+        drainDeadline = .now + drainTimeout
+        for w in spaceWaiters { w.resume() }
+        spaceWaiters = []
+        wake()
+    }
+
+    private func wake() {
+        if let s = signal {
+            signal = nil
+            s.resume()
+        }
+    }
+
+    /// Waits for new events, closing, or the deadline.
+    private func waitForSignal(until deadline: ContinuousClock.Instant?) async {
+        var timer: Task<Void, Never>?
+        await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in
+            signal = c
+            if let deadline {
+                timer = Task { [weak self] in
+                    try? await Task.sleep(until: deadline, clock: .continuous)
+                    await self?.wake()
+                }
+            }
+        }
+        timer?.cancel()
+    }
+
+    func run() async {
+        while true {
+            while untakenEvents == 0 && !closing {
+                await waitForFlushOrSignal()
+            }
+            if untakenEvents == 0 && closing { break }
+            // Gather until a limit is reached, the first event has waited long enough, or we close.
+            let deadline = ContinuousClock.now + settings.batch.maxDelay.duration
+            while untakenEvents < settings.batch.maxEvents && untakenBytesBelowLimit() && !closing
+                && ContinuousClock.now < deadline
+            {
+                await waitForSignal(until: deadline)
+            }
+            let (batch, touched) = takeBatch()
+            await deliver(batch, touched: touched)
+            await flushIfDue(force: false)
+        }
+        await flushIfDue(force: true)
+        do {
+            try await sink.close()
+        } catch {
+            logger.error("sink close failed", metadata: ["sink": "\(settings.name)", "error": "\(error)"])
+        }
+    }
+
+    /// While idle, flush once the flush interval has passed since the last unflushed write.
+    private func waitForFlushOrSignal() async {
+        if unflushedWrites {
+            let due = lastFlush + settings.flushInterval
+            if ContinuousClock.now >= due {
+                await flushIfDue(force: true)
+            } else {
+                await waitForSignal(until: due)
+            }
+        } else {
+            await waitForSignal(until: nil)
+        }
+    }
+
+    private func untakenBytesBelowLimit() -> Bool {
+        var total = 0
+        let limit = Int(settings.batch.maxBytes.bytes)
+        var i = takeItem
+        var first = true
+        while i < items.count {
+            let item = items[i]
+            let start = first ? item.taken : 0
+            first = false
+            for b in item.bytes[start...] {
+                total += b
+                if total >= limit { return false }
+            }
+            i += 1
+        }
+        return true
+    }
+
+    private func takeBatch() -> ([Event], [(Item, Int)]) {
+        var batch: [Event] = []
+        var touched: [(Item, Int)] = []
+        var bytes = 0
+        let maxEvents = settings.batch.maxEvents
+        let maxBytes = Int(settings.batch.maxBytes.bytes)
+        while takeItem < items.count && batch.count < maxEvents {
+            let item = items[takeItem]
+            var n = 0
+            while item.taken < item.events.count && batch.count < maxEvents {
+                let size = item.bytes[item.taken]
+                if !batch.isEmpty && bytes + size > maxBytes { break }
+                batch.append(item.events[item.taken])
+                bytes += size
+                item.taken += 1
+                n += 1
+            }
+            if n > 0 { touched.append((item, n)) }
+            if item.taken == item.events.count {
+                takeItem += 1
+            } else {
+                break
+            }
+            if !batch.isEmpty && bytes >= maxBytes { break }
+        }
+        untakenEvents -= batch.count
+        return (batch, touched)
+    }
+
+    private func deliver(_ batch: [Event], touched: [(Item, Int)]) async {
+        guard !batch.isEmpty else { return }
+        var attempt = 0
+        while true {
+            do {
+                try await sink.write(batch)
+                stats.accepted += batch.count
+                stats.batches += 1
+                unflushedWrites = true
+                settle(touched) { $0.receipt.accepted(by: settings.name) }
+                return
+            } catch let error as SinkError where !error.isRetryable {
+                stats.rejected += batch.count
+                stats.lastError = error.description
+                logger.error(
+                    "sink rejected a batch permanently; its events are not retried",
+                    metadata: ["sink": "\(settings.name)", "events": "\(batch.count)", "error": "\(error)"])
+                let reason = error.description
+                settle(touched) { $0.receipt.rejected(by: settings.name, reason: reason) }
+                return
+            } catch {
+                attempt += 1
+                stats.retries += 1
+                stats.lastError = "\(error)"
+                let delay = settings.retry.delay(forAttempt: attempt)
+                if closing, let drainDeadline, ContinuousClock.now + delay > drainDeadline {
+                    stats.undelivered += batch.count
+                    logger.error(
+                        "sink still failing at the shutdown deadline; events left undelivered (the source will collect them again)",
+                        metadata: ["sink": "\(settings.name)", "events": "\(batch.count)", "error": "\(error)"])
+                    settle(touched) { $0.receipt.undelivered(by: settings.name) }
+                    return
+                }
+                logger.warning(
+                    "sink write failed; retrying",
+                    metadata: [
+                        "sink": "\(settings.name)", "attempt": "\(attempt)", "retry_in": "\(delay)",
+                        "error": "\(error)",
+                    ])
+                try? await Task.sleep(for: delay)
+            }
+        }
+    }
+
+    /// Counts delivered events per item, completes receipts of finished items and frees space.
+    private func settle(_ touched: [(Item, Int)], _ complete: (Item) -> Void) {
+        var freed = 0
+        for (item, n) in touched {
+            item.delivered += n
+            freed += n
+            if item.delivered == item.events.count { complete(item) }
+        }
+        queuedEvents -= freed
+        while firstItem < items.count && items[firstItem].delivered == items[firstItem].events.count {
+            firstItem += 1
+        }
+        if firstItem > 64 && firstItem * 2 > items.count {
+            items.removeFirst(firstItem)
+            takeItem -= firstItem
+            firstItem = 0
+        }
+        let waiters = spaceWaiters
+        spaceWaiters = []
+        for w in waiters { w.resume() }
+    }
+
+    private func flushIfDue(force: Bool) async {
+        guard unflushedWrites else { return }
+        guard force || ContinuousClock.now >= lastFlush + settings.flushInterval else { return }
+        do {
+            try await sink.flush()
+            unflushedWrites = false
+        } catch {
+            stats.lastError = "\(error)"
+            logger.warning("sink flush failed", metadata: ["sink": "\(settings.name)", "error": "\(error)"])
+        }
+        lastFlush = .now
+    }
+}
+
+/// The pipeline is shutting down and takes no more events.
+public struct PipelineClosedError: Error, Sendable, CustomStringConvertible {
+    public var description: String { "the event pipeline is shutting down and accepts no more events" }
+}

@@ -1,0 +1,49 @@
+public import Logging
+
+/// Where events come from: the Graph Security API, a recording, a generator.
+///
+/// A source publishes batches to an ``EventPublisher`` and may wait for each batch's
+/// ``DeliveryReceipt`` before it moves its checkpoint: that is how a source never skips past
+/// events that the sinks have not accepted. Sources know nothing of sinks.
+public protocol Source: Sendable {
+    /// Runs until the work is done (a finite source) or the task is cancelled (graceful
+    /// shutdown). Throwing stops the collector with the error.
+    func run(publisher: any EventPublisher) async throws
+}
+
+/// Accepts events from sources. Implemented by ``EventPipeline``; a test can supply its own.
+public protocol EventPublisher: Sendable {
+    /// Hands events to every sink's queue, waiting while the queues are full (backpressure).
+    /// The receipt tells when every sink has accepted them.
+    func publish(_ events: [Event]) async throws -> DeliveryReceipt
+}
+
+/// A kind of source that configuration can name with `type:`. See ``SinkPlugin``.
+public protocol SourcePlugin: SendableMetatype {
+    associatedtype Configuration: Decodable & Sendable
+    static var type: String { get }
+    static var summary: String { get }
+    static var options: [PluginOption] { get }
+    static func makeSource(configuration: Configuration, context: SourceContext) async throws -> any Source
+}
+
+extension SourcePlugin {
+    public static var options: [PluginOption] { [] }
+}
+
+/// What a source is told about its place in the collector.
+public struct SourceContext: Sendable {
+    /// The source's configured name, unique among sources.
+    public var name: String
+    public var logger: Logger
+    /// A directory for this source's checkpoints, created on demand.
+    public var stateDirectory: String
+    public var configurationDirectory: String
+
+    public init(name: String, logger: Logger, stateDirectory: String, configurationDirectory: String) {
+        self.name = name
+        self.logger = logger
+        self.stateDirectory = stateDirectory
+        self.configurationDirectory = configurationDirectory
+    }
+}

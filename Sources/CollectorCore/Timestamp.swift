@@ -1,0 +1,172 @@
+public import Foundation
+
+/// A point in time with nanosecond precision, parsed from and printed as RFC 3339 / ISO 8601.
+///
+/// Graph writes times with seven fractional digits (`2021-04-27T12:19:27.7211305Z`), more than a
+/// `Date` keeps exactly, and the collector compares them for watermarks and duplicate keys, so
+/// this type keeps whole nanoseconds since the Unix epoch.
+public struct Timestamp: Sendable, Hashable, Comparable, CustomStringConvertible {
+    public var nanosecondsSinceEpoch: Int64
+
+    public init(nanosecondsSinceEpoch: Int64) {
+        self.nanosecondsSinceEpoch = nanosecondsSinceEpoch
+    }
+
+    public init(_ date: Date) {
+        nanosecondsSinceEpoch = Int64((date.timeIntervalSince1970 * 1e9).rounded())
+    }
+
+    public static func now() -> Timestamp {
+        var ts = timespec()
+        clock_gettime(CLOCK_REALTIME, &ts)
+        return Timestamp(nanosecondsSinceEpoch: Int64(ts.tv_sec) * 1_000_000_000 + Int64(ts.tv_nsec))
+    }
+
+    public var date: Date { Date(timeIntervalSince1970: Double(nanosecondsSinceEpoch) / 1e9) }
+    public var secondsSinceEpoch: Int64 { nanosecondsSinceEpoch.floorDiv(1_000_000_000) }
+    public var millisecondsSinceEpoch: Int64 { nanosecondsSinceEpoch.floorDiv(1_000_000) }
+
+    public static func < (lhs: Timestamp, rhs: Timestamp) -> Bool {
+        lhs.nanosecondsSinceEpoch < rhs.nanosecondsSinceEpoch
+    }
+
+    public func adding(seconds: Double) -> Timestamp {
+        Timestamp(nanosecondsSinceEpoch: nanosecondsSinceEpoch + Int64(seconds * 1e9))
+    }
+
+    /// Parses `YYYY-MM-DDTHH:MM:SS[.fraction](Z|±HH:MM)`; a space may stand for `T`, and
+    /// lower-case `t`/`z` are accepted (RFC 3339 §5.6). Returns nil for anything else.
+    public init?(iso8601 text: String) {
+        var utf8 = Array(text.utf8)
+        guard utf8.count >= 20 else { return nil }
+        func digits(_ from: Int, _ count: Int) -> Int? {
+            guard from + count <= utf8.count else { return nil }
+            var v = 0
+            for i in from..<(from + count) {
+                let b = utf8[i]
+                guard b >= 0x30 && b <= 0x39 else { return nil }
+                v = v * 10 + Int(b - 0x30)
+            }
+            return v
+        }
+        if utf8[10] == UInt8(ascii: "t") || utf8[10] == UInt8(ascii: " ") { utf8[10] = UInt8(ascii: "T") }
+        guard let year = digits(0, 4), utf8[4] == UInt8(ascii: "-"), let month = digits(5, 2),
+            utf8[7] == UInt8(ascii: "-"), let day = digits(8, 2), utf8[10] == UInt8(ascii: "T"),
+            let hour = digits(11, 2), utf8[13] == UInt8(ascii: ":"), let minute = digits(14, 2),
+            utf8[16] == UInt8(ascii: ":"), let second = digits(17, 2)
+        else { return nil }
+        guard (1...12).contains(month), (1...31).contains(day), hour < 24, minute < 60, second < 61 else { return nil }
+        var index = 19
+        var nanos: Int64 = 0
+        if index < utf8.count, utf8[index] == UInt8(ascii: ".") {
+            index += 1
+            var count = 0
+            while index < utf8.count, utf8[index] >= 0x30, utf8[index] <= 0x39 {
+                if count < 9 { nanos = nanos * 10 + Int64(utf8[index] - 0x30) }
+                count += 1
+                index += 1
+            }
+            guard count > 0 else { return nil }
+            if count < 9 { for _ in count..<9 { nanos *= 10 } }
+        }
+        guard index < utf8.count else { return nil }
+        var offsetSeconds = 0
+        switch utf8[index] {
+        case UInt8(ascii: "Z"), UInt8(ascii: "z"):
+            index += 1
+        case UInt8(ascii: "+"), UInt8(ascii: "-"):
+            let sign = utf8[index] == UInt8(ascii: "-") ? -1 : 1
+            guard let oh = digits(index + 1, 2), utf8.count > index + 3, utf8[index + 3] == UInt8(ascii: ":"),
+                let om = digits(index + 4, 2)
+            else { return nil }
+            offsetSeconds = sign * (oh * 3600 + om * 60)
+            index += 6
+        default:
+            return nil
+        }
+        guard index == utf8.count else { return nil }
+        let days = Timestamp.daysFromCivil(year: year, month: month, day: day)
+        let seconds = Int64(days) * 86_400 + Int64(hour * 3600 + minute * 60 + min(second, 59)) - Int64(offsetSeconds)
+        nanosecondsSinceEpoch = seconds * 1_000_000_000 + nanos
+    }
+
+    /// Broken-down UTC fields.
+    public var utcComponents: (year: Int, month: Int, day: Int, hour: Int, minute: Int, second: Int, nanosecond: Int, weekday: Int, dayOfYear: Int) {
+        let seconds = secondsSinceEpoch
+        let nanos = Int(nanosecondsSinceEpoch - seconds * 1_000_000_000)
+        let days = Int(seconds.floorDiv(86_400))
+        let secondOfDay = Int(seconds - Int64(days) * 86_400)
+        let (y, m, d) = Timestamp.civilFromDays(days)
+        let weekday = ((days % 7) + 11) % 7  // 1970-01-01 was a Thursday (4); 0 = Sunday
+        let dayOfYear = days - Timestamp.daysFromCivil(year: y, month: 1, day: 1) + 1
+        return (y, m, d, secondOfDay / 3600, (secondOfDay / 60) % 60, secondOfDay % 60, nanos, weekday, dayOfYear)
+    }
+
+    /// RFC 3339 in UTC with the given number of fractional digits (0–9), e.g.
+    /// `2021-04-27T12:19:27.7211305Z` for 7.
+    public func iso8601(fractionDigits: Int = 7) -> String {
+        let c = utcComponents
+        var s = "\(pad(c.year, 4))-\(pad(c.month, 2))-\(pad(c.day, 2))T\(pad(c.hour, 2)):\(pad(c.minute, 2)):\(pad(c.second, 2))"
+        if fractionDigits > 0 {
+            let digits = min(fractionDigits, 9)
+            var divisor = 1
+            for _ in 0..<(9 - digits) { divisor *= 10 }
+            s += "." + pad(c.nanosecond / divisor, digits)
+        }
+        return s + "Z"
+    }
+
+    public var description: String { iso8601() }
+
+    func pad(_ value: Int, _ width: Int) -> String {
+        let s = String(value)
+        return s.count >= width ? s : String(repeating: "0", count: width - s.count) + s
+    }
+
+    // Howard Hinnant's civil-calendar algorithms (proleptic Gregorian).
+    static func daysFromCivil(year: Int, month: Int, day: Int) -> Int {
+        let y = month <= 2 ? year - 1 : year
+        let era = (y >= 0 ? y : y - 399) / 400
+        let yoe = y - era * 400
+        let mp = (month + 9) % 12
+        let doy = (153 * mp + 2) / 5 + day - 1
+        let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy
+        return era * 146_097 + doe - 719_468
+    }
+
+    static func civilFromDays(_ z0: Int) -> (Int, Int, Int) {
+        let z = z0 + 719_468
+        let era = (z >= 0 ? z : z - 146_096) / 146_097
+        let doe = z - era * 146_097
+        let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365
+        let y = yoe + era * 400
+        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100)
+        let mp = (5 * doy + 2) / 153
+        let d = doy - (153 * mp + 2) / 5 + 1
+        let m = mp < 10 ? mp + 3 : mp - 9
+        return (m <= 2 ? y + 1 : y, m, d)
+    }
+}
+
+extension Timestamp: Codable {
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.singleValueContainer()
+        let text = try container.decode(String.self)
+        guard let ts = Timestamp(iso8601: text) else {
+            throw DecodingError.dataCorruptedError(in: container, debugDescription: "'\(text)' is not an RFC 3339 time")
+        }
+        self = ts
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.singleValueContainer()
+        try container.encode(iso8601())
+    }
+}
+
+extension Int64 {
+    func floorDiv(_ d: Int64) -> Int64 {
+        let q = self / d
+        return (self % d != 0 && (self < 0) != (d < 0)) ? q - 1 : q
+    }
+}

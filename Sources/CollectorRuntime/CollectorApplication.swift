@@ -1,0 +1,129 @@
+public import CollectorCore
+public import Logging
+import ServiceLifecycle
+import UnixSignals
+
+/// Builds the sinks, the pipeline and the sources of a loaded configuration and runs them until
+/// the sources finish or SIGINT/SIGTERM asks for a graceful shutdown: sources stop first, then
+/// the pipeline drains its queues, flushes and closes every sink.
+public enum CollectorApplication {
+    /// What a run did, per sink.
+    public struct Summary: Sendable {
+        public var sinks: [SinkStatistics]
+    }
+
+    public static func run(_ configuration: LoadedConfiguration, logger: Logger) async throws -> Summary {
+        let stateDirectory = configuration.stateDirectory
+        do {
+            try FileSystem.makeDirectories(stateDirectory)
+        } catch {
+            throw StartupError(message: "cannot create the state directory: \(error)")
+        }
+
+        var slots: [EventPipeline.SinkSlot] = []
+        var built: [any Sink] = []
+        for entry in configuration.sinks {
+            let s = entry.settings
+            var sinkLogger = logger
+            sinkLogger[metadataKey: "sink"] = "\(s.name)"
+            let context = SinkContext(
+                name: s.name, logger: sinkLogger, stateDirectory: "\(stateDirectory)/sinks/\(s.name)",
+                configurationDirectory: configuration.directory)
+            do {
+                let sink = try await entry.make(context)
+                built.append(sink)
+                slots.append(EventPipeline.SinkSlot(
+                    name: s.name, sink: sink, required: s.required, batch: s.batch, retry: s.retry,
+                    queueCapacity: s.queueCapacity, flushInterval: s.flushInterval.duration))
+            } catch {
+                for sink in built { try? await sink.close() }
+                throw StartupError(message: "sink '\(s.name)' (\(s.type), \(entry.file)) could not start: \(error)")
+            }
+        }
+        let pipeline = EventPipeline(sinks: slots, drainTimeout: configuration.settings.pipeline.drainTimeout.duration, logger: logger)
+
+        var sources: [(String, any Source)] = []
+        for entry in configuration.sources {
+            let s = entry.settings
+            var sourceLogger = logger
+            sourceLogger[metadataKey: "source"] = "\(s.name)"
+            let context = SourceContext(
+                name: s.name, logger: sourceLogger, stateDirectory: "\(stateDirectory)/sources/\(s.name)",
+                configurationDirectory: configuration.directory)
+            do {
+                sources.append((s.name, try await entry.make(context)))
+            } catch {
+                for sink in built { try? await sink.close() }
+                throw StartupError(message: "source '\(s.name)' (\(s.type), \(entry.file)) could not start: \(error)")
+            }
+        }
+
+        logger.info(
+            "collector starting",
+            metadata: ["config": "\(configuration.file)", "sources": "\(sources.map(\.0).joined(separator: ","))",
+                       "sinks": "\(slots.map(\.name).joined(separator: ","))", "state_directory": "\(stateDirectory)"])
+        let sourcesService = SourcesService(sources: sources, publisher: pipeline, logger: logger)
+        let group = ServiceGroup(
+            configuration: ServiceGroupConfiguration(
+                services: [
+                    .init(service: pipeline),
+                    .init(service: sourcesService, successTerminationBehavior: .gracefullyShutdownGroup,
+                          failureTerminationBehavior: .gracefullyShutdownGroup),
+                ],
+                gracefulShutdownSignals: [.sigterm, .sigint],
+                logger: logger))
+        var failure: (any Error)?
+        do {
+            try await group.run()
+        } catch {
+            failure = error
+        }
+        let summary = Summary(sinks: await pipeline.statistics())
+        for s in summary.sinks {
+            logger.info(
+                "sink summary",
+                metadata: ["sink": "\(s.name)", "accepted": "\(s.accepted)", "rejected": "\(s.rejected)",
+                           "undelivered": "\(s.undelivered)", "retries": "\(s.retries)", "batches": "\(s.batches)"])
+        }
+        if let failure { throw failure }
+        return summary
+    }
+}
+
+/// The collector could not start; the message names the part and the reason.
+public struct StartupError: Error, Sendable, CustomStringConvertible {
+    public var message: String
+    public var description: String { message }
+}
+
+/// Runs every source concurrently; returns when all have finished. On graceful shutdown the
+/// sources are cancelled (they stop polling; unacknowledged work is collected again next run).
+struct SourcesService: Service {
+    let sources: [(String, any Source)]
+    let publisher: any EventPublisher
+    let logger: Logger
+
+    func run() async throws {
+        try await cancelWhenGracefulShutdown {
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for (name, source) in sources {
+                    group.addTask {
+                        do {
+                            try await source.run(publisher: publisher)
+                        } catch is CancellationError {
+                            logger.info("source stopped for shutdown", metadata: ["source": "\(name)"])
+                        } catch {
+                            if Task.isCancelled {
+                                logger.info("source stopped for shutdown", metadata: ["source": "\(name)"])
+                                return
+                            }
+                            logger.critical("source failed", metadata: ["source": "\(name)", "error": "\(error)"])
+                            throw error
+                        }
+                    }
+                }
+                try await group.waitForAll()
+            }
+        }
+    }
+}

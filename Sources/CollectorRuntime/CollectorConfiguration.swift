@@ -1,0 +1,157 @@
+public import CollectorCore
+public import Logging
+
+/// The top-level settings of a configuration file (everything but `sources` and `sinks`).
+public struct CollectorSettings: Sendable, Decodable {
+    /// Where checkpoints and sink state live; relative to the main configuration file.
+    public var stateDirectory: String
+    public var logging: LoggingSettings
+    public var pipeline: PipelineSettings
+    /// Files (or glob patterns) whose `sources` and `sinks` are added to this file's.
+    public var include: [String]
+
+    public init() {
+        stateDirectory = "state"
+        logging = LoggingSettings()
+        pipeline = PipelineSettings()
+        include = []
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case stateDirectory = "state_directory", logging, pipeline, include, sources, sinks
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        let d = CollectorSettings()
+        stateDirectory = try c.decodeIfPresent(String.self, forKey: .stateDirectory) ?? d.stateDirectory
+        logging = try c.decodeIfPresent(LoggingSettings.self, forKey: .logging) ?? d.logging
+        pipeline = try c.decodeIfPresent(PipelineSettings.self, forKey: .pipeline) ?? d.pipeline
+        include = try c.decodeIfPresent([String].self, forKey: .include) ?? []
+        // Read separately, entry by entry; named here so they are known keys.
+        _ = c.contains(.sources)
+        _ = c.contains(.sinks)
+    }
+}
+
+public struct LoggingSettings: Sendable, Decodable {
+    public enum Format: String, Sendable, Decodable, CaseIterable {
+        /// One human-readable line per message.
+        case text
+        /// One JSON object per line, for log shippers.
+        case json
+    }
+
+    public var level: Logger.Level
+    public var format: Format
+
+    public init(level: Logger.Level = .info, format: Format = .text) {
+        self.level = level
+        self.format = format
+    }
+
+    enum CodingKeys: String, CodingKey { case level, format }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        level = try c.decodeIfPresent(Logger.Level.self, forKey: .level) ?? .info
+        format = try c.decodeIfPresent(Format.self, forKey: .format) ?? .text
+    }
+}
+
+public struct PipelineSettings: Sendable, Decodable {
+    /// On shutdown, how long sinks may keep retrying what is queued before the rest is left
+    /// for the sources to collect again.
+    public var drainTimeout: ConfigDuration
+
+    public init(drainTimeout: ConfigDuration = .seconds(30)) {
+        self.drainTimeout = drainTimeout
+    }
+
+    enum CodingKeys: String, CodingKey { case drainTimeout = "drain_timeout" }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        drainTimeout = try c.decodeIfPresent(ConfigDuration.self, forKey: .drainTimeout) ?? .seconds(30)
+    }
+}
+
+/// The keys every sink entry has besides its plugin's own.
+public struct SinkCommonSettings: Sendable, Decodable {
+    public var type: String
+    public var name: String
+    public var required: Bool
+    public var batch: BatchPolicy
+    public var retry: RetryPolicy
+    public var queueCapacity: Int
+    public var flushInterval: ConfigDuration
+
+    public static let keys = ["type", "name", "required", "batch", "retry", "queue_capacity", "flush_interval"]
+
+    enum CodingKeys: String, CodingKey {
+        case type, name, required, batch, retry, queueCapacity = "queue_capacity", flushInterval = "flush_interval"
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        type = try c.decode(String.self, forKey: .type)
+        name = try c.decodeIfPresent(String.self, forKey: .name) ?? type
+        required = try c.decodeIfPresent(Bool.self, forKey: .required) ?? true
+        batch = try c.decodeIfPresent(BatchPolicy.self, forKey: .batch) ?? BatchPolicy()
+        retry = try c.decodeIfPresent(RetryPolicy.self, forKey: .retry) ?? RetryPolicy()
+        queueCapacity = try c.decodeIfPresent(Int.self, forKey: .queueCapacity) ?? 10_000
+        flushInterval = try c.decodeIfPresent(ConfigDuration.self, forKey: .flushInterval) ?? .seconds(1)
+        guard queueCapacity >= 1 else {
+            throw DecodingError.dataCorruptedError(forKey: .queueCapacity, in: c, debugDescription: "must be at least 1")
+        }
+    }
+}
+
+/// The keys every source entry has besides its plugin's own.
+public struct SourceCommonSettings: Sendable, Decodable {
+    public var type: String
+    public var name: String
+
+    public static let keys = ["type", "name"]
+
+    enum CodingKeys: String, CodingKey { case type, name }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        type = try c.decode(String.self, forKey: .type)
+        name = try c.decodeIfPresent(String.self, forKey: .name) ?? type
+    }
+}
+
+/// A sink entry, decoded and ready to be built.
+public struct ConfiguredSink: Sendable {
+    public var settings: SinkCommonSettings
+    /// The file the entry is in.
+    public var file: String
+    public var make: @Sendable (SinkContext) async throws -> any Sink
+}
+
+/// A source entry, decoded and ready to be built.
+public struct ConfiguredSource: Sendable {
+    public var settings: SourceCommonSettings
+    public var file: String
+    public var make: @Sendable (SourceContext) async throws -> any Source
+}
+
+/// A configuration file and its includes, checked and decoded.
+public struct LoadedConfiguration: Sendable {
+    /// The main file, as given.
+    public var file: String
+    /// Its directory: relative paths in the configuration are resolved against it.
+    public var directory: String
+    public var settings: CollectorSettings
+    public var sources: [ConfiguredSource]
+    public var sinks: [ConfiguredSink]
+    /// Every file read (the main file first).
+    public var files: [String]
+
+    /// The state directory, resolved.
+    public var stateDirectory: String {
+        settings.stateDirectory.hasPrefix("/") ? settings.stateDirectory : "\(directory)/\(settings.stateDirectory)"
+    }
+}

@@ -1,0 +1,188 @@
+import ArgumentParser
+public import CollectorCore
+import CurlTransport
+import Foundation
+import GzipStream
+import Logging
+
+/// The `graph-collector` command line. A custom build of the collector (built-in plugins plus
+/// your own) is a few lines:
+/// ```swift
+/// import CollectorRuntime
+/// var registry = PluginRegistry.builtins()
+/// registry.register(sink: MySink.Plugin.self)
+/// await CollectorMain.main(registry: registry)
+/// ```
+public enum CollectorMain {
+    public static let version = "0.1.0"
+
+    @TaskLocal static var registry = PluginRegistry.builtins()
+
+    /// Parses the arguments (default: the process's) and runs the command; exits the process
+    /// with the command's status.
+    public static func main(registry: PluginRegistry = .builtins(), arguments: [String]? = nil) async {
+        await $registry.withValue(registry) {
+            await RootCommand.main(arguments)
+        }
+    }
+}
+
+struct RootCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "graph-collector",
+        abstract: "Collects Microsoft Graph Security alerts and delivers them to SIEM sinks.",
+        discussion: """
+            Polls the Graph Security API (alerts_v2, incidents, legacy alerts), turns every 206 Partial \
+            Content Warning item into a provider-warning event with a diagnosis, and publishes normalized \
+            events to the sinks named in the configuration file.
+            """,
+        version: CollectorMain.version,
+        subcommands: [RunCommand.self, ValidateCommand.self, PluginsCommand.self, VersionCommand.self])
+}
+
+struct LoggingOptions: ParsableArguments {
+    @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error or critical (default: the config's logging.level).",
+            transform: { text in
+                guard let level = Logger.Level(rawValue: text) else {
+                    throw ValidationError("'\(text)' is not a log level; use trace, debug, info, notice, warning, error or critical")
+                }
+                return level
+            })
+    var level: Logger.Level?
+
+    @Option(name: .customLong("log-format"), help: "text or json (default: the config's logging.format).",
+            transform: { text in
+                guard let format = LoggingSettings.Format(rawValue: text) else {
+                    throw ValidationError("'\(text)' is not a log format; use text or json")
+                }
+                return format
+            })
+    var format: LoggingSettings.Format?
+}
+
+/// Bootstraps swift-log once per process.
+enum LogBootstrap {
+    nonisolated(unsafe) static var done = false
+
+    static func bootstrap(level: Logger.Level, format: LoggingSettings.Format) -> Logger {
+        if !done {
+            done = true
+            LoggingSystem.bootstrap { label in
+                StderrLogHandler(label: label, level: level, format: format == .json ? .json : .text)
+            }
+        }
+        return Logger(label: "graph-collector")
+    }
+}
+
+struct RunCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "run", abstract: "Run the collector until its sources finish or SIGINT/SIGTERM.")
+
+    @Option(name: .shortAndLong, help: "The configuration file (YAML).")
+    var config: String
+
+    @OptionGroup var logging: LoggingOptions
+
+    func run() async throws {
+        let loaded: LoadedConfiguration
+        do {
+            loaded = try ConfigLoader.load(file: config, registry: CollectorMain.registry)
+        } catch {
+            printError(error.description)
+            throw ExitCode(2)
+        }
+        var problems: [String] = []
+        if loaded.sources.isEmpty { problems.append("\(config): no sources are configured; add a 'sources:' entry") }
+        if loaded.sinks.isEmpty { problems.append("\(config): no sinks are configured; add a 'sinks:' entry") }
+        guard problems.isEmpty else {
+            problems.forEach(printError)
+            throw ExitCode(2)
+        }
+        let logger = LogBootstrap.bootstrap(
+            level: logging.level ?? loaded.settings.logging.level, format: logging.format ?? loaded.settings.logging.format)
+        do {
+            _ = try await CollectorApplication.run(loaded, logger: logger)
+        } catch {
+            logger.critical("collector stopped with an error", metadata: ["error": "\(error)"])
+            throw ExitCode(1)
+        }
+    }
+}
+
+struct ValidateCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "validate",
+        abstract: "Check configuration files and list every problem, with file, line and column.",
+        discussion: "Exits 0 when every file is valid, 1 otherwise. Nothing is started or written.")
+
+    @Option(name: .shortAndLong, parsing: .upToNextOption, help: "Configuration files to check.")
+    var config: [String]
+
+    @Argument(help: "More configuration files to check.")
+    var files: [String] = []
+
+    func run() async throws {
+        let all = config + files
+        guard !all.isEmpty else { throw ValidationError("name at least one file with --config") }
+        var failed = false
+        for file in all {
+            do {
+                let loaded = try ConfigLoader.load(file: file, registry: CollectorMain.registry)
+                let included = loaded.files.count > 1 ? ", \(loaded.files.count - 1) included file(s)" : ""
+                print("\(file): ok (\(loaded.sources.count) source(s), \(loaded.sinks.count) sink(s)\(included))")
+            } catch {
+                failed = true
+                printError(error.description)
+            }
+        }
+        if failed { throw ExitCode(1) }
+    }
+}
+
+struct PluginsCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "plugins", abstract: "List the source and sink types this build knows, with their options.")
+
+    func run() async throws {
+        let registry = CollectorMain.registry
+        print("Sources:")
+        for type in registry.sourceTypes {
+            let p = registry.source(type: type)!
+            describe(type: type, summary: p.summary, options: SourceCommonSettings.keys.dropFirst().map(common) + p.options)
+        }
+        print("\nSinks:")
+        for type in registry.sinkTypes {
+            let p = registry.sink(type: type)!
+            describe(type: type, summary: p.summary, options: p.options)
+        }
+        print("\nEvery sink also takes: name, required (true), batch.max_events (500), batch.max_bytes (1MiB), batch.max_delay (1s),")
+        print("retry.initial_delay (500ms), retry.max_delay (30s), retry.multiplier (2), queue_capacity (10000), flush_interval (1s).")
+    }
+
+    func common(_ key: String) -> PluginOption {
+        PluginOption(key, type: "string", default: "the type", "unique name used in logs and state")
+    }
+
+    func describe(type: String, summary: String, options: [PluginOption]) {
+        print("  \(type): \(summary)")
+        for o in options {
+            let d = o.defaultValue.map { "default \($0)" } ?? "required"
+            print("      \(o.name) (\(o.type), \(d)): \(o.summary)")
+        }
+    }
+}
+
+struct VersionCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "version", abstract: "Print versions of the collector and its libraries.")
+
+    func run() async throws {
+        print("graph-collector \(CollectorMain.version)")
+        print(CurlLibrary.versionSummary)
+        print("zlib \(zlibVersionString)")
+    }
+}
+
+func printError(_ text: String) {
+    FileHandle.standardError.write(Data((text + "\n").utf8))
+}

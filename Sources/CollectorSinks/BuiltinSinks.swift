@@ -1,0 +1,9 @@
+public import CollectorCore
+
+extension PluginRegistry {
+    /// Registers the sinks this module provides (`json-file`), through the same public path a
+    /// custom sink uses.
+    public mutating func registerBuiltinSinks() {
+        register(sink: JSONFileSink.Plugin.self)
+    }
+}

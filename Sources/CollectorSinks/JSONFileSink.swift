@@ -1,0 +1,432 @@
+public import CollectorCore
+public import Logging
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// `type: json-file`: writes events as NDJSON (one JSON object per line, see the README's
+/// event schema) to files named by a path template, with size and time rotation, retention,
+/// fsync policy and private permissions.
+///
+/// Every batch is written with whole lines only. If a write fails half way (disk full, a
+/// read-only file system), the file is cut back to where the batch began and the batch is
+/// retried, so a line is never torn by an error. A process killed mid-write can leave a torn
+/// last line; the next open moves those bytes to `<file>.torn` and cuts the file at its last
+/// newline, so every line of every file parses.
+public actor JSONFileSink: Sink {
+    public enum FsyncPolicy: String, Decodable, Sendable, CaseIterable {
+        /// Leave flushing to the operating system: fastest; a power loss can lose recent lines.
+        case never
+        /// fsync every file a batch touched before accepting the batch: nothing accepted is lost.
+        case batch
+        /// fsync at most every `fsync_interval`, and on flush and close.
+        case interval
+    }
+
+    public enum TimeSource: String, Decodable, Sendable, CaseIterable {
+        /// The time the collector writes the event: files fill in order.
+        case received
+        /// The event's own time (an alert's last update): files group events by when they happened.
+        case event
+    }
+
+    public struct Configuration: Decodable, Sendable {
+        public var directory: String
+        public var path: PathTemplate
+        public var timeSource: TimeSource
+        public var maxFileSize: ByteSize?
+        public var rotateInterval: ConfigDuration?
+        public var maxRotatedFiles: Int
+        public var fsync: FsyncPolicy
+        public var fsyncInterval: ConfigDuration
+        public var fileMode: UInt32
+        public var directoryMode: UInt32
+        public var maxOpenFiles: Int
+
+        enum CodingKeys: String, CodingKey {
+            case directory, path, timeSource = "time_source", maxFileSize = "max_file_size"
+            case rotateInterval = "rotate_interval", maxRotatedFiles = "max_rotated_files", fsync
+            case fsyncInterval = "fsync_interval", fileMode = "file_mode", directoryMode = "directory_mode"
+            case maxOpenFiles = "max_open_files"
+        }
+
+        public init(directory: String, path: String = "events-%Y-%m-%d.ndjson") throws {
+            self.directory = directory
+            self.path = try PathTemplate(path)
+            timeSource = .received
+            maxFileSize = .mebibytes(100)
+            rotateInterval = nil
+            maxRotatedFiles = 10
+            fsync = .batch
+            fsyncInterval = .seconds(1)
+            fileMode = 0o600
+            directoryMode = 0o700
+            maxOpenFiles = 64
+        }
+
+        public init(from decoder: any Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            directory = try c.decode(String.self, forKey: .directory)
+            let template = try c.decodeIfPresent(String.self, forKey: .path) ?? "events-%Y-%m-%d.ndjson"
+            do {
+                path = try PathTemplate(template)
+            } catch {
+                throw DecodingError.dataCorruptedError(forKey: .path, in: c, debugDescription: error.description)
+            }
+            timeSource = try c.decodeIfPresent(TimeSource.self, forKey: .timeSource) ?? .received
+            if try c.decodeNil(forKey: .maxFileSize) && c.contains(.maxFileSize) {
+                maxFileSize = nil
+            } else {
+                maxFileSize = try c.decodeIfPresent(ByteSize.self, forKey: .maxFileSize) ?? .mebibytes(100)
+            }
+            if maxFileSize?.bytes == 0 { maxFileSize = nil }
+            rotateInterval = try c.decodeIfPresent(ConfigDuration.self, forKey: .rotateInterval)
+            maxRotatedFiles = try c.decodeIfPresent(Int.self, forKey: .maxRotatedFiles) ?? 10
+            fsync = try c.decodeIfPresent(FsyncPolicy.self, forKey: .fsync) ?? .batch
+            fsyncInterval = try c.decodeIfPresent(ConfigDuration.self, forKey: .fsyncInterval) ?? .seconds(1)
+            fileMode = try Self.mode(c, .fileMode, default: 0o600)
+            directoryMode = try Self.mode(c, .directoryMode, default: 0o700)
+            maxOpenFiles = try c.decodeIfPresent(Int.self, forKey: .maxOpenFiles) ?? 64
+            guard maxRotatedFiles >= 0 else {
+                throw DecodingError.dataCorruptedError(forKey: .maxRotatedFiles, in: c, debugDescription: "must be 0 (keep all) or more")
+            }
+            guard maxOpenFiles >= 1 else {
+                throw DecodingError.dataCorruptedError(forKey: .maxOpenFiles, in: c, debugDescription: "must be at least 1")
+            }
+        }
+
+        static func mode(_ c: KeyedDecodingContainer<CodingKeys>, _ key: CodingKeys, default value: UInt32) throws -> UInt32 {
+            guard let text = try c.decodeIfPresent(String.self, forKey: key) else { return value }
+            guard let mode = UInt32(text, radix: 8), mode <= 0o7777 else {
+                throw DecodingError.dataCorruptedError(
+                    forKey: key, in: c, debugDescription: "'\(text)' is not an octal file mode; write it quoted, like \"0600\"")
+            }
+            return mode
+        }
+    }
+
+    public enum Plugin: SinkPlugin {
+        public static let type = "json-file"
+        public static let summary = "NDJSON files with path templates, size/time rotation, retention and fsync policy"
+        public static let options: [PluginOption] = [
+            PluginOption("directory", type: "path", default: nil, "base directory; every file stays inside it (relative to the main config file)"),
+            PluginOption("path", type: "template", default: "events-%Y-%m-%d.ndjson", "file path under directory: strftime %Y %m %d %H %M %S %j and {event_type} {kind} {severity} {tenant_id} {vendor} {provider} {status} {category}"),
+            PluginOption("time_source", type: "received | event", default: "received", "time used for %-fields: when written, or the event's own time"),
+            PluginOption("max_file_size", type: "size", default: "100MiB", "rotate a file before it grows past this; 0 or null: never"),
+            PluginOption("rotate_interval", type: "duration", default: "none", "rotate a file this long after it was opened"),
+            PluginOption("max_rotated_files", type: "integer", default: "10", "rotated files kept per file; older ones are deleted (0: keep all)"),
+            PluginOption("fsync", type: "never | batch | interval", default: "batch", "when written lines are forced to disk before being acknowledged"),
+            PluginOption("fsync_interval", type: "duration", default: "1s", "with fsync: interval, the longest time between fsyncs"),
+            PluginOption("file_mode", type: "octal string", default: "\"0600\"", "permissions of new files"),
+            PluginOption("directory_mode", type: "octal string", default: "\"0700\"", "permissions of new directories"),
+            PluginOption("max_open_files", type: "integer", default: "64", "files kept open at once; the least recently written is closed first"),
+        ]
+
+        public static func makeSink(configuration: Configuration, context: SinkContext) async throws -> any Sink {
+            var config = configuration
+            if !config.directory.hasPrefix("/") {
+                config.directory = "\(context.configurationDirectory)/\(config.directory)"
+            }
+            return try await JSONFileSink.open(configuration: config, logger: context.logger, name: context.name)
+        }
+    }
+
+    final class OpenFile {
+        let path: String
+        let fd: Int32
+        var size: Int64
+        let openedAt: ContinuousClock.Instant
+        var lastWrite: ContinuousClock.Instant
+        var dirty = false
+        init(path: String, fd: Int32, size: Int64) {
+            self.path = path
+            self.fd = fd
+            self.size = size
+            openedAt = .now
+            lastWrite = .now
+        }
+    }
+
+    private let executor: DedicatedThreadExecutor
+    public nonisolated var unownedExecutor: UnownedSerialExecutor { executor.asUnownedSerialExecutor() }
+
+    let configuration: Configuration
+    let logger: Logger
+    let name: String
+    private var files: [String: OpenFile] = [:]
+    private var lastFsync = ContinuousClock.now
+    /// Torn tails found and repaired since the sink opened.
+    public private(set) var repairedFiles = 0
+
+    init(configuration: Configuration, logger: Logger, name: String) {
+        self.configuration = configuration
+        self.logger = logger
+        self.name = name
+        self.executor = DedicatedThreadExecutor(name: "json-file:\(name)")
+    }
+
+    /// Creates the sink and its base directory.
+    public static func open(configuration: Configuration, logger: Logger, name: String = "json-file") async throws -> JSONFileSink {
+        let sink = JSONFileSink(configuration: configuration, logger: logger, name: name)
+        try await sink.prepare()
+        return sink
+    }
+
+    private func prepare() throws {
+        try FileSystem.makeDirectories(configuration.directory, mode: configuration.directoryMode)
+    }
+
+    public func write(_ batch: [Event]) async throws {
+        let now = Timestamp.now()
+        // Group lines per file, keeping each file's order.
+        var order: [String] = []
+        var buffers: [String: JSONWriter] = [:]
+        for event in batch {
+            let time = configuration.timeSource == .event ? (event.time ?? now) : now
+            let relative = configuration.path.render(event: event, time: time)
+            if buffers[relative] == nil {
+                order.append(relative)
+                buffers[relative] = JSONWriter(reservingCapacity: 64 * 1024)
+            }
+            event.ndjsonLine(into: &buffers[relative]!)
+        }
+        var touched: [OpenFile] = []
+        for relative in order {
+            let bytes = buffers[relative]!.bytes
+            let file = try openFile(relative: relative, incoming: Int64(bytes.count))
+            let start = file.size
+            do {
+                try FileSystem.writeAll(fd: file.fd, bytes: bytes, path: file.path)
+            } catch {
+                // Cut back to whole lines before reporting, so a retry does not leave a torn line.
+                if ftruncate(file.fd, off_t(start)) != 0 {
+                    logger.error("cannot cut a failed write back", metadata: ["file": "\(file.path)"])
+                }
+                _ = lseek(file.fd, off_t(start), SEEK_SET)
+                throw SinkError.retryable("cannot write to '\(file.path)'", underlying: error)
+            }
+            file.size += Int64(bytes.count)
+            file.lastWrite = .now
+            file.dirty = true
+            touched.append(file)
+        }
+        switch configuration.fsync {
+        case .never: break
+        case .batch: try sync(touched)
+        case .interval:
+            if ContinuousClock.now - lastFsync >= configuration.fsyncInterval.duration { try syncAll() }
+        }
+        try closeIdleFiles()
+    }
+
+    public func flush() async throws {
+        if configuration.fsync != .never { try syncAll() }
+    }
+
+    public func close() async throws {
+        defer { executor.shutdown() }
+        if configuration.fsync != .never { try syncAll() }
+        for file in files.values { Glibc.close(file.fd) }
+        files.removeAll()
+    }
+
+    private func sync(_ list: [OpenFile]) throws {
+        for file in list where file.dirty {
+            guard fsync(file.fd) == 0 else {
+                throw SinkError.retryable("fsync failed", underlying: FileError(operation: "fsync", path: file.path))
+            }
+            file.dirty = false
+        }
+        lastFsync = .now
+    }
+
+    private func syncAll() throws { try sync(Array(files.values)) }
+
+    /// The open file for a path, rotated first if this write would pass a limit.
+    private func openFile(relative: String, incoming: Int64) throws -> OpenFile {
+        let path = "\(configuration.directory)/\(relative)"
+        if let file = files[path] {
+            if needsRotation(file, incoming: incoming) {
+                try rotate(file)
+            } else {
+                return file
+            }
+        }
+        let file = try openForAppend(path)
+        if needsRotation(file, incoming: incoming) && file.size > 0 {
+            try rotate(file)
+            let fresh = try openForAppend(path)
+            files[path] = fresh
+            return fresh
+        }
+        files[path] = file
+        return file
+    }
+
+    private func needsRotation(_ file: OpenFile, incoming: Int64) -> Bool {
+        if let max = configuration.maxFileSize, file.size > 0, file.size + incoming > max.bytes { return true }
+        if let interval = configuration.rotateInterval, file.size > 0, ContinuousClock.now - file.openedAt >= interval.duration {
+            return true
+        }
+        return false
+    }
+
+    private func openForAppend(_ path: String) throws -> OpenFile {
+        let directory = FileSystem.directoryName(of: path)
+        do {
+            try FileSystem.makeDirectories(directory, mode: configuration.directoryMode)
+        } catch {
+            throw SinkError.retryable("cannot create directory for '\(path)'", underlying: error)
+        }
+        let existed = FileSystem.exists(path)
+        let fd = Glibc.open(path, O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC, configuration.fileMode)
+        guard fd >= 0 else {
+            throw SinkError.retryable("cannot open file", underlying: FileError(operation: "open", path: path))
+        }
+        if !existed {
+            _ = fchmod(fd, configuration.fileMode)
+            FileSystem.syncDirectory(directory)
+        }
+        var st = stat()
+        fstat(fd, &st)
+        var size = Int64(st.st_size)
+        if size > 0 {
+            size = try repairTornTail(fd: fd, path: path, size: size)
+        }
+        return OpenFile(path: path, fd: fd, size: size)
+    }
+
+    /// If the file does not end with a newline, moves the bytes after the last newline to
+    /// `<path>.torn` and cuts the file there. Returns the new size.
+    private func repairTornTail(fd: Int32, path: String, size: Int64) throws -> Int64 {
+        var last: UInt8 = 0
+        guard pread(fd, &last, 1, off_t(size - 1)) == 1 else {
+            throw SinkError.retryable("cannot read file tail", underlying: FileError(operation: "read", path: path))
+        }
+        if last == 0x0A { return size }
+        // Scan backwards for the last newline.
+        var end = size
+        var cut: Int64 = 0
+        let chunk = 64 * 1024
+        var buffer = [UInt8](repeating: 0, count: chunk)
+        search: while end > 0 {
+            let start = max(0, end - Int64(chunk))
+            let count = Int(end - start)
+            let n = buffer.withUnsafeMutableBytes { pread(fd, $0.baseAddress, count, off_t(start)) }
+            guard n == count else {
+                throw SinkError.retryable("cannot read file tail", underlying: FileError(operation: "read", path: path))
+            }
+            for i in stride(from: count - 1, through: 0, by: -1) where buffer[i] == 0x0A {
+                cut = start + Int64(i) + 1
+                break search
+            }
+            end = start
+        }
+        let tornCount = Int(size - cut)
+        var torn = [UInt8](repeating: 0, count: tornCount)
+        _ = torn.withUnsafeMutableBytes { pread(fd, $0.baseAddress, tornCount, off_t(cut)) }
+        torn.append(0x0A)
+        let tornPath = "\(path).torn"
+        let tfd = Glibc.open(tornPath, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, configuration.fileMode)
+        if tfd >= 0 {
+            try? FileSystem.writeAll(fd: tfd, bytes: torn, path: tornPath)
+            _ = fsync(tfd)
+            Glibc.close(tfd)
+        }
+        guard ftruncate(fd, off_t(cut)) == 0 else {
+            throw SinkError.retryable("cannot repair torn file", underlying: FileError(operation: "truncate", path: path))
+        }
+        _ = fsync(fd)
+        repairedFiles += 1
+        logger.warning(
+            "repaired a torn last line left by an interrupted write; the partial line was moved aside",
+            metadata: ["sink": "\(name)", "file": "\(path)", "torn_bytes": "\(tornCount)", "moved_to": "\(tornPath)"])
+        return cut
+    }
+
+    /// Renames the file to `<stem>.<UTC time>[-n]<ext>` and applies retention.
+    private func rotate(_ file: OpenFile) throws {
+        if file.dirty && configuration.fsync != .never { _ = fsync(file.fd) }
+        Glibc.close(file.fd)
+        files[file.path] = nil
+        let (stem, ext) = Self.split(file.path)
+        let c = Timestamp.now().utcComponents
+        func p(_ v: Int, _ w: Int) -> String { let s = String(v); return String(repeating: "0", count: max(0, w - s.count)) + s }
+        let stamp = "\(p(c.year, 4))\(p(c.month, 2))\(p(c.day, 2))T\(p(c.hour, 2))\(p(c.minute, 2))\(p(c.second, 2))Z"
+        var target = "\(stem).\(stamp)\(ext)"
+        var n = 1
+        while FileSystem.exists(target) {
+            target = "\(stem).\(stamp)-\(n)\(ext)"
+            n += 1
+        }
+        guard Glibc.rename(file.path, target) == 0 else {
+            throw SinkError.retryable("cannot rotate", underlying: FileError(operation: "rename", path: file.path))
+        }
+        FileSystem.syncDirectory(FileSystem.directoryName(of: file.path))
+        logger.info("rotated file", metadata: ["sink": "\(name)", "file": "\(file.path)", "rotated_to": "\(target)"])
+        applyRetention(stem: stem, ext: ext)
+    }
+
+    static func split(_ path: String) -> (String, String) {
+        let fileName = path.split(separator: "/").last.map(String.init) ?? path
+        if let dot = fileName.lastIndex(of: "."), dot != fileName.startIndex {
+            let ext = String(fileName[dot...])
+            return (String(path.dropLast(ext.count)), ext)
+        }
+        return (path, "")
+    }
+
+    /// Rotated siblings of `stem`+`ext`, oldest first.
+    static func rotatedFiles(stem: String, ext: String) -> [String] {
+        let directory = FileSystem.directoryName(of: stem)
+        let base = stem.split(separator: "/").last.map(String.init) ?? stem
+        guard let dir = opendir(directory) else { return [] }
+        defer { closedir(dir) }
+        var names: [String] = []
+        while let entry = readdir(dir) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
+                String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self)
+            }
+            guard name.hasPrefix(base + "."), name.hasSuffix(ext), name.count > base.count + 1 + ext.count else { continue }
+            let middle = name.dropFirst(base.count + 1).dropLast(ext.count)
+            // <yyyymmdd>T<hhmmss>Z or with -n.
+            guard middle.count >= 16, middle.first?.isNumber == true, middle.dropFirst(8).first == "T" else { continue }
+            names.append(name)
+        }
+        return names.sorted { a, b in
+            let ka = rotationKey(a), kb = rotationKey(b)
+            return ka == kb ? a < b : ka < kb
+        }.map { "\(directory)/\($0)" }
+    }
+
+    static func rotationKey(_ name: String) -> (String, Int) {
+        // Sort by stamp, then by the -n counter numerically.
+        guard let z = name.range(of: "Z", options: .backwards) else { return (name, 0) }
+        let stamp = String(name[..<z.upperBound])
+        let rest = name[z.upperBound...]
+        if rest.hasPrefix("-"), let n = Int(rest.dropFirst().prefix { $0.isNumber }) { return (stamp, n) }
+        return (stamp, 0)
+    }
+
+    private func applyRetention(stem: String, ext: String) {
+        guard configuration.maxRotatedFiles > 0 else { return }
+        let rotated = Self.rotatedFiles(stem: stem, ext: ext)
+        guard rotated.count > configuration.maxRotatedFiles else { return }
+        for old in rotated.prefix(rotated.count - configuration.maxRotatedFiles) {
+            if unlink(old) == 0 {
+                logger.info("deleted rotated file past retention", metadata: ["sink": "\(name)", "file": "\(old)"])
+            }
+        }
+    }
+
+    /// Closes the least recently written files beyond `max_open_files`.
+    private func closeIdleFiles() throws {
+        guard files.count > configuration.maxOpenFiles else { return }
+        let victims = files.values.sorted { $0.lastWrite < $1.lastWrite }.prefix(files.count - configuration.maxOpenFiles)
+        for file in victims {
+            if file.dirty && configuration.fsync != .never { _ = fsync(file.fd) }
+            Glibc.close(file.fd)
+            files[file.path] = nil
+        }
+    }
+}

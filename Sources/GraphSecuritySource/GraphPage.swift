@@ -1,0 +1,38 @@
+public import CollectorCore
+
+/// One page of a Graph collection answer: `{"value": [...], "@odata.nextLink": "..."}`.
+public struct GraphPage: Sendable {
+    public var items: [JSONValue]
+    /// The URL of the next page, to be followed as it is.
+    public var nextLink: String?
+
+    /// The body is not a Graph collection page; the message says where and why.
+    public struct FormatError: Error, Sendable, CustomStringConvertible {
+        public var description: String
+    }
+
+    public init(items: [JSONValue], nextLink: String?) {
+        self.items = items
+        self.nextLink = nextLink
+    }
+
+    public init(body: [UInt8]) throws(FormatError) {
+        let json: JSONValue
+        do {
+            json = try JSONParser.parse(bytes: body)
+        } catch {
+            throw FormatError(description: "the response body is not valid JSON: \(error)")
+        }
+        try self.init(json: json)
+    }
+
+    public init(json: JSONValue) throws(FormatError) {
+        guard case .object = json else { throw FormatError(description: "the response body is not a JSON object") }
+        guard let value = json["value"] else {
+            throw FormatError(description: "the response body has no 'value' array")
+        }
+        guard let items = value.arrayValue else { throw FormatError(description: "'value' is not an array") }
+        self.items = items
+        self.nextLink = json["@odata.nextLink"]?.stringValue
+    }
+}

@@ -1,0 +1,3 @@
+import CollectorRuntime
+
+await CollectorMain.main()
