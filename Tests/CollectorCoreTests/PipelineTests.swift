@@ -1,0 +1,158 @@
+import CollectorCore
+import CollectorTesting
+import Logging
+import Testing
+
+@Suite struct PipelineTests {
+    let logger = Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() })
+
+    func runPipeline(_ slots: [EventPipeline.SinkSlot], drain: Duration = .seconds(5),
+                     _ body: (EventPipeline) async throws -> Void) async throws {
+        let pipeline = EventPipeline(sinks: slots, drainTimeout: drain, logger: logger)
+        let task = Task { try await pipeline.run() }
+        try await body(pipeline)
+        await pipeline.shutdown()
+        try await task.value
+    }
+
+    @Test func fansOutInOrderAndBatchesByCount() async throws {
+        let a = InMemorySink(), b = InMemorySink()
+        let batch = BatchPolicy(maxEvents: 10, maxBytes: .mebibytes(10), maxDelay: .seconds(0.05))
+        try await runPipeline([.init(name: "a", sink: a, batch: batch), .init(name: "b", sink: b, batch: batch)]) { p in
+            let r1 = try await p.publish(SampleEvents.alerts(0..<25))
+            let r2 = try await p.publish(SampleEvents.alerts(25..<30))
+            let report = await r2.delivered()
+            #expect(report.isComplete && report.acceptedBy == ["a", "b"])
+            #expect(await r1.delivered().acceptedBy == ["a", "b"])
+        }
+        let ids = await a.events.compactMap { $0.alert?.id }
+        #expect(ids == (0..<30).map { "alert-\($0)" })
+        #expect(await b.events.count == 30)
+        #expect(await a.batches.allSatisfy { $0.count <= 10 })
+        let closedA = await a.closed, closedB = await b.closed
+        #expect(closedA && closedB)
+    }
+
+    @Test func batchesByBytes() async throws {
+        let sink = InMemorySink()
+        let one = SampleEvents.alert(0).approximateByteCount
+        let batch = BatchPolicy(maxEvents: 1000, maxBytes: ByteSize(bytes: Int64(one * 3)), maxDelay: .seconds(0.05))
+        try await runPipeline([.init(name: "s", sink: sink, batch: batch)]) { p in
+            _ = try await p.publish(SampleEvents.alerts(0..<10)).delivered()
+        }
+        #expect(await sink.batches.allSatisfy { $0.count <= 3 })
+        #expect(await sink.events.count == 10)
+    }
+
+    @Test func retriesRetryableFailuresAndOnlyThenAcknowledges() async throws {
+        let sink = InMemorySink()
+        await sink.failNext(3, .retryable)
+        let retry = RetryPolicy(initialDelay: .seconds(0.01), maxDelay: .seconds(0.02))
+        try await runPipeline([.init(name: "s", sink: sink, retry: retry)]) { p in
+            let receipt = try await p.publish(SampleEvents.alerts(0..<5))
+            #expect(receipt.currentReport == nil)
+            let report = await receipt.delivered()
+            #expect(report.isComplete && report.acceptedBy == ["s"])
+            let stats = await p.statistics()
+            #expect(stats[0].retries == 3 && stats[0].accepted == 5)
+        }
+        #expect(await sink.writeAttempts == 4)
+        #expect(await sink.events.count == 5)
+    }
+
+    @Test func permanentRejectionIsReportedAndDoesNotStall() async throws {
+        let sink = InMemorySink()
+        await sink.failNext(1, .permanent)
+        try await runPipeline([.init(name: "s", sink: sink, batch: BatchPolicy(maxEvents: 5, maxDelay: .seconds(0.01)))]) { p in
+            let first = try await p.publish(SampleEvents.alerts(0..<5)).delivered()
+            #expect(first.rejectedBy["s"] != nil && first.isComplete)
+            let second = try await p.publish(SampleEvents.alerts(5..<10)).delivered()
+            #expect(second.acceptedBy == ["s"])
+        }
+        #expect(await sink.events.compactMap { $0.alert?.id } == (5..<10).map { "alert-\($0)" })
+    }
+
+    @Test func receiptsWaitForRequiredSinksOnly() async throws {
+        let fast = InMemorySink(), slow = InMemorySink(), optional = InMemorySink()
+        await slow.setDelay(.milliseconds(300))
+        await optional.failNext(1000, .retryable)
+        let quick = BatchPolicy(maxEvents: 100, maxDelay: .seconds(0.01))
+        try await runPipeline(
+            [.init(name: "fast", sink: fast, batch: quick), .init(name: "slow", sink: slow, batch: quick),
+             .init(name: "optional", sink: optional, required: false, batch: quick,
+                   retry: RetryPolicy(initialDelay: .seconds(0.01), maxDelay: .seconds(0.01)))],
+            drain: .milliseconds(100)
+        ) { p in
+            let receipt = try await p.publish(SampleEvents.alerts(0..<3))
+            try await Task.sleep(for: .milliseconds(100))
+            #expect(await fast.events.count == 3)
+            #expect(receipt.currentReport == nil, "the slow required sink has not accepted yet")
+            let report = await receipt.delivered()
+            #expect(report.acceptedBy == ["fast", "slow"])
+        }
+        #expect(await optional.events.isEmpty)
+    }
+
+    @Test func backpressureMakesPublishersWait() async throws {
+        let sink = InMemorySink()
+        await sink.setDelay(.milliseconds(50))
+        try await runPipeline([.init(name: "s", sink: sink, batch: BatchPolicy(maxEvents: 10, maxDelay: .seconds(0.01)), queueCapacity: 10)]) { p in
+            let clock = ContinuousClock()
+            let start = clock.now
+            for i in 0..<5 { _ = try await p.publish(SampleEvents.alerts((i * 10)..<(i * 10 + 10))) }
+            // Five batches through a queue of ten behind a 50 ms sink: at least ~150 ms of waiting.
+            #expect(clock.now - start >= .milliseconds(150))
+        }
+        #expect(await sink.events.count == 50)
+    }
+
+    @Test func shutdownDrainsWhatIsQueued() async throws {
+        let sink = InMemorySink()
+        let pipeline = EventPipeline(sinks: [.init(name: "s", sink: sink, batch: BatchPolicy(maxEvents: 7, maxDelay: .seconds(10)))], logger: logger)
+        let task = Task { try await pipeline.run() }
+        let receipt = try await pipeline.publish(SampleEvents.alerts(0..<20))
+        await pipeline.shutdown()
+        try await task.value
+        #expect(await receipt.delivered().isComplete)
+        #expect(await sink.events.count == 20)
+        #expect(await sink.flushCount >= 1)
+        await #expect(throws: PipelineClosedError.self) { _ = try await pipeline.publish(SampleEvents.alerts(0..<1)) }
+    }
+
+    @Test func undeliverableEventsAtTheDeadlineAreReportedNotAcknowledged() async throws {
+        let sink = InMemorySink()
+        await sink.failNext(10_000, .retryable)
+        let retry = RetryPolicy(initialDelay: .seconds(0.02), maxDelay: .seconds(0.05))
+        var receipt: DeliveryReceipt?
+        try await runPipeline([.init(name: "s", sink: sink, retry: retry)], drain: .milliseconds(200)) { p in
+            receipt = try await p.publish(SampleEvents.alerts(0..<3))
+        }
+        let report = await receipt!.delivered()
+        #expect(!report.isComplete && report.undeliveredBy == ["s"])
+    }
+}
+
+@Suite struct PolicyTests {
+    @Test func backoffGrowsToItsCapWithJitter() {
+        let p = RetryPolicy(initialDelay: .seconds(1), maxDelay: .seconds(8), multiplier: 2)
+        #expect(p.ceiling(forAttempt: 1) == 1)
+        #expect(p.ceiling(forAttempt: 3) == 4)
+        #expect(p.ceiling(forAttempt: 10) == 8)
+        for attempt in 1...10 {
+            let d = p.delay(forAttempt: attempt)
+            #expect(d >= .zero && d <= .seconds(p.ceiling(forAttempt: attempt)))
+        }
+    }
+
+    @Test func parsesDurationsAndSizes() {
+        #expect(ConfigDuration(parsing: "1h30m")?.seconds == 5400)
+        #expect(ConfigDuration(parsing: "500ms")?.seconds == 0.5)
+        #expect(ConfigDuration(parsing: "7d")?.description == "7d")
+        #expect(ConfigDuration(parsing: "soon") == nil)
+        #expect(ByteSize(parsing: "100MiB")?.bytes == 104_857_600)
+        #expect(ByteSize(parsing: "1MB")?.bytes == 1_000_000)
+        #expect(ByteSize(parsing: "12 parsecs") == nil)
+        #expect(Suggestion.nearest(to: "pth", in: ["path", "directory"]) == "path")
+        #expect(Suggestion.nearest(to: "zzzzzz", in: ["path", "directory"]) == nil)
+    }
+}
