@@ -1,8 +1,13 @@
 /// "Did you mean …?" for names typed in configuration.
 public enum Suggestion {
     /// The candidate closest to `name` by edit distance, if it is close enough to be a typo.
-    public static func nearest(to name: String, in candidates: some Sequence<String>) -> String? {
+    public static func nearest(to name: String, in candidates: some Collection<String>) -> String? {
         let lower = name.lowercased()
+        // A name that is the start of exactly one candidate (`tenant` → `tenant_id`) is taken first.
+        if lower.count >= 3 {
+            let prefixed = candidates.filter { $0.lowercased().hasPrefix(lower) && $0.lowercased() != lower }
+            if prefixed.count == 1 { return prefixed[0] }
+        }
         var best: (String, Int)?
         for candidate in candidates {
             let d = distance(lower, candidate.lowercased())

@@ -81,7 +81,9 @@ public enum ConfigLoader {
         for entry in entries {
             let path: [any CodingKey] = [NameKey(entry.section), IndexKey(entry.index)]
             let entryDecoder = YAMLConfigDecoder(file: entry.file, environment: environment, baseDirectory: directory)
+            let typeText = entry.node.mapping?["type"]?.scalar?.string
             let label = "\(entry.section)[\(entry.index)]"
+            let fallbackContext = typeText.map { "\(label) (\($0))" } ?? label
             let isSink = entry.section == "sinks"
             do {
                 let type: String
@@ -126,7 +128,8 @@ public enum ConfigLoader {
                 }
                 names[entry.section]!.insert(name)
             } catch {
-                errors.append(entryDecoder.locate(error, context: label))
+                let known = isSink ? registry.sink(type: typeText ?? "") != nil : registry.source(type: typeText ?? "") != nil
+                errors.append(entryDecoder.locate(error, context: known ? fallbackContext : label))
             }
         }
         if !errors.isEmpty { throw ConfigErrors(errors) }

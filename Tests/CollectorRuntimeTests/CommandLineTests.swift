@@ -1,0 +1,180 @@
+import CollectorCore
+import CollectorRuntime
+import CollectorTesting
+import Foundation
+import GzipStream
+import Logging
+import Testing
+
+let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
+
+@Suite struct CommandLineTests {
+    @Test func validateAcceptsEveryShippedConfiguration() async throws {
+        let shipped = (try FileManager.default.contentsOfDirectory(atPath: "\(repositoryRoot)/Plugins-config"))
+            .filter { $0.hasSuffix(".yaml") }.map { "\(repositoryRoot)/Plugins-config/\($0)" }
+            + ["\(repositoryRoot)/Examples/quickstart/collector.yaml"]
+        #expect(shipped.count >= 4)
+        let result = try await CollectorProcess.run(["validate", "--config"] + shipped)
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stdout.split(separator: "\n").count == shipped.count)
+    }
+
+    @Test func everyDocumentedOptionIsInItsPluginsConfigFile() throws {
+        let registry = PluginRegistry.builtins()
+        for type in registry.sinkTypes {
+            let text = try String(contentsOfFile: "\(repositoryRoot)/Plugins-config/\(type).yaml", encoding: .utf8)
+            for option in registry.sink(type: type)!.options { #expect(text.contains("\(option.name):"), "\(type): \(option.name)") }
+        }
+        for type in registry.sourceTypes {
+            let text = try String(contentsOfFile: "\(repositoryRoot)/Plugins-config/\(type).yaml", encoding: .utf8)
+            for option in registry.source(type: type)!.options { #expect(text.contains("\(option.name):"), "\(type): \(option.name)") }
+        }
+    }
+
+    @Test func validateFailsWithEveryProblemLocated() async throws {
+        let dir = TemporaryDirectory()
+        defer { dir.remove() }
+        let bad = try dir.write("bad.yaml", "sinks:\n  - type: json-file\n    directory: out\n    pth: x\n")
+        let broken = try dir.write("broken.yaml", "sinks: [\n")
+        let result = try await CollectorProcess.run(["validate", "--config", bad, broken])
+        #expect(result.status == 1)
+        #expect(result.stderr.contains("bad.yaml:4:5: sinks[0] (json-file): unknown key 'pth'; did you mean 'path'?"))
+        #expect(result.stderr.contains("broken.yaml:2:1: invalid YAML"), "\(result.stderr)")
+    }
+
+    @Test func runCollectsEveryEventIntoRealFiles() async throws {
+        let dir = TemporaryDirectory()
+        defer { dir.remove() }
+        let config = try dir.write("c.yaml", """
+            sources:
+              - type: synthetic
+                count: 2500
+                batch_size: 1000
+              - type: graph-recorded
+                directory: \(repositoryRoot)/Examples/quickstart/recorded
+            sinks:
+              - type: json-file
+                directory: out
+                path: "{event_type}.ndjson"
+            """)
+        let result = try await CollectorProcess.run(["run", "--config", config, "--log-format", "json"])
+        #expect(result.status == 0, "\(result.stderr)")
+        let alerts = try String(contentsOfFile: dir.file("out/alert.ndjson"), encoding: .utf8).split(separator: "\n")
+        #expect(alerts.count == 2500 + 4)
+        #expect(Set(alerts.map { try! JSONParser.parse(String($0))["id"]!.stringValue! }).count == 2504)
+        let warnings = try String(contentsOfFile: dir.file("out/provider_warning.ndjson"), encoding: .utf8).split(separator: "\n")
+        #expect(warnings.count == 3)
+        // JSON logs, one object per line, with the 206 diagnosis.
+        let logLines = result.stderr.split(separator: "\n")
+        #expect(logLines.allSatisfy { (try? JSONParser.parse(String($0))) != nil })
+        #expect(result.stderr.contains("401 Unauthorized"))
+        // The synthetic source checkpointed its progress after the acknowledgements.
+        let checkpoint = try JSONParser.parse(String(contentsOfFile: dir.file("state/sources/synthetic/synthetic.checkpoint.json"), encoding: .utf8))
+        #expect(checkpoint["next"] == .number("2500"))
+        // A second run resumes: nothing more from either source.
+        let again = try await CollectorProcess.run(["run", "--config", config])
+        #expect(again.status == 0)
+        #expect(try String(contentsOfFile: dir.file("out/alert.ndjson"), encoding: .utf8).split(separator: "\n").count == 2504)
+    }
+
+    @Test func sigtermShutsDownGracefullyAndFlushes() async throws {
+        let dir = TemporaryDirectory()
+        defer { dir.remove() }
+        let config = try dir.write("c.yaml", """
+            sources:
+              - type: synthetic
+                count: 100000000
+                batch_size: 100
+            sinks:
+              - type: json-file
+                directory: out
+                path: ev.ndjson
+                fsync: never
+                batch: {max_events: 100, max_delay: 5s}
+            """)
+        let (process, out, err) = try CollectorProcess.start(["run", "--config", config])
+        for _ in 0..<200 where !FileManager.default.fileExists(atPath: dir.file("out/ev.ndjson")) {
+            try await Task.sleep(for: .milliseconds(25))
+        }
+        try await Task.sleep(for: .milliseconds(300))
+        kill(process.processIdentifier, SIGTERM)
+        let result = await CollectorProcess.finish(process, out, err)
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stderr.contains("sink summary"))
+        let text = try String(contentsOfFile: dir.file("out/ev.ndjson"), encoding: .utf8)
+        #expect(text.hasSuffix("\n"))
+        let count = text.split(separator: "\n").count
+        // Everything the checkpoint claims was acknowledged is in the file.
+        let checkpoint = try JSONParser.parse(String(contentsOfFile: dir.file("state/sources/synthetic/synthetic.checkpoint.json"), encoding: .utf8))
+        let acknowledged = checkpoint["next"]?.intValue ?? 0
+        #expect(acknowledged > 0 && count >= acknowledged, "checkpoint \(acknowledged), file \(count)")
+    }
+
+    @Test func runRefusesAConfigurationWithoutSinks() async throws {
+        let dir = TemporaryDirectory()
+        defer { dir.remove() }
+        let config = try dir.write("c.yaml", "sources:\n  - type: synthetic\n")
+        let result = try await CollectorProcess.run(["run", "--config", config])
+        #expect(result.status == 2)
+        #expect(result.stderr.contains("no sinks are configured"))
+    }
+
+    @Test func versionNamesTheCLibraries() async throws {
+        let result = try await CollectorProcess.run(["version"])
+        #expect(result.status == 0)
+        #expect(result.stdout.contains("libcurl 7.") || result.stdout.contains("libcurl 8."))
+        #expect(result.stdout.contains("zlib 1."))
+    }
+}
+
+/// A sink written against the public API only, registered like a user's own, receives events
+/// through the same configuration and pipeline path as the built-ins.
+@Suite struct CustomSinkTests {
+    @Test func aCustomPluginIsConfiguredAndFed() async throws {
+        let dir = TemporaryDirectory()
+        defer { dir.remove() }
+        var registry = PluginRegistry.builtins()
+        registry.register(sink: InMemorySink.Plugin.self)
+        let path = try dir.write("c.yaml", """
+            sources:
+              - type: synthetic
+                count: 1234
+                resume: false
+            sinks:
+              - type: memory
+                key: custom-\(ObjectIdentifier(CustomSinkTests.self).hashValue)
+                batch: {max_events: 100}
+            """)
+        let loaded = try ConfigLoader.load(file: path, registry: registry)
+        let summary = try await CollectorApplication.run(loaded, logger: Logger(label: "t", factory: { _ in SwiftLogNoOpLogHandler() }))
+        #expect(summary.sinks.first?.accepted == 1234)
+        let sink = try #require(InMemorySink.Plugin.sink(forKey: "custom-\(ObjectIdentifier(CustomSinkTests.self).hashValue)"))
+        #expect(await sink.events.count == 1234)
+        #expect(await sink.batches.allSatisfy { $0.count <= 100 })
+        #expect(await sink.closed)
+    }
+}
+
+@Suite struct GzipStreamTests {
+    @Test func membersPassGzipAndZcat() async throws {
+        let dir = TemporaryDirectory()
+        defer { dir.remove() }
+        let encoder = try GzipEncoder(level: 6)
+        var bytes: [UInt8] = []
+        var expected = ""
+        for i in 0..<3 {
+            let line = String(repeating: "event \(i) ", count: 500) + "\n"
+            expected += line
+            bytes += try encoder.compress(Array(line.utf8))
+            bytes += try encoder.finish()
+        }
+        try Data(bytes).write(to: URL(fileURLWithPath: dir.file("a.gz")))
+        let test = try await CollectorProcess.runTool("/usr/bin/env", ["gzip", "-t", dir.file("a.gz")])
+        #expect(test.status == 0, "\(test.stderr)")
+        let cat = try await CollectorProcess.runTool("/usr/bin/env", ["zcat", dir.file("a.gz")])
+        #expect(cat.stdout == expected)
+        #expect(String(decoding: try GzipDecoder.decompress(bytes), as: UTF8.self) == expected)
+        // A truncated member is an error, not silent loss.
+        #expect(throws: GzipError.self) { _ = try GzipDecoder.decompress(Array(bytes.dropLast(10))) }
+    }
+}

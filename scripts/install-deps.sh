@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Installs what building and testing graph-collector needs on Debian/Ubuntu, only if missing:
+# libcurl and zlib headers (for the CCurl and CZlib system-library targets), pkg-config (which
+# SwiftPM uses to find them) and gzip (the tests check archives with `gzip -t` and `zcat`).
+set -euo pipefail
+
+packages=(libcurl4-openssl-dev zlib1g-dev pkg-config gzip)
+missing=()
+for p in "${packages[@]}"; do
+  dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
+done
+
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "install-deps: installing ${missing[*]}"
+  sudo=""
+  if [ "$(id -u)" -ne 0 ]; then
+    command -v sudo >/dev/null 2>&1 || { echo "install-deps: need root or sudo to install ${missing[*]}" >&2; exit 1; }
+    sudo="sudo"
+  fi
+  export DEBIAN_FRONTEND=noninteractive
+  $sudo apt-get update -qq
+  $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+command -v swift >/dev/null 2>&1 || { echo "install-deps: the Swift toolchain (6.2 or newer) is not on PATH" >&2; exit 1; }
