@@ -11,7 +11,8 @@ import Foundation
 ///     nonisolated var unownedExecutor: UnownedSerialExecutor { executor.asUnownedSerialExecutor() }
 /// }
 /// ```
-/// The thread ends when the executor is released and its queue is empty, or after ``shutdown()``.
+/// The thread (which keeps the executor alive) ends after ``shutdown()``, once the jobs already
+/// queued have run: call it when the owner closes.
 public final class DedicatedThreadExecutor: SerialExecutor, @unchecked Sendable {
     // Guarded by `condition`.
     private let condition = NSCondition()
@@ -21,16 +22,12 @@ public final class DedicatedThreadExecutor: SerialExecutor, @unchecked Sendable 
 
     public init(name: String) {
         self.name = name
-        let thread = Thread { [unowned(unsafe) self] in self.runLoop() }
+        // The thread's closure holds the executor until the loop ends.
+        let thread = Thread { [self] in self.runLoop() }
         thread.name = name
         thread.stackSize = 1 << 20
-        // The thread keeps the executor alive until it is told to stop.
-        Unmanaged.passRetained(self).release()
-        retainedByThread = Unmanaged.passRetained(self)
         thread.start()
     }
-
-    private var retainedByThread: Unmanaged<DedicatedThreadExecutor>?
 
     public func enqueue(_ job: consuming ExecutorJob) {
         let unowned = UnownedJob(job)
@@ -57,10 +54,7 @@ public final class DedicatedThreadExecutor: SerialExecutor, @unchecked Sendable 
             condition.lock()
             while jobs.isEmpty && !stopping { condition.wait() }
             if jobs.isEmpty && stopping {
-                let retained = retainedByThread
-                retainedByThread = nil
                 condition.unlock()
-                retained?.release()
                 return
             }
             let batch = jobs

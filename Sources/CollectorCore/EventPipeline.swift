@@ -67,13 +67,18 @@ public final class EventPipeline: EventPublisher, Service {
     /// Runs every sink's worker until ``shutdown()`` (or graceful shutdown of the service group)
     /// and the queues have drained; then the sinks are flushed and closed.
     public func run() async throws {
-        await withGracefulShutdownHandler {
-            await withTaskGroup(of: Void.self) { group in
-                for worker in workers {
-                    group.addTask { await worker.run() }
+        await withTaskCancellationHandler {
+            await withGracefulShutdownHandler {
+                await withTaskGroup(of: Void.self) { group in
+                    for worker in workers {
+                        group.addTask { await worker.run() }
+                    }
                 }
+            } onGracefulShutdown: {
+                Task { await self.shutdown() }
             }
-        } onGracefulShutdown: {
+        } onCancel: {
+            // Cancelled without a graceful shutdown: still drain within the deadline.
             Task { await self.shutdown() }
         }
     }

@@ -28,9 +28,23 @@ public actor InMemorySink: Sink {
     /// Every write takes this long (a slow receiver).
     public func setDelay(_ delay: Duration?) { self.delay = delay }
 
+    private var paused = false
+    private var pausedWriters: [CheckedContinuation<Void, Never>] = []
+
+    /// Writes wait until ``resume()``: a receiver that is stuck, deterministically.
+    public func pause() { paused = true }
+
+    public func resume() {
+        paused = false
+        let waiting = pausedWriters
+        pausedWriters = []
+        for w in waiting { w.resume() }
+    }
+
     public func write(_ batch: [Event]) async throws {
         writeAttempts += 1
         precondition(!closed, "write after close")
+        while paused { await withCheckedContinuation { pausedWriters.append($0) } }
         if let delay { try await Task.sleep(for: delay) }
         if !scriptedFailures.isEmpty {
             switch scriptedFailures.removeFirst() {

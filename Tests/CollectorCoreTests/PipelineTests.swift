@@ -74,7 +74,7 @@ import Testing
 
     @Test func receiptsWaitForRequiredSinksOnly() async throws {
         let fast = InMemorySink(), slow = InMemorySink(), optional = InMemorySink()
-        await slow.setDelay(.milliseconds(300))
+        await slow.pause()
         await optional.failNext(1000, .retryable)
         let quick = BatchPolicy(maxEvents: 100, maxDelay: .seconds(0.01))
         try await runPipeline(
@@ -84,9 +84,10 @@ import Testing
             drain: .milliseconds(100)
         ) { p in
             let receipt = try await p.publish(SampleEvents.alerts(0..<3))
-            try await Task.sleep(for: .milliseconds(100))
+            for _ in 0..<500 where await fast.events.count < 3 { try await Task.sleep(for: .milliseconds(10)) }
             #expect(await fast.events.count == 3)
-            #expect(receipt.currentReport == nil, "the slow required sink has not accepted yet")
+            #expect(receipt.currentReport == nil, "the paused required sink has not accepted yet")
+            await slow.resume()
             let report = await receipt.delivered()
             #expect(report.acceptedBy == ["fast", "slow"])
         }
