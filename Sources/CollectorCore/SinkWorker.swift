@@ -32,14 +32,17 @@ actor SinkWorker {
     }
 
     private final class Item {
-        let events: [Event]
-        let bytes: [Int]
+        /// Released as soon as every event is delivered, so finished items hold no memory.
+        var events: [Event]
+        var bytes: [Int]
+        let count: Int
         let receipt: ReceiptState
         var taken = 0
         var delivered = 0
         init(events: [Event], receipt: ReceiptState) {
             self.events = events
             self.bytes = events.map(\.approximateByteCount)
+            self.count = events.count
             self.receipt = receipt
         }
     }
@@ -182,7 +185,7 @@ actor SinkWorker {
         while takeItem < items.count && batch.count < maxEvents {
             let item = items[takeItem]
             var n = 0
-            while item.taken < item.events.count && batch.count < maxEvents {
+            while item.taken < item.count && batch.count < maxEvents {
                 let size = item.bytes[item.taken]
                 if !batch.isEmpty && bytes + size > maxBytes { break }
                 batch.append(item.events[item.taken])
@@ -191,7 +194,7 @@ actor SinkWorker {
                 n += 1
             }
             if n > 0 { touched.append((item, n)) }
-            if item.taken == item.events.count {
+            if item.taken == item.count {
                 takeItem += 1
             } else {
                 break
@@ -252,10 +255,14 @@ actor SinkWorker {
         for (item, n) in touched {
             item.delivered += n
             freed += n
-            if item.delivered == item.events.count { complete(item) }
+            if item.delivered == item.count {
+                item.events = []
+                item.bytes = []
+                complete(item)
+            }
         }
         queuedEvents -= freed
-        while firstItem < items.count && items[firstItem].delivered == items[firstItem].events.count {
+        while firstItem < items.count && items[firstItem].delivered == items[firstItem].count {
             firstItem += 1
         }
         if firstItem > 64 && firstItem * 2 > items.count {

@@ -41,11 +41,9 @@ final class YAMLConfigDecoder {
         let (path, message): ([any CodingKey], String)
         switch error {
         case .keyNotFound(let key, let c):
-            let sub = c.codingPath + [key]
             let hint = isPlaceholder(c.debugDescription) ? "" : " (\(c.debugDescription))"
             path = c.codingPath
             message = "missing required key '\(key.stringValue)'\(hint)" + (c.codingPath.isEmpty ? "" : " in \(Self.pathText(c.codingPath))")
-            _ = sub
         case .typeMismatch(_, let c):
             path = c.codingPath
             message = "\(Self.pathText(c.codingPath)): \(c.debugDescription)"
