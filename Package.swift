@@ -8,6 +8,8 @@ import PackageDescription
 // - swift-argument-parser: the `graph-collector` command line (subcommands, help, errors).
 // - swift-log: the logging API every Swift server library speaks; our handlers back it.
 // - swift-service-lifecycle: ordered startup, SIGINT/SIGTERM graceful shutdown of sources and sinks.
+// - FlyingFox: a small async HTTP/1.1 server on plain sockets (no NIO) for the built-in Graph
+//   simulator, which the quickstart and the tests collect from over real HTTP.
 // - Yams: YAML configuration with source positions (line/column) for every node, so config
 //   errors can point at the exact place.
 let package = Package(
@@ -25,6 +27,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log", from: "1.16.0"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.0"),
+        .package(url: "https://github.com/swhitty/FlyingFox", from: "0.27.0"),
     ],
     targets: [
         // C libraries from Debian's -dev packages, with static inline shims for what Swift cannot call.
@@ -41,7 +44,7 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]),
-        .target(name: "CurlTransport", dependencies: ["CCurl"]),
+        .target(name: "CurlTransport", dependencies: ["CCurl", "CollectorCore"]),
         .target(name: "GzipStream", dependencies: ["CZlib"]),
         .target(
             name: "CollectorSinks",
@@ -52,13 +55,16 @@ let package = Package(
         .target(
             name: "GraphSecuritySource",
             dependencies: [
-                "CollectorCore",
+                "CollectorCore", "CurlTransport",
                 .product(name: "Logging", package: "swift-log"),
             ]),
         .target(
+            name: "GraphSimulator",
+            dependencies: ["CollectorCore", "GraphSecuritySource", .product(name: "FlyingFox", package: "FlyingFox")]),
+        .target(
             name: "CollectorRuntime",
             dependencies: [
-                "CollectorCore", "CollectorSinks", "GraphSecuritySource", "CurlTransport", "GzipStream",
+                "CollectorCore", "CollectorSinks", "GraphSecuritySource", "GraphSimulator", "CurlTransport", "GzipStream",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

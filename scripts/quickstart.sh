@@ -12,5 +12,5 @@ echo
 echo "== What the sinks wrote (lines per file) =="
 find quickstart-out -type f -name '*.ndjson' | sort | xargs wc -l
 echo
-echo "== Provider warnings from the 206 answer =="
-cut -c1-240 quickstart-out/*/provider_warning.ndjson
+echo "== Provider warnings (206 Partial Content answers), first lines =="
+cut -c1-300 quickstart-out/*/provider_warning.ndjson | sort -u -t, -k3,5 | head -5

@@ -39,11 +39,15 @@ public struct SourceContext: Sendable {
     /// A directory for this source's checkpoints, created on demand.
     public var stateDirectory: String
     public var configurationDirectory: String
+    /// Services the runtime started for this run, by name, e.g. `graph-simulator` →
+    /// `http://127.0.0.1:40123` when the configuration has a `simulator:` section.
+    public var services: [String: String]
 
-    public init(name: String, logger: Logger, stateDirectory: String, configurationDirectory: String) {
+    public init(name: String, logger: Logger, stateDirectory: String, configurationDirectory: String, services: [String: String] = [:]) {
         self.name = name
         self.logger = logger
         self.stateDirectory = stateDirectory
         self.configurationDirectory = configurationDirectory
+        self.services = services
     }
 }

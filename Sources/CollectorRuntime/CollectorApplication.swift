@@ -1,5 +1,6 @@
 public import CollectorCore
 public import Logging
+import GraphSimulator
 import ServiceLifecycle
 import UnixSignals
 
@@ -19,6 +20,20 @@ public enum CollectorApplication {
         } catch {
             throw StartupError(message: "cannot create the state directory: \(error)")
         }
+
+        var services: [String: String] = [:]
+        var simulator: GraphSimulator?
+        if let settings = configuration.settings.simulator {
+            let sim = GraphSimulator(configuration: settings.configuration)
+            do {
+                services["graph-simulator"] = try await sim.start(port: settings.port)
+            } catch {
+                throw StartupError(message: "the Graph simulator could not listen on 127.0.0.1:\(settings.port): \(error)")
+            }
+            simulator = sim
+            logger.info("Graph simulator listening", metadata: ["url": "\(services["graph-simulator"]!)", "tenant_id": "\(settings.configuration.tenantId)", "client_id": "\(settings.configuration.clientId)"])
+        }
+        defer { if let simulator { Task { await simulator.stop() } } }
 
         var slots: [EventPipeline.SinkSlot] = []
         var built: [any Sink] = []
@@ -49,7 +64,7 @@ public enum CollectorApplication {
             sourceLogger[metadataKey: "source"] = "\(s.name)"
             let context = SourceContext(
                 name: s.name, logger: sourceLogger, stateDirectory: "\(stateDirectory)/sources/\(s.name)",
-                configurationDirectory: configuration.directory)
+                configurationDirectory: configuration.directory, services: services)
             do {
                 sources.append((s.name, try await entry.make(context)))
             } catch {

@@ -1,4 +1,5 @@
 public import CollectorCore
+public import GraphSimulator
 public import Logging
 
 /// The top-level settings of a configuration file (everything but `sources` and `sinks`).
@@ -9,16 +10,19 @@ public struct CollectorSettings: Sendable, Decodable {
     public var pipeline: PipelineSettings
     /// Files (or glob patterns) whose `sources` and `sinks` are added to this file's.
     public var include: [String]
+    /// Start the built-in Graph simulator for this run (sources reach it with `cloud: simulator`).
+    public var simulator: SimulatorSettings?
 
     public init() {
         stateDirectory = "state"
         logging = LoggingSettings()
         pipeline = PipelineSettings()
         include = []
+        simulator = nil
     }
 
     enum CodingKeys: String, CodingKey {
-        case stateDirectory = "state_directory", logging, pipeline, include, sources, sinks
+        case stateDirectory = "state_directory", logging, pipeline, include, sources, sinks, simulator
     }
 
     public init(from decoder: any Decoder) throws {
@@ -28,6 +32,7 @@ public struct CollectorSettings: Sendable, Decodable {
         logging = try c.decodeIfPresent(LoggingSettings.self, forKey: .logging) ?? d.logging
         pipeline = try c.decodeIfPresent(PipelineSettings.self, forKey: .pipeline) ?? d.pipeline
         include = try c.decodeIfPresent([String].self, forKey: .include) ?? []
+        simulator = try c.decodeIfPresent(SimulatorSettings.self, forKey: .simulator)
         // Read separately, entry by entry; named here so they are known keys.
         _ = c.contains(.sources)
         _ = c.contains(.sinks)
@@ -153,5 +158,20 @@ public struct LoadedConfiguration: Sendable {
     /// The state directory, resolved.
     public var stateDirectory: String {
         settings.stateDirectory.hasPrefix("/") ? settings.stateDirectory : "\(directory)/\(settings.stateDirectory)"
+    }
+}
+
+/// The top-level `simulator:` section: the simulator's data and faults, and its port.
+public struct SimulatorSettings: Sendable, Decodable {
+    /// 0: any free port on 127.0.0.1.
+    public var port: UInt16
+    public var configuration: SimulatorConfiguration
+
+    enum CodingKeys: String, CodingKey { case port }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        port = try c.decodeIfPresent(UInt16.self, forKey: .port) ?? 0
+        configuration = try SimulatorConfiguration(from: decoder)
     }
 }

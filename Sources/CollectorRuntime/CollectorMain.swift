@@ -2,8 +2,10 @@ import ArgumentParser
 public import CollectorCore
 import CurlTransport
 import Foundation
+import GraphSimulator
 import GzipStream
 import Logging
+import Dispatch
 
 /// The `graph-collector` command line. A custom build of the collector (built-in plugins plus
 /// your own) is a few lines:
@@ -37,7 +39,7 @@ struct RootCommand: AsyncParsableCommand {
             events to the sinks named in the configuration file.
             """,
         version: CollectorMain.version,
-        subcommands: [RunCommand.self, ValidateCommand.self, PluginsCommand.self, VersionCommand.self])
+        subcommands: [RunCommand.self, ValidateCommand.self, TestCommand.self, SimulateCommand.self, PluginsCommand.self, VersionCommand.self])
 }
 
 struct LoggingOptions: ParsableArguments {
@@ -185,4 +187,84 @@ struct VersionCommand: AsyncParsableCommand {
 
 func printError(_ text: String) {
     FileHandle.standardError.write(Data((text + "\n").utf8))
+}
+
+struct SimulateCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "simulate",
+        abstract: "Serve the built-in Graph Security API simulator on 127.0.0.1 until SIGINT/SIGTERM.",
+        discussion: "Data and faults come from the 'simulator:' section of --config (defaults without one).")
+
+    @Option(name: .shortAndLong, help: "A configuration file with a 'simulator:' section.")
+    var config: String?
+
+    @Option(help: "Port to listen on (0: any free port; default: the config's simulator.port).")
+    var port: UInt16?
+
+    func run() async throws {
+        var settings = SimulatorConfiguration()
+        var configuredPort: UInt16 = 0
+        if let config {
+            do {
+                let loaded = try ConfigLoader.load(file: config, registry: CollectorMain.registry)
+                if let s = loaded.settings.simulator {
+                    settings = s.configuration
+                    configuredPort = s.port
+                }
+            } catch {
+                printError(error.description)
+                throw ExitCode(2)
+            }
+        }
+        let simulator = GraphSimulator(configuration: settings)
+        let url = try await simulator.start(port: port ?? configuredPort)
+        print("Graph simulator listening on \(url)")
+        print("  token endpoint: \(url)/\(settings.tenantId)/oauth2/v2.0/token")
+        print("  tenant_id: \(settings.tenantId)  client_id: \(settings.clientId)  client_secret: \(settings.clientSecret)")
+        print("  endpoints: \(url)/v1.0/security/alerts_v2, /incidents, /alerts")
+        FileHandle.standardOutput.synchronizeFile()
+        await waitForTermination()
+        await simulator.stop()
+    }
+}
+
+/// Suspends until SIGINT or SIGTERM.
+func waitForTermination() async {
+    let signals = [SIGINT, SIGTERM]
+    await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+        let resumed = ManagedFlag()
+        var sources: [any DispatchSourceSignal] = []
+        for s in signals {
+            signal(s, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: s, queue: .global())
+            source.setEventHandler {
+                if resumed.setOnce() { continuation.resume() }
+            }
+            source.resume()
+            sources.append(source)
+        }
+        SignalSources.keep(sources)
+    }
+}
+
+final class ManagedFlag: @unchecked Sendable {
+    private let lock = NSLock()
+    private var set = false
+    func setOnce() -> Bool {
+        lock.lock()
+        defer { lock.unlock() }
+        if set { return false }
+        set = true
+        return true
+    }
+}
+
+enum SignalSources {
+    nonisolated(unsafe) static var kept: [any DispatchSourceSignal] = []
+    static func keep(_ s: [any DispatchSourceSignal]) { kept += s }
+}
+
+struct TestCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "test", abstract: "Protocol test (placeholder while being written).")
+    func run() async throws {}
 }

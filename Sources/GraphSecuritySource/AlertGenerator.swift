@@ -36,7 +36,7 @@ public struct AlertGenerator: Sendable {
     ]
 
     /// SplitMix64: a small, good, stateless mixer.
-    static func mix(_ x: UInt64) -> UInt64 {
+    public static func mix(_ x: UInt64) -> UInt64 {
         var z = x &+ 0x9E37_79B9_7F4A_7C15
         z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
         z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
@@ -56,11 +56,15 @@ public struct AlertGenerator: Sendable {
     /// Item `n`, at revision `revision` (a later revision is the same alert, updated later with
     /// a new status: what an update looks like in Graph).
     public func alert(_ n: Int, revision: Int = 0) -> JSONValue {
+        let created = start.adding(seconds: Double(Int64(n) * spacingMilliseconds) / 1000)
+        return alert(n, created: created, updated: created.adding(seconds: Double(revision) * 3600), revision: revision)
+    }
+
+    /// Item `n` with explicit creation and update times.
+    public func alert(_ n: Int, created: Timestamp, updated: Timestamp, revision: Int) -> JSONValue {
         let r = Self.mix(seed &+ UInt64(n) &* 0x1000_0001)
         let pick = { (k: Int, count: Int) -> Int in Int((r >> UInt64(k * 8)) % UInt64(count)) }
         let (title, category, detection, techniques) = Self.titles[pick(0, Self.titles.count)]
-        let created = start.adding(seconds: Double(Int64(n) * spacingMilliseconds) / 1000)
-        let updated = created.adding(seconds: Double(revision) * 3600)
         let id = self.id(n)
         let host = "ws-\(hex(r, 4)).contoso.local"
         let user = ["alice", "bob", "carol", "dave", "erin"][pick(1, 5)]

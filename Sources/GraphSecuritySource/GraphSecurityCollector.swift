@@ -1,0 +1,243 @@
+public import CollectorCore
+import CurlTransport
+import Foundation
+import Logging
+
+/// `type: graph-security`: collects alerts and incidents from the Microsoft Graph Security API.
+public struct GraphSecurityCollector: Source {
+    public struct Tenant: Decodable, Sendable {
+        public var tenantId: String
+        public var clientId: String
+        public var clientSecret: Secret?
+
+        enum CodingKeys: String, CodingKey { case tenantId = "tenant_id", clientId = "client_id", clientSecret = "client_secret" }
+
+        public init(from decoder: any Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            tenantId = try c.decode(String.self, forKey: .tenantId)
+            clientId = try c.decode(String.self, forKey: .clientId)
+            clientSecret = try c.decodeIfPresent(Secret.self, forKey: .clientSecret)
+            guard clientSecret != nil else {
+                throw DecodingError.keyNotFound(CodingKeys.clientSecret, .init(codingPath: c.codingPath, debugDescription: "give client_secret (or client_secret_file)"))
+            }
+        }
+    }
+
+    public struct HTTPSettings: Decodable, Sendable {
+        public var connectTimeout: ConfigDuration = .seconds(10)
+        public var timeout: ConfigDuration = .seconds(60)
+        public var proxy: String?
+        public var noProxy: String?
+        public var caFile: String?
+        public var verifyTLS = true
+        public var maxBodySize: ByteSize = .mebibytes(64)
+
+        enum CodingKeys: String, CodingKey {
+            case connectTimeout = "connect_timeout", timeout, proxy, noProxy = "no_proxy", caFile = "ca_file"
+            case verifyTLS = "verify_tls", maxBodySize = "max_body_size"
+        }
+
+        public init() {}
+
+        public init(from decoder: any Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            connectTimeout = try c.decodeIfPresent(ConfigDuration.self, forKey: .connectTimeout) ?? connectTimeout
+            timeout = try c.decodeIfPresent(ConfigDuration.self, forKey: .timeout) ?? timeout
+            proxy = try c.decodeIfPresent(String.self, forKey: .proxy)
+            noProxy = try c.decodeIfPresent(String.self, forKey: .noProxy)
+            caFile = try c.decodeIfPresent(String.self, forKey: .caFile)
+            verifyTLS = try c.decodeIfPresent(Bool.self, forKey: .verifyTLS) ?? true
+            maxBodySize = try c.decodeIfPresent(ByteSize.self, forKey: .maxBodySize) ?? maxBodySize
+        }
+    }
+
+    public struct Configuration: Decodable, Sendable {
+        public var cloud: String
+        public var loginURL: String?
+        public var graphURL: String?
+        public var apiVersion: String
+        public var tenants: [Tenant]
+        public var endpoints: [GraphEndpoint]
+        public var pollInterval: ConfigDuration
+        public var ingestionLag: ConfigDuration
+        public var overlap: ConfigDuration
+        public var lookBack: ConfigDuration
+        public var pageSize: [String: Int]
+        public var filter: String?
+        public var requestsPerMinute: Int
+        public var maxAttempts: Int
+        public var retry: RetryPolicy
+        public var providerGiveUpAfter: ConfigDuration
+        public var stopWhenCaughtUp: Bool
+        public var http: HTTPSettings
+
+        enum CodingKeys: String, CodingKey {
+            case cloud, loginURL = "login_url", graphURL = "graph_url", apiVersion = "api_version", tenants, endpoints
+            case pollInterval = "poll_interval", ingestionLag = "ingestion_lag", overlap, lookBack = "look_back"
+            case pageSize = "page_size", filter, requestsPerMinute = "requests_per_minute", maxAttempts = "max_attempts"
+            case retry, providerGiveUpAfter = "provider_give_up_after", stopWhenCaughtUp = "stop_when_caught_up", http
+        }
+
+        public init(from decoder: any Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            cloud = try c.decodeIfPresent(String.self, forKey: .cloud) ?? "global"
+            guard GraphCloud.names.contains(cloud) else {
+                throw DecodingError.dataCorruptedError(forKey: .cloud, in: c, debugDescription: "expected one of \(GraphCloud.names.joined(separator: ", ")), found '\(cloud)'")
+            }
+            loginURL = try c.decodeIfPresent(String.self, forKey: .loginURL)
+            graphURL = try c.decodeIfPresent(String.self, forKey: .graphURL)
+            apiVersion = try c.decodeIfPresent(String.self, forKey: .apiVersion) ?? "v1.0"
+            tenants = try c.decode([Tenant].self, forKey: .tenants)
+            guard !tenants.isEmpty else { throw DecodingError.dataCorruptedError(forKey: .tenants, in: c, debugDescription: "name at least one tenant") }
+            endpoints = try c.decodeIfPresent([GraphEndpoint].self, forKey: .endpoints) ?? [.alertsV2, .incidents]
+            pollInterval = try c.decodeIfPresent(ConfigDuration.self, forKey: .pollInterval) ?? .seconds(60)
+            ingestionLag = try c.decodeIfPresent(ConfigDuration.self, forKey: .ingestionLag) ?? .seconds(120)
+            overlap = try c.decodeIfPresent(ConfigDuration.self, forKey: .overlap) ?? .seconds(300)
+            lookBack = try c.decodeIfPresent(ConfigDuration.self, forKey: .lookBack) ?? .seconds(7 * 86_400)
+            pageSize = try c.decodeIfPresent([String: Int].self, forKey: .pageSize) ?? [:]
+            for (name, size) in pageSize {
+                guard let endpoint = GraphEndpoint(rawValue: name) else {
+                    throw DecodingError.dataCorruptedError(forKey: .pageSize, in: c, debugDescription: "unknown endpoint '\(name)' (alerts, alerts_v2, incidents)")
+                }
+                guard (1...endpoint.maximumPageSize).contains(size) else {
+                    throw DecodingError.dataCorruptedError(forKey: .pageSize, in: c, debugDescription: "\(name): $top must be 1...\(endpoint.maximumPageSize)")
+                }
+            }
+            filter = try c.decodeIfPresent(String.self, forKey: .filter)
+            requestsPerMinute = try c.decodeIfPresent(Int.self, forKey: .requestsPerMinute) ?? 150
+            maxAttempts = try c.decodeIfPresent(Int.self, forKey: .maxAttempts) ?? 8
+            retry = try c.decodeIfPresent(RetryPolicy.self, forKey: .retry) ?? RetryPolicy(initialDelay: .seconds(1), maxDelay: .seconds(60))
+            providerGiveUpAfter = try c.decodeIfPresent(ConfigDuration.self, forKey: .providerGiveUpAfter) ?? .seconds(86_400)
+            stopWhenCaughtUp = try c.decodeIfPresent(Bool.self, forKey: .stopWhenCaughtUp) ?? false
+            http = try c.decodeIfPresent(HTTPSettings.self, forKey: .http) ?? HTTPSettings()
+            guard requestsPerMinute >= 1 else { throw DecodingError.dataCorruptedError(forKey: .requestsPerMinute, in: c, debugDescription: "must be at least 1") }
+            guard maxAttempts >= 1 else { throw DecodingError.dataCorruptedError(forKey: .maxAttempts, in: c, debugDescription: "must be at least 1") }
+        }
+    }
+
+    public enum Plugin: SourcePlugin {
+        public static let type = "graph-security"
+        public static let summary = "Microsoft Graph Security API: alerts_v2, incidents and legacy alerts, with 206 provider recovery"
+        public static let options: [PluginOption] = [
+            PluginOption("cloud", type: "global | usgov | dod | china | simulator", default: "global", "national cloud; simulator: the built-in simulator of the top-level 'simulator:' section"),
+            PluginOption("login_url", type: "URL", default: "the cloud's", "sign-in host override"),
+            PluginOption("graph_url", type: "URL", default: "the cloud's", "Graph host override"),
+            PluginOption("api_version", type: "string", default: "v1.0", "Graph API version path"),
+            PluginOption("tenants", type: "list", default: nil, "tenant_id, client_id, client_secret (or client_secret_file) per tenant"),
+            PluginOption("endpoints", type: "list", default: "[alerts_v2, incidents]", "alerts_v2, incidents, alerts (legacy v1, federated: answers 206)"),
+            PluginOption("poll_interval", type: "duration", default: "60s", "time between polls"),
+            PluginOption("ingestion_lag", type: "duration", default: "2m", "a window ends this long before now: alerts appear in the API late"),
+            PluginOption("overlap", type: "duration", default: "5m", "each window starts this long before the last one ended; duplicates are removed"),
+            PluginOption("look_back", type: "duration", default: "7d", "how far back the first run starts"),
+            PluginOption("page_size", type: "map", default: "{alerts: 1000, alerts_v2: 1000, incidents: 50}", "$top per endpoint; lowered automatically if the API refuses it"),
+            PluginOption("filter", type: "OData", default: "none", "ANDed to every query, e.g. \"severity eq 'high'\""),
+            PluginOption("requests_per_minute", type: "integer", default: "150", "per tenant (Graph's documented limit for security alerts)"),
+            PluginOption("max_attempts", type: "integer", default: "8", "tries of one page before the poll fails (429, 5xx, network, bad bodies)"),
+            PluginOption("retry", type: "mapping", default: "{initial_delay: 1s, max_delay: 60s, multiplier: 2}", "backoff with full jitter when no Retry-After is given"),
+            PluginOption("provider_give_up_after", type: "duration", default: "24h", "stop re-querying a provider that keeps answering 401/403 after this long (reported loudly)"),
+            PluginOption("stop_when_caught_up", type: "boolean", default: "false", "finish once every endpoint reached now minus the lag and no provider window is owed"),
+            PluginOption("http", type: "mapping", default: "{connect_timeout: 10s, timeout: 60s, verify_tls: true, max_body_size: 64MiB}", "proxy, no_proxy, ca_file as well"),
+        ]
+
+        public static func makeSource(configuration: Configuration, context: SourceContext) async throws -> any Source {
+            let cloud: GraphCloud
+            if configuration.cloud == "simulator" {
+                guard let url = context.services["graph-simulator"] else {
+                    throw SourceStopped(reason: "source '\(context.name)': cloud: simulator needs a top-level 'simulator:' section in the configuration")
+                }
+                cloud = GraphCloud(loginURL: url, graphURL: url)
+            } else {
+                let base = GraphCloud.named(configuration.cloud) ?? .global
+                cloud = GraphCloud(loginURL: configuration.loginURL ?? base.loginURL, graphURL: configuration.graphURL ?? base.graphURL)
+            }
+            if configuration.cloud == "china" && configuration.endpoints.contains(.alerts) {
+                context.logger.warning("legacy v1 alerts are not available in the China cloud; the alerts endpoint will fail")
+            }
+            var http = HTTPClientConfiguration()
+            http.connectTimeout = configuration.http.connectTimeout.duration
+            http.timeout = configuration.http.timeout.duration
+            http.proxy = configuration.http.proxy
+            http.noProxy = configuration.http.noProxy
+            http.caFile = configuration.http.caFile
+            http.verifyTLS = configuration.http.verifyTLS
+            http.maxBodySize = Int(configuration.http.maxBodySize.bytes)
+            if !http.verifyTLS { context.logger.warning("TLS verification is off for Graph; use only in a lab") }
+            return GraphSecurityCollector(configuration: configuration, cloud: cloud, http: HTTPClient(configuration: http), context: context)
+        }
+    }
+
+    let configuration: Configuration
+    let cloud: GraphCloud
+    let http: HTTPClient
+    let context: SourceContext
+
+    func collectors() -> [EndpointCollector] {
+        var result: [EndpointCollector] = []
+        for tenant in configuration.tenants {
+            let tokens = TokenProvider(cloud: cloud, tenant: tenant.tenantId, clientId: tenant.clientId,
+                                       credential: .secret(tenant.clientSecret!), http: http)
+            let limiter = RateLimiter(perMinute: configuration.requestsPerMinute)
+            var logger = context.logger
+            logger[metadataKey: "tenant"] = "\(tenant.tenantId)"
+            let client = GraphClient(http: http, tokens: tokens, limiter: limiter, retry: configuration.retry,
+                                     maxAttempts: configuration.maxAttempts, logger: logger)
+            for endpoint in configuration.endpoints {
+                let settings = EndpointCollector.Settings(
+                    tenant: tenant.tenantId, endpoint: endpoint, graphURL: cloud.graphURL, apiVersion: configuration.apiVersion,
+                    pageSize: configuration.pageSize[endpoint.rawValue] ?? endpoint.maximumPageSize, filter: configuration.filter,
+                    lag: configuration.ingestionLag.seconds, overlap: configuration.overlap.seconds, lookBack: configuration.lookBack.seconds,
+                    giveUpAfter: configuration.providerGiveUpAfter.seconds, maxRecentKeys: 500_000, sourceName: context.name)
+                let store = CheckpointFile(path: "\(context.stateDirectory)/\(Self.safe(tenant.tenantId))/\(endpoint.rawValue).checkpoint.json")
+                result.append(EndpointCollector(settings: settings, client: client, store: store, logger: logger))
+            }
+        }
+        return result
+    }
+
+    static func safe(_ s: String) -> String {
+        String(s.map { $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" ? $0 : "_" })
+    }
+
+    public func run(publisher: any EventPublisher) async throws {
+        let all = collectors()
+        defer { Task { await http.shutdown() } }
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for collector in all {
+                group.addTask { try await loop(collector, publisher: publisher) }
+            }
+            try await group.waitForAll()
+        }
+    }
+
+    func loop(_ collector: EndpointCollector, publisher: any EventPublisher) async throws {
+        let endpoint = collector.settings.endpoint.rawValue
+        var failures = 0
+        while true {
+            try Task.checkCancellation()
+            do {
+                try await collector.poll(publisher: publisher)
+                failures = 0
+                if configuration.stopWhenCaughtUp, await !collector.hasPendingWindows {
+                    let delivered = await collector.delivered, duplicates = await collector.duplicatesDropped
+                    context.logger.info("caught up", metadata: ["endpoint": "\(endpoint)", "tenant": "\(collector.settings.tenant)",
+                                                                "alerts": "\(delivered)", "duplicates_dropped": "\(duplicates)"])
+                    return
+                }
+                try await Task.sleep(for: configuration.pollInterval.duration)
+            } catch is CancellationError {
+                throw CancellationError()
+            } catch {
+                failures += 1
+                let message = "poll of \(endpoint) failed: \(error)"
+                context.logger.error("\(message)", metadata: ["tenant": "\(collector.settings.tenant)", "consecutive_failures": "\(failures)"])
+                _ = try? await publisher.publish([.health(CollectorHealth(
+                    component: "source:\(context.name)", level: .error, code: (error as? GraphError)?.kind == .authentication ? "auth_failed" : "poll_failed",
+                    message: message, details: ["endpoint": endpoint, "tenant": collector.settings.tenant]))])
+                if configuration.stopWhenCaughtUp { throw error }
+                // Keep trying (a fixed permission or a recovered service resumes collection), less often.
+                let wait = min(configuration.pollInterval.seconds * Double(min(failures, 10)), 900)
+                try await Task.sleep(for: .milliseconds(Int64(wait * 1000)))
+            }
+        }
+    }
+}

@@ -1,0 +1,303 @@
+public import CollectorCore
+import FlyingFox
+import Foundation
+public import GraphSecuritySource
+
+typealias JSON = CollectorCore.JSONValue
+
+/// A Graph Security API look-alike on loopback: the token endpoint, `/security/alerts` (v1,
+/// federated, 206 + `Warning` for failing providers), `/security/alerts_v2` and
+/// `/security/incidents`, with OData `$filter`/`$orderby`/`$top`/`$skip`, Graph's limits and
+/// error bodies, nextLink paging, and scriptable faults. The quickstart collects from it, and
+/// the tests prove the collector against it over real HTTP.
+public actor GraphSimulator {
+    public let configuration: SimulatorConfiguration
+    private var server: HTTPServer?
+    private var serverTask: Task<Void, any Error>?
+    private var data: SimulatedData
+    private var apiRequests = 0
+    private var skipTokenRequests = 0
+    private var recentRequests: [Timestamp] = []
+    private var providerFailuresLeft: [String: Int?] = [:]
+    private var tokens: [String: Timestamp] = [:]
+    private var tokenCounter = 0
+    public private(set) var baseURL = ""
+    /// Counters for tests and for the collector's `test` command.
+    public private(set) var statistics = Statistics()
+
+    public struct Statistics: Sendable {
+        public var tokensIssued = 0
+        public var apiRequests = 0
+        public var throttled = 0
+        public var partialAnswers = 0
+        public var rejected = 0
+    }
+
+    public init(configuration: SimulatorConfiguration = SimulatorConfiguration(), now: Timestamp = .now()) {
+        self.configuration = configuration
+        self.data = SimulatedData(configuration: configuration, startedAt: now)
+        for p in configuration.failingProviders { providerFailuresLeft[p.provider] = .some(p.failures) }
+    }
+
+    /// Starts listening on 127.0.0.1 (port 0: any free port); returns the base URL.
+    @discardableResult
+    public func start(port: UInt16 = 0) async throws -> String {
+        let server = HTTPServer(address: try .inet(ip4: "127.0.0.1", port: port), timeout: 60, logger: .disabled)
+        let handler = SimulatorHandler(simulator: self)
+        await server.appendRoute("*", to: handler)
+        self.server = server
+        serverTask = Task { try await server.run() }
+        try await server.waitUntilListening()
+        guard case .ip4(_, let boundPort) = await server.listeningAddress else {
+            throw SimulatorError(message: "the simulator is not listening")
+        }
+        baseURL = "http://127.0.0.1:\(boundPort)"
+        return baseURL
+    }
+
+    public func stop() async {
+        await server?.stop(timeout: 1)
+        serverTask?.cancel()
+        server = nil
+    }
+
+    /// How many alert versions an endpoint shows right now (what a complete collection delivers).
+    public func visibleCount(_ endpoint: GraphEndpoint, now: Timestamp = .now()) -> Int {
+        data.visible(endpoint, now: now).count
+    }
+
+    /// The ids an endpoint shows right now.
+    public func visibleIDs(_ endpoint: GraphEndpoint, now: Timestamp = .now()) -> [String] {
+        data.visible(endpoint, now: now).map { record in
+            data.json(record, endpoint: endpoint)["id"]?.stringValue ?? ""
+        }
+    }
+
+    /// Makes a provider fail (or stop failing, with `failures: 0`) from now on.
+    public func setFailingProvider(_ provider: String, status: Int, failures: Int?) {
+        providerFailuresLeft[provider] = .some(failures)
+        failingStatus[provider] = status
+    }
+
+    private var failingStatus: [String: Int] = [:]
+
+    // MARK: Handling
+
+    func handle(method: String, path: String, query: [(String, String)], headers: [String: String], body: Data) async -> SimulatorResponse {
+        if method == "POST", path.hasSuffix("/oauth2/v2.0/token") { return token(path: path, body: body) }
+        guard method == "GET" else { return graphError(405, "MethodNotAllowed", "Only GET is supported here.") }
+        let endpoint: GraphEndpoint
+        switch path {
+        case "/v1.0/security/alerts", "/beta/security/alerts": endpoint = .alerts
+        case "/v1.0/security/alerts_v2", "/beta/security/alerts_v2": endpoint = .alertsV2
+        case "/v1.0/security/incidents", "/beta/security/incidents": endpoint = .incidents
+        default: return graphError(404, "ResourceNotFound", "Resource not found for the segment '\(path)'.")
+        }
+        // Authorization.
+        guard let auth = headers["authorization"], auth.hasPrefix("Bearer ") else {
+            return graphError(401, "InvalidAuthenticationToken", "Access token is empty.")
+        }
+        guard let expiry = tokens[String(auth.dropFirst(7))] else {
+            return graphError(401, "InvalidAuthenticationToken", "Access token validation failure. Invalid audience.")
+        }
+        let now = Timestamp.now()
+        guard now < expiry else {
+            return graphError(401, "InvalidAuthenticationToken", "Access token has expired or is not yet valid.")
+        }
+        apiRequests += 1
+        statistics.apiRequests += 1
+        if configuration.pageDelay.seconds > 0 { try? await Task.sleep(for: configuration.pageDelay.duration) }
+        // Throttling.
+        if let limit = configuration.rateLimitPerMinute {
+            let windowStart = now.adding(seconds: -60)
+            recentRequests.removeAll { $0 < windowStart }
+            if recentRequests.count >= limit {
+                statistics.throttled += 1
+                let retry = max(1, Int(60 - (Double(now.nanosecondsSinceEpoch - recentRequests[0].nanosecondsSinceEpoch) / 1e9)))
+                return graphError(429, "TooManyRequests", "Too many requests.", headers: [("Retry-After", String(retry))])
+            }
+            recentRequests.append(now)
+        }
+        if let n = configuration.throttleEvery, apiRequests % n == 0 {
+            statistics.throttled += 1
+            return graphError(429, "TooManyRequests", "Too many requests.", headers: [("Retry-After", "1")])
+        }
+        if let n = configuration.serverErrorEvery, apiRequests % n == 0 {
+            return graphError(503, "ServiceUnavailable", "The service is temporarily unavailable.")
+        }
+        let parsed: ODataQuery
+        do {
+            parsed = try ODataQuery(items: query)
+        } catch {
+            statistics.rejected += 1
+            return graphError(400, "BadRequest", error.message)
+        }
+        if let n = configuration.rejectSkipTokenEvery, endpoint == .alerts, parsed.skipToken != nil {
+            skipTokenRequests += 1
+            if skipTokenRequests % n == 0 {
+                statistics.rejected += 1
+                return graphError(400, "BadRequest", "Query option 'SkipToken' is not allowed. To allow it, set the 'AllowedQueryOptions' property on EnableQueryAttribute or QueryValidationSettings.")
+            }
+        }
+        let limit = endpoint.maximumPageSize
+        if let top = parsed.top, top > limit {
+            statistics.rejected += 1
+            return graphError(400, "BadRequest", "The limit of '\(limit)' for Top query has been exceeded. The value from the incoming request is '\(top)'.")
+        }
+        if let skip = parsed.skip, skip > 500 {
+            statistics.rejected += 1
+            return graphError(400, "BadRequest", "The limit of '500' for Skip query has been exceeded. The value from the incoming request is '\(skip)'.")
+        }
+        return list(endpoint: endpoint, path: path, query: query, parsed: parsed, now: now)
+    }
+
+    private func list(endpoint: GraphEndpoint, path: String, query: [(String, String)], parsed: ODataQuery, now: Timestamp) -> SimulatorResponse {
+        var records = data.visible(endpoint, now: now)
+        // Federation: which providers this query reaches, and which of them fail now.
+        var warnings: [String] = []
+        if endpoint == .alerts {
+            let providerFilter = parsed.conditions.first { $0.property == "vendorInformation/provider" && $0.op == "eq" }?.value
+            let inScope = providerFilter.map { [$0] } ?? configuration.providers
+            var failing = Set<String>()
+            for provider in inScope {
+                guard let left = providerFailuresLeft[provider] else { continue }
+                if let remaining = left, remaining <= 0 { continue }
+                failing.insert(provider)
+                if let remaining = left { providerFailuresLeft[provider] = .some(remaining - 1) }
+                let spec = configuration.failingProviders.first { $0.provider == provider }
+                let status = failingStatus[provider] ?? spec?.status ?? 504
+                warnings.append("199 - \"Microsoft/\(provider)/\(status)/\(spec?.latencyMilliseconds ?? 10)\"")
+            }
+            if !failing.isEmpty { records = records.filter { !failing.contains($0.provider) } }
+        }
+        // $filter.
+        let needsJSON = parsed.conditions.contains { !$0.isTime && $0.property != "vendorInformation/provider" }
+        records = records.filter { record in
+            var json: JSON?
+            for c in parsed.conditions {
+                if c.isTime {
+                    let value = Timestamp(iso8601: c.value)!
+                    let t = (c.property == "createdDateTime" || c.property == "eventDateTime") ? record.created : record.lastUpdate
+                    if !ODataQuery.compare(t, c.op, value) { return false }
+                } else if c.property == "vendorInformation/provider" {
+                    if !ODataQuery.compare(record.provider, c.op, c.value) { return false }
+                } else if needsJSON {
+                    if json == nil { json = data.json(record, endpoint: endpoint) }
+                    var v: JSON? = json
+                    for part in c.property.split(separator: "/") { v = v?[String(part)] }
+                    guard let text = v?.scalarText, ODataQuery.compare(text, c.op, c.value) else { return false }
+                }
+            }
+            return true
+        }
+        if let order = parsed.orderBy, !order.ascending { records.reverse() }
+        if parsed.orderBy == nil { records.reverse() }  // most recent first, as Graph documents
+        let offset = (parsed.skipToken ?? 0) + (parsed.skip ?? 0)
+        let pageSize = parsed.top ?? min(100, endpoint.maximumPageSize)
+        let page = offset < records.count ? Array(records[offset..<min(records.count, offset + pageSize)]) : []
+        var body: [(String, JSON)] = [("@odata.context", .string("\(baseURL)/v1.0/$metadata#security/\(endpoint.rawValue)"))]
+        body.append(("value", .array(page.map { data.json($0, endpoint: endpoint) })))
+        if offset + pageSize < records.count {
+            var items = query.filter { $0.0 != "$skiptoken" && $0.0 != "$skip" }
+            items.append(("$skiptoken", String(offset + pageSize)))
+            let q = items.map { "\(URLEncoding.encode($0.0))=\(URLEncoding.encode($0.1))" }.joined(separator: "&")
+            body.append(("@odata.nextLink", .string("\(baseURL)\(path)?\(q)")))
+        }
+        var bytes = Array(JSONWriter.string(.object(body)).utf8)
+        if let n = configuration.truncateEvery, apiRequests % n == 0 { bytes = Array(bytes.prefix(bytes.count / 2)) }
+        var headers: [(String, String)] = [("Content-Type", "application/json; odata.metadata=minimal")]
+        for w in warnings { headers.append(("Warning", w)) }
+        if !warnings.isEmpty { statistics.partialAnswers += 1 }
+        return SimulatorResponse(status: warnings.isEmpty ? 200 : 206, headers: headers, body: bytes)
+    }
+
+    private func token(path: String, body: Data) -> SimulatorResponse {
+        let form = Dictionary(URLEncoding.pairs(String(decoding: body, as: UTF8.self)), uniquingKeysWith: { a, _ in a })
+        let tenant = path.split(separator: "/").first.map(String.init) ?? ""
+        func aad(_ status: Int, _ error: String, _ description: String) -> SimulatorResponse {
+            let json: JSON = ["error": .string(error), "error_description": .string(description), "error_codes": [], "timestamp": .string(Timestamp.now().iso8601(fractionDigits: 0))]
+            return SimulatorResponse(status: status, headers: [("Content-Type", "application/json")], body: Array(JSONWriter.string(json).utf8))
+        }
+        guard tenant == configuration.tenantId else {
+            return aad(400, "invalid_request", "AADSTS90002: Tenant '\(tenant)' not found. Check to make sure you have the correct tenant ID.")
+        }
+        guard form["grant_type"] == "client_credentials" else {
+            return aad(400, "unsupported_grant_type", "AADSTS70003: The app requested an unsupported grant type.")
+        }
+        guard form["client_id"] == configuration.clientId else {
+            return aad(400, "unauthorized_client", "AADSTS700016: Application with identifier '\(form["client_id"] ?? "")' was not found in the directory.")
+        }
+        let validSecret = form["client_secret"] == configuration.clientSecret
+        let assertion = form["client_assertion_type"] == "urn:ietf:params:oauth:client-assertion-type:jwt-bearer" && (form["client_assertion"]?.split(separator: ".").count == 3)
+        guard validSecret || assertion else {
+            return aad(401, "invalid_client", "AADSTS7000215: Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, not the client secret ID.")
+        }
+        guard form["scope"] == "\(baseURL)/.default" else {
+            return aad(400, "invalid_scope", "AADSTS70011: The provided request must include a 'scope' input parameter. The provided value '\(form["scope"] ?? "")' is not valid.")
+        }
+        tokenCounter += 1
+        statistics.tokensIssued += 1
+        let token = "sim.\(tokenCounter).\(AlertGenerator.mix(UInt64(tokenCounter) ^ configuration.seed))"
+        let lifetime = configuration.tokenLifetime.seconds
+        tokens[token] = Timestamp.now().adding(seconds: lifetime)
+        // The access token is a JWT-shaped string with the roles a real one carries.
+        let claims: JSON = ["roles": ["SecurityEvents.Read.All", "SecurityAlert.Read.All", "SecurityIncident.Read.All"], "tid": .string(tenant)]
+        let jwt = "eyJhbGciOiJub25lIn0." + Base64URL.encode(Array(JSONWriter.string(claims).utf8)) + "." + token
+        tokens[jwt] = tokens[token]
+        let json: JSON = ["token_type": "Bearer", "expires_in": .number(String(Int(lifetime))), "ext_expires_in": .number(String(Int(lifetime))), "access_token": .string(jwt)]
+        return SimulatorResponse(status: 200, headers: [("Content-Type", "application/json")], body: Array(JSONWriter.string(json).utf8))
+    }
+
+    private func graphError(_ status: Int, _ code: String, _ message: String, headers extra: [(String, String)] = []) -> SimulatorResponse {
+        let json: JSON = ["error": ["code": .string(code), "message": .string(message),
+                                         "innerError": ["date": .string(Timestamp.now().iso8601(fractionDigits: 0)), "request-id": .string(UUID().uuidString.lowercased()), "client-request-id": .string(UUID().uuidString.lowercased())]]]
+        return SimulatorResponse(status: status, headers: [("Content-Type", "application/json")] + extra, body: Array(JSONWriter.string(json).utf8))
+    }
+}
+
+struct SimulatorResponse: Sendable {
+    var status: Int
+    var headers: [(String, String)]
+    var body: [UInt8]
+}
+
+public struct SimulatorError: Error, Sendable, CustomStringConvertible {
+    public var message: String
+    public var description: String { message }
+}
+
+enum Base64URL {
+    static func encode(_ bytes: [UInt8]) -> String {
+        Data(bytes).base64EncodedString().replacingOccurrences("+", "-").replacingOccurrences("/", "_").replacingOccurrences("=", "")
+    }
+}
+
+struct SimulatorHandler: HTTPHandler {
+    let simulator: GraphSimulator
+
+    func handleRequest(_ request: FlyingFox.HTTPRequest) async throws -> FlyingFox.HTTPResponse {
+        var headers: [String: String] = [:]
+        for (key, value) in request.headers { headers[key.rawValue.lowercased()] = value }
+        let rawQuery = request.target.query(percentEncoded: true)
+        let query = URLEncoding.pairs(rawQuery)
+        let body = try await request.bodyData
+        let answer = await simulator.handle(method: request.method.rawValue, path: request.path, query: query, headers: headers, body: body)
+        var responseHeaders = HTTPHeaders()
+        for (name, value) in answer.headers { responseHeaders.addValue(value, for: HTTPHeader(name)) }
+        return FlyingFox.HTTPResponse(statusCode: HTTPStatusCode(answer.status, phrase: Self.phrase(answer.status)), headers: responseHeaders, body: Data(answer.body))
+    }
+
+    static func phrase(_ status: Int) -> String {
+        switch status {
+        case 200: return "OK"
+        case 206: return "Partial Content"
+        case 400: return "Bad Request"
+        case 401: return "Unauthorized"
+        case 404: return "Not Found"
+        case 405: return "Method Not Allowed"
+        case 429: return "Too Many Requests"
+        case 503: return "Service Unavailable"
+        default: return "Status"
+        }
+    }
+}
