@@ -3,6 +3,7 @@ public import CollectorCore
 import CurlTransport
 import Foundation
 import GraphSimulator
+import GraphSecuritySource
 import GzipStream
 import Logging
 import Dispatch
@@ -79,17 +80,23 @@ enum LogBootstrap {
 
 struct RunCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "run", abstract: "Run the collector until its sources finish or SIGINT/SIGTERM.")
+        commandName: "run", abstract: "Run the collector until its sources finish or SIGINT/SIGTERM.",
+        discussion: "Without --config, runs the built-in quickstart: the Graph simulator on loopback, collected into ./graph-collector-out (state in ./graph-collector-state).")
 
-    @Option(name: .shortAndLong, help: "The configuration file (YAML).")
-    var config: String
+    @Option(name: .shortAndLong, help: "The configuration file (YAML). Default: the built-in quickstart.")
+    var config: String?
 
     @OptionGroup var logging: LoggingOptions
 
     func run() async throws {
         let loaded: LoadedConfiguration
+        let config = self.config ?? "(built-in quickstart)"
         do {
-            loaded = try ConfigLoader.load(file: config, registry: CollectorMain.registry)
+            if let file = self.config {
+                loaded = try ConfigLoader.load(file: file, registry: CollectorMain.registry)
+            } else {
+                loaded = try ConfigLoader.load(text: BuiltinQuickstart.yaml, name: config, directory: ".", registry: CollectorMain.registry)
+            }
         } catch {
             printError(error.description)
             throw ExitCode(2)
@@ -265,6 +272,52 @@ enum SignalSources {
 }
 
 struct TestCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "test", abstract: "Protocol test (placeholder while being written).")
-    func run() async throws {}
+    static let configuration = CommandConfiguration(
+        commandName: "test",
+        abstract: "Sign in and query each enabled Graph endpoint once; report what works and what to fix.",
+        discussion: "Exits 0 when collection would work (warnings such as a 206 allowed), 1 when it would not, 2 for a bad configuration.")
+
+    @Option(name: .shortAndLong, help: "The configuration file (YAML).")
+    var config: String
+
+    func run() async throws {
+        let loaded: LoadedConfiguration
+        do {
+            loaded = try ConfigLoader.load(file: config, registry: CollectorMain.registry)
+        } catch {
+            printError(error.description)
+            throw ExitCode(2)
+        }
+        let logger = Logger(label: "graph-collector", factory: { _ in SwiftLogNoOpLogHandler() })
+        var services: [String: String] = [:]
+        var simulator: GraphSimulator?
+        if let settings = loaded.settings.simulator {
+            let sim = GraphSimulator(configuration: settings.configuration)
+            services["graph-simulator"] = try await sim.start(port: settings.port)
+            simulator = sim
+            print("(using the built-in simulator at \(services["graph-simulator"]!))")
+        }
+        let graphSources = loaded.sources.filter { $0.settings.type == GraphSecurityCollector.Plugin.type }
+        guard !graphSources.isEmpty else {
+            printError("\(config): no graph-security source to test")
+            throw ExitCode(2)
+        }
+        var works = true
+        for entry in graphSources {
+            print("Source '\(entry.settings.name)':")
+            let context = SourceContext(name: entry.settings.name, logger: logger, stateDirectory: "/nonexistent",
+                                        configurationDirectory: loaded.directory, services: services)
+            do {
+                guard let source = try await entry.make(context) as? GraphSecurityCollector else { continue }
+                let report = await source.protocolTest()
+                print(report.text)
+                works = works && report.collectionWouldWork
+            } catch {
+                print("[FAIL] the source cannot start: \(error)")
+                works = false
+            }
+        }
+        await simulator?.stop()
+        if !works { throw ExitCode(1) }
+    }
 }

@@ -11,10 +11,23 @@ public enum ConfigLoader {
     public static func load(
         file: String, registry: PluginRegistry, environment: [String: String]? = nil
     ) throws(ConfigErrors) -> LoadedConfiguration {
+        try load(file: file, text: nil, directory: directoryOf(file), registry: registry, environment: environment)
+    }
+
+    /// Loads configuration text that is not in a file (the built-in quickstart); `name` is
+    /// used in messages and relative paths resolve against `directory`.
+    public static func load(
+        text: String, name: String, directory: String, registry: PluginRegistry, environment: [String: String]? = nil
+    ) throws(ConfigErrors) -> LoadedConfiguration {
+        try load(file: name, text: text, directory: directory, registry: registry, environment: environment)
+    }
+
+    static func load(
+        file: String, text: String?, directory: String, registry: PluginRegistry, environment: [String: String]?
+    ) throws(ConfigErrors) -> LoadedConfiguration {
         let environment = environment ?? ProcessInfo.processInfo.environment
         var errors: [ConfigError] = []
-        let directory = directoryOf(file)
-        guard let root = parse(file, errors: &errors) else { throw ConfigErrors(errors) }
+        guard let root = parse(file, text: text, errors: &errors) else { throw ConfigErrors(errors) }
 
         let decoder = YAMLConfigDecoder(file: file, environment: environment, baseDirectory: directory)
         var settings = CollectorSettings()
@@ -201,7 +214,8 @@ public enum ConfigLoader {
         throw ConfigErrors(errors)
     }
 
-    static func parse(_ file: String, errors: inout [ConfigError]) -> Node? {
+    static func parse(_ file: String, text given: String? = nil, errors: inout [ConfigError]) -> Node? {
+        if let given { return parseText(given, file: file, errors: &errors) }
         guard let data = FileManager.default.contents(atPath: file) else {
             errors.append(ConfigError(file: file, message: FileManager.default.fileExists(atPath: file)
                 ? "cannot read the file (permissions?)" : "no such file"))
@@ -211,6 +225,10 @@ public enum ConfigLoader {
             errors.append(ConfigError(file: file, message: "the file is not UTF-8 text"))
             return nil
         }
+        return parseText(text, file: file, errors: &errors)
+    }
+
+    static func parseText(_ text: String, file: String, errors: inout [ConfigError]) -> Node? {
         do {
             guard let node = try Yams.compose(yaml: text) else { return Node("", .implicit, .plain) }
             if case .mapping = node { return node }

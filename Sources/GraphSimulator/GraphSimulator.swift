@@ -122,6 +122,9 @@ public actor GraphSimulator {
             statistics.throttled += 1
             return graphError(429, "TooManyRequests", "Too many requests.", headers: [("Retry-After", "1")])
         }
+        if let n = configuration.revokeTokenEvery, apiRequests % n == 0 {
+            return graphError(401, "InvalidAuthenticationToken", "Access token has expired or is not yet valid.")
+        }
         if let n = configuration.serverErrorEvery, apiRequests % n == 0 {
             return graphError(503, "ServiceUnavailable", "The service is temporarily unavailable.")
         }
@@ -139,7 +142,7 @@ public actor GraphSimulator {
                 return graphError(400, "BadRequest", "Query option 'SkipToken' is not allowed. To allow it, set the 'AllowedQueryOptions' property on EnableQueryAttribute or QueryValidationSettings.")
             }
         }
-        let limit = endpoint.maximumPageSize
+        let limit = min(endpoint.maximumPageSize, configuration.maxPageSize ?? Int.max)
         if let top = parsed.top, top > limit {
             statistics.rejected += 1
             return graphError(400, "BadRequest", "The limit of '\(limit)' for Top query has been exceeded. The value from the incoming request is '\(top)'.")
@@ -193,7 +196,7 @@ public actor GraphSimulator {
         if let order = parsed.orderBy, !order.ascending { records.reverse() }
         if parsed.orderBy == nil { records.reverse() }  // most recent first, as Graph documents
         let offset = (parsed.skipToken ?? 0) + (parsed.skip ?? 0)
-        let pageSize = parsed.top ?? min(100, endpoint.maximumPageSize)
+        let pageSize = max(1, parsed.top ?? min(100, endpoint.maximumPageSize))
         let page = offset < records.count ? Array(records[offset..<min(records.count, offset + pageSize)]) : []
         var body: [(String, JSON)] = [("@odata.context", .string("\(baseURL)/v1.0/$metadata#security/\(endpoint.rawValue)"))]
         body.append(("value", .array(page.map { data.json($0, endpoint: endpoint) })))

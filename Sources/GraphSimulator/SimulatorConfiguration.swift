@@ -56,6 +56,10 @@ public struct SimulatorConfiguration: Sendable, Decodable {
     /// Every Nth v1 request that follows a nextLink answers 400 "Query option 'SkipToken' is not allowed".
     public var rejectSkipTokenEvery: Int?
     public var pageDelay: ConfigDuration = .seconds(0)
+    /// Every Nth API request answers 401 "token expired", as if the token had been revoked mid-paging.
+    public var revokeTokenEvery: Int?
+    /// A lower `$top` limit than Graph's, to exercise the collector lowering its page size.
+    public var maxPageSize: Int?
     public var seed: UInt64 = 42
 
     public init() {}
@@ -67,6 +71,7 @@ public struct SimulatorConfiguration: Sendable, Decodable {
         case tokenLifetime = "token_lifetime", throttleEvery = "throttle_every", rateLimitPerMinute = "rate_limit_per_minute"
         case serverErrorEvery = "server_error_every", truncateEvery = "truncate_every"
         case rejectSkipTokenEvery = "reject_skip_token_every", pageDelay = "page_delay", seed
+        case revokeTokenEvery = "revoke_token_every", maxPageSize = "max_page_size"
     }
 
     public init(from decoder: any Decoder) throws {
@@ -92,10 +97,12 @@ public struct SimulatorConfiguration: Sendable, Decodable {
         rejectSkipTokenEvery = try c.decodeIfPresent(Int.self, forKey: .rejectSkipTokenEvery)
         pageDelay = try c.decodeIfPresent(ConfigDuration.self, forKey: .pageDelay) ?? d.pageDelay
         seed = try c.decodeIfPresent(UInt64.self, forKey: .seed) ?? d.seed
+        revokeTokenEvery = try c.decodeIfPresent(Int.self, forKey: .revokeTokenEvery)
+        maxPageSize = try c.decodeIfPresent(Int.self, forKey: .maxPageSize)
         for (key, value) in [(CodingKeys.alertsV2, alertsV2), (.alertsV1, alertsV1), (.incidents, incidents)] where value < 0 {
             throw DecodingError.dataCorruptedError(forKey: key, in: c, debugDescription: "must not be negative")
         }
-        for key in [CodingKeys.throttleEvery, .serverErrorEvery, .truncateEvery, .rejectSkipTokenEvery] {
+        for key in [CodingKeys.throttleEvery, .serverErrorEvery, .truncateEvery, .rejectSkipTokenEvery, .revokeTokenEvery, .maxPageSize] {
             if let n = try c.decodeIfPresent(Int.self, forKey: key), n < 1 {
                 throw DecodingError.dataCorruptedError(forKey: key, in: c, debugDescription: "must be at least 1")
             }
