@@ -91,7 +91,7 @@ let package = Package(
             name: "CollectorRuntimeTests",
             dependencies: [
                 "CollectorRuntime", "CollectorCore", "CollectorTesting", "CurlTransport", "GzipStream",
-                "graph-collector",
+                "GraphSimulator", "GraphSecuritySource", "graph-collector",
             ]),
     ]
 )

@@ -39,6 +39,9 @@ actor SinkWorker {
         let receipt: ReceiptState
         var taken = 0
         var delivered = 0
+        /// The worst outcome of the batches this item's events went out in.
+        var rejection: String?
+        var undelivered = false
         init(events: [Event], receipt: ReceiptState) {
             self.events = events
             self.bytes = events.map(\.approximateByteCount)
@@ -214,7 +217,7 @@ actor SinkWorker {
                 stats.accepted += batch.count
                 stats.batches += 1
                 unflushedWrites = true
-                settle(touched) { $0.receipt.accepted(by: settings.name) }
+                settle(touched, .accepted)
                 return
             } catch let error as SinkError where !error.isRetryable {
                 stats.rejected += batch.count
@@ -222,8 +225,7 @@ actor SinkWorker {
                 logger.error(
                     "sink rejected a batch permanently; its events are not retried",
                     metadata: ["sink": "\(settings.name)", "events": "\(batch.count)", "error": "\(error)"])
-                let reason = error.description
-                settle(touched) { $0.receipt.rejected(by: settings.name, reason: reason) }
+                settle(touched, .rejected(error.description))
                 return
             } catch {
                 attempt += 1
@@ -235,7 +237,7 @@ actor SinkWorker {
                     logger.error(
                         "sink still failing at the shutdown deadline; events left undelivered (the source will collect them again)",
                         metadata: ["sink": "\(settings.name)", "events": "\(batch.count)", "error": "\(error)"])
-                    settle(touched) { $0.receipt.undelivered(by: settings.name) }
+                    settle(touched, .undelivered)
                     return
                 }
                 logger.warning(
@@ -244,21 +246,40 @@ actor SinkWorker {
                         "sink": "\(settings.name)", "attempt": "\(attempt)", "retry_in": "\(delay)",
                         "error": "\(error)",
                     ])
-                try? await Task.sleep(for: delay)
+                // Not cancellable: after cancellation the drain deadline, not a busy loop, ends retries.
+                await Task.detached { try? await Task.sleep(for: delay) }.value
             }
         }
     }
 
-    /// Counts delivered events per item, completes receipts of finished items and frees space.
-    private func settle(_ touched: [(Item, Int)], _ complete: (Item) -> Void) {
+    enum Outcome {
+        case accepted
+        case rejected(String)
+        case undelivered
+    }
+
+    /// Counts delivered events per item and completes the receipt of each finished item with
+    /// the worst outcome any of its batches had (a split item is accepted only if all of it was).
+    private func settle(_ touched: [(Item, Int)], _ outcome: Outcome) {
         var freed = 0
         for (item, n) in touched {
             item.delivered += n
             freed += n
+            switch outcome {
+            case .accepted: break
+            case .rejected(let reason): item.rejection = item.rejection ?? reason
+            case .undelivered: item.undelivered = true
+            }
             if item.delivered == item.count {
                 item.events = []
                 item.bytes = []
-                complete(item)
+                if item.undelivered {
+                    item.receipt.undelivered(by: settings.name)
+                } else if let reason = item.rejection {
+                    item.receipt.rejected(by: settings.name, reason: reason)
+                } else {
+                    item.receipt.accepted(by: settings.name)
+                }
             }
         }
         queuedEvents -= freed

@@ -59,6 +59,7 @@ public enum ConfigLoader {
         collect(root, file: file)
 
         var files = [file]
+        var seen: Set<String> = [(file as NSString).standardizingPath]
         for pattern in settings.include {
             let matches = expand(pattern, relativeTo: directory)
             if matches.isEmpty {
@@ -69,7 +70,8 @@ public enum ConfigLoader {
                 }
                 continue
             }
-            for included in matches where !files.contains(included) {
+            for included in matches where !seen.contains((included as NSString).standardizingPath) {
+                seen.insert((included as NSString).standardizingPath)
                 files.append(included)
                 var fileErrors: [ConfigError] = []
                 guard let node = parse(included, errors: &fileErrors) else {

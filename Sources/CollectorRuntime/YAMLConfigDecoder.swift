@@ -284,7 +284,8 @@ struct KeyedContainer<Key: CodingKey>: KeyedDecodingContainerProtocol {
         }
         if let f = fileValue(key) {
             let filePath = try SingleValue(node: f, codingPath: path, session: session).decode(String.self)
-            let content = try session.readSecretFile(filePath, codingPath: path)
+            // The file's content is taken literally: no ${...} expansion inside a secret.
+            let content = try session.readSecretFile(filePath, codingPath: path).replacingOccurrences(of: "$", with: "$$")
             let node = Node.scalar(.init(content, .implicit, .doubleQuoted, f.mark))
             return try SingleValue(node: node, codingPath: path, session: session).decode(T.self)
         }
@@ -332,6 +333,7 @@ struct UnkeyedContainer: UnkeyedDecodingContainer {
         }
         let node = elements[currentIndex]
         let path = codingPath + [IndexKey(currentIndex)]
+        if let mark = node.mark { session.marks[YAMLConfigDecoder.pathText(path)] = mark }
         currentIndex += 1
         return (node, path)
     }
@@ -394,10 +396,10 @@ struct SingleValue: SingleValueDecodingContainer {
     }
 
     func decode(_ type: String.Type) throws -> String {
-        let (t, scalar) = try text(expecting: "a text value")
-        if scalar.style == .plain && isNullScalar(node) && !t.isEmpty {
-            throw mismatch(type, "a text value", t)
+        if isNullScalar(node) {
+            throw DecodingError.valueNotFound(String.self, .init(codingPath: codingPath, debugDescription: "a value is required here"))
         }
+        let (t, _) = try text(expecting: "a text value")
         return t
     }
 

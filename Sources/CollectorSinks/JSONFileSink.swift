@@ -190,31 +190,37 @@ public actor JSONFileSink: Sink {
             }
             event.ndjsonLine(into: &buffers[relative]!)
         }
-        var touched: [OpenFile] = []
-        for relative in order {
-            let bytes = buffers[relative]!.bytes
-            let file = try openFile(relative: relative, incoming: Int64(bytes.count))
-            let start = file.size
-            do {
-                try FileSystem.writeAll(fd: file.fd, bytes: bytes, path: file.path)
-            } catch {
-                // Cut back to whole lines before reporting, so a retry does not leave a torn line.
-                if ftruncate(file.fd, off_t(start)) != 0 {
-                    logger.error("cannot cut a failed write back", metadata: ["file": "\(file.path)"])
+        // Write every file; on any failure cut every touched file back to where this batch
+        // began, so a retry neither tears a line nor writes a line twice.
+        var touched: [(OpenFile, Int64)] = []
+        do {
+            for relative in order {
+                let bytes = buffers[relative]!.bytes
+                let file = try openFile(relative: relative, incoming: Int64(bytes.count))
+                touched.append((file, file.size))
+                do {
+                    try FileSystem.writeAll(fd: file.fd, bytes: bytes, path: file.path)
+                } catch {
+                    throw SinkError.retryable("cannot write to '\(file.path)'", underlying: error)
                 }
-                _ = lseek(file.fd, off_t(start), SEEK_SET)
-                throw SinkError.retryable("cannot write to '\(file.path)'", underlying: error)
+                file.size += Int64(bytes.count)
+                file.lastWrite = .now
+                file.dirty = true
             }
-            file.size += Int64(bytes.count)
-            file.lastWrite = .now
-            file.dirty = true
-            touched.append(file)
-        }
-        switch configuration.fsync {
-        case .never: break
-        case .batch: try sync(touched)
-        case .interval:
-            if ContinuousClock.now - lastFsync >= configuration.fsyncInterval.duration { try syncAll() }
+            switch configuration.fsync {
+            case .never: break
+            case .batch: try sync(touched.map(\.0))
+            case .interval:
+                if ContinuousClock.now - lastFsync >= configuration.fsyncInterval.duration { try syncAll() }
+            }
+        } catch {
+            for (file, start) in touched {
+                if ftruncate(file.fd, off_t(start)) != 0 {
+                    logger.error("cannot cut a failed batch back; the file may hold part of it twice after the retry", metadata: ["file": "\(file.path)"])
+                }
+                file.size = start
+            }
+            throw error
         }
         try closeIdleFiles()
     }
@@ -224,10 +230,12 @@ public actor JSONFileSink: Sink {
     }
 
     public func close() async throws {
-        defer { executor.shutdown() }
+        defer {
+            for file in files.values { Glibc.close(file.fd) }
+            files.removeAll()
+            executor.shutdown()
+        }
         if configuration.fsync != .never { try syncAll() }
-        for file in files.values { Glibc.close(file.fd) }
-        files.removeAll()
     }
 
     private func sync(_ list: [OpenFile]) throws {
@@ -288,10 +296,19 @@ public actor JSONFileSink: Sink {
             FileSystem.syncDirectory(directory)
         }
         var st = stat()
-        fstat(fd, &st)
+        guard fstat(fd, &st) == 0 else {
+            let e = FileError(operation: "stat", path: path)
+            Glibc.close(fd)
+            throw SinkError.retryable("cannot inspect file", underlying: e)
+        }
         var size = Int64(st.st_size)
         if size > 0 {
-            size = try repairTornTail(fd: fd, path: path, size: size)
+            do {
+                size = try repairTornTail(fd: fd, path: path, size: size)
+            } catch {
+                Glibc.close(fd)
+                throw error
+            }
         }
         return OpenFile(path: path, fd: fd, size: size)
     }
@@ -324,14 +341,25 @@ public actor JSONFileSink: Sink {
         }
         let tornCount = Int(size - cut)
         var torn = [UInt8](repeating: 0, count: tornCount)
-        _ = torn.withUnsafeMutableBytes { pread(fd, $0.baseAddress, tornCount, off_t(cut)) }
+        let got = torn.withUnsafeMutableBytes { pread(fd, $0.baseAddress, tornCount, off_t(cut)) }
+        guard got == tornCount else {
+            throw SinkError.retryable("cannot read the torn tail", underlying: FileError(operation: "read", path: path))
+        }
         torn.append(0x0A)
+        // Keep the partial line before cutting it off; if it cannot be kept, do not cut.
         let tornPath = "\(path).torn"
         let tfd = Glibc.open(tornPath, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, configuration.fileMode)
-        if tfd >= 0 {
-            try? FileSystem.writeAll(fd: tfd, bytes: torn, path: tornPath)
-            _ = fsync(tfd)
-            Glibc.close(tfd)
+        guard tfd >= 0 else {
+            throw SinkError.retryable("cannot save a torn line before repairing the file", underlying: FileError(operation: "open", path: tornPath))
+        }
+        defer { Glibc.close(tfd) }
+        do {
+            try FileSystem.writeAll(fd: tfd, bytes: torn, path: tornPath)
+        } catch {
+            throw SinkError.retryable("cannot save a torn line before repairing the file", underlying: error)
+        }
+        guard fsync(tfd) == 0 else {
+            throw SinkError.retryable("cannot save a torn line before repairing the file", underlying: FileError(operation: "fsync", path: tornPath))
         }
         guard ftruncate(fd, off_t(cut)) == 0 else {
             throw SinkError.retryable("cannot repair torn file", underlying: FileError(operation: "truncate", path: path))
@@ -346,7 +374,9 @@ public actor JSONFileSink: Sink {
 
     /// Renames the file to `<stem>.<UTC time>[-n]<ext>` and applies retention.
     private func rotate(_ file: OpenFile) throws {
-        if file.dirty && configuration.fsync != .never { _ = fsync(file.fd) }
+        if file.dirty && configuration.fsync != .never && fsync(file.fd) != 0 {
+            throw SinkError.retryable("fsync before rotation failed", underlying: FileError(operation: "fsync", path: file.path))
+        }
         Glibc.close(file.fd)
         files[file.path] = nil
         let (stem, ext) = Self.split(file.path)
@@ -424,7 +454,9 @@ public actor JSONFileSink: Sink {
         guard files.count > configuration.maxOpenFiles else { return }
         let victims = files.values.sorted { $0.lastWrite < $1.lastWrite }.prefix(files.count - configuration.maxOpenFiles)
         for file in victims {
-            if file.dirty && configuration.fsync != .never { _ = fsync(file.fd) }
+            if file.dirty && configuration.fsync != .never && fsync(file.fd) != 0 {
+                logger.error("fsync of an idle file failed before closing it", metadata: ["file": "\(file.path)", "error": "\(FileError(operation: "fsync", path: file.path))"])
+            }
             Glibc.close(file.fd)
             files[file.path] = nil
         }

@@ -13,6 +13,7 @@ public actor InMemorySink: Sink {
     public private(set) var closed = false
     public private(set) var writeAttempts = 0
     private var scriptedFailures: [Failure] = []
+    private var alwaysFail: Failure?
     private var delay: Duration?
 
     public init() {}
@@ -22,7 +23,11 @@ public actor InMemorySink: Sink {
 
     /// The next `count` writes fail with the given kind of error.
     public func failNext(_ count: Int, _ failure: Failure) {
-        scriptedFailures += Array(repeating: failure, count: count)
+        if count > 1_000_000 {
+            alwaysFail = failure
+        } else {
+            scriptedFailures += Array(repeating: failure, count: count)
+        }
     }
 
     /// Every write takes this long (a slow receiver).
@@ -46,8 +51,8 @@ public actor InMemorySink: Sink {
         precondition(!closed, "write after close")
         while paused { await withCheckedContinuation { pausedWriters.append($0) } }
         if let delay { try await Task.sleep(for: delay) }
-        if !scriptedFailures.isEmpty {
-            switch scriptedFailures.removeFirst() {
+        if let failure = alwaysFail ?? (scriptedFailures.isEmpty ? nil : scriptedFailures.removeFirst()) {
+            switch failure {
             case .retryable: throw SinkError.retryable("scripted failure")
             case .permanent: throw SinkError.permanent("scripted rejection")
             }
@@ -63,16 +68,22 @@ public actor InMemorySink: Sink {
     public enum Plugin: SinkPlugin {
         public struct Configuration: Decodable, Sendable {
             public var key: String
-            enum CodingKeys: String, CodingKey { case key }
+            /// Every write fails with a retryable error (a receiver that is down).
+            public var failWrites: Bool
+            enum CodingKeys: String, CodingKey { case key, failWrites = "fail_writes" }
             public init(from decoder: any Decoder) throws {
                 let c = try decoder.container(keyedBy: CodingKeys.self)
                 key = try c.decode(String.self, forKey: .key)
+                failWrites = try c.decodeIfPresent(Bool.self, forKey: .failWrites) ?? false
             }
         }
 
         public static let type = "memory"
         public static let summary = "Keeps events in memory (tests)"
-        public static let options = [PluginOption("key", type: "string", default: nil, "name under which the test finds the sink")]
+        public static let options = [
+            PluginOption("key", type: "string", default: nil, "name under which the test finds the sink"),
+            PluginOption("fail_writes", type: "boolean", default: "false", "every write fails with a retryable error"),
+        ]
 
         static let store = Mutex<[String: InMemorySink]>([:])
 
@@ -80,6 +91,7 @@ public actor InMemorySink: Sink {
 
         public static func makeSink(configuration: Configuration, context: SinkContext) async throws -> any Sink {
             let sink = InMemorySink()
+            if configuration.failWrites { await sink.failNext(Int.max / 2, .retryable) }
             store.withLock { $0[configuration.key] = sink }
             return sink
         }

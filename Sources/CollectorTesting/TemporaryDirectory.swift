@@ -83,6 +83,14 @@ public enum CollectorProcess {
         }
     }
 
+    /// Runs `graph-collector` synchronously and returns its standard output (for quick checks).
+    public static func runSync(_ arguments: [String]) throws -> String {
+        let (process, out, _) = try start(arguments)
+        let data = out.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return String(decoding: data, as: UTF8.self)
+    }
+
     /// Runs any program to completion (for `gzip -t`, `zcat`, `python3`).
     public static func runTool(_ path: String, _ arguments: [String]) async throws -> ProcessResult {
         let process = Process()

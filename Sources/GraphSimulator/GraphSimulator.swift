@@ -11,7 +11,7 @@ typealias JSON = CollectorCore.JSONValue
 /// error bodies, nextLink paging, and scriptable faults. The quickstart collects from it, and
 /// the tests prove the collector against it over real HTTP.
 public actor GraphSimulator {
-    public let configuration: SimulatorConfiguration
+    public nonisolated let configuration: SimulatorConfiguration
     private var server: HTTPServer?
     private var serverTask: Task<Void, any Error>?
     private var data: SimulatedData

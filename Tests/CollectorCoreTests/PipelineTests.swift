@@ -72,6 +72,17 @@ import Testing
         #expect(await sink.events.compactMap { $0.alert?.id } == (5..<10).map { "alert-\($0)" })
     }
 
+    @Test func aSplitBatchIsAcceptedOnlyIfEveryPartWas() async throws {
+        let sink = InMemorySink()
+        await sink.failNext(1, .permanent)
+        try await runPipeline([.init(name: "s", sink: sink, batch: BatchPolicy(maxEvents: 5, maxDelay: .seconds(0.01)))]) { p in
+            // Ten events go out as two batches; the first is rejected, the second accepted.
+            let report = try await p.publish(SampleEvents.alerts(0..<10)).delivered()
+            #expect(report.rejectedBy["s"] != nil && report.acceptedBy.isEmpty)
+        }
+        #expect(await sink.events.count == 5)
+    }
+
     @Test func receiptsWaitForRequiredSinksOnly() async throws {
         let fast = InMemorySink(), slow = InMemorySink(), optional = InMemorySink()
         await slow.pause()

@@ -31,6 +31,34 @@ let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
         }
     }
 
+    @Test func theBuiltinQuickstartIsTheExampleQuickstart() throws {
+        let example = try String(contentsOfFile: "\(repositoryRoot)/Examples/quickstart/collector.yaml", encoding: .utf8)
+        let result = try ConfigLoader.load(text: example.replacingOccurrences(of: "../../quickstart-", with: "graph-collector-"),
+                                           name: "x", directory: ".", registry: .builtins())
+        #expect(result.sources.map(\.settings.type) == ["graph-security"])
+        let builtin = try CollectorProcess.runSync(["run", "--help"])
+        #expect(builtin.contains("built-in quickstart"))
+    }
+
+    @Test func protocolTestReportsEachStepAndTheFailingProviders() async throws {
+        let result = try await CollectorProcess.run(["test", "--config", "\(repositoryRoot)/Examples/quickstart/collector.yaml"])
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stdout.contains("[PASS] tenant 5f1c7d3e-2a4b-4c6d-8e9f-0a1b2c3d4e5f: signed in"))
+        #expect(result.stdout.contains("[PASS] alerts_v2"))
+        #expect(result.stdout.contains("[WARN] alerts"))
+        #expect(result.stdout.contains("Microsoft/MCAS: HTTP 403"))
+        #expect(result.stdout.contains("Collection would work, with the warnings above."))
+        let dir = TemporaryDirectory()
+        defer { dir.remove() }
+        let example = try String(contentsOfFile: "\(repositoryRoot)/Examples/quickstart/collector.yaml", encoding: .utf8)
+        let bad = try dir.write("bad.yaml", example.replacingOccurrences(of: "client_secret: simulator-secret", with: "client_secret: Xq9-not-the-secret"))
+        let failed = try await CollectorProcess.run(["test", "--config", bad])
+        #expect(failed.status == 1)
+        #expect(failed.stdout.contains("[FAIL]") && failed.stdout.contains("AADSTS7000215"))
+        #expect(failed.stdout.contains("create a new secret"))
+        #expect(!failed.stdout.contains("Xq9-not-the-secret"), "the secret must not be printed")
+    }
+
     @Test func validateFailsWithEveryProblemLocated() async throws {
         let dir = TemporaryDirectory()
         defer { dir.remove() }

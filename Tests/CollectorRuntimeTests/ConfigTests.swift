@@ -132,6 +132,16 @@ func problems(_ yaml: String, files extra: [String: String] = [:], environment: 
         #expect(missing.count == 1 && missing[0].contains("included file 'nothere.yaml' does not exist"))
     }
 
+    @Test func secretFilesAreTakenLiterally() throws {
+        let dir = TemporaryDirectory()
+        defer { dir.remove() }
+        try dir.write("pw.txt", "pa$$w${NOT_SET}\n")
+        let s = try CollectorTestingConfig.decode(SecretHolder.self, yaml: "password_file: \(dir.file("pw.txt"))")
+        #expect(s.password.reveal() == "pa$$w${NOT_SET}")
+        let empty = try problems("sinks:\n  - type: json-file\n    directory:\n")
+        #expect(empty == ["main.yaml:3:15: sinks[0] (json-file): sinks[0].directory: a value is required here"], "\(empty)")
+    }
+
     @Test func secretsNeverPrint() throws {
         let s = try CollectorTestingConfig.decode(SecretHolder.self, yaml: "password: hunter2")
         #expect("\(s.password)" == "<redacted>" && "\(s)".contains("hunter2") == false)

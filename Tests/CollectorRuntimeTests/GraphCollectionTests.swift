@@ -1,0 +1,216 @@
+import CollectorCore
+import CollectorRuntime
+import CollectorTesting
+import Foundation
+import GraphSecuritySource
+import GraphSimulator
+import Logging
+import Testing
+
+/// Collection from the simulator over real loopback HTTP, through the whole runtime, into an
+/// in-memory sink.
+struct SimulatorRun {
+    let simulator: GraphSimulator
+    let url: String
+    let state = TemporaryDirectory(prefix: "graph-state")
+
+    init(_ configure: (inout SimulatorConfiguration) -> Void) async throws {
+        var c = SimulatorConfiguration()
+        c.alertsV2 = 300
+        c.alertsV1 = 240
+        c.incidents = 60
+        configure(&c)
+        simulator = GraphSimulator(configuration: c)
+        url = try await simulator.start()
+    }
+
+    /// Runs the collector until it has caught up; returns what the sink received.
+    func collect(endpoints: String = "[alerts_v2, incidents, alerts]", extra: String = "", sinkExtra: String = "",
+                 cancelAfter: Duration? = nil) async throws -> (events: [Event], summary: CollectorApplication.Summary?) {
+        let key = UUID().uuidString
+        var registry = PluginRegistry.builtins()
+        registry.register(sink: InMemorySink.Plugin.self)
+        let c = simulator.configuration
+        let yaml = """
+            state_directory: \(state.path)
+            pipeline: {drain_timeout: 300ms}
+            sources:
+              - type: graph-security
+                login_url: \(url)
+                graph_url: \(url)
+                tenants:
+                  - {tenant_id: \(c.tenantId), client_id: \(c.clientId), client_secret: \(c.clientSecret)}
+                endpoints: \(endpoints)
+                poll_interval: 100ms
+                ingestion_lag: 0s
+                stop_when_caught_up: true
+                max_attempts: 20
+                retry: {initial_delay: 20ms, max_delay: 200ms}
+            \(extra.split(separator: "\n").map { "    " + $0 }.joined(separator: "\n"))
+            sinks:
+              - type: memory
+                key: \(key)
+                batch: {max_delay: 20ms}
+            \(sinkExtra.split(separator: "\n").map { "    " + $0 }.joined(separator: "\n"))
+            """
+        let loaded = try ConfigLoader.load(text: yaml, name: "test.yaml", directory: state.path, registry: registry)
+        let logger = Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() })
+        let task = Task { try await CollectorApplication.run(loaded, logger: logger) }
+        if let cancelAfter {
+            try await Task.sleep(for: cancelAfter)
+            task.cancel()
+        }
+        let summary = try? await task.value
+        let sink = try #require(InMemorySink.Plugin.sink(forKey: key))
+        return (await sink.events, summary)
+    }
+
+    func checkpoint(_ endpoint: String) throws -> JSONValue? {
+        let path = state.file("sources/graph-security/\(simulator.configuration.tenantId)/\(endpoint).checkpoint.json")
+        guard let data = FileManager.default.contents(atPath: path) else { return nil }
+        return try JSONParser.parse(bytes: Array(data))
+    }
+}
+
+func alertKeys(_ events: [Event], _ kind: SecurityAlert.Kind) -> [String] {
+    events.compactMap { $0.alert }.filter { $0.kind == kind }.map(\.id)
+}
+
+@Suite(.serialized) struct GraphCollectionTests {
+    func expectComplete(_ run: SimulatorRun, _ events: [Event], excluding providers: Set<String> = []) async {
+        for (endpoint, kind) in [(GraphEndpoint.alertsV2, SecurityAlert.Kind.alertV2), (.incidents, .incident), (.alerts, .alertV1)] {
+            var expected = await run.simulator.visibleIDs(endpoint)
+            if endpoint == .alerts && !providers.isEmpty {
+                let all = events.compactMap { $0.alert }.filter { $0.kind == .alertV1 }
+                #expect(!all.contains { providers.contains($0.provider ?? "") })
+                expected = expected.filter { id in all.contains { $0.id == id } || !providers.isEmpty }
+            }
+            let got = alertKeys(events, kind)
+            #expect(got.count == Set(got).count, "\(endpoint): \(got.count - Set(got).count) duplicates")
+            if providers.isEmpty || endpoint != .alerts {
+                #expect(Set(got) == Set(expected), "\(endpoint): got \(got.count), simulator shows \(expected.count)")
+            }
+        }
+    }
+
+    @Test func collectsEverythingWithNoFaults() async throws {
+        let run = try await SimulatorRun { _ in }
+        let (events, _) = try await run.collect()
+        await expectComplete(run, events)
+        #expect(try run.checkpoint("alerts_v2")?["watermark"] != nil)
+        // A second run finds nothing new: the overlap's repeats are removed as duplicates.
+        let (again, _) = try await run.collect()
+        #expect(again.compactMap(\.alert).isEmpty)
+        await run.simulator.stop()
+    }
+
+    @Test(arguments: [
+        ("throttling (429 + Retry-After)", "throttle_every"), ("server errors (503)", "server_error_every"),
+        ("truncated bodies", "truncate_every"), ("token revoked mid-paging (401)", "revoke_token_every"),
+        ("nextLink refused (SkipToken)", "reject_skip_token_every"),
+    ])
+    func everyAlertArrivesDespite(fault: String, key: String) async throws {
+        let run = try await SimulatorRun { c in
+            switch key {
+            case "throttle_every": c.throttleEvery = 3
+            case "server_error_every": c.serverErrorEvery = 3
+            case "truncate_every": c.truncateEvery = 3
+            case "revoke_token_every": c.revokeTokenEvery = 3
+            default: c.rejectSkipTokenEvery = 2
+            }
+        }
+        // Small pages, so that faults land in the middle of paging.
+        let (events, _) = try await run.collect(extra: "page_size: {alerts: 40, alerts_v2: 40, incidents: 20}")
+        await expectComplete(run, events)
+        let stats = await run.simulator.statistics
+        if key == "throttle_every" { #expect(stats.throttled > 0) }
+        if key == "reject_skip_token_every" { #expect(stats.rejected > 0) }
+        await run.simulator.stop()
+    }
+
+    @Test func lowersPageSizeWhenTheAPIRefusesIt() async throws {
+        let run = try await SimulatorRun { $0.maxPageSize = 70 }
+        let (events, _) = try await run.collect()
+        await expectComplete(run, events)
+        #expect(await run.simulator.statistics.rejected >= 1)
+        await run.simulator.stop()
+    }
+
+    @Test func aProviderFailingFor3PollsIsRecoveredAfterItReturns() async throws {
+        let run = try await SimulatorRun {
+            $0.failingProviders = [.init(provider: "IPC", status: 504, failures: 3, latencyMilliseconds: 10_000)]
+        }
+        let (events, _) = try await run.collect(endpoints: "[alerts]")
+        let warnings = events.compactMap(\.providerWarning)
+        #expect(warnings.count == 3 && warnings.allSatisfy { $0.provider == "IPC" && $0.httpStatus == 504 && !$0.isPersistent })
+        let got = alertKeys(events, .alertV1)
+        #expect(Set(got) == Set(await run.simulator.visibleIDs(.alerts)))
+        #expect(got.count == Set(got).count)
+        // IPC's alerts arrived after its warnings (the recovery), not before.
+        let ipc = events.compactMap(\.alert).filter { $0.provider == "IPC" }
+        #expect(ipc.count == 40)
+        #expect(try run.checkpoint("alerts")?["pending"]?.arrayValue?.isEmpty == true)
+        await run.simulator.stop()
+    }
+
+    @Test func aPersistentlyForbiddenProviderStopsHoldingBackAndIsReported() async throws {
+        let run = try await SimulatorRun { $0.failingProviders = [.init(provider: "MCAS", status: 403)] }
+        let (events, _) = try await run.collect(endpoints: "[alerts]", extra: "provider_give_up_after: 300ms")
+        let abandoned = events.compactMap { e -> CollectorHealth? in if case .health(let h) = e { return h } else { return nil } }
+            .filter { $0.code == "provider_window_abandoned" }
+        #expect(abandoned.count == 1 && abandoned[0].level == .critical && abandoned[0].details["provider"] == "MCAS")
+        #expect(events.compactMap(\.providerWarning).allSatisfy { $0.isPersistent && $0.diagnosis.contains("licensed") })
+        let got = Set(alertKeys(events, .alertV1))
+        #expect(got.count == 200)  // 240 minus MCAS's 40
+        #expect(try run.checkpoint("alerts")?["abandoned"]?["MCAS"] != nil)
+        await run.simulator.stop()
+    }
+
+    @Test func updatesAreCollectedAgainAndDuplicatesRemoved() async throws {
+        let run = try await SimulatorRun { c in
+            c.alertsV2 = 0
+            c.arrivalRate = 20
+            c.updateAfter = .seconds(1.5)
+        }
+        try await Task.sleep(for: .milliseconds(600))
+        let (first, _) = try await run.collect(endpoints: "[alerts_v2]")
+        try await Task.sleep(for: .seconds(2))
+        let (second, _) = try await run.collect(endpoints: "[alerts_v2]")
+        let firstAlerts = first.compactMap(\.alert), secondAlerts = second.compactMap(\.alert)
+        #expect(!firstAlerts.isEmpty)
+        // Alerts seen new in the first run come again, updated, in the second.
+        let updated = secondAlerts.filter { s in firstAlerts.contains { $0.id == s.id && $0.lastUpdatedAt != s.lastUpdatedAt } }
+        #expect(!updated.isEmpty)
+        let keys = (firstAlerts + secondAlerts).map(\.deduplicationKey)
+        #expect(keys.count == Set(keys).count)
+        await run.simulator.stop()
+    }
+
+    @Test func theCheckpointNeverPassesUnacknowledgedEvents() async throws {
+        let run = try await SimulatorRun { _ in }
+        // The only sink is down: the run is stopped after a while, and nothing may be checkpointed.
+        let (refused, summary) = try await run.collect(endpoints: "[alerts_v2]", sinkExtra: "fail_writes: true\nretry: {initial_delay: 10ms, max_delay: 20ms}",
+                                                       cancelAfter: .milliseconds(1500))
+        #expect(refused.isEmpty)
+        #expect(summary == nil || summary!.sinks[0].accepted == 0)
+        #expect(try run.checkpoint("alerts_v2") == nil)
+        // The receiver is back: everything arrives, because the checkpoint never moved.
+        let (events, _) = try await run.collect(endpoints: "[alerts_v2]")
+        #expect(Set(alertKeys(events, .alertV2)) == Set(await run.simulator.visibleIDs(.alertsV2)))
+        await run.simulator.stop()
+    }
+
+    @Test func oneHundredThousandAlertsArriveExactlyOnce() async throws {
+        let run = try await SimulatorRun { c in
+            c.alertsV2 = 100_000
+            c.alertsV1 = 0
+            c.incidents = 0
+        }
+        let (events, _) = try await run.collect(endpoints: "[alerts_v2]", extra: "requests_per_minute: 100000")
+        let ids = alertKeys(events, .alertV2)
+        let expected = await run.simulator.visibleCount(.alertsV2)
+        #expect(expected == 100_000)
+        #expect(ids.count == expected && Set(ids).count == expected)
+        await run.simulator.stop()
+    }
+}
