@@ -118,3 +118,8 @@ final class GraphClient: Sendable {
         return String(url[slash...]).removingPercentEncoding ?? String(url[slash...])
     }
 }
+
+/// Test access to the client's parsing helpers.
+public enum GraphClientTesting {
+    public static func retryAfter(_ value: String) -> Duration? { GraphClient.parseRetryAfter(value) }
+}

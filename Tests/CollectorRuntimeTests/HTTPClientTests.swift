@@ -1,0 +1,106 @@
+import CollectorCore
+import GraphSecuritySource
+import CurlTransport
+import Foundation
+import GraphSimulator
+import Testing
+
+/// The libcurl client against a real loopback server (the simulator).
+@Suite struct HTTPClientTests {
+    func token(_ client: HTTPClient, _ url: String, _ c: SimulatorConfiguration) async throws -> String {
+        let body = "grant_type=client_credentials&client_id=\(c.clientId)&client_secret=\(c.clientSecret)&scope=\(url)/.default"
+        let response = try await client.send(HTTPRequest(method: "POST", url: "\(url)/\(c.tenantId)/oauth2/v2.0/token",
+                                                         headers: [("Content-Type", "application/x-www-form-urlencoded")], body: Array(body.utf8)))
+        #expect(response.status == 200)
+        return try #require(JSONParser.parse(bytes: response.body)["access_token"]?.stringValue)
+    }
+
+    @Test func postsFormsAndReadsEveryWarningItem() async throws {
+        var c = SimulatorConfiguration()
+        c.failingProviders = [.init(provider: "IPC", status: 504), .init(provider: "Azure Sentinel", status: 403)]
+        let sim = GraphSimulator(configuration: c)
+        let url = try await sim.start()
+        let client = HTTPClient()
+        let bearer = try await token(client, url, c)
+        let response = try await client.send(HTTPRequest(url: "\(url)/v1.0/security/alerts?$top=3", headers: [("Authorization", "Bearer \(bearer)")]))
+        #expect(response.status == 206)
+        #expect(response.value("content-type")?.hasPrefix("application/json") == true)
+        let (items, malformed) = WarningHeader.parse(response.values("Warning"))
+        #expect(malformed.isEmpty)
+        #expect(Set(items.map(\.provider)) == ["IPC", "Azure Sentinel"])
+        #expect(try JSONParser.parse(bytes: response.body)["value"]?.arrayValue?.count == 3)
+        await client.shutdown()
+        await sim.stop()
+    }
+
+    @Test func refusesBodiesOverTheLimitWithAClearError() async throws {
+        let c = SimulatorConfiguration()
+        let sim = GraphSimulator(configuration: c)
+        let url = try await sim.start()
+        var settings = HTTPClientConfiguration()
+        settings.maxBodySize = 2048
+        let client = HTTPClient(configuration: settings)
+        let bearer = try await token(HTTPClient(), url, c)
+        await #expect {
+            _ = try await client.send(HTTPRequest(url: "\(url)/v1.0/security/alerts_v2?$top=50", headers: [("Authorization", "Bearer \(bearer)")]))
+        } throws: { error in
+            guard let e = error as? HTTPClientError, case .bodyTooLarge(let limit) = e.kind else { return false }
+            return limit == 2048 && e.description.contains("larger than the limit of 2048 bytes") && !e.isRetryable
+        }
+        await client.shutdown()
+        await sim.stop()
+    }
+
+    @Test func connectionRefusedIsRetryable() async throws {
+        let client = HTTPClient()
+        await #expect {
+            _ = try await client.send(HTTPRequest(url: "http://127.0.0.1:9/nothing"))
+        } throws: { error in
+            guard let e = error as? HTTPClientError else { return false }
+            return e.kind == .connect && e.isRetryable && e.description.contains("127.0.0.1")
+        }
+        await client.shutdown()
+    }
+
+    @Test func timesOutAndCancels() async throws {
+        var c = SimulatorConfiguration()
+        c.pageDelay = .seconds(3)
+        let sim = GraphSimulator(configuration: c)
+        let url = try await sim.start()
+        let bearer = try await token(HTTPClient(), url, c)
+        var settings = HTTPClientConfiguration()
+        settings.timeout = .milliseconds(300)
+        let client = HTTPClient(configuration: settings)
+        let clock = ContinuousClock()
+        let start = clock.now
+        await #expect {
+            _ = try await client.send(HTTPRequest(url: "\(url)/v1.0/security/alerts_v2?$top=1", headers: [("Authorization", "Bearer \(bearer)")]))
+        } throws: { ($0 as? HTTPClientError)?.kind == .timeout }
+        #expect(clock.now - start < .seconds(2))
+
+        let patient = HTTPClient()
+        let task = Task { try await patient.send(HTTPRequest(url: "\(url)/v1.0/security/alerts_v2?$top=1", headers: [("Authorization", "Bearer \(bearer)")])) }
+        try await Task.sleep(for: .milliseconds(200))
+        let cancelledAt = clock.now
+        task.cancel()
+        await #expect { _ = try await task.value } throws: { ($0 as? HTTPClientError)?.kind == .cancelled }
+        #expect(clock.now - cancelledAt < .seconds(2))
+        await client.shutdown()
+        await patient.shutdown()
+        await sim.stop()
+    }
+}
+
+@Suite struct RetryAfterTests {
+    @Test func parsesSecondsAndHTTPDates() {
+        #expect(GraphClientTesting.retryAfter("7") == .seconds(7))
+        let future = Date().addingTimeInterval(30)
+        let f = DateFormatter()
+        f.locale = Locale(identifier: "en_US_POSIX")
+        f.timeZone = TimeZone(identifier: "GMT")
+        f.dateFormat = "EEE, dd MMM yyyy HH:mm:ss 'GMT'"
+        let d = GraphClientTesting.retryAfter(f.string(from: future))
+        #expect(d != nil && d! > .seconds(25) && d! <= .seconds(30))
+        #expect(GraphClientTesting.retryAfter("soon") == nil)
+    }
+}
