@@ -37,6 +37,9 @@ let package = Package(
         .systemLibrary(
             name: "CZlib", pkgConfig: "zlib",
             providers: [.apt(["zlib1g-dev", "pkg-config"])]),
+        .systemLibrary(
+            name: "COpenSSL", pkgConfig: "openssl",
+            providers: [.apt(["libssl-dev", "pkg-config"])]),
 
         .target(
             name: "CollectorCore",
@@ -55,7 +58,7 @@ let package = Package(
         .target(
             name: "GraphSecuritySource",
             dependencies: [
-                "CollectorCore", "CurlTransport",
+                "CollectorCore", "CurlTransport", "COpenSSL",
                 .product(name: "Logging", package: "swift-log"),
             ]),
         .target(

@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # Installs what building and testing graph-collector needs on Debian/Ubuntu, only if missing:
-# libcurl and zlib headers (for the CCurl and CZlib system-library targets), pkg-config (which
-# SwiftPM uses to find them) and gzip (the tests check archives with `gzip -t` and `zcat`).
+# libcurl, OpenSSL and zlib headers (for the CCurl, COpenSSL and CZlib system-library targets),
+# pkg-config (which SwiftPM uses to find them), gzip (the tests check archives with `gzip -t` and
+# `zcat`) and the openssl tool (the tests make a certificate and verify signatures with it).
 set -euo pipefail
 
-packages=(libcurl4-openssl-dev zlib1g-dev pkg-config gzip)
+packages=(libcurl4-openssl-dev libssl-dev zlib1g-dev pkg-config gzip openssl)
 missing=()
 for p in "${packages[@]}"; do
   dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")

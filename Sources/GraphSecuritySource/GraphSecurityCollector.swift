@@ -9,17 +9,47 @@ public struct GraphSecurityCollector: Source {
         public var tenantId: String
         public var clientId: String
         public var clientSecret: Secret?
+        /// Certificate sign-in: the certificate and its private key (PEM), usually given as
+        /// `certificate_file` and `private_key_file`.
+        public var signer: ClientAssertionSigner?
 
-        enum CodingKeys: String, CodingKey { case tenantId = "tenant_id", clientId = "client_id", clientSecret = "client_secret" }
+        enum CodingKeys: String, CodingKey {
+            case tenantId = "tenant_id", clientId = "client_id", clientSecret = "client_secret"
+            case certificate, privateKey = "private_key", privateKeyPassword = "private_key_password"
+        }
 
         public init(from decoder: any Decoder) throws {
             let c = try decoder.container(keyedBy: CodingKeys.self)
             tenantId = try c.decode(String.self, forKey: .tenantId)
             clientId = try c.decode(String.self, forKey: .clientId)
             clientSecret = try c.decodeIfPresent(Secret.self, forKey: .clientSecret)
-            guard clientSecret != nil else {
-                throw DecodingError.keyNotFound(CodingKeys.clientSecret, .init(codingPath: c.codingPath, debugDescription: "give client_secret (or client_secret_file)"))
+            let certificate = try c.decodeIfPresent(String.self, forKey: .certificate)
+            let key = try c.decodeIfPresent(Secret.self, forKey: .privateKey)
+            let password = try c.decodeIfPresent(Secret.self, forKey: .privateKeyPassword)
+            switch (clientSecret, certificate, key) {
+            case (_?, nil, nil):
+                signer = nil
+            case (nil, let cert?, let key?):
+                do {
+                    signer = try ClientAssertionSigner(certificatePEM: cert, privateKeyPEM: key.reveal(), password: password)
+                } catch {
+                    throw DecodingError.dataCorruptedError(forKey: .certificate, in: c, debugDescription: error.description)
+                }
+            case (nil, nil, nil):
+                throw DecodingError.keyNotFound(CodingKeys.clientSecret, .init(codingPath: c.codingPath, debugDescription: "give client_secret (or client_secret_file), or certificate_file and private_key_file"))
+            case (_?, _, _):
+                throw DecodingError.dataCorruptedError(forKey: .clientSecret, in: c, debugDescription: "give either client_secret or a certificate, not both")
+            default:
+                throw DecodingError.dataCorruptedError(forKey: certificate == nil ? .certificate : .privateKey, in: c, debugDescription: "certificate sign-in needs both certificate_file and private_key_file")
             }
+        }
+
+        func credential(tokenURL: String) -> ClientCredential {
+            if let signer {
+                let clientId = self.clientId
+                return .assertion { try signer.assertion(clientId: clientId, tokenURL: tokenURL) }
+            }
+            return .secret(clientSecret!)
         }
     }
 
@@ -123,7 +153,7 @@ public struct GraphSecurityCollector: Source {
             PluginOption("login_url", type: "URL", default: "the cloud's", "sign-in host override"),
             PluginOption("graph_url", type: "URL", default: "the cloud's", "Graph host override"),
             PluginOption("api_version", type: "string", default: "v1.0", "Graph API version path"),
-            PluginOption("tenants", type: "list", default: nil, "tenant_id, client_id, client_secret (or client_secret_file) per tenant"),
+            PluginOption("tenants", type: "list", default: nil, "tenant_id, client_id, and client_secret (or client_secret_file) or certificate_file + private_key_file (+ private_key_password) per tenant"),
             PluginOption("endpoints", type: "list", default: "[alerts_v2, incidents]", "alerts_v2, incidents, alerts (legacy v1, federated: answers 206)"),
             PluginOption("poll_interval", type: "duration", default: "60s", "time between polls"),
             PluginOption("ingestion_lag", type: "duration", default: "2m", "a window ends this long before now: alerts appear in the API late"),
@@ -175,7 +205,7 @@ public struct GraphSecurityCollector: Source {
         var result: [EndpointCollector] = []
         for tenant in configuration.tenants {
             let tokens = TokenProvider(cloud: cloud, tenant: tenant.tenantId, clientId: tenant.clientId,
-                                       credential: .secret(tenant.clientSecret!), http: http)
+                                       credential: tenant.credential(tokenURL: cloud.tokenURL(tenant: tenant.tenantId)), http: http)
             let limiter = RateLimiter(perMinute: configuration.requestsPerMinute)
             var logger = context.logger
             logger[metadataKey: "tenant"] = "\(tenant.tenantId)"

@@ -42,12 +42,13 @@ extension GraphSecurityCollector {
         var report = ProtocolTestReport()
         defer { Task { await http.shutdown() } }
         for tenant in configuration.tenants {
-            let tokens = TokenProvider(cloud: cloud, tenant: tenant.tenantId, clientId: tenant.clientId, credential: .secret(tenant.clientSecret!), http: http)
+            let tokens = TokenProvider(cloud: cloud, tenant: tenant.tenantId, clientId: tenant.clientId, credential: tenant.credential(tokenURL: cloud.tokenURL(tenant: tenant.tenantId)), http: http)
             let token: TokenProvider.Token
             do {
                 token = try await tokens.current()
                 let roles = token.roles.isEmpty ? "(the token carries no roles claim)" : token.roles.sorted().joined(separator: ", ")
-                report.add(.passed, "tenant \(tenant.tenantId): signed in as app \(tenant.clientId) at \(cloud.tokenURL(tenant: tenant.tenantId))",
+                let how = tenant.signer.map { "certificate \($0.thumbprint)" } ?? "client secret"
+                report.add(.passed, "tenant \(tenant.tenantId): signed in as app \(tenant.clientId) with a \(how) at \(cloud.tokenURL(tenant: tenant.tenantId))",
                            ["token valid for \(token.lifetime) s; application permissions granted: \(roles)"])
             } catch {
                 report.add(.failed, "tenant \(tenant.tenantId): sign-in failed", [error.message, Self.advice(forSignIn: error.message)])

@@ -230,9 +230,18 @@ public actor GraphSimulator {
         guard form["client_id"] == configuration.clientId else {
             return aad(400, "unauthorized_client", "AADSTS700016: Application with identifier '\(form["client_id"] ?? "")' was not found in the directory.")
         }
-        let validSecret = form["client_secret"] == configuration.clientSecret
-        let assertion = form["client_assertion_type"] == "urn:ietf:params:oauth:client-assertion-type:jwt-bearer" && (form["client_assertion"]?.split(separator: ".").count == 3)
-        guard validSecret || assertion else {
+        if let assertion = form["client_assertion"] {
+            guard form["client_assertion_type"] == "urn:ietf:params:oauth:client-assertion-type:jwt-bearer" else {
+                return aad(400, "invalid_request", "AADSTS50027: Invalid client_assertion_type.")
+            }
+            guard let certificate = configuration.clientCertificate else {
+                return aad(401, "invalid_client", "AADSTS700027: No certificate is registered on the application.")
+            }
+            if let problem = ClientAssertionVerifier.verify(assertion, certificatePEM: certificate, clientId: configuration.clientId,
+                                                            tokenURL: "\(baseURL)/\(tenant)/oauth2/v2.0/token") {
+                return aad(401, "invalid_client", problem)
+            }
+        } else if form["client_secret"] != configuration.clientSecret {
             return aad(401, "invalid_client", "AADSTS7000215: Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, not the client secret ID.")
         }
         guard form["scope"] == "\(baseURL)/.default" else {

@@ -32,6 +32,8 @@ public struct SimulatorConfiguration: Sendable, Decodable {
     public var tenantId = "5f1c7d3e-2a4b-4c6d-8e9f-0a1b2c3d4e5f"
     public var clientId = "simulator-client"
     public var clientSecret = "simulator-secret"
+    /// The app's registered certificate (PEM): client assertions must be signed with its key.
+    public var clientCertificate: String?
     /// Alerts already there when the simulator starts, spread over `history`.
     public var alertsV2 = 2000
     public var alertsV1 = 500
@@ -66,6 +68,7 @@ public struct SimulatorConfiguration: Sendable, Decodable {
 
     enum CodingKeys: String, CodingKey {
         case tenantId = "tenant_id", clientId = "client_id", clientSecret = "client_secret", alertsV2 = "alerts_v2"
+        case clientCertificate = "client_certificate"
         case alertsV1 = "alerts_v1", incidents, history, arrivalRate = "arrival_rate", updateAfter = "update_after"
         case ingestionDelay = "ingestion_delay", providers, failingProviders = "failing_providers"
         case tokenLifetime = "token_lifetime", throttleEvery = "throttle_every", rateLimitPerMinute = "rate_limit_per_minute"
@@ -80,6 +83,7 @@ public struct SimulatorConfiguration: Sendable, Decodable {
         tenantId = try c.decodeIfPresent(String.self, forKey: .tenantId) ?? d.tenantId
         clientId = try c.decodeIfPresent(String.self, forKey: .clientId) ?? d.clientId
         clientSecret = try c.decodeIfPresent(String.self, forKey: .clientSecret) ?? d.clientSecret
+        clientCertificate = try c.decodeIfPresent(String.self, forKey: .clientCertificate)
         alertsV2 = try c.decodeIfPresent(Int.self, forKey: .alertsV2) ?? d.alertsV2
         alertsV1 = try c.decodeIfPresent(Int.self, forKey: .alertsV1) ?? d.alertsV1
         incidents = try c.decodeIfPresent(Int.self, forKey: .incidents) ?? d.incidents
