@@ -42,12 +42,15 @@ final class GraphClient: Sendable {
             do {
                 return try await once(url, forceRefresh: false)
             } catch let error as GraphError {
-                if error.kind == .authentication, error.status == 401, !refreshedAfter401, error.code != "token" {
-                    // The token expired or was revoked between pages: refresh once, same page.
+                if error.kind == .authentication, error.status == 401, error.code != "token", attempt < maxAttempts {
+                    // The token expired or was revoked between pages: refresh and retry the same
+                    // page. The first refresh is free; repeated 401s count as attempts, so a real
+                    // permission problem still ends the poll.
+                    if !refreshedAfter401 { attempt -= 1 }
                     refreshedAfter401 = true
                     logger.info("token rejected; refreshing and retrying the same page", metadata: ["url": "\(Self.redact(url))"])
                     _ = try await tokens.refresh()
-                    attempt -= 1
+                    if attempt > 0 { try await Task.sleep(for: retry.delay(forAttempt: attempt)) }
                     continue
                 }
                 guard error.kind == .transient || error.kind == .network || error.kind == .malformedResponse, attempt < maxAttempts else {
