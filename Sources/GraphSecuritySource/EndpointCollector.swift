@@ -313,23 +313,8 @@ actor EndpointCollector {
         }
         if let user = settings.filter, !user.isEmpty { filter += " and (\(user))" }
         let query = [("$filter", filter), ("$orderby", "\(property) asc"), ("$top", String(pageSize))]
-            .map { "\($0.0)=\(Self.encode($0.1))" }.joined(separator: "&")
+            .map { "\($0.0)=\(PercentEncoding.encode($0.1, keeping: ":/"))" }.joined(separator: "&")
         return "\(settings.graphURL)/\(settings.apiVersion)/security/\(settings.endpoint.rawValue)?\(query)"
-    }
-
-    static func encode(_ s: String) -> String {
-        var out = ""
-        for b in s.utf8 {
-            switch b {
-            case UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "0")...UInt8(ascii: "9"),
-                 UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "_"), UInt8(ascii: "~"), UInt8(ascii: ":"), UInt8(ascii: "/"):
-                out.append(Character(UnicodeScalar(b)))
-            default:
-                let hex = String(b, radix: 16, uppercase: true)
-                out += "%" + (hex.count == 1 ? "0" + hex : hex)
-            }
-        }
-        return out
     }
 
     /// "The limit of '50' for Top query has been exceeded" → 50.

@@ -60,7 +60,7 @@ actor TokenProvider {
                 throw GraphError(kind: .authentication, status: nil, code: "client_assertion", message: "cannot sign the client assertion: \(error)", url: cloud.tokenURL(tenant: tenant))
             }
         }
-        let body = form.map { "\(FormEncoding.encode($0.0))=\(FormEncoding.encode($0.1))" }.joined(separator: "&")
+        let body = form.map { "\(PercentEncoding.encode($0.0))=\(PercentEncoding.encode($0.1))" }.joined(separator: "&")
         let url = cloud.tokenURL(tenant: tenant)
         let response: HTTPResponse
         do {
@@ -91,23 +91,6 @@ actor TokenProvider {
         while b64.count % 4 != 0 { b64 += "=" }
         guard let data = Data(base64Encoded: b64), let json = try? JSONParser.parse(bytes: Array(data)) else { return [] }
         return (json["roles"]?.arrayValue ?? []).compactMap(\.stringValue)
-    }
-}
-
-enum FormEncoding {
-    static func encode(_ s: String) -> String {
-        var out = ""
-        for b in s.utf8 {
-            switch b {
-            case UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "0")...UInt8(ascii: "9"),
-                 UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "_"), UInt8(ascii: "~"):
-                out.append(Character(UnicodeScalar(b)))
-            default:
-                let hex = String(b, radix: 16, uppercase: true)
-                out += "%" + (hex.count == 1 ? "0" + hex : hex)
-            }
-        }
-        return out
     }
 }
 

@@ -123,19 +123,7 @@ extension String {
 
 /// Percent-encoding for query values (RFC 3986 unreserved characters pass).
 enum URLEncoding {
-    static func encode(_ s: String) -> String {
-        var out = ""
-        for b in s.utf8 {
-            switch b {
-            case UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "0")...UInt8(ascii: "9"),
-                 UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "_"), UInt8(ascii: "~"), UInt8(ascii: "$"), UInt8(ascii: ":"):
-                out.append(Character(UnicodeScalar(b)))
-            default:
-                out += "%" + String(b, radix: 16, uppercase: true).leftPadded(2)
-            }
-        }
-        return out
-    }
+    static func encode(_ s: String) -> String { PercentEncoding.encode(s, keeping: "$:") }
 
     static func decode(_ s: String) -> String {
         var bytes: [UInt8] = []
