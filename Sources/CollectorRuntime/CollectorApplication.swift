@@ -22,16 +22,9 @@ public enum CollectorApplication {
         }
 
         var services: [String: String] = [:]
-        var simulator: GraphSimulator?
-        if let settings = configuration.settings.simulator {
-            let sim = GraphSimulator(configuration: settings.configuration)
-            do {
-                services["graph-simulator"] = try await sim.start(port: settings.port)
-            } catch {
-                throw StartupError(message: "the Graph simulator could not listen on 127.0.0.1:\(settings.port): \(error)")
-            }
-            simulator = sim
-            logger.info("Graph simulator listening", metadata: ["url": "\(services["graph-simulator"]!)", "tenant_id": "\(settings.configuration.tenantId)", "client_id": "\(settings.configuration.clientId)"])
+        let simulator = try await configuration.settings.simulator?.start(services: &services)
+        if let settings = configuration.settings.simulator, let url = services["graph-simulator"] {
+            logger.info("Graph simulator listening", metadata: ["url": "\(url)", "tenant_id": "\(settings.configuration.tenantId)", "client_id": "\(settings.configuration.clientId)"])
         }
         defer { if let simulator { Task { await simulator.stop() } } }
 

@@ -175,3 +175,17 @@ public struct SimulatorSettings: Sendable, Decodable {
         configuration = try SimulatorConfiguration(from: decoder)
     }
 }
+
+extension SimulatorSettings {
+    /// Starts the simulator and names its URL in `services` (`graph-simulator`), where
+    /// `cloud: simulator` sources find it.
+    public func start(services: inout [String: String]) async throws -> GraphSimulator {
+        let simulator = GraphSimulator(configuration: configuration)
+        do {
+            services["graph-simulator"] = try await simulator.start(port: port)
+        } catch {
+            throw StartupError(message: "the Graph simulator could not listen on 127.0.0.1:\(port): \(error)")
+        }
+        return simulator
+    }
+}

@@ -6,7 +6,7 @@ import GraphSimulator
 import GraphSecuritySource
 import GzipStream
 import Logging
-import Dispatch
+import UnixSignals
 
 /// The `graph-collector` command line. A custom build of the collector (built-in plugins plus
 /// your own) is a few lines:
@@ -192,6 +192,16 @@ struct VersionCommand: AsyncParsableCommand {
     }
 }
 
+/// Loads a configuration for a command; prints every problem and exits 2 if it is unusable.
+func loadConfiguration(_ file: String) throws -> LoadedConfiguration {
+    do {
+        return try ConfigLoader.load(file: file, registry: CollectorMain.registry)
+    } catch {
+        printError(error.description)
+        throw ExitCode(2)
+    }
+}
+
 func printError(_ text: String) {
     FileHandle.standardError.write(Data((text + "\n").utf8))
 }
@@ -211,17 +221,9 @@ struct SimulateCommand: AsyncParsableCommand {
     func run() async throws {
         var settings = SimulatorConfiguration()
         var configuredPort: UInt16 = 0
-        if let config {
-            do {
-                let loaded = try ConfigLoader.load(file: config, registry: CollectorMain.registry)
-                if let s = loaded.settings.simulator {
-                    settings = s.configuration
-                    configuredPort = s.port
-                }
-            } catch {
-                printError(error.description)
-                throw ExitCode(2)
-            }
+        if let config, let s = try loadConfiguration(config).settings.simulator {
+            settings = s.configuration
+            configuredPort = s.port
         }
         let simulator = GraphSimulator(configuration: settings)
         let url = try await simulator.start(port: port ?? configuredPort)
@@ -237,38 +239,7 @@ struct SimulateCommand: AsyncParsableCommand {
 
 /// Suspends until SIGINT or SIGTERM.
 func waitForTermination() async {
-    let signals = [SIGINT, SIGTERM]
-    await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-        let resumed = ManagedFlag()
-        var sources: [any DispatchSourceSignal] = []
-        for s in signals {
-            signal(s, SIG_IGN)
-            let source = DispatchSource.makeSignalSource(signal: s, queue: .global())
-            source.setEventHandler {
-                if resumed.setOnce() { continuation.resume() }
-            }
-            source.resume()
-            sources.append(source)
-        }
-        SignalSources.keep(sources)
-    }
-}
-
-final class ManagedFlag: @unchecked Sendable {
-    private let lock = NSLock()
-    private var set = false
-    func setOnce() -> Bool {
-        lock.lock()
-        defer { lock.unlock() }
-        if set { return false }
-        set = true
-        return true
-    }
-}
-
-enum SignalSources {
-    nonisolated(unsafe) static var kept: [any DispatchSourceSignal] = []
-    static func keep(_ s: [any DispatchSourceSignal]) { kept += s }
+    for await _ in await UnixSignalsSequence(trapping: .sigint, .sigterm) { return }
 }
 
 struct TestCommand: AsyncParsableCommand {
@@ -281,22 +252,11 @@ struct TestCommand: AsyncParsableCommand {
     var config: String
 
     func run() async throws {
-        let loaded: LoadedConfiguration
-        do {
-            loaded = try ConfigLoader.load(file: config, registry: CollectorMain.registry)
-        } catch {
-            printError(error.description)
-            throw ExitCode(2)
-        }
+        let loaded = try loadConfiguration(config)
         let logger = Logger(label: "graph-collector", factory: { _ in SwiftLogNoOpLogHandler() })
         var services: [String: String] = [:]
-        var simulator: GraphSimulator?
-        if let settings = loaded.settings.simulator {
-            let sim = GraphSimulator(configuration: settings.configuration)
-            services["graph-simulator"] = try await sim.start(port: settings.port)
-            simulator = sim
-            print("(using the built-in simulator at \(services["graph-simulator"]!))")
-        }
+        let simulator = try await loaded.settings.simulator?.start(services: &services)
+        if let url = services["graph-simulator"] { print("(using the built-in simulator at \(url))") }
         let graphSources = loaded.sources.filter { $0.settings.type == GraphSecurityCollector.Plugin.type }
         guard !graphSources.isEmpty else {
             printError("\(config): no graph-security source to test")

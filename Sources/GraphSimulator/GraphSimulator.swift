@@ -73,14 +73,6 @@ public actor GraphSimulator {
         }
     }
 
-    /// Makes a provider fail (or stop failing, with `failures: 0`) from now on.
-    public func setFailingProvider(_ provider: String, status: Int, failures: Int?) {
-        providerFailuresLeft[provider] = .some(failures)
-        failingStatus[provider] = status
-    }
-
-    private var failingStatus: [String: Int] = [:]
-
     // MARK: Handling
 
     func handle(method: String, path: String, query: [(String, String)], headers: [String: String], body: Data) async -> SimulatorResponse {
@@ -168,7 +160,7 @@ public actor GraphSimulator {
                 failing.insert(provider)
                 if let remaining = left { providerFailuresLeft[provider] = .some(remaining - 1) }
                 let spec = configuration.failingProviders.first { $0.provider == provider }
-                let status = failingStatus[provider] ?? spec?.status ?? 504
+                let status = spec?.status ?? 504
                 warnings.append("199 - \"Microsoft/\(provider)/\(status)/\(spec?.latencyMilliseconds ?? 10)\"")
             }
             if !failing.isEmpty { records = records.filter { !failing.contains($0.provider) } }
