@@ -20,6 +20,7 @@ let package = Package(
         .library(name: "CollectorCore", targets: ["CollectorCore"]),
         .library(name: "CollectorRuntime", targets: ["CollectorRuntime"]),
         .library(name: "CollectorSinks", targets: ["CollectorSinks"]),
+        .library(name: "EventFormats", targets: ["EventFormats"]),
         .library(name: "CollectorTesting", targets: ["CollectorTesting"]),
     ],
     dependencies: [
@@ -48,11 +49,12 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]),
         .target(name: "CurlTransport", dependencies: ["CCurl", "CollectorCore"]),
+        .target(name: "EventFormats", dependencies: ["CollectorCore"]),
         .target(name: "GzipStream", dependencies: ["CZlib"]),
         .target(
             name: "CollectorSinks",
             dependencies: [
-                "CollectorCore",
+                "CollectorCore", "EventFormats", "CurlTransport",
                 .product(name: "Logging", package: "swift-log"),
             ]),
         .target(
@@ -85,7 +87,8 @@ let package = Package(
         .testTarget(name: "CollectorCoreTests", dependencies: ["CollectorCore", "CollectorTesting"]),
         .testTarget(
             name: "CollectorSinksTests",
-            dependencies: ["CollectorSinks", "CollectorCore", "CollectorTesting", "graph-collector"]),
+            dependencies: ["CollectorSinks", "CollectorCore", "CollectorTesting", "EventFormats", "graph-collector"],
+            exclude: ["Golden"]),
         .testTarget(
             name: "GraphSecuritySourceTests",
             dependencies: ["GraphSecuritySource", "CollectorCore", "CollectorTesting"],

@@ -2,10 +2,11 @@
 # Installs what building and testing graph-collector needs on Debian/Ubuntu, only if missing:
 # libcurl, OpenSSL and zlib headers (for the CCurl, COpenSSL and CZlib system-library targets),
 # pkg-config (which SwiftPM uses to find them), gzip (the tests check archives with `gzip -t` and
-# `zcat`) and the openssl tool (the tests make a certificate and verify signatures with it).
+# `zcat`), the openssl tool (the tests make certificates and verify signatures with it), and
+# rsyslog with its OpenSSL TLS driver (the syslog sink's tests send to a real rsyslog on loopback).
 set -euo pipefail
 
-packages=(libcurl4-openssl-dev libssl-dev zlib1g-dev pkg-config gzip openssl)
+packages=(libcurl4-openssl-dev libssl-dev zlib1g-dev pkg-config gzip openssl rsyslog rsyslog-openssl)
 missing=()
 for p in "${packages[@]}"; do
   dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")

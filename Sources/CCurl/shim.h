@@ -4,6 +4,9 @@
 #define GRAPH_COLLECTOR_CCURL_SHIM_H
 
 #include <curl/curl.h>
+#include <sys/ioctl.h>
+#include <linux/sockios.h>
+#include <poll.h>
 
 typedef size_t (*ccurl_data_callback)(char *data, size_t size, size_t count, void *userdata);
 typedef int (*ccurl_xferinfo_callback)(void *userdata, curl_off_t dltotal, curl_off_t dlnow,
@@ -38,6 +41,19 @@ static inline CURLcode ccurl_getinfo_string(CURL *handle, CURLINFO info, char **
 }
 static inline CURLcode ccurl_getinfo_off_t(CURL *handle, CURLINFO info, curl_off_t *value) {
     return curl_easy_getinfo(handle, info, value);
+}
+
+/// The socket of a CONNECT_ONLY connection (CURLINFO_ACTIVESOCKET), or -1.
+static inline int ccurl_active_socket(CURL *handle) {
+    curl_socket_t socket = CURL_SOCKET_BAD;
+    if (curl_easy_getinfo(handle, CURLINFO_ACTIVESOCKET, &socket) != CURLE_OK) return -1;
+    return (int)socket;
+}
+/// Bytes in a TCP socket's send queue not yet acknowledged by the peer (SIOCOUTQ), or -1.
+static inline int ccurl_unacknowledged_bytes(int fd) {
+    int pending = 0;
+    if (ioctl(fd, SIOCOUTQ, &pending) != 0) return -1;
+    return pending;
 }
 
 /// CURLVERSION_NOW is a macro naming the newest struct layout the headers know.

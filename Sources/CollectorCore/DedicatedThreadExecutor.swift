@@ -18,10 +18,19 @@ public final class DedicatedThreadExecutor: SerialExecutor, @unchecked Sendable 
     private let condition = NSCondition()
     private var jobs: [UnownedJob] = []
     private var stopping = false
+    private var threadRunning = false
     public let name: String
 
     public init(name: String) {
         self.name = name
+        condition.lock()
+        startThread()
+        condition.unlock()
+    }
+
+    /// Call with `condition` held.
+    private func startThread() {
+        threadRunning = true
         // The thread's closure holds the executor until the loop ends.
         let thread = Thread { [self] in self.runLoop() }
         thread.name = name
@@ -33,6 +42,9 @@ public final class DedicatedThreadExecutor: SerialExecutor, @unchecked Sendable 
         let unowned = UnownedJob(job)
         condition.lock()
         jobs.append(unowned)
+        // A job that arrives after shutdown (an actor method called after close) still runs,
+        // on a thread that ends again when the queue is empty.
+        if !threadRunning { startThread() }
         condition.signal()
         condition.unlock()
     }
@@ -54,6 +66,7 @@ public final class DedicatedThreadExecutor: SerialExecutor, @unchecked Sendable 
             condition.lock()
             while jobs.isEmpty && !stopping { condition.wait() }
             if jobs.isEmpty && stopping {
+                threadRunning = false
                 condition.unlock()
                 return
             }

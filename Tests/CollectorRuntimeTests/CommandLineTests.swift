@@ -12,7 +12,7 @@ let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
     @Test func validateAcceptsEveryShippedConfiguration() async throws {
         let shipped = (try FileManager.default.contentsOfDirectory(atPath: "\(repositoryRoot)/Plugins-config"))
             .filter { $0.hasSuffix(".yaml") }.map { "\(repositoryRoot)/Plugins-config/\($0)" }
-            + ["\(repositoryRoot)/Examples/quickstart/collector.yaml"]
+            + ["\(repositoryRoot)/Examples/quickstart/collector.yaml", "\(repositoryRoot)/Examples/qradar/collector.yaml"]
         #expect(shipped.count >= 4)
         let result = try await CollectorProcess.run(["validate", "--config"] + shipped)
         #expect(result.status == 0, "\(result.stderr)")
@@ -21,8 +21,15 @@ let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
 
     @Test func everyDocumentedOptionIsInItsPluginsConfigFile() throws {
         let registry = PluginRegistry.builtins()
+        func file(for type: String) -> String {
+            // A plugin's file is <type>.yaml, or <type>-<payload>.yaml (syslog-leef.yaml).
+            let names = (try? FileManager.default.contentsOfDirectory(atPath: "\(repositoryRoot)/Plugins-config")) ?? []
+            let name = names.contains("\(type).yaml") ? "\(type).yaml" : names.first { $0.hasPrefix("\(type)-") } ?? "\(type).yaml"
+            return "\(repositoryRoot)/Plugins-config/\(name)"
+        }
         for type in registry.sinkTypes {
-            let text = try String(contentsOfFile: "\(repositoryRoot)/Plugins-config/\(type).yaml", encoding: .utf8)
+            let text = try String(contentsOfFile: file(for: type), encoding: .utf8)
+            #expect(text.contains("type: \(type)\n"))
             for option in registry.sink(type: type)!.options { #expect(text.contains("\(option.name):"), "\(type): \(option.name)") }
         }
         for type in registry.sourceTypes {

@@ -1,0 +1,343 @@
+public import CollectorCore
+import EventFormats
+public import Logging
+import CurlTransport
+
+/// `type: syslog`: sends events to a syslog receiver (QRadar, rsyslog, syslog-ng, …) as IBM
+/// LEEF 1.0/2.0 or JSON, behind an RFC 5424, QRadar-style minimal RFC 5424 or RFC 3164 header,
+/// over UDP, TCP or TLS with octet-counting (RFC 5425/6587) or LF framing.
+///
+/// Delivery: a batch is accepted once every byte of it is in the kernel's send buffer of a
+/// connection that was open when the batch began. Before each batch the sink checks whether the
+/// receiver closed the connection; if it did, it reconnects (primary first, then the failover
+/// targets in order) and sends again the batches it sent within `resend_window` (at least the
+/// last one) before the new one: plain syslog has no application acknowledgement, and a
+/// receiver that went away may not have read what its kernel accepted. A send that fails drops the
+/// connection and throws a retryable error, so the pipeline retries the whole batch with backoff;
+/// a frame is never continued on another connection. Over UDP nothing can be confirmed.
+public actor SyslogSink: Sink {
+    public enum Plugin: SinkPlugin {
+        public static let type = "syslog"
+        public static let summary = "syslog to QRadar-style SIEMs: IBM LEEF 1.0/2.0 or JSON over UDP, TCP or TLS, RFC 5424/3164 headers"
+        public static let options: [PluginOption] = [
+            PluginOption("transport", type: "udp | tcp | tls", default: "tcp", "how messages travel"),
+            PluginOption("targets", type: "list of host:port", default: nil, "receivers; the first is the primary, the others failover in order (default port 514, 6514 for tls)"),
+            PluginOption("framing", type: "octet-counting | lf", default: "octet-counting for tls, lf for tcp", "stream framing (RFC 5425/6587); not for udp"),
+            PluginOption("format", type: "leef | json", default: "leef", "payload format"),
+            PluginOption("header", type: "rfc5424-minimal | rfc5424 | rfc3164 | none", default: "rfc5424-minimal for leef, rfc5424 for json", "syslog header before the payload"),
+            PluginOption("facility", type: "name or 0–23", default: "local0", "syslog facility"),
+            PluginOption("hostname", type: "string", default: "this host's name", "HOSTNAME in the header: QRadar's log source identifier"),
+            PluginOption("app_name", type: "string", default: "graph-collector", "RFC 5424 APP-NAME, RFC 3164 TAG"),
+            PluginOption("syslog_severity_map", type: "map", default: "high: critical, medium: error, low: warning, informational: informational, unknown: notice", "Graph severity to syslog severity"),
+            PluginOption("max_message_size", type: "size", default: "8KiB (2048 for udp)", "longest message (header + payload); longer LEEF events lose their least important attributes"),
+            PluginOption("connect_timeout", type: "duration", default: "10s", "give up connecting to one target after this"),
+            PluginOption("write_timeout", type: "duration", default: "30s", "a receiver that takes no data for this long counts as down"),
+            PluginOption("keepalive", type: "duration or null", default: "60s", "TCP keep-alive idle time; null turns it off"),
+            PluginOption("failback_after", type: "duration", default: "10m", "on a failover target, try the primary again after this"),
+            PluginOption("resend_window", type: "duration or null", default: "1s", "after a lost connection, send again what was sent this recently (at least the last batch): duplicates over loss; null turns it off"),
+            PluginOption("ca_file", type: "path (under tls:)", default: "system store", "CA bundle that signs the receiver's certificate"),
+            PluginOption("client_certificate", type: "path (under tls:)", default: "none", "client certificate for mutual TLS"),
+            PluginOption("client_key", type: "path (under tls:)", default: "none", "its private key"),
+            PluginOption("verify", type: "bool (under tls:)", default: "true", "verify the receiver's certificate and name"),
+            PluginOption("server_name", type: "string (under tls:)", default: "the target host", "name the receiver's certificate must carry"),
+            PluginOption("version", type: "\"1.0\" | \"2.0\" (under leef:)", default: "\"2.0\"", "LEEF version"),
+            PluginOption("delimiter", type: "char, tab or xHH (under leef:)", default: "^", "LEEF 2.0 attribute delimiter (1.0: tab)"),
+            PluginOption("vendor", type: "string (under leef:)", default: "graph-collector", "LEEF header Vendor"),
+            PluginOption("product", type: "string (under leef:)", default: "Microsoft Graph Security", "LEEF header Product"),
+            PluginOption("product_version", type: "string (under leef:)", default: "\"1.0\"", "LEEF header Version"),
+            PluginOption("event_id", type: "template (under leef:)", default: "{title}", "alert EventID: {title} {category} {kind} {severity} {provider} {vendor} {status} {detection_source} {service_source} {detector_id}"),
+            PluginOption("provider_warning_event_id", type: "string (under leef:)", default: "ProviderWarning", "EventID of provider warnings"),
+            PluginOption("health_event_id", type: "string (under leef:)", default: "CollectorHealth", "EventID of collector health events"),
+            PluginOption("severity_map", type: "map (under leef:)", default: "informational: 2, low: 3, medium: 5, high: 8, unknown: 4", "Graph severity to LEEF sev (1–10)"),
+            PluginOption("default_severity", type: "1–10 (under leef:)", default: "5", "sev for severities not in the map"),
+            PluginOption("dev_time_format", type: "Java date pattern (under leef:)", default: "none: epoch milliseconds", "format devTime and send devTimeFormat"),
+            PluginOption("fields", type: "map (under leef:)", default: "IBM keys", "rename (usr_name: userName) or drop (description: null) built-in attributes"),
+            PluginOption("raw_fields", type: "map (under leef:)", default: "none", "extra attributes from the raw Graph alert: key: /json/pointer"),
+            PluginOption("mark_truncation", type: "bool (under leef:)", default: "true", "a truncated event carries truncated=<attributes dropped>"),
+        ]
+
+        public static func makeSink(configuration: Configuration, context: SinkContext) async throws -> any Sink {
+            var config = configuration
+            func resolve(_ path: String?) -> String? {
+                guard let path, !path.hasPrefix("/") else { return path }
+                return "\(context.configurationDirectory)/\(path)"
+            }
+            config.tls.caFile = resolve(config.tls.caFile)
+            config.tls.clientCertificate = resolve(config.tls.clientCertificate)
+            config.tls.clientKey = resolve(config.tls.clientKey)
+            return SyslogSink(configuration: config, logger: context.logger, name: context.name)
+        }
+    }
+
+    /// What the sink has done since it started.
+    public struct Statistics: Sendable, Hashable {
+        public var messagesSent = 0
+        public var bytesSent = 0
+        /// Events cut to fit `max_message_size`.
+        public var truncatedEvents = 0
+        public var connects = 0
+        /// Connections found closed by the receiver, or broken by a failed send.
+        public var connectionsLost = 0
+        /// Batches sent again after the receiver closed the connection.
+        public var batchesResent = 0
+        /// Messages in those batches (duplicates the receiver may see).
+        public var messagesResent = 0
+        public var lastError: String?
+    }
+
+    private enum Connection {
+        case none
+        case stream(CurlStream, target: Int, since: ContinuousClock.Instant)
+        case datagram(UDPSocket, target: Int)
+    }
+
+    private let executor: DedicatedThreadExecutor
+    public nonisolated var unownedExecutor: UnownedSerialExecutor { executor.asUnownedSerialExecutor() }
+
+    public let configuration: Configuration
+    let logger: Logger
+    let name: String
+    let encoder: LEEFEncoder
+    private var connection: Connection = .none
+    /// Batches recently sent on the current stream, for resending after the receiver went away.
+    private struct SentBatch {
+        var frames: [UInt8]
+        var count: Int
+        var sentAt: ContinuousClock.Instant
+    }
+    private var recent: [SentBatch] = []
+    private var recentBytes = 0
+    private var resendPending: [SentBatch] = []
+    public private(set) var statistics = Statistics()
+
+    public init(configuration: Configuration, logger: Logger, name: String = "syslog") {
+        self.configuration = configuration
+        self.logger = logger
+        self.name = name
+        self.encoder = LEEFEncoder(format: configuration.leef)
+        self.executor = DedicatedThreadExecutor(name: "syslog:\(name)")
+    }
+
+    // MARK: Encoding
+
+    /// The syslog message (header and payload, no framing) for one event, and whether it was cut.
+    public nonisolated func message(for event: Event, at time: Timestamp = .now()) -> (bytes: [UInt8], truncated: Bool) {
+        var bytes = configuration.header.render(for: event, at: time)
+        let room = configuration.maxMessageSize - bytes.count
+        switch configuration.format {
+        case .leef:
+            let output = encoder.encode(event, maxBytes: room)
+            bytes.append(contentsOf: output.bytes)
+            return (bytes, output.wasTruncated)
+        case .json:
+            var writer = JSONWriter(reservingCapacity: 2048)
+            writer.write(event.jsonValue)
+            if writer.bytes.count <= room {
+                bytes.append(contentsOf: writer.bytes)
+                return (bytes, false)
+            }
+            // Too long: leave out the raw Graph document, then cut as a last resort.
+            var json = event.jsonValue
+            if case .object(let members) = json {
+                json = .object(members.filter { $0.0 != "raw" } + [("truncated", .bool(true))])
+            }
+            writer = JSONWriter(reservingCapacity: 2048)
+            writer.write(json)
+            var payload = writer.bytes
+            if payload.count > room {
+                var end = max(0, room)
+                while end > 0 && end < payload.count && (payload[end] & 0xC0) == 0x80 { end -= 1 }
+                payload = Array(payload[0..<end])
+            }
+            bytes.append(contentsOf: payload)
+            return (bytes, true)
+        }
+    }
+
+    // MARK: Sink
+
+    public func write(_ batch: [Event]) async throws {
+        guard !batch.isEmpty else { return }
+        let now = Timestamp.now()
+        var messages: [[UInt8]] = []
+        messages.reserveCapacity(batch.count)
+        var truncated = 0
+        for event in batch {
+            let (bytes, cut) = message(for: event, at: now)
+            if cut { truncated += 1 }
+            messages.append(bytes)
+        }
+        if truncated > 0 {
+            statistics.truncatedEvents += truncated
+            logger.warning("events cut to fit max_message_size", metadata: [
+                "sink": "\(name)", "events": "\(truncated)", "max_message_size": "\(configuration.maxMessageSize)",
+                "total_truncated": "\(statistics.truncatedEvents)"])
+        }
+        if configuration.transport == .udp {
+            try sendDatagrams(messages)
+        } else {
+            var frames: [UInt8] = []
+            frames.reserveCapacity(messages.reduce(0) { $0 + $1.count + 8 })
+            for m in messages { configuration.framing.frame(m, into: &frames) }
+            try sendStream(frames, count: messages.count)
+        }
+    }
+
+    public func flush() async throws {
+        guard case .stream(let stream, _, _) = connection else { return }
+        // Give the receiver's TCP stack a moment to acknowledge what was sent.
+        let deadline = ContinuousClock.now + .seconds(2)
+        while let pending = stream.unacknowledgedBytes(), pending > 0, ContinuousClock.now < deadline {
+            usleepMillis(10)
+        }
+    }
+
+    public func close() async throws {
+        try? await flush()
+        disconnect()
+        executor.shutdown()
+    }
+
+    // MARK: Transport
+
+    private func sendDatagrams(_ messages: [[UInt8]]) throws {
+        let socket = try datagramSocket()
+        var sent = 0
+        for m in messages {
+            do {
+                try socket.send(m)
+            } catch {
+                statistics.lastError = error.description
+                statistics.connectionsLost += 1
+                disconnect()
+                throw SinkError.retryable("syslog over UDP to \(configuration.targets[0]): \(error.description) after \(sent) of \(messages.count) messages")
+            }
+            sent += 1
+            statistics.messagesSent += 1
+            statistics.bytesSent += m.count
+        }
+    }
+
+    private func datagramSocket() throws -> UDPSocket {
+        if case .datagram(let socket, _) = connection { return socket }
+        var failures: [String] = []
+        for (index, target) in configuration.targets.enumerated() {
+            do {
+                let socket = try UDPSocket(host: target.host, port: target.port)
+                connection = .datagram(socket, target: index)
+                statistics.connects += 1
+                return socket
+            } catch {
+                failures.append(error.description)
+            }
+        }
+        let message = failures.joined(separator: "; ")
+        statistics.lastError = message
+        throw SinkError.retryable(message)
+    }
+
+    private func sendStream(_ frames: [UInt8], count: Int) throws {
+        // A receiver that closed the connection since the last batch may not have read it.
+        if case .stream(let stream, let target, let since) = connection {
+            if stream.peerHasClosed() {
+                logger.warning("the receiver closed the connection; reconnecting", metadata: [
+                    "sink": "\(name)", "target": "\(configuration.targets[target])"])
+                statistics.connectionsLost += 1
+                disconnect()
+                markRecentForResend()
+            } else if target > 0 && ContinuousClock.now - since > configuration.failbackAfter.duration {
+                logger.info("trying the primary target again", metadata: ["sink": "\(name)", "primary": "\(configuration.targets[0])"])
+                disconnect()
+            }
+        }
+        let stream = try connectedStream()
+        do {
+            if !resendPending.isEmpty {
+                let messages = resendPending.reduce(0) { $0 + $1.count }
+                logger.warning("sending recent batches again: the receiver may not have read them before the connection was lost", metadata: [
+                    "sink": "\(name)", "batches": "\(resendPending.count)", "messages": "\(messages)"])
+                for batch in resendPending {
+                    try stream.send(batch.frames, timeout: configuration.writeTimeout.duration)
+                    statistics.batchesResent += 1
+                    statistics.messagesResent += batch.count
+                    statistics.bytesSent += batch.frames.count
+                    remember(batch.frames, count: batch.count)
+                }
+                resendPending = []
+            }
+            try stream.send(frames, timeout: configuration.writeTimeout.duration)
+        } catch {
+            statistics.lastError = error.description
+            statistics.connectionsLost += 1
+            disconnect()
+            markRecentForResend()
+            throw SinkError.retryable("syslog to \(stream.options.host):\(stream.options.port): \(error.description)")
+        }
+        statistics.messagesSent += count
+        statistics.bytesSent += frames.count
+        remember(frames, count: count)
+    }
+
+    /// Keeps a sent batch for `resend_window` (at least the last one), up to 64 MiB.
+    private func remember(_ frames: [UInt8], count: Int) {
+        guard let window = configuration.resendWindow else { return }
+        let now = ContinuousClock.now
+        recent.append(SentBatch(frames: frames, count: count, sentAt: now))
+        recentBytes += frames.count
+        while recent.count > 1 && (now - recent[0].sentAt > window.duration || recentBytes > 64 << 20) {
+            recentBytes -= recent.removeFirst().frames.count
+        }
+    }
+
+    /// The connection is gone: what was sent on it recently may not have been read.
+    private func markRecentForResend() {
+        resendPending += recent
+        recent = []
+        recentBytes = 0
+    }
+
+    private func connectedStream() throws -> CurlStream {
+        if case .stream(let stream, _, _) = connection { return stream }
+        var failures: [String] = []
+        for (index, target) in configuration.targets.enumerated() {
+            let options = CurlStream.Options(
+                host: target.host, port: target.port, tls: configuration.transport == .tls,
+                caFile: configuration.tls.caFile, clientCertificateFile: configuration.tls.clientCertificate,
+                clientKeyFile: configuration.tls.clientKey, verifyPeer: configuration.tls.verify,
+                serverName: configuration.tls.serverName, connectTimeout: configuration.connectTimeout.duration,
+                keepAlive: configuration.keepalive?.duration)
+            do {
+                let stream = try CurlStream(options: options)
+                connection = .stream(stream, target: index, since: .now)
+                statistics.connects += 1
+                logger.info("connected", metadata: [
+                    "sink": "\(name)", "target": "\(target)", "transport": "\(configuration.transport.rawValue)",
+                    "role": "\(index == 0 ? "primary" : "failover \(index)")"])
+                return stream
+            } catch {
+                failures.append(error.description)
+            }
+        }
+        let message = failures.joined(separator: "; ")
+        statistics.lastError = message
+        logger.warning("no syslog target accepted a connection", metadata: ["sink": "\(name)", "errors": "\(message)"])
+        throw SinkError.retryable("no syslog target accepted a connection: \(message)")
+    }
+
+    private func disconnect() {
+        switch connection {
+        case .stream(let stream, _, _): stream.close()
+        case .datagram(let socket, _): socket.close()
+        case .none: break
+        }
+        connection = .none
+    }
+}
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+func usleepMillis(_ ms: Int) {
+    usleep(UInt32(ms * 1000))
+}

@@ -1,0 +1,287 @@
+public import CollectorCore
+
+/// Encodes events as LEEF payloads (no syslog header): `LEEF:2.0|Vendor|Product|Version|EventID|^|key=value^…`.
+///
+/// Escaping (IBM defines none; this follows the de-facto CEF-style convention and adds what
+/// framing needs):
+/// - header fields: `\` → `\\`, `|` → `\|`; control characters become a space;
+/// - values: `\` → `\\`, `=` → `\=`, LF → `\n`, CR → `\r`, tab → `\t`, the active delimiter and
+///   any other control character → `\xHH`; so a value never holds the delimiter, CR or LF raw;
+/// - keys are checked by ``LEEFFormat/problems()``: `[A-Za-z0-9_.]`, each once.
+///
+/// With a byte limit, an event that does not fit loses its least important attributes first
+/// (see ``LEEFField/importance``), then the longest remaining values are cut on a UTF-8
+/// boundary; the header is never cut.
+public struct LEEFEncoder: Sendable {
+    public let format: LEEFFormat
+
+    public init(format: LEEFFormat) {
+        self.format = format
+    }
+
+    /// The result of encoding one event.
+    public struct Output: Sendable {
+        public var bytes: [UInt8]
+        /// Attributes dropped or cut to respect the limit; 0 when the event fit.
+        public var truncatedAttributes: Int
+        public var wasTruncated: Bool { truncatedAttributes > 0 }
+    }
+
+    /// The LEEF header of an event, including the final `|`.
+    public func header(for event: Event) -> [UInt8] {
+        var out: [UInt8] = []
+        out.reserveCapacity(128)
+        out.append(contentsOf: "LEEF:\(format.version.rawValue)|".utf8)
+        Self.appendHeaderField(format.vendor, to: &out, limit: 255)
+        out.append(0x7C)
+        Self.appendHeaderField(format.product, to: &out, limit: 255)
+        out.append(0x7C)
+        Self.appendHeaderField(format.productVersion, to: &out, limit: 255)
+        out.append(0x7C)
+        let eventID: String
+        switch event {
+        case .alert(let alert): eventID = format.alertEventID.render(alert)
+        case .providerWarning: eventID = format.providerWarningEventID
+        case .health: eventID = format.healthEventID
+        }
+        Self.appendHeaderField(eventID, to: &out, limit: 255)
+        out.append(0x7C)
+        if format.version == .v2 {
+            out.append(contentsOf: LEEFFormat.delimiterText(format.delimiter).utf8)
+            out.append(0x7C)
+        }
+        return out
+    }
+
+    /// Encodes an event; with `maxBytes`, the result is at most that long unless the header
+    /// alone is longer.
+    public func encode(_ event: Event, maxBytes: Int? = nil) -> Output {
+        var out = header(for: event)
+        let attributes = format.attributes(of: event)
+        let encoded = attributes.map { Self.encodedPair($0, delimiter: format.delimiter) }
+        let full = encoded.reduce(0) { $0 + $1.count } + max(0, encoded.count - 1)
+        guard let maxBytes, out.count + full > maxBytes else {
+            append(encoded, to: &out)
+            return Output(bytes: out, truncatedAttributes: 0)
+        }
+        return truncated(header: out, attributes: attributes, encoded: encoded, maxBytes: maxBytes)
+    }
+
+    private func append(_ pairs: [[UInt8]], to out: inout [UInt8]) {
+        for (i, pair) in pairs.enumerated() {
+            if i > 0 { out.append(format.delimiter) }
+            out.append(contentsOf: pair)
+        }
+    }
+
+    private func truncated(header: [UInt8], attributes: [LEEFAttribute], encoded: [[UInt8]], maxBytes: Int) -> Output {
+        var keep = Array(repeating: true, count: encoded.count)
+        var cut: [Int: [UInt8]] = [:]
+        var dropped = 0
+        func size() -> Int {
+            var total = header.count
+            var n = 0
+            for i in encoded.indices where keep[i] {
+                total += (cut[i] ?? encoded[i]).count
+                n += 1
+            }
+            total += max(0, n - 1)
+            if format.markTruncation && dropped > 0 { total += 1 + "truncated=".utf8.count + String(dropped).utf8.count + 1 }
+            return total
+        }
+        // Least important first; among equals, the later attribute first.
+        let order = encoded.indices.filter { attributes[$0].importance > 0 }
+            .sorted { (attributes[$0].importance, $0) > (attributes[$1].importance, $1) }
+        for i in order where size() > maxBytes {
+            keep[i] = false
+            dropped += 1
+        }
+        // Still too long: cut the longest values that are left, on a UTF-8 boundary.
+        while size() > maxBytes {
+            guard let longest = encoded.indices.filter({ keep[$0] }).max(by: { (cut[$0] ?? encoded[$0]).count < (cut[$1] ?? encoded[$1]).count }) else { break }
+            let current = cut[longest] ?? encoded[longest]
+            let keyLength = attributes[longest].key.utf8.count + 1
+            let excess = size() - maxBytes
+            let target = current.count - excess - (cut[longest] == nil ? 1 : 0)
+            if target <= keyLength {
+                if attributes[longest].importance == 0 && current.count <= keyLength { break }
+                keep[longest] = false
+                dropped += 1
+                continue
+            }
+            let shorter = Self.cutEscaped(current, to: target, keyLength: keyLength)
+            if shorter.count >= current.count || shorter.count <= keyLength {
+                if attributes[longest].importance == 0 { break }
+                keep[longest] = false
+                dropped += 1
+                continue
+            }
+            if cut[longest] == nil { dropped += 1 }
+            cut[longest] = shorter
+        }
+        var out = header
+        var pieces = encoded.indices.filter { keep[$0] }.map { cut[$0] ?? encoded[$0] }
+        if format.markTruncation && dropped > 0 { pieces.append(Array("truncated=\(dropped)".utf8)) }
+        append(pieces, to: &out)
+        return Output(bytes: out, truncatedAttributes: dropped)
+    }
+
+    /// Cuts an encoded `key=value` to at most `length` bytes without splitting a UTF-8 sequence
+    /// or an escape.
+    static func cutEscaped(_ pair: [UInt8], to length: Int, keyLength: Int) -> [UInt8] {
+        var end = min(length, pair.count)
+        // Back up to a UTF-8 lead byte.
+        while end > keyLength && end < pair.count && (pair[end] & 0xC0) == 0x80 { end -= 1 }
+        // Do not end inside an escape: count the backslashes in the run that ends at the cut.
+        var i = keyLength
+        var lastSafe = keyLength
+        while i < end {
+            if pair[i] == 0x5C {
+                let width = i + 1 < pair.count && pair[i + 1] == UInt8(ascii: "x") ? 4 : 2
+                if i + width > end { break }
+                i += width
+            } else {
+                i += 1
+            }
+            lastSafe = i
+        }
+        end = lastSafe
+        while end > keyLength && end < pair.count && (pair[end] & 0xC0) == 0x80 { end -= 1 }
+        return Array(pair[0..<end])
+    }
+
+    /// `key=escapedValue`.
+    public static func encodedPair(_ attribute: LEEFAttribute, delimiter: UInt8) -> [UInt8] {
+        var out: [UInt8] = []
+        out.reserveCapacity(attribute.key.utf8.count + attribute.value.utf8.count + 4)
+        out.append(contentsOf: attribute.key.utf8)
+        out.append(UInt8(ascii: "="))
+        appendValue(attribute.value, delimiter: delimiter, to: &out)
+        return out
+    }
+
+    static let hexDigits = Array("0123456789ABCDEF".utf8)
+
+    /// Appends a value with LEEF escaping.
+    public static func appendValue(_ value: String, delimiter: UInt8, to out: inout [UInt8]) {
+        for b in value.utf8 {
+            switch b {
+            case 0x5C: out.append(0x5C); out.append(0x5C)
+            case 0x3D: out.append(0x5C); out.append(0x3D)
+            case 0x0A: out.append(0x5C); out.append(UInt8(ascii: "n"))
+            case 0x0D: out.append(0x5C); out.append(UInt8(ascii: "r"))
+            case 0x09: out.append(0x5C); out.append(UInt8(ascii: "t"))
+            case _ where b == delimiter || b < 0x20 || b == 0x7F:
+                out.append(0x5C); out.append(UInt8(ascii: "x"))
+                out.append(hexDigits[Int(b >> 4)]); out.append(hexDigits[Int(b & 0x0F)])
+            default: out.append(b)
+            }
+        }
+    }
+
+    /// Appends a header field: `\` and `|` escaped, control characters as spaces, at most
+    /// `limit` characters of the original text.
+    static func appendHeaderField(_ text: String, to out: inout [UInt8], limit: Int) {
+        var count = 0
+        for scalar in text.unicodeScalars {
+            if count == limit { break }
+            count += 1
+            switch scalar.value {
+            case 0x5C: out.append(0x5C); out.append(0x5C)
+            case 0x7C: out.append(0x5C); out.append(0x7C)
+            case 0..<0x20, 0x7F: out.append(0x20)
+            default: out.append(contentsOf: String(scalar).utf8)
+            }
+        }
+    }
+}
+
+/// Reads LEEF back: the inverse of ``LEEFEncoder`` for tests and tools.
+public struct LEEFParsedEvent: Sendable, Hashable {
+    public var version: String
+    public var vendor: String
+    public var product: String
+    public var productVersion: String
+    public var eventID: String
+    public var delimiter: UInt8
+    /// Attributes in order, unescaped.
+    public var attributes: [(key: String, value: String)]
+
+    public static func == (lhs: LEEFParsedEvent, rhs: LEEFParsedEvent) -> Bool {
+        lhs.version == rhs.version && lhs.vendor == rhs.vendor && lhs.product == rhs.product
+            && lhs.productVersion == rhs.productVersion && lhs.eventID == rhs.eventID && lhs.delimiter == rhs.delimiter
+            && lhs.attributes.map(\.key) == rhs.attributes.map(\.key) && lhs.attributes.map(\.value) == rhs.attributes.map(\.value)
+    }
+
+    public func hash(into hasher: inout Hasher) { hasher.combine(eventID) }
+
+    public subscript(key: String) -> String? { attributes.first { $0.key == key }?.value }
+
+    /// Parses a payload that starts with `LEEF:`.
+    public init(parsing text: String) throws(FormatError) {
+        let bytes = Array(text.utf8)
+        guard bytes.starts(with: Array("LEEF:".utf8)) else { throw FormatError("not a LEEF payload: \(text.prefix(40))") }
+        var fields: [String] = []
+        var current: [UInt8] = []
+        var i = 5
+        let headerCount = bytes.starts(with: Array("LEEF:2.0|".utf8)) ? 6 : 5
+        while fields.count < headerCount {
+            guard i < bytes.count else { throw FormatError("LEEF header ends after \(fields.count) fields") }
+            let b = bytes[i]
+            if b == 0x5C, i + 1 < bytes.count, bytes[i + 1] == 0x5C || bytes[i + 1] == 0x7C {
+                current.append(bytes[i + 1]); i += 2; continue
+            }
+            if b == 0x7C {
+                fields.append(String(decoding: current, as: UTF8.self)); current = []
+            } else {
+                current.append(b)
+            }
+            i += 1
+        }
+        version = fields[0]
+        vendor = fields[1]
+        product = fields[2]
+        productVersion = fields[3]
+        eventID = fields[4]
+        if headerCount == 6 {
+            guard let d = LEEFFormat.parseDelimiter(fields[5]) else { throw FormatError("bad LEEF 2.0 delimiter '\(fields[5])'") }
+            delimiter = d
+        } else {
+            delimiter = 0x09
+        }
+        attributes = []
+        let body = bytes[i...]
+        for piece in body.split(separator: delimiter, omittingEmptySubsequences: true) {
+            var key: [UInt8] = []
+            var value: [UInt8] = []
+            var inValue = false
+            var j = piece.startIndex
+            while j < piece.endIndex {
+                let b = piece[j]
+                if !inValue {
+                    if b == 0x3D { inValue = true } else { key.append(b) }
+                    j += 1
+                    continue
+                }
+                if b == 0x5C, j + 1 < piece.endIndex {
+                    let next = piece[j + 1]
+                    switch next {
+                    case UInt8(ascii: "n"): value.append(0x0A); j += 2
+                    case UInt8(ascii: "r"): value.append(0x0D); j += 2
+                    case UInt8(ascii: "t"): value.append(0x09); j += 2
+                    case UInt8(ascii: "x") where j + 3 < piece.endIndex:
+                        let hex = String(decoding: piece[(j + 2)...(j + 3)], as: UTF8.self)
+                        guard let v = UInt8(hex, radix: 16) else { throw FormatError("bad escape \\x\(hex)") }
+                        value.append(v); j += 4
+                    default: value.append(next); j += 2
+                    }
+                    continue
+                }
+                value.append(b)
+                j += 1
+            }
+            guard inValue else { throw FormatError("attribute without '=': \(String(decoding: piece, as: UTF8.self).prefix(40))") }
+            attributes.append((String(decoding: key, as: UTF8.self), String(decoding: value, as: UTF8.self)))
+        }
+    }
+}

@@ -1,0 +1,143 @@
+import CollectorCore
+import CollectorSinks
+import CollectorTesting
+import EventFormats
+import Foundation
+import Testing
+
+let goldenDirectory = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Golden").path
+let fixedTime = Timestamp(nanosecondsSinceEpoch: 1_763_900_000_123_000_000)  // 2025-11-23T12:13:20.123Z
+
+func syslogConfig(_ yaml: String) throws -> SyslogSink.Configuration {
+    try CollectorTestingConfig.decode(SyslogSink.Configuration.self, yaml: yaml)
+}
+
+/// Compares with a golden file in Tests/CollectorSinksTests/Golden; `UPDATE_GOLDEN=1` rewrites it.
+func expectGolden(_ name: String, _ bytes: [UInt8], sourceLocation: SourceLocation = #_sourceLocation) throws {
+    let path = "\(goldenDirectory)/\(name)"
+    if ProcessInfo.processInfo.environment["UPDATE_GOLDEN"] == "1" {
+        try FileManager.default.createDirectory(atPath: goldenDirectory, withIntermediateDirectories: true)
+        try Data(bytes).write(to: URL(fileURLWithPath: path))
+    }
+    let golden = try Data(contentsOf: URL(fileURLWithPath: path))
+    #expect(Array(golden) == bytes, "\(name) differs:\n\(String(decoding: bytes, as: UTF8.self))", sourceLocation: sourceLocation)
+}
+
+/// A header field as LEEF carries it: control characters become spaces.
+func headerText(_ s: String) -> String {
+    String(String.UnicodeScalarView(s.unicodeScalars.map { $0.value < 0x20 || $0.value == 0x7F ? " " : $0 }))
+}
+
+@Suite struct LEEFEncoderTests {
+    @Test func goldenMessagesForEachHeaderAndFormat() throws {
+        let cases: [(String, String, Event)] = [
+            ("leef2-rfc5424-minimal.txt", "targets: [siem:514]\nhostname: collector01.corp.example", SampleEvents.alert(3)),
+            ("leef2-tricky.txt", "targets: [siem:514]\nhostname: collector01", TrickyEvents.alert(1)),
+            ("leef1-rfc3164.txt", "targets: [siem:514]\nheader: rfc3164\nhostname: collector01\nleef: {version: \"1.0\"}", TrickyEvents.alert(2)),
+            ("leef2-rfc5424-devtimeformat.txt", """
+             targets: [siem:514]
+             header: rfc5424
+             hostname: collector01
+             facility: local4
+             leef: {delimiter: x09, event_id: "{category}-{severity}", dev_time_format: "MMM dd yyyy HH:mm:ss.SSS z", vendor: Contoso, fields: {description: null, usr_name: userName}, raw_fields: {dst: /evidence/0/remoteIpAddress}}
+             """, TrickyEvents.alert(3)),
+            ("leef2-provider-warning.txt", "targets: [siem:514]\nhostname: collector01", SampleEvents.providerWarning(status: 403)),
+            ("json-rfc5424.txt", "targets: [siem:514]\nformat: json\nhostname: collector01\napp_name: gc", SampleEvents.alert(1)),
+        ]
+        for (name, yaml, event) in cases {
+            var config = try syslogConfig(yaml)
+            config.header.processID = "4242"
+            let sink = SyslogSink(configuration: config, logger: quiet)
+            var (bytes, truncated) = sink.message(for: event, at: fixedTime)
+            #expect(!truncated)
+            bytes.append(0x0A)
+            try expectGolden(name, bytes)
+        }
+    }
+
+    @Test func everyValueRoundTripsThroughTheEscaping() throws {
+        for (version, delimiter) in [(LEEFFormat.Version.v2, UInt8(ascii: "^")), (.v2, 0x09), (.v2, UInt8(ascii: "|")), (.v1, 0x09)] {
+            let format = LEEFFormat(version: version, delimiter: delimiter)
+            let encoder = LEEFEncoder(format: format)
+            for n in 0..<20 {
+                let event = TrickyEvents.alert(n)
+                let bytes = encoder.encode(event).bytes
+                #expect(!bytes.contains(0x0A) && !bytes.contains(0x0D))
+                let parsed = try LEEFParsedEvent(parsing: String(decoding: bytes, as: UTF8.self))
+                let expected = format.attributes(of: event)
+                #expect(parsed.attributes.map(\.key) == expected.map(\.key))
+                #expect(parsed.attributes.map(\.value) == expected.map(\.value))
+                #expect(parsed.eventID == headerText(event.alert!.title))
+                #expect(parsed.vendor == "graph-collector" && parsed.product == "Microsoft Graph Security")
+                #expect(parsed.delimiter == format.delimiter)
+            }
+        }
+    }
+
+    @Test func headerFieldsEscapePipesAndBackslashesAndKeepEventIDsShort() throws {
+        var format = LEEFFormat(vendor: "Ven|dor\\", product: "Pro\nduct")
+        format.alertEventID = try EventIDTemplate("{title}")
+        let longTitle = String(repeating: "é", count: 400)
+        let event = Event.alert(SecurityAlert(kind: .alertV2, id: "x", title: longTitle))
+        let header = String(decoding: LEEFEncoder(format: format).header(for: event), as: UTF8.self)
+        #expect(header.hasPrefix("LEEF:2.0|Ven\\|dor\\\\|Pro duct|1.0|"))
+        let parsed = try LEEFParsedEvent(parsing: header)
+        #expect(parsed.vendor == "Ven|dor\\")
+        #expect(parsed.eventID.count == 255)
+    }
+
+    @Test func tooLongEventsLoseTheLeastImportantAttributesFirstAndNeverTheHeader() throws {
+        let format = LEEFFormat()
+        let encoder = LEEFEncoder(format: format)
+        let event = TrickyEvents.alert(5, descriptionLength: 20_000)
+        let full = encoder.encode(event)
+        #expect(!full.wasTruncated && full.bytes.count > 20_000)
+        for limit in [600, 1000, 1500, 2048, 4096] {
+            let cut = encoder.encode(event, maxBytes: limit)
+            #expect(cut.wasTruncated)
+            #expect(cut.bytes.count <= limit, "limit \(limit): \(cut.bytes.count)")
+            let parsed = try LEEFParsedEvent(parsing: String(decoding: cut.bytes, as: UTF8.self))  // valid UTF-8 and LEEF
+            #expect(parsed.eventID == headerText(event.alert!.title))
+            for key in ["devTime", "sev", "cat", "alertId"] { #expect(parsed[key] != nil, "limit \(limit) lost \(key)") }
+            #expect(parsed["description"] == nil)  // the least important goes first
+            #expect(Int(parsed["truncated"] ?? "") == cut.truncatedAttributes)
+        }
+        // A value is cut rather than the whole event dropped when only the essentials are left.
+        let tiny = encoder.encode(.alert(SecurityAlert(kind: .alertV2, id: String(repeating: "é", count: 500), title: "t")), maxBytes: 300)
+        #expect(tiny.bytes.count <= 300)
+        let parsed = try LEEFParsedEvent(parsing: String(decoding: tiny.bytes, as: UTF8.self))
+        #expect(parsed["alertId"]!.hasPrefix("éé") && parsed["alertId"]!.count < 500)
+    }
+
+    @Test func configurationErrorsSayWhatIsWrong() throws {
+        func error(_ yaml: String) -> String {
+            do { _ = try syslogConfig(yaml); return "no error" } catch { return "\(error)" }
+        }
+        #expect(error("transport: tcp") .contains("targets"))
+        #expect(error("targets: [\"siem:99999\"]").contains("not host:port"))
+        #expect(error("targets: [siem]\ntransport: udp\nframing: lf").contains("no framing"))
+        #expect(error("targets: [siem]\nfacility: lokal0").contains("did you mean 'local0'"))
+        #expect(error("targets: [siem]\nleef: {delimiter: \"=\"}").contains("cannot separate attributes"))
+        #expect(error("targets: [siem]\nleef: {version: \"1.0\", delimiter: \"^\"}").contains("always uses a tab"))
+        #expect(error("targets: [siem]\nleef: {fields: {usr_nme: x}}").contains("did you mean 'usr_name'"))
+        #expect(error("targets: [siem]\nleef: {fields: {title: cat}}").contains("already used"))
+        #expect(error("targets: [siem]\nleef: {fields: {title: \"bad key\"}}").contains("letters, digits"))
+        #expect(error("targets: [siem]\nleef: {event_id: \"{titel}\"}").contains("did you mean {title}"))
+        #expect(error("targets: [siem]\nleef: {severity_map: {high: 11}}").contains("1–10"))
+        #expect(error("targets: [siem]\nleef: {dev_time_format: \"yyyy-MM-dd'T\"}").contains("unclosed quote"))
+        #expect(error("targets: [siem]\nhostname: \"two words\"").contains("hostname"))
+        #expect(error("targets: [siem]\ntls: {verify: false}").contains("transport: tls"))
+        #expect(error("targets: [siem]\ntransport: tls\ntls: {client_certificate: c.pem}").contains("go together"))
+        let tls = try syslogConfig("transport: tls\ntargets: [\"qradar.example.com\", \"[::1]:7514\"]")
+        #expect(tls.targets == [.init(host: "qradar.example.com", port: 6514), .init(host: "::1", port: 7514)])
+        #expect(tls.framing == .octetCounting && tls.maxMessageSize == 8192)
+        let udp = try syslogConfig("transport: udp\ntargets: [siem]")
+        #expect(udp.maxMessageSize == 2048 && udp.targets[0].port == 514)
+    }
+
+    @Test func javaDateFormatsRenderInUTC() throws {
+        #expect(try JavaDateFormat("MMM dd yyyy HH:mm:ss.SSS z").format(fixedTime) == "Nov 23 2025 12:13:20.123 UTC")
+        #expect(try JavaDateFormat("yyyy-MM-dd'T'HH:mm:ssX").format(fixedTime) == "2025-11-23T12:13:20Z")
+        #expect(throws: FormatError.self) { try JavaDateFormat("yyyy-MM-dd EEE") }
+    }
+}
