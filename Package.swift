@@ -54,7 +54,7 @@ let package = Package(
         .target(
             name: "CollectorSinks",
             dependencies: [
-                "CollectorCore", "EventFormats", "CurlTransport",
+                "CollectorCore", "EventFormats", "CurlTransport", "GzipStream", "COpenSSL",
                 .product(name: "Logging", package: "swift-log"),
             ]),
         .target(
@@ -87,8 +87,8 @@ let package = Package(
         .testTarget(name: "CollectorCoreTests", dependencies: ["CollectorCore", "CollectorTesting"]),
         .testTarget(
             name: "CollectorSinksTests",
-            dependencies: ["CollectorSinks", "CollectorCore", "CollectorTesting", "EventFormats", "graph-collector"],
-            exclude: ["Golden"]),
+            dependencies: ["CollectorSinks", "CollectorCore", "CollectorTesting", "EventFormats", "GraphSecuritySource", "graph-collector"],
+            exclude: ["Golden", "Support/webhook_receiver.py", "Support/exec_child.sh"]),
         .testTarget(
             name: "GraphSecuritySourceTests",
             dependencies: ["GraphSecuritySource", "CollectorCore", "CollectorTesting"],

@@ -50,6 +50,9 @@ echo
 echo "== What the sinks wrote (lines per file) =="
 find quickstart-out -type f -name '*.ndjson' | sort | xargs wc -l
 echo
+echo "== The gzip archive, verified (gzip CRCs, every line an event, counts, SHA-256 against the manifests) =="
+.build/debug/graph-collector archive verify quickstart-out/archive
+echo
 echo "== Provider warnings (from 206 Partial Content answers), one per provider and status =="
 python3 - <<'PY' 2>/dev/null || cut -c1-300 quickstart-out/*/provider_warning.ndjson | head -5
 import glob, json

@@ -9,6 +9,7 @@
 #include <openssl/sha.h>
 #include <openssl/x509.h>
 #include <openssl/err.h>
+#include <openssl/hmac.h>
 #include <string.h>
 
 /// Signs `data` with RSASSA-PKCS1-v1_5 over SHA-256 (JWT "RS256"). `signature` must hold
@@ -70,6 +71,13 @@ static inline void copenssl_sha256(const unsigned char *data, size_t length, uns
 }
 
 /// The latest OpenSSL error as text (empty when none).
+/// HMAC-SHA256 of `data` with `key`; `digest` must hold 32 bytes.
+static inline void copenssl_hmac_sha256(const unsigned char *key, size_t key_length,
+                                        const unsigned char *data, size_t length, unsigned char *digest) {
+    unsigned int digest_length = 32;
+    HMAC(EVP_sha256(), key, (int)key_length, data, length, digest, &digest_length);
+}
+
 static inline void copenssl_last_error(char *buffer, size_t length) {
     unsigned long code = ERR_get_error();
     if (code == 0) { if (length > 0) buffer[0] = 0; return; }

@@ -24,6 +24,9 @@ public enum CollectorMain {
     /// Parses the arguments (default: the process's) and runs the command; exits the process
     /// with the command's status.
     public static func main(registry: PluginRegistry = .builtins(), arguments: [String]? = nil) async {
+        // A receiver that resets a connection must fail one write, not kill the process (some
+        // TLS stacks write with plain write(2), which raises SIGPIPE).
+        signal(SIGPIPE, SIG_IGN)
         await $registry.withValue(registry) {
             await RootCommand.main(arguments)
         }
@@ -40,7 +43,7 @@ struct RootCommand: AsyncParsableCommand {
             events to the sinks named in the configuration file.
             """,
         version: CollectorMain.version,
-        subcommands: [RunCommand.self, ValidateCommand.self, TestCommand.self, SimulateCommand.self, PluginsCommand.self, VersionCommand.self])
+        subcommands: [RunCommand.self, ValidateCommand.self, TestCommand.self, SimulateCommand.self, PluginsCommand.self, ArchiveCommand.self, VersionCommand.self])
 }
 
 struct LoggingOptions: ParsableArguments {

@@ -95,7 +95,7 @@ public actor JSONFileSink: Sink {
             }
         }
 
-        static func mode(_ c: KeyedDecodingContainer<CodingKeys>, _ key: CodingKeys, default value: UInt32) throws -> UInt32 {
+        static func mode<K: CodingKey>(_ c: KeyedDecodingContainer<K>, _ key: K, default value: UInt32) throws -> UInt32 {
             guard let text = try c.decodeIfPresent(String.self, forKey: key) else { return value }
             guard let mode = UInt32(text, radix: 8), mode <= 0o7777 else {
                 throw DecodingError.dataCorruptedError(

@@ -96,6 +96,10 @@ package final class CurlStream {
                               + (detail.isEmpty ? String(cString: curl_easy_strerror(code)) : detail), bytesSent: 0)
         }
         socket = ccurl_active_socket(h)
+        guard socket >= 0 else {
+            close()
+            throw StreamError(message: "connect to \(options.host):\(options.port): libcurl reported no socket", bytesSent: 0)
+        }
     }
 
     deinit { close() }
@@ -115,7 +119,7 @@ package final class CurlStream {
     package func send(_ bytes: [UInt8], timeout: Duration) throws(StreamError) {
         guard let h = handle else { throw StreamError(message: "connection is closed", bytesSent: 0) }
         var offset = 0
-        let timeoutMs = Int32(clamping: timeout.components.seconds * 1000 + timeout.components.attoseconds / 1_000_000_000_000_000)
+        let deadline = ContinuousClock.now + timeout
         while offset < bytes.count {
             var sent = 0
             let code = bytes.withUnsafeBytes { raw in
@@ -126,8 +130,15 @@ package final class CurlStream {
                 continue
             }
             if code == CURLE_AGAIN {
-                var descriptor = pollfd(fd: socket, events: Int16(POLLOUT), revents: 0)
-                let ready = poll(&descriptor, 1, timeoutMs)
+                // TLS may need to read (a renegotiation, a session ticket) before it can write.
+                let left = deadline - ContinuousClock.now
+                let leftMs = Int32(clamping: max(0, left.components.seconds * 1000 + left.components.attoseconds / 1_000_000_000_000_000))
+                var descriptor = pollfd(fd: socket, events: Int16(POLLOUT | POLLIN), revents: 0)
+                let ready = leftMs == 0 ? 0 : poll(&descriptor, 1, leftMs)
+                if ready > 0 && (descriptor.revents & Int16(POLLOUT)) == 0 && (descriptor.revents & Int16(POLLIN)) != 0 {
+                    // Readable but not writable: let curl process what arrived, without spinning.
+                    usleep(1000)
+                }
                 if ready == 0 {
                     throw StreamError(message: "the receiver accepted no data for \(timeout) (send buffer full)", bytesSent: offset)
                 }

@@ -26,9 +26,22 @@ public struct JavaDateFormat: Sendable, Hashable, CustomStringConvertible {
             let c = chars[i]
             if c == "'" {
                 if i + 1 < chars.count && chars[i + 1] == "'" { tokens.append(.literal("'")); i += 2; continue }
-                guard let end = chars[(i + 1)...].firstIndex(of: "'") else { throw FormatError("date format '\(pattern)': unclosed quote") }
-                tokens.append(.literal(String(chars[(i + 1)..<end])))
-                i = end + 1
+                // Quoted text; '' inside it is one quote.
+                var text = ""
+                var j = i + 1
+                var closed = false
+                while j < chars.count {
+                    if chars[j] == "'" {
+                        if j + 1 < chars.count && chars[j + 1] == "'" { text.append("'"); j += 2; continue }
+                        closed = true
+                        break
+                    }
+                    text.append(chars[j])
+                    j += 1
+                }
+                guard closed else { throw FormatError("date format '\(pattern)': unclosed quote") }
+                tokens.append(.literal(text))
+                i = j + 1
                 continue
             }
             if c.isLetter && c.isASCII {

@@ -77,7 +77,7 @@ public struct LEEFEncoder: Sendable {
     private func truncated(header: [UInt8], attributes: [LEEFAttribute], encoded: [[UInt8]], maxBytes: Int) -> Output {
         var keep = Array(repeating: true, count: encoded.count)
         var cut: [Int: [UInt8]] = [:]
-        var dropped = 0
+        var affected = Set<Int>()
         func size() -> Int {
             var total = header.count
             var n = 0
@@ -86,44 +86,42 @@ public struct LEEFEncoder: Sendable {
                 n += 1
             }
             total += max(0, n - 1)
-            if format.markTruncation && dropped > 0 { total += 1 + "truncated=".utf8.count + String(dropped).utf8.count + 1 }
+            if format.markTruncation && !affected.isEmpty { total += 1 + "truncated=".utf8.count + String(affected.count).utf8.count + 1 }
             return total
         }
-        // Least important first; among equals, the later attribute first.
+        // Least important first; among equals, the later attribute first. Importance 0 stays.
         let order = encoded.indices.filter { attributes[$0].importance > 0 }
             .sorted { (attributes[$0].importance, $0) > (attributes[$1].importance, $1) }
         for i in order where size() > maxBytes {
             keep[i] = false
-            dropped += 1
+            affected.insert(i)
         }
-        // Still too long: cut the longest values that are left, on a UTF-8 boundary.
+        // Still too long: shorten the longest values left, on a UTF-8 boundary and never inside an
+        // escape; an essential attribute keeps its key and at least its first character.
+        var stuck = Set<Int>()
         while size() > maxBytes {
-            guard let longest = encoded.indices.filter({ keep[$0] }).max(by: { (cut[$0] ?? encoded[$0]).count < (cut[$1] ?? encoded[$1]).count }) else { break }
+            guard let longest = encoded.indices.filter({ keep[$0] && !stuck.contains($0) })
+                .max(by: { (cut[$0] ?? encoded[$0]).count < (cut[$1] ?? encoded[$1]).count }) else { break }
             let current = cut[longest] ?? encoded[longest]
             let keyLength = attributes[longest].key.utf8.count + 1
-            let excess = size() - maxBytes
-            let target = current.count - excess - (cut[longest] == nil ? 1 : 0)
-            if target <= keyLength {
-                if attributes[longest].importance == 0 && current.count <= keyLength { break }
+            let essential = attributes[longest].importance == 0
+            let target = max(current.count - (size() - maxBytes), essential ? keyLength + 1 : keyLength)
+            let shorter = target > keyLength ? Self.cutEscaped(current, to: target, keyLength: keyLength) : Array(current.prefix(keyLength))
+            if shorter.count <= keyLength && !essential {
                 keep[longest] = false
-                dropped += 1
-                continue
+                affected.insert(longest)
+            } else if shorter.count >= current.count || shorter.count <= keyLength {
+                stuck.insert(longest)  // cannot get shorter: try the next value
+            } else {
+                cut[longest] = shorter
+                affected.insert(longest)
             }
-            let shorter = Self.cutEscaped(current, to: target, keyLength: keyLength)
-            if shorter.count >= current.count || shorter.count <= keyLength {
-                if attributes[longest].importance == 0 { break }
-                keep[longest] = false
-                dropped += 1
-                continue
-            }
-            if cut[longest] == nil { dropped += 1 }
-            cut[longest] = shorter
         }
         var out = header
         var pieces = encoded.indices.filter { keep[$0] }.map { cut[$0] ?? encoded[$0] }
-        if format.markTruncation && dropped > 0 { pieces.append(Array("truncated=\(dropped)".utf8)) }
+        if format.markTruncation && !affected.isEmpty { pieces.append(Array("truncated=\(affected.count)".utf8)) }
         append(pieces, to: &out)
-        return Output(bytes: out, truncatedAttributes: dropped)
+        return Output(bytes: out, truncatedAttributes: affected.count)
     }
 
     /// Cuts an encoded `key=value` to at most `length` bytes without splitting a UTF-8 sequence

@@ -104,16 +104,7 @@ final class GraphClient: Sendable {
     }
 
     /// `Retry-After`: delay-seconds or an HTTP-date (RFC 9110 §10.2.3).
-    static func parseRetryAfter(_ value: String) -> Duration? {
-        let trimmed = value.trimmingCharacters(in: .whitespaces)
-        if let seconds = Int(trimmed) { return .seconds(max(0, seconds)) }
-        let formatter = DateFormatter()
-        formatter.locale = Locale(identifier: "en_US_POSIX")
-        formatter.timeZone = TimeZone(identifier: "GMT")
-        formatter.dateFormat = "EEE, dd MMM yyyy HH:mm:ss zzz"
-        guard let date = formatter.date(from: trimmed) else { return nil }
-        return .milliseconds(Int64(max(0, date.timeIntervalSinceNow) * 1000))
-    }
+    static func parseRetryAfter(_ value: String) -> Duration? { HTTPResponse.parseRetryAfter(value) }
 
     /// A URL for logs: the path and query only.
     static func redact(_ url: String) -> String {

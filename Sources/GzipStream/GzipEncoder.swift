@@ -127,3 +127,66 @@ package struct GzipError: Error, Sendable, CustomStringConvertible {
 
 /// The zlib version linked in.
 package var zlibVersionString: String { String(cString: zlibVersion()) }
+
+extension GzipDecoder {
+    /// The result of reading concatenated gzip members until the first damaged or incomplete one.
+    package struct MemberScan: Sendable {
+        /// Bytes of input made of complete, valid members (CRC and length checked by zlib).
+        package var validLength: Int
+        /// Their decompressed content.
+        package var content: [UInt8]
+        /// Complete members found.
+        package var members: Int
+        /// Why the scan stopped before the end of the input, or nil when every byte was valid.
+        package var problem: String?
+    }
+
+    /// Reads members one by one and stops at the first that does not end cleanly: how a file
+    /// cut short by a crash is measured before it is truncated back to its last good member.
+    package static func scanMembers(_ data: [UInt8]) -> MemberScan {
+        var scan = MemberScan(validLength: 0, content: [], members: 0, problem: nil)
+        guard !data.isEmpty else { return scan }
+        let stream = UnsafeMutablePointer<z_stream>.allocate(capacity: 1)
+        stream.initialize(to: z_stream())
+        defer {
+            inflateEnd(stream)
+            stream.deinitialize(count: 1)
+            stream.deallocate()
+        }
+        guard czlib_inflate_init2(stream, 15 + 16) == Z_OK else {
+            scan.problem = "inflateInit2 failed"
+            return scan
+        }
+        var output = [UInt8](repeating: 0, count: 64 * 1024)
+        var memberContent: [UInt8] = []
+        var input = data
+        input.withUnsafeMutableBufferPointer { inBuffer in
+            stream.pointee.next_in = inBuffer.baseAddress
+            stream.pointee.avail_in = UInt32(inBuffer.count)
+            while true {
+                var rc: Int32 = Z_OK
+                output.withUnsafeMutableBufferPointer { outBuffer in
+                    stream.pointee.next_out = outBuffer.baseAddress
+                    stream.pointee.avail_out = UInt32(outBuffer.count)
+                    rc = inflate(stream, Z_NO_FLUSH)
+                    memberContent.append(contentsOf: outBuffer[0..<(outBuffer.count - Int(stream.pointee.avail_out))])
+                }
+                if rc == Z_STREAM_END {
+                    scan.members += 1
+                    scan.validLength = data.count - Int(stream.pointee.avail_in)
+                    scan.content.append(contentsOf: memberContent)
+                    memberContent.removeAll(keepingCapacity: true)
+                    if stream.pointee.avail_in == 0 { return }
+                    guard inflateReset(stream) == Z_OK else { scan.problem = "inflateReset failed"; return }
+                } else if rc != Z_OK && rc != Z_BUF_ERROR {
+                    scan.problem = "damaged data after byte \(scan.validLength) (zlib code \(rc))"
+                    return
+                } else if stream.pointee.avail_in == 0 {
+                    scan.problem = "incomplete member after byte \(scan.validLength)"
+                    return
+                }
+            }
+        }
+        return scan
+    }
+}

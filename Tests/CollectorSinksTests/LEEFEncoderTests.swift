@@ -139,5 +139,6 @@ func headerText(_ s: String) -> String {
         #expect(try JavaDateFormat("MMM dd yyyy HH:mm:ss.SSS z").format(fixedTime) == "Nov 23 2025 12:13:20.123 UTC")
         #expect(try JavaDateFormat("yyyy-MM-dd'T'HH:mm:ssX").format(fixedTime) == "2025-11-23T12:13:20Z")
         #expect(throws: FormatError.self) { try JavaDateFormat("yyyy-MM-dd EEE") }
+        #expect(try JavaDateFormat("HH 'o''clock'").format(fixedTime) == "12 o'clock")
     }
 }

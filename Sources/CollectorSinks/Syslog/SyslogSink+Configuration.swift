@@ -44,7 +44,9 @@ extension SyslogSink {
                 port = p
                 host = host[..<colon]
             }
-            guard !host.isEmpty, (1...65535).contains(port), !host.contains(" ") else { return nil }
+            // A host name or an IP address: nothing that would change a URL's meaning.
+            let allowed = host.unicodeScalars.allSatisfy { $0.properties.isAlphabetic || ("0"..."9").contains($0) || $0 == "." || $0 == "-" || $0 == ":" || $0 == "_" || $0 == "%" }
+            guard !host.isEmpty, allowed, (1...65535).contains(port) else { return nil }
             self.host = String(host)
             self.port = port
         }
@@ -198,6 +200,9 @@ extension SyslogSink {
             }
             connectTimeout = try c.decodeIfPresent(ConfigDuration.self, forKey: .connectTimeout) ?? .seconds(10)
             writeTimeout = try c.decodeIfPresent(ConfigDuration.self, forKey: .writeTimeout) ?? .seconds(30)
+            for (key, value) in [(CodingKeys.connectTimeout, connectTimeout), (.writeTimeout, writeTimeout)] where value.seconds < 0.001 {
+                throw DecodingError.dataCorruptedError(forKey: key, in: c, debugDescription: "must be longer than 0 (for example 10s)")
+            }
             if c.contains(.keepalive), try c.decodeNil(forKey: .keepalive) {
                 keepalive = nil
             } else {

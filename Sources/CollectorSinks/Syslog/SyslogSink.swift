@@ -108,6 +108,8 @@ public actor SyslogSink: Sink {
     private var recent: [SentBatch] = []
     private var recentBytes = 0
     private var resendPending: [SentBatch] = []
+    /// The UDP target in use; moves on when one refuses.
+    private var udpTarget = 0
     public private(set) var statistics = Statistics()
 
     public init(configuration: Configuration, logger: Logger, name: String = "syslog") {
@@ -202,6 +204,7 @@ public actor SyslogSink: Sink {
 
     private func sendDatagrams(_ messages: [[UInt8]]) throws {
         let socket = try datagramSocket()
+        let target = configuration.targets[udpTarget]
         var sent = 0
         for m in messages {
             do {
@@ -210,7 +213,9 @@ public actor SyslogSink: Sink {
                 statistics.lastError = error.description
                 statistics.connectionsLost += 1
                 disconnect()
-                throw SinkError.retryable("syslog over UDP to \(configuration.targets[0]): \(error.description) after \(sent) of \(messages.count) messages")
+                // The receiver refused (ICMP port unreachable): the next attempt uses the next target.
+                udpTarget = (udpTarget + 1) % configuration.targets.count
+                throw SinkError.retryable("syslog over UDP to \(target): \(error.description) after \(sent) of \(messages.count) messages")
             }
             sent += 1
             statistics.messagesSent += 1
@@ -221,9 +226,12 @@ public actor SyslogSink: Sink {
     private func datagramSocket() throws -> UDPSocket {
         if case .datagram(let socket, _) = connection { return socket }
         var failures: [String] = []
-        for (index, target) in configuration.targets.enumerated() {
+        for offset in configuration.targets.indices {
+            let index = (udpTarget + offset) % configuration.targets.count
+            let target = configuration.targets[index]
             do {
                 let socket = try UDPSocket(host: target.host, port: target.port)
+                udpTarget = index
                 connection = .datagram(socket, target: index)
                 statistics.connects += 1
                 return socket
@@ -253,25 +261,32 @@ public actor SyslogSink: Sink {
         let stream = try connectedStream()
         do {
             if !resendPending.isEmpty {
-                let messages = resendPending.reduce(0) { $0 + $1.count }
+                let pending = resendPending
+                resendPending = []
+                let messages = pending.reduce(0) { $0 + $1.count }
                 logger.warning("sending recent batches again: the receiver may not have read them before the connection was lost", metadata: [
-                    "sink": "\(name)", "batches": "\(resendPending.count)", "messages": "\(messages)"])
-                for batch in resendPending {
-                    try stream.send(batch.frames, timeout: configuration.writeTimeout.duration)
+                    "sink": "\(name)", "batches": "\(pending.count)", "messages": "\(messages)"])
+                for (index, batch) in pending.enumerated() {
+                    do {
+                        try stream.send(batch.frames, timeout: configuration.writeTimeout.duration)
+                    } catch {
+                        // Not yet resent: keep them (once) for the next connection.
+                        resendPending = Array(pending[index...])
+                        throw error
+                    }
                     statistics.batchesResent += 1
                     statistics.messagesResent += batch.count
                     statistics.bytesSent += batch.frames.count
                     remember(batch.frames, count: batch.count)
                 }
-                resendPending = []
             }
             try stream.send(frames, timeout: configuration.writeTimeout.duration)
         } catch {
-            statistics.lastError = error.description
+            statistics.lastError = "\(error)"
             statistics.connectionsLost += 1
             disconnect()
             markRecentForResend()
-            throw SinkError.retryable("syslog to \(stream.options.host):\(stream.options.port): \(error.description)")
+            throw SinkError.retryable("syslog to \(stream.options.host):\(stream.options.port): \(error)")
         }
         statistics.messagesSent += count
         statistics.bytesSent += frames.count
@@ -289,11 +304,16 @@ public actor SyslogSink: Sink {
         }
     }
 
-    /// The connection is gone: what was sent on it recently may not have been read.
+    /// The connection is gone: what was sent on it recently may not have been read. Batches
+    /// already waiting to be resent stay first, each once.
     private func markRecentForResend() {
-        resendPending += recent
+        let waiting = Set(resendPending.map(\.sentAt))
+        resendPending += recent.filter { !waiting.contains($0.sentAt) }
         recent = []
         recentBytes = 0
+        // Bounded like the window itself.
+        var bytes = resendPending.reduce(0) { $0 + $1.frames.count }
+        while resendPending.count > 1 && bytes > 64 << 20 { bytes -= resendPending.removeFirst().frames.count }
     }
 
     private func connectedStream() throws -> CurlStream {

@@ -1,21 +1,21 @@
 /// A token bucket: at most `capacity` requests at once, refilled at `perMinute / 60` per second.
-/// Shared by every endpoint of one tenant, so the collector stays under Graph's documented
-/// 150 requests per minute per app per tenant for security alerts, instead of provoking 429s.
-actor RateLimiter {
-    let perMinute: Double
-    let capacity: Double
+/// The Graph source shares one per tenant, so the collector stays under Graph's documented 150
+/// requests per minute per app per tenant; the webhook sink uses one for its `rate_limit`.
+public actor RateLimiter {
+    public let perMinute: Double
+    public let capacity: Double
     private var tokens: Double
     private var last = ContinuousClock.now
     private var pausedUntil: ContinuousClock.Instant?
 
-    init(perMinute: Int, burst: Int? = nil) {
+    public init(perMinute: Int, burst: Int? = nil) {
         self.perMinute = Double(max(1, perMinute))
         self.capacity = Double(max(1, burst ?? min(perMinute, 10)))
         self.tokens = capacity
     }
 
     /// Waits for a token.
-    func acquire() async throws {
+    public func acquire() async throws {
         while true {
             if let pausedUntil, ContinuousClock.now < pausedUntil {
                 try await Task.sleep(until: pausedUntil, clock: .continuous)
@@ -35,7 +35,7 @@ actor RateLimiter {
     }
 
     /// Holds every request of the tenant back (after a 429 with Retry-After).
-    func pause(for duration: Duration) {
+    public func pause(for duration: Duration) {
         let until = ContinuousClock.now + duration
         if pausedUntil == nil || pausedUntil! < until { pausedUntil = until }
         tokens = 0

@@ -1,0 +1,169 @@
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A child process with pipes to its stdin, stdout and stderr, started with no blocked signals
+/// and default signal handlers (a child of a Swift program otherwise inherits the signal mask of
+/// whichever runtime thread started it, and may ignore SIGTERM). Blocking: use it from a
+/// dedicated thread. Not thread-safe, except that stderr is read by its own thread.
+final class ChildProcess {
+    struct ChildError: Error, CustomStringConvertible {
+        var description: String
+    }
+
+    let pid: pid_t
+    private(set) var stdin: Int32
+    private let stdout: Int32
+    private var buffer: [UInt8] = []
+    private var exitStatus: Int32?
+    let command: [String]
+
+    /// Starts `command` (looked up on PATH); `onStderrLine` gets each line the child writes to stderr.
+    init(command: [String], environment: [String: String], directory: String?, onStderrLine: @escaping @Sendable (String) -> Void) throws {
+        self.command = command
+        var inPipe: [Int32] = [0, 0], outPipe: [Int32] = [0, 0], errPipe: [Int32] = [0, 0]
+        guard pipe(&inPipe) == 0, pipe(&outPipe) == 0, pipe(&errPipe) == 0 else {
+            throw ChildError(description: "pipe: \(String(cString: strerror(errno)))")
+        }
+        // Our ends must not leak into other children.
+        for fd in [inPipe[1], outPipe[0], errPipe[0]] { _ = fcntl(fd, F_SETFD, FD_CLOEXEC) }
+        var attributes = posix_spawnattr_t()
+        posix_spawnattr_init(&attributes)
+        defer { posix_spawnattr_destroy(&attributes) }
+        var empty = sigset_t()
+        sigemptyset(&empty)
+        var all = sigset_t()
+        sigfillset(&all)
+        posix_spawnattr_setsigmask(&attributes, &empty)
+        posix_spawnattr_setsigdefault(&attributes, &all)
+        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_adddup2(&actions, inPipe[0], 0)
+        posix_spawn_file_actions_adddup2(&actions, outPipe[1], 1)
+        posix_spawn_file_actions_adddup2(&actions, errPipe[1], 2)
+        // Change directory through the shell: posix_spawn has no portable chdir.
+        let argvList = directory.map { ["/bin/sh", "-c", "cd \"$0\" && exec \"$@\"", $0] + command } ?? command
+        let argv = argvList.map { strdup($0) } + [nil]
+        defer { argv.forEach { free($0) } }
+        var merged = ProcessInfo.processInfo.environment
+        for (k, v) in environment { merged[k] = v }
+        let envp = merged.map { strdup("\($0.key)=\($0.value)") } + [nil]
+        defer { envp.forEach { free($0) } }
+        var child: pid_t = 0
+        let status = posix_spawnp(&child, argvList[0], &actions, &attributes, argv, envp)
+        Glibc.close(inPipe[0]); Glibc.close(outPipe[1]); Glibc.close(errPipe[1])
+        guard status == 0 else {
+            Glibc.close(inPipe[1]); Glibc.close(outPipe[0]); Glibc.close(errPipe[0])
+            throw ChildError(description: "cannot start '\(command[0])': \(String(cString: strerror(status)))")
+        }
+        pid = child
+        stdin = inPipe[1]
+        stdout = outPipe[0]
+        let err = errPipe[0]
+        let reader = Thread {
+            var pending: [UInt8] = []
+            var chunk = [UInt8](repeating: 0, count: 4096)
+            while true {
+                let n = chunk.withUnsafeMutableBytes { Glibc.read(err, $0.baseAddress, $0.count) }
+                if n < 0 && errno == EINTR { continue }
+                if n <= 0 { break }
+                pending += chunk[0..<n]
+                while let nl = pending.firstIndex(of: 0x0A) {
+                    onStderrLine(String(decoding: pending[..<nl], as: UTF8.self))
+                    pending.removeSubrange(...nl)
+                }
+            }
+            if !pending.isEmpty { onStderrLine(String(decoding: pending, as: UTF8.self)) }
+            Glibc.close(err)
+        }
+        reader.name = "exec-stderr"
+        reader.start()
+    }
+
+    deinit {
+        if stdin >= 0 { Glibc.close(stdin) }
+        Glibc.close(stdout)
+    }
+
+    /// Writes everything or throws (the child exited, or took nothing for `timeout`).
+    func write(_ bytes: [UInt8], timeout: Duration) throws {
+        guard stdin >= 0 else { throw ChildError(description: "stdin is closed") }
+        var offset = 0
+        let deadline = ContinuousClock.now + timeout
+        while offset < bytes.count {
+            var descriptor = pollfd(fd: stdin, events: Int16(POLLOUT), revents: 0)
+            let ms = Self.milliseconds(until: deadline)
+            let ready = ms == 0 ? 0 : poll(&descriptor, 1, ms)
+            if ready == 0 { throw ChildError(description: "the child read nothing for \(timeout)") }
+            if ready < 0 { if errno == EINTR { continue }; throw ChildError(description: "poll: \(String(cString: strerror(errno)))") }
+            let n = bytes.withUnsafeBytes { Glibc.write(stdin, $0.baseAddress! + offset, min($0.count - offset, 65536)) }
+            if n < 0 {
+                if errno == EINTR || errno == EAGAIN { continue }
+                throw ChildError(description: errno == EPIPE ? "the child closed its input (it exited?)" : "write: \(String(cString: strerror(errno)))")
+            }
+            offset += n
+        }
+    }
+
+    /// The next line the child writes to stdout, or nil at end of file; throws after `timeout`.
+    func readLine(timeout: Duration) throws -> String? {
+        let deadline = ContinuousClock.now + timeout
+        while true {
+            if let nl = buffer.firstIndex(of: 0x0A) {
+                let line = String(decoding: buffer[..<nl], as: UTF8.self)
+                buffer.removeSubrange(...nl)
+                return line
+            }
+            var descriptor = pollfd(fd: stdout, events: Int16(POLLIN), revents: 0)
+            let ms = Self.milliseconds(until: deadline)
+            let ready = ms == 0 ? 0 : poll(&descriptor, 1, ms)
+            if ready == 0 { throw ChildError(description: "no acknowledgement from the child within \(timeout)") }
+            if ready < 0 { if errno == EINTR { continue }; throw ChildError(description: "poll: \(String(cString: strerror(errno)))") }
+            var chunk = [UInt8](repeating: 0, count: 4096)
+            let n = chunk.withUnsafeMutableBytes { Glibc.read(stdout, $0.baseAddress, $0.count) }
+            if n < 0 { if errno == EINTR { continue }; throw ChildError(description: "read: \(String(cString: strerror(errno)))") }
+            if n == 0 { return nil }
+            buffer += chunk[0..<n]
+        }
+    }
+
+    /// The exit status if the child has exited (reaps it), else nil.
+    func exited() -> Int32? {
+        if let exitStatus { return exitStatus }
+        var status: Int32 = 0
+        if waitpid(pid, &status, WNOHANG) == pid { exitStatus = status }
+        return exitStatus
+    }
+
+    /// Closes stdin (end of input), waits up to `grace` for the child to exit, then SIGTERM, then SIGKILL.
+    func stop(grace: Duration) {
+        if stdin >= 0 { Glibc.close(stdin); stdin = -1 }
+        let deadline = ContinuousClock.now + grace
+        while exited() == nil && ContinuousClock.now < deadline { usleep(10_000) }
+        if exited() == nil {
+            kill(pid, SIGTERM)
+            let hard = ContinuousClock.now + .seconds(2)
+            while exited() == nil && ContinuousClock.now < hard { usleep(10_000) }
+        }
+        if exited() == nil {
+            kill(pid, SIGKILL)
+            var status: Int32 = 0
+            waitpid(pid, &status, 0)
+            exitStatus = status
+        }
+    }
+
+    /// "exit status 3" or "killed by signal 9".
+    static func describe(_ status: Int32) -> String {
+        let signal = status & 0x7F
+        return signal == 0 ? "exit status \((status >> 8) & 0xFF)" : "killed by signal \(signal)"
+    }
+
+    static func milliseconds(until deadline: ContinuousClock.Instant) -> Int32 {
+        let left = deadline - ContinuousClock.now
+        return Int32(clamping: max(0, left.components.seconds * 1000 + left.components.attoseconds / 1_000_000_000_000_000))
+    }
+}

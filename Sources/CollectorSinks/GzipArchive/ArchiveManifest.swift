@@ -1,0 +1,147 @@
+public import CollectorCore
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The sidecar of a finished archive file (`<file>.manifest.json`): what it holds and its
+/// SHA-256, so an archive can be checked and searched by time without decompressing it.
+public struct ArchiveManifest: Sendable, Hashable {
+    public static let suffix = ".manifest.json"
+
+    /// The archive file's name (in the same directory).
+    public var file: String
+    public var events: Int
+    /// gzip members (one per written batch).
+    public var members: Int
+    public var firstEventTime: Timestamp?
+    public var lastEventTime: Timestamp?
+    public var uncompressedBytes: Int64
+    public var compressedBytes: Int64
+    /// SHA-256 of the file's bytes, lowercase hex.
+    public var sha256: String
+    public var startedAt: Timestamp?
+    public var finishedAt: Timestamp?
+    /// True when the file was left unfinished by a crash and finished on the next start.
+    public var recovered: Bool
+
+    public var json: String {
+        var members: [(String, JSONValue)] = [
+            ("file", .string(file)), ("format", "ndjson+gzip"), ("events", .number(String(events))),
+            ("members", .number(String(self.members))),
+        ]
+        if let t = firstEventTime { members.append(("first_event_time", .string(t.iso8601()))) }
+        if let t = lastEventTime { members.append(("last_event_time", .string(t.iso8601()))) }
+        members += [("uncompressed_bytes", .number(String(uncompressedBytes))), ("compressed_bytes", .number(String(compressedBytes))),
+                    ("sha256", .string(sha256))]
+        if let t = startedAt { members.append(("started_at", .string(t.iso8601()))) }
+        if let t = finishedAt { members.append(("finished_at", .string(t.iso8601()))) }
+        members.append(("recovered", .bool(recovered)))
+        return JSONWriter.string(.object(members)) + "\n"
+    }
+
+    public init(file: String, events: Int, members: Int, firstEventTime: Timestamp?, lastEventTime: Timestamp?,
+                uncompressedBytes: Int64, compressedBytes: Int64, sha256: String, startedAt: Timestamp?,
+                finishedAt: Timestamp?, recovered: Bool) {
+        self.file = file
+        self.events = events
+        self.members = members
+        self.firstEventTime = firstEventTime
+        self.lastEventTime = lastEventTime
+        self.uncompressedBytes = uncompressedBytes
+        self.compressedBytes = compressedBytes
+        self.sha256 = sha256
+        self.startedAt = startedAt
+        self.finishedAt = finishedAt
+        self.recovered = recovered
+    }
+
+    public init(json text: String) throws {
+        let v = try JSONParser.parse(text)
+        guard let file = v["file"]?.stringValue, let events = v["events"]?.intValue, let sha = v["sha256"]?.stringValue else {
+            throw ArchiveError("manifest lacks file, events or sha256")
+        }
+        self.file = file
+        self.events = events
+        members = v["members"]?.intValue ?? 0
+        firstEventTime = v["first_event_time"]?.stringValue.flatMap(Timestamp.init(iso8601:))
+        lastEventTime = v["last_event_time"]?.stringValue.flatMap(Timestamp.init(iso8601:))
+        uncompressedBytes = Int64(v["uncompressed_bytes"]?.intValue ?? 0)
+        compressedBytes = Int64(v["compressed_bytes"]?.intValue ?? 0)
+        sha256 = sha
+        startedAt = v["started_at"]?.stringValue.flatMap(Timestamp.init(iso8601:))
+        finishedAt = v["finished_at"]?.stringValue.flatMap(Timestamp.init(iso8601:))
+        if case .bool(let b)? = v["recovered"] { recovered = b } else { recovered = false }
+    }
+
+    /// Counts and time range of decompressed NDJSON content.
+    static func measure(content: [UInt8]) -> ArchiveManifest {
+        var manifest = ArchiveManifest(file: "", events: 0, members: 0, firstEventTime: nil, lastEventTime: nil,
+                                       uncompressedBytes: Int64(content.count), compressedBytes: 0, sha256: "",
+                                       startedAt: nil, finishedAt: nil, recovered: false)
+        for line in content.split(separator: 0x0A) where !line.isEmpty {
+            manifest.events += 1
+            guard let event = try? Event(json: JSONParser.parse(String(decoding: line, as: UTF8.self))), let t = event.time else { continue }
+            if manifest.firstEventTime.map({ t < $0 }) ?? true { manifest.firstEventTime = t }
+            if manifest.lastEventTime.map({ t > $0 }) ?? true { manifest.lastEventTime = t }
+        }
+        return manifest
+    }
+}
+
+public struct ArchiveError: Error, Sendable, CustomStringConvertible {
+    public var description: String
+    public init(_ description: String) { self.description = description }
+}
+
+/// Finding archive files on disk.
+enum ArchiveFiles {
+    /// Every regular file under `directory`, recursively, sorted.
+    static func list(under directory: String) -> [String] {
+        var out: [String] = []
+        func walk(_ dir: String) {
+            guard let handle = opendir(dir) else { return }
+            defer { closedir(handle) }
+            while let entry = readdir(handle) {
+                let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+                if name == "." || name == ".." { continue }
+                let path = "\(dir)/\(name)"
+                var info = stat()
+                guard lstat(path, &info) == 0 else { continue }
+                if (info.st_mode & S_IFMT) == S_IFDIR { walk(path) } else if (info.st_mode & S_IFMT) == S_IFREG { out.append(path) }
+            }
+        }
+        walk(directory)
+        // By directory, then finished files in the order they were written (a `-n` suffix after
+        // the same second sorts after the plain name).
+        return out.sorted { a, b in
+            let (da, db) = (FileSystem.directoryName(of: a), FileSystem.directoryName(of: b))
+            if da != db { return da < db }
+            let na = a.split(separator: "/").last.map(String.init) ?? a, nb = b.split(separator: "/").last.map(String.init) ?? b
+            let (ka, kb) = (JSONFileSink.rotationKey(na), JSONFileSink.rotationKey(nb))
+            return ka == kb ? na < nb : (ka.0 == kb.0 ? ka.1 < kb.1 : na < nb)
+        }
+    }
+
+    /// Splits at the first dot of the file name: `a/events.ndjson.gz` → (`a/events`, `.ndjson.gz`).
+    static func split(_ path: String) -> (String, String) {
+        let slash = path.lastIndex(of: "/").map { path.index(after: $0) } ?? path.startIndex
+        let name = path[slash...]
+        if let dot = name.dropFirst().firstIndex(of: ".") {
+            return (String(path[..<dot]), String(path[dot...]))
+        }
+        return (path, "")
+    }
+
+    /// Finished siblings `<stem>.<stamp>Z[-n]<ext>`, oldest first.
+    static func finished(stem: String, ext: String) -> [String] {
+        let directory = FileSystem.directoryName(of: stem)
+        let base = stem.split(separator: "/").last.map(String.init) ?? stem
+        return list(under: directory).filter { path in
+            guard FileSystem.directoryName(of: path) == directory else { return false }
+            let name = path.split(separator: "/").last.map(String.init) ?? path
+            guard name.hasPrefix(base + "."), name.hasSuffix(ext), name.count > base.count + 1 + ext.count else { return false }
+            let middle = name.dropFirst(base.count + 1).dropLast(ext.count)
+            return middle.count >= 16 && middle.first?.isNumber == true && middle.dropFirst(8).first == "T" && middle.contains("Z")
+        }.sorted { JSONFileSink.rotationKey($0.split(separator: "/").last.map(String.init)!) < JSONFileSink.rotationKey($1.split(separator: "/").last.map(String.init)!) }
+    }
+}

@@ -1,0 +1,393 @@
+public import CollectorCore
+public import Logging
+import GzipStream
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// `type: gzip-archive`: NDJSON events compressed with gzip into rotating `.gz` files, each
+/// with a manifest (event count, first and last event time, SHA-256) so an archive can be
+/// verified and searched by time without decompressing everything.
+///
+/// **Readable after any crash.** The file being written is `<name>.part`; every batch is written
+/// as one complete gzip member (gzip files may hold many; `zcat` reads them all), so whatever a
+/// batch's acceptance promised is on disk as valid gzip. A failed write is cut back to the end of
+/// the previous member. When a file is finished (size, age, shutdown) it is renamed to
+/// `<stem>.<UTC time>Z<ext>` and its manifest `<that name>.manifest.json` written. On start, a
+/// `.part` left by a crash is truncated after its last complete member and finished before any
+/// new event is written. A `.part` is never appended to across restarts, and nothing is ever
+/// appended to a finished file.
+public actor GzipArchiveSink: Sink {
+    public enum SizeMeasure: String, Decodable, Sendable, CaseIterable {
+        case compressed, uncompressed
+    }
+
+    public struct Configuration: Decodable, Sendable {
+        public var directory: String
+        public var path: PathTemplate
+        public var timeSource: JSONFileSink.TimeSource
+        public var level: Int
+        public var maxFileSize: ByteSize?
+        public var sizeMeasure: SizeMeasure
+        public var rotateInterval: ConfigDuration?
+        public var maxFiles: Int
+        public var maxAge: ConfigDuration?
+        public var fsync: Bool
+        public var fileMode: UInt32
+        public var directoryMode: UInt32
+
+        enum CodingKeys: String, CodingKey {
+            case directory, path, timeSource = "time_source", level, maxFileSize = "max_file_size", sizeMeasure = "size_measure"
+            case rotateInterval = "rotate_interval", maxFiles = "max_files", maxAge = "max_age", fsync
+            case fileMode = "file_mode", directoryMode = "directory_mode"
+        }
+
+        public init(directory: String, path: String = "events-%Y-%m-%d.ndjson.gz") throws {
+            self.directory = directory
+            self.path = try PathTemplate(path)
+            timeSource = .received
+            level = 6
+            maxFileSize = .mebibytes(100)
+            sizeMeasure = .compressed
+            rotateInterval = .seconds(3600)
+            maxFiles = 0
+            maxAge = nil
+            fsync = true
+            fileMode = 0o600
+            directoryMode = 0o700
+        }
+
+        public init(from decoder: any Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            directory = try c.decode(String.self, forKey: .directory)
+            let template = try c.decodeIfPresent(String.self, forKey: .path) ?? "events-%Y-%m-%d.ndjson.gz"
+            do { path = try PathTemplate(template) } catch {
+                throw DecodingError.dataCorruptedError(forKey: .path, in: c, debugDescription: error.description)
+            }
+            guard template.hasSuffix(".gz") else {
+                throw DecodingError.dataCorruptedError(forKey: .path, in: c, debugDescription: "'\(template)' must end in .gz (the files are gzip)")
+            }
+            timeSource = try c.decodeIfPresent(JSONFileSink.TimeSource.self, forKey: .timeSource) ?? .received
+            level = try c.decodeIfPresent(Int.self, forKey: .level) ?? 6
+            guard (1...9).contains(level) else {
+                throw DecodingError.dataCorruptedError(forKey: .level, in: c, debugDescription: "gzip level is 1 (fastest) to 9 (smallest); 6 is gzip's default")
+            }
+            if c.contains(.maxFileSize), try c.decodeNil(forKey: .maxFileSize) {
+                maxFileSize = nil
+            } else {
+                maxFileSize = try c.decodeIfPresent(ByteSize.self, forKey: .maxFileSize) ?? .mebibytes(100)
+                if maxFileSize?.bytes == 0 { maxFileSize = nil }
+            }
+            sizeMeasure = try c.decodeIfPresent(SizeMeasure.self, forKey: .sizeMeasure) ?? .compressed
+            if c.contains(.rotateInterval), try c.decodeNil(forKey: .rotateInterval) {
+                rotateInterval = nil
+            } else {
+                rotateInterval = try c.decodeIfPresent(ConfigDuration.self, forKey: .rotateInterval) ?? .seconds(3600)
+            }
+            maxFiles = try c.decodeIfPresent(Int.self, forKey: .maxFiles) ?? 0
+            guard maxFiles >= 0 else { throw DecodingError.dataCorruptedError(forKey: .maxFiles, in: c, debugDescription: "must be 0 (keep all) or more") }
+            maxAge = try c.decodeIfPresent(ConfigDuration.self, forKey: .maxAge)
+            fsync = try c.decodeIfPresent(Bool.self, forKey: .fsync) ?? true
+            fileMode = try JSONFileSink.Configuration.mode(c, .fileMode, default: 0o600)
+            directoryMode = try JSONFileSink.Configuration.mode(c, .directoryMode, default: 0o700)
+        }
+    }
+
+    public enum Plugin: SinkPlugin {
+        public static let type = "gzip-archive"
+        public static let summary = "gzip-compressed NDJSON archive: crash-safe members, rotation, retention, manifests with SHA-256"
+        public static let options: [PluginOption] = [
+            PluginOption("directory", type: "path", default: nil, "base directory; every file stays inside it"),
+            PluginOption("path", type: "template ending in .gz", default: "events-%Y-%m-%d.ndjson.gz", "file path under directory, as in json-file"),
+            PluginOption("time_source", type: "received | event", default: "received", "time used for %-fields"),
+            PluginOption("level", type: "1–9", default: "6", "gzip compression level"),
+            PluginOption("max_file_size", type: "size", default: "100MiB", "finish a file once it reaches this size; 0 or null: never"),
+            PluginOption("size_measure", type: "compressed | uncompressed", default: "compressed", "which size max_file_size counts"),
+            PluginOption("rotate_interval", type: "duration or null", default: "1h", "finish a file this long after it was started"),
+            PluginOption("max_files", type: "integer", default: "0 (keep all)", "finished files kept per path; older ones are deleted"),
+            PluginOption("max_age", type: "duration", default: "none", "delete finished files older than this"),
+            PluginOption("fsync", type: "bool", default: "true", "force each batch to disk before accepting it"),
+            PluginOption("file_mode", type: "octal string", default: "\"0600\"", "permissions of new files"),
+            PluginOption("directory_mode", type: "octal string", default: "\"0700\"", "permissions of new directories"),
+        ]
+
+        public static func makeSink(configuration: Configuration, context: SinkContext) async throws -> any Sink {
+            var config = configuration
+            if !config.directory.hasPrefix("/") { config.directory = "\(context.configurationDirectory)/\(config.directory)" }
+            return try await GzipArchiveSink.open(configuration: config, logger: context.logger, name: context.name)
+        }
+    }
+
+    final class OpenArchive {
+        let relative: String
+        let partPath: String
+        let fd: Int32
+        var compressedBytes: Int64 = 0
+        var uncompressedBytes: Int64 = 0
+        var events = 0
+        var members = 0
+        var firstEventTime: Timestamp?
+        var lastEventTime: Timestamp?
+        let openedAt: Timestamp
+        let openedClock: ContinuousClock.Instant
+
+        init(relative: String, partPath: String, fd: Int32) {
+            self.relative = relative
+            self.partPath = partPath
+            self.fd = fd
+            openedAt = .now()
+            openedClock = .now
+        }
+    }
+
+    private let executor: DedicatedThreadExecutor
+    public nonisolated var unownedExecutor: UnownedSerialExecutor { executor.asUnownedSerialExecutor() }
+
+    public let configuration: Configuration
+    let logger: Logger
+    let name: String
+    private var files: [String: OpenArchive] = [:]
+    private let encoder: GzipEncoder
+    /// `.part` files found and finished when the sink opened.
+    public private(set) var recoveredFiles: [String] = []
+
+    init(configuration: Configuration, logger: Logger, name: String) throws {
+        self.configuration = configuration
+        self.logger = logger
+        self.name = name
+        self.encoder = try GzipEncoder(level: Int32(configuration.level))
+        self.executor = DedicatedThreadExecutor(name: "gzip-archive:\(name)")
+    }
+
+    /// Creates the sink: makes the directory and finishes any `.part` left by a crash.
+    public static func open(configuration: Configuration, logger: Logger, name: String = "gzip-archive") async throws -> GzipArchiveSink {
+        let sink = try GzipArchiveSink(configuration: configuration, logger: logger, name: name)
+        try await sink.prepare()
+        return sink
+    }
+
+    private func prepare() throws {
+        try FileSystem.makeDirectories(configuration.directory, mode: configuration.directoryMode)
+        for part in ArchiveFiles.list(under: configuration.directory).filter({ $0.hasSuffix(".part") }) {
+            try recover(part)
+        }
+    }
+
+    // MARK: Writing
+
+    public func write(_ batch: [Event]) async throws {
+        guard !batch.isEmpty else { return }
+        let now = Timestamp.now()
+        var order: [String] = []
+        var groups: [String: (lines: JSONWriter, events: [Event])] = [:]
+        for event in batch {
+            let time = configuration.timeSource == .event ? (event.time ?? now) : now
+            let relative = configuration.path.render(event: event, time: time)
+            if groups[relative] == nil {
+                order.append(relative)
+                groups[relative] = (JSONWriter(reservingCapacity: 64 * 1024), [])
+            }
+            event.ndjsonLine(into: &groups[relative]!.lines)
+            groups[relative]!.events.append(event)
+        }
+        // Compress every group first: a compression failure touches no file.
+        var members: [(String, [UInt8], Int, [Event])] = []
+        for relative in order {
+            let lines = groups[relative]!.lines.bytes
+            do {
+                var member = try encoder.compress(lines)
+                member += try encoder.finish()
+                members.append((relative, member, lines.count, groups[relative]!.events))
+            } catch {
+                throw SinkError.permanent("gzip compression failed: \(error)")
+            }
+        }
+        // Write each member; on failure cut every touched file back to its previous end, so
+        // the file again ends with a complete member and the retry writes the batch once.
+        var touched: [(OpenArchive, Int64)] = []
+        do {
+            for (relative, member, _, _) in members {
+                let file = try openArchive(relative)
+                let start = touched.first { $0.0 === file }?.1 ?? file.compressedBytes
+                if !touched.contains(where: { $0.0 === file }) { touched.append((file, start)) }
+                try FileSystem.writeAll(fd: file.fd, bytes: member, path: file.partPath)
+                file.compressedBytes += Int64(member.count)
+            }
+            if configuration.fsync {
+                for (file, _) in touched where Glibc.fsync(file.fd) != 0 {
+                    throw FileError(operation: "fsync", path: file.partPath)
+                }
+            }
+        } catch {
+            for (file, size) in touched {
+                file.compressedBytes = size
+                if ftruncate(file.fd, off_t(size)) != 0 || lseek(file.fd, off_t(size), SEEK_SET) < 0 {
+                    logger.error("could not cut a failed batch back; the next start finishes the file at its last complete member", metadata: [
+                        "sink": "\(name)", "file": "\(file.partPath)"])
+                }
+            }
+            throw SinkError.retryable("gzip archive write failed: \(error)")
+        }
+        for (relative, _, uncompressed, events) in members {
+            let file = files[relative]!
+            file.uncompressedBytes += Int64(uncompressed)
+            file.members += 1
+            file.events += events.count
+            for event in events {
+                guard let t = event.time else { continue }
+                if file.firstEventTime.map({ t < $0 }) ?? true { file.firstEventTime = t }
+                if file.lastEventTime.map({ t > $0 }) ?? true { file.lastEventTime = t }
+            }
+        }
+        // Finish files that reached their size or age.
+        for (file, _) in touched where isDue(file) {
+            try finish(file)
+        }
+    }
+
+    public func flush() async throws {
+        for file in files.values {
+            if configuration.fsync { _ = Glibc.fsync(file.fd) }
+            if isDue(file) { try finish(file) }
+        }
+    }
+
+    public func close() async throws {
+        defer { executor.shutdown() }
+        var failure: (any Error)?
+        for file in files.values.sorted(by: { $0.partPath < $1.partPath }) {
+            do { try finish(file) } catch { failure = error }
+        }
+        if let failure { throw failure }
+    }
+
+    private func isDue(_ file: OpenArchive) -> Bool {
+        if let max = configuration.maxFileSize {
+            let size = configuration.sizeMeasure == .compressed ? file.compressedBytes : file.uncompressedBytes
+            if size >= max.bytes { return true }
+        }
+        if let interval = configuration.rotateInterval, ContinuousClock.now - file.openedClock >= interval.duration { return true }
+        return false
+    }
+
+    private func openArchive(_ relative: String) throws -> OpenArchive {
+        if let file = files[relative] { return file }
+        let path = "\(configuration.directory)/\(relative)"
+        try FileSystem.makeDirectories(FileSystem.directoryName(of: path), mode: configuration.directoryMode)
+        let part = "\(path).part"
+        // A part exists only if a previous start could not finish it; finish it first.
+        if FileSystem.exists(part) { try recover(part) }
+        let fd = Glibc.open(part, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode_t(configuration.fileMode))
+        guard fd >= 0 else { throw FileError(operation: "create", path: part) }
+        FileSystem.syncDirectory(FileSystem.directoryName(of: part))
+        let file = OpenArchive(relative: relative, partPath: part, fd: fd)
+        files[relative] = file
+        return file
+    }
+
+    // MARK: Finishing
+
+    /// Closes a part, renames it to its final name, writes its manifest, applies retention.
+    private func finish(_ file: OpenArchive) throws {
+        files[file.relative] = nil
+        if configuration.fsync { _ = Glibc.fsync(file.fd) }
+        Glibc.close(file.fd)
+        guard file.members > 0 else {
+            unlink(file.partPath)
+            return
+        }
+        let manifest = ArchiveManifest(
+            file: "", events: file.events, members: file.members, firstEventTime: file.firstEventTime,
+            lastEventTime: file.lastEventTime, uncompressedBytes: file.uncompressedBytes, compressedBytes: file.compressedBytes,
+            sha256: "", startedAt: file.openedAt, finishedAt: .now(), recovered: false)
+        try complete(part: file.partPath, manifest: manifest, startedAt: file.openedAt)
+    }
+
+    /// Renames `part` to its final name with the manifest's SHA-256 of the exact bytes.
+    private func complete(part: String, manifest: ArchiveManifest, startedAt: Timestamp) throws {
+        guard let bytes = try AtomicFile.read(part) else { return }
+        let final = Self.finalName(for: String(part.dropLast(".part".count)), startedAt: startedAt)
+        var manifest = manifest
+        manifest.file = final.split(separator: "/").last.map(String.init) ?? final
+        manifest.sha256 = Digest.hex(Digest.sha256(bytes))
+        manifest.compressedBytes = Int64(bytes.count)
+        // Manifest first, then the rename: a crash in between leaves a part that is finished
+        // again on the next start (and its stray manifest is rewritten).
+        try AtomicFile.write(Array(manifest.json.utf8), to: final + ArchiveManifest.suffix, mode: mode_t(configuration.fileMode))
+        guard Glibc.rename(part, final) == 0 else { throw FileError(operation: "rename", path: part) }
+        FileSystem.syncDirectory(FileSystem.directoryName(of: final))
+        logger.info("archive file finished", metadata: [
+            "sink": "\(name)", "file": "\(final)", "events": "\(manifest.events)", "bytes": "\(bytes.count)"])
+        applyRetention(base: String(part.dropLast(".part".count)))
+    }
+
+    /// Truncates a part left by a crash after its last complete member and finishes it.
+    private func recover(_ part: String) throws {
+        guard let bytes = try AtomicFile.read(part) else { return }
+        let scan = GzipDecoder.scanMembers(bytes)
+        if scan.validLength < bytes.count {
+            guard truncate(part, off_t(scan.validLength)) == 0 else { throw FileError(operation: "truncate", path: part) }
+            logger.warning("cut an unfinished archive file back to its last complete gzip member", metadata: [
+                "sink": "\(name)", "file": "\(part)", "kept_bytes": "\(scan.validLength)", "dropped_bytes": "\(bytes.count - scan.validLength)",
+                "reason": "\(scan.problem ?? "")"])
+        }
+        if scan.members == 0 {
+            unlink(part)
+            return
+        }
+        var manifest = ArchiveManifest.measure(content: scan.content)
+        manifest.members = scan.members
+        manifest.recovered = true
+        var info = stat()
+        let started = stat(part, &info) == 0 ? Timestamp(nanosecondsSinceEpoch: Int64(info.st_mtim.tv_sec) * 1_000_000_000) : Timestamp.now()
+        manifest.startedAt = started
+        manifest.finishedAt = .now()
+        try complete(part: part, manifest: manifest, startedAt: started)
+        recoveredFiles.append(part)
+    }
+
+    /// `<dir>/<stem>.<yyyymmddThhmmss>Z[-n]<ext>`, with ext from the first dot of the file name
+    /// (`events.ndjson.gz` → `events.20261123T141530Z.ndjson.gz`).
+    static func finalName(for path: String, startedAt: Timestamp) -> String {
+        let (stem, ext) = ArchiveFiles.split(path)
+        let c = startedAt.utcComponents
+        func p(_ v: Int, _ w: Int) -> String { let s = String(v); return String(repeating: "0", count: max(0, w - s.count)) + s }
+        let stamp = "\(p(c.year, 4))\(p(c.month, 2))\(p(c.day, 2))T\(p(c.hour, 2))\(p(c.minute, 2))\(p(c.second, 2))Z"
+        // Files finished within one second get -1, -2, …: always above any sibling of that
+        // second still present, so names sort in the order the files were written even after
+        // retention deleted the earlier ones.
+        let base = (stem.split(separator: "/").last.map(String.init) ?? stem) + "." + stamp
+        let directory = FileSystem.directoryName(of: stem)
+        var highest = -1
+        for sibling in ArchiveFiles.list(under: directory) where FileSystem.directoryName(of: sibling) == directory {
+            let name = sibling.split(separator: "/").last.map(String.init) ?? sibling
+            guard name.hasPrefix(base), name.hasSuffix(ext) || name.hasSuffix(ext + ArchiveManifest.suffix) else { continue }
+            let rest = name.dropFirst(base.count)
+            if rest.hasPrefix(ext) { highest = max(highest, 0) } else if rest.hasPrefix("-"), let n = Int(rest.dropFirst().prefix { $0.isNumber }) { highest = max(highest, n) }
+        }
+        let target = highest < 0 ? "\(stem).\(stamp)\(ext)" : "\(stem).\(stamp)-\(highest + 1)\(ext)"
+        return target
+    }
+
+    private func applyRetention(base: String) {
+        let (stem, ext) = ArchiveFiles.split(base)
+        let siblings = ArchiveFiles.finished(stem: stem, ext: ext)
+        var doomed: [String] = []
+        if configuration.maxFiles > 0 && siblings.count > configuration.maxFiles {
+            doomed += siblings.prefix(siblings.count - configuration.maxFiles)
+        }
+        if let maxAge = configuration.maxAge {
+            let cutoff = Int(Timestamp.now().secondsSinceEpoch) - Int(maxAge.seconds)
+            for file in siblings where !doomed.contains(file) {
+                var info = stat()
+                if stat(file, &info) == 0 && Int(info.st_mtim.tv_sec) < cutoff { doomed.append(file) }
+            }
+        }
+        for file in doomed {
+            unlink(file + ArchiveManifest.suffix)
+            if unlink(file) == 0 {
+                logger.info("deleted archive file past retention", metadata: ["sink": "\(name)", "file": "\(file)"])
+            }
+        }
+    }
+}

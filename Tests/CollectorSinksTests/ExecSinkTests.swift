@@ -1,0 +1,76 @@
+import CollectorCore
+import CollectorSinks
+import CollectorTesting
+import Foundation
+import Testing
+
+@Suite struct ExecSinkTests {
+    static let child = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Support/exec_child.sh").path
+
+    func readEvents(_ path: String) throws -> [Event] {
+        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { return [] }
+        return try text.split(separator: "\n").map { try Event(json: JSONParser.parse(String($0))) }
+    }
+
+    @Test func keepsTheSinkContractWithAcknowledgements() async throws {
+        let dir = TemporaryDirectory()
+        defer { dir.remove() }
+        let out = dir.file("out.ndjson")
+        let config = ExecSink.Configuration(command: ["/bin/sh", Self.child, out], ack: true)
+        try await SinkConformance.check(
+            makeSink: { ExecSink(configuration: config, logger: quiet) },
+            readBack: { try readEvents(out) })
+    }
+
+    @Test func aCrashingChildIsRestartedAndLosesNothing() async throws {
+        let dir = TemporaryDirectory()
+        defer { dir.remove() }
+        let out = dir.file("out.ndjson")
+        let sink = ExecSink(configuration: try CollectorTestingConfig.decode(ExecSink.Configuration.self, yaml: """
+            command: [/bin/sh, \(Self.child), \(out), "3"]
+            ack: true
+            ack_timeout: 5s
+            """), logger: quiet)
+        let pipeline = EventPipeline(
+            sinks: [.init(name: "exec", sink: sink, batch: BatchPolicy(maxEvents: 20, maxDelay: .seconds(0.02)),
+                          retry: RetryPolicy(initialDelay: .seconds(0.02), maxDelay: .seconds(0.2)))],
+            logger: quiet)
+        let running = Task { try await pipeline.run() }
+        let receipt = try await pipeline.publish((0..<200).map { TrickyEvents.alert($0) })
+        #expect(await receipt.delivered().isComplete)
+        await pipeline.shutdown()
+        try await running.value
+        let statistics = await sink.statistics
+        #expect(statistics.starts == 2, "\(statistics)")
+        #expect(statistics.lastExit == "exit status 3" || statistics.lastExit == "exit status 0", "\(statistics)")
+        let ids = try readEvents(out).map { $0.alert!.id }
+        #expect(Set(ids) == Set((0..<200).map { "tricky-\($0)" }))
+        #expect(ids.count - 200 <= 20, "only the unacknowledged batch may repeat")
+        #expect(FileManager.default.fileExists(atPath: out + ".crashed"))
+    }
+
+    @Test func withoutAcknowledgementsEventsAreStreamedAndTheChildSeesEndOfInput() async throws {
+        let dir = TemporaryDirectory()
+        defer { dir.remove() }
+        let out = dir.file("lines.ndjson")
+        let sink = ExecSink(configuration: try CollectorTestingConfig.decode(ExecSink.Configuration.self, yaml: """
+            command: "cat > \(out); echo done > \(out).finished"
+            """), logger: quiet)
+        try await sink.write(SampleEvents.alerts(0..<50))
+        try await sink.write([SampleEvents.providerWarning()])
+        try await sink.close()
+        #expect(try readEvents(out) == SampleEvents.alerts(0..<50) + [SampleEvents.providerWarning()])
+        #expect(FileManager.default.fileExists(atPath: out + ".finished"), "close() ends the child's input and lets it finish")
+    }
+
+    @Test func aMissingProgramIsARetryableErrorThatSaysSo() async throws {
+        let sink = ExecSink(configuration: ExecSink.Configuration(command: ["/nonexistent/sink-program"], ack: true), logger: quiet)
+        do {
+            try await sink.write([SampleEvents.alert(1)])
+            Issue.record("no error")
+        } catch let error as SinkError {
+            #expect(error.isRetryable && error.description.contains("/nonexistent/sink-program"), "\(error)")
+        }
+        try await sink.close()
+    }
+}

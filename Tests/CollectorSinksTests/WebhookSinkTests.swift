@@ -1,0 +1,160 @@
+import CollectorCore
+import CollectorSinks
+import CollectorTesting
+import Foundation
+import Testing
+
+/// The Python receiver in Support/webhook_receiver.py, started on loopback.
+final class WebhookReceiver: @unchecked Sendable {
+    let directory = TemporaryDirectory(prefix: "webhook-test")
+    let pid: pid_t
+    let port: Int
+
+    init(secrets: [String], githubSecret: String? = nil, failFirst: Int = 0, rejectIDs: [String] = []) async throws {
+        let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Support/webhook_receiver.py").path
+        pid = try RsyslogReceiver.spawn("/usr/bin/python3", [script, directory.path, secrets.joined(separator: ","), githubSecret ?? "-",
+                                                             String(failFirst), rejectIDs.joined(separator: ",")],
+                                        log: directory.file("receiver.log"))
+        var found: Int?
+        for _ in 0..<200 {
+            if let text = try? String(contentsOfFile: directory.file("port"), encoding: .utf8), let p = Int(text) { found = p; break }
+            try await Task.sleep(for: .milliseconds(25))
+        }
+        guard let found else { throw ReceiverError("webhook receiver did not start: \((try? String(contentsOfFile: directory.file("receiver.log"), encoding: .utf8)) ?? "")") }
+        port = found
+    }
+
+    var url: String { "http://127.0.0.1:\(port)/hooks/graph" }
+
+    struct Attempt { var id: String; var status: Int; var valid: Bool; var auth: String }
+
+    func attempts() throws -> [Attempt] {
+        guard let text = try? String(contentsOfFile: directory.file("attempts.jsonl"), encoding: .utf8) else { return [] }
+        return try text.split(separator: "\n").map { line in
+            let j = try JSONParser.parse(String(line))
+            if case .bool(let valid)? = j["valid"] {
+                return Attempt(id: j["id"]?.stringValue ?? "", status: j["status"]?.intValue ?? 0, valid: valid, auth: j["auth"]?.stringValue ?? "")
+            }
+            return Attempt(id: "", status: 0, valid: false, auth: "")
+        }
+    }
+
+    /// Accepted events with the webhook-id of the request that carried them.
+    func events() throws -> [(id: String, event: Event)] {
+        guard let text = try? String(contentsOfFile: directory.file("events.ndjson"), encoding: .utf8) else { return [] }
+        return try text.split(separator: "\n").map { line in
+            let j = try JSONParser.parse(String(line))
+            return (j["webhook_id"]?.stringValue ?? "", try Event(json: j["event"]!))
+        }
+    }
+
+    deinit {
+        kill(pid, SIGTERM)
+        var status: Int32 = 0
+        waitpid(pid, &status, 0)
+        directory.remove()
+    }
+}
+
+func webhookConfig(_ yaml: String) throws -> WebhookSink.Configuration {
+    try CollectorTestingConfig.decode(WebhookSink.Configuration.self, yaml: yaml)
+}
+
+@Suite(.serialized) struct WebhookSinkTests {
+    static let secret = "whsec_" + Data("a-test-signing-key-32-bytes-long".utf8).base64EncodedString()
+    static let oldSecret = "whsec_" + Data("the-previous-key".utf8).base64EncodedString()
+
+    @Test func everyEventArrivesSignedThroughFailuresWithStableIDs() async throws {
+        let receiver = try await WebhookReceiver(secrets: [Self.secret, Self.oldSecret], githubSecret: "gh-secret", failFirst: 5)
+        let config = try webhookConfig("""
+            url: \(receiver.url)
+            max_events_per_request: 40
+            max_concurrent: 3
+            signing: {secrets: ["\(Self.secret)", "\(Self.oldSecret)"], github_secret: gh-secret}
+            auth: {bearer: token-123}
+            headers: {X-Source: graph-collector}
+            """)
+        let sink = WebhookSink(configuration: config, logger: quiet)
+        let pipeline = EventPipeline(
+            sinks: [.init(name: "hook", sink: sink, batch: BatchPolicy(maxEvents: 200, maxDelay: .seconds(0.05)),
+                          retry: RetryPolicy(initialDelay: .seconds(0.05), maxDelay: .seconds(0.3)))],
+            logger: quiet)
+        let running = Task { try await pipeline.run() }
+        let events = (0..<1000).map { TrickyEvents.alert($0) }
+        var receipts: [DeliveryReceipt] = []
+        for start in stride(from: 0, to: 1000, by: 100) { receipts.append(try await pipeline.publish(Array(events[start..<start + 100]))) }
+        for r in receipts { #expect(await r.delivered().isComplete) }
+        await pipeline.shutdown()
+        try await running.value
+
+        let arrived = try receiver.events()
+        #expect(Set(arrived.map { $0.event.alert!.id }) == Set(events.map { $0.alert!.id }))
+        #expect(arrived.count == events.count, "no duplicates: accepted requests are not sent again")
+        #expect(arrived.map(\.event) .sorted { $0.alert!.id < $1.alert!.id } == events.sorted { $0.alert!.id < $1.alert!.id })
+        let attempts = try receiver.attempts()
+        #expect(attempts.allSatisfy { $0.valid }, "every signature verifies with Python's hmac")
+        #expect(attempts.allSatisfy { $0.auth == "Bearer token-123" })
+        let failed = attempts.filter { $0.status != 200 }
+        #expect(failed.count == 5 && failed.contains { $0.status == 429 } && failed.contains { $0.status == 500 })
+        // Each failed request was retried with the same webhook-id, which was then accepted.
+        let acceptedIDs = Set(attempts.filter { $0.status == 200 }.map(\.id))
+        #expect(failed.allSatisfy { acceptedIDs.contains($0.id) })
+        #expect(Set(arrived.map(\.id)) == acceptedIDs)
+    }
+
+    @Test func jsonArrayBodiesWithGzipAndBasicAuth() async throws {
+        let receiver = try await WebhookReceiver(secrets: [Self.secret])
+        let config = try webhookConfig("""
+            url: \(receiver.url)
+            format: json-array
+            gzip: true
+            signing: {secrets: ["\(Self.secret)"]}
+            auth: {username: collector, password: "p@ss:word"}
+            """)
+        let sink = WebhookSink(configuration: config, logger: quiet)
+        try await sink.write(SampleEvents.alerts(0..<30) + [SampleEvents.providerWarning()])
+        try await sink.close()
+        // (Python re-serializes array items, so compare identities, not number spellings.)
+        func key(_ e: Event) -> String { e.eventType + ":" + (e.alert?.id ?? e.providerWarning?.provider ?? "") }
+        #expect(try receiver.events().map { key($0.event) } == (SampleEvents.alerts(0..<30) + [SampleEvents.providerWarning()]).map(key))
+        let attempt = try #require(try receiver.attempts().first)
+        #expect(attempt.valid && attempt.auth == "Basic " + Data("collector:p@ss:word".utf8).base64EncodedString())
+    }
+
+    @Test func aRejectionIsPermanentAndSaysWhy() async throws {
+        let config = try webhookConfig("url: http://127.0.0.1:1/x\nsigning: {secrets: [\"\(Self.secret)\"]}")
+        let sink = WebhookSink(configuration: config, logger: quiet)
+        let batch = SampleEvents.alerts(0..<3)
+        let id = try #require(sink.deliveries(for: batch).first?.id)
+        let receiver = try await WebhookReceiver(secrets: [Self.secret], rejectIDs: [id])
+        let live = WebhookSink(configuration: try webhookConfig("url: \(receiver.url)\nsigning: {secrets: [\"\(Self.secret)\"]}"), logger: quiet)
+        do {
+            try await live.write(batch)
+            Issue.record("a 400 was accepted")
+        } catch let error as SinkError {
+            #expect(!error.isRetryable)
+            #expect(error.description.contains("HTTP 400") && error.description.contains("bad request: schema"), "\(error)")
+        }
+        // A receiver that is down is retryable.
+        do {
+            try await sink.write(batch)
+            Issue.record("a refused connection was accepted")
+        } catch let error as SinkError {
+            #expect(error.isRetryable)
+        }
+        try await live.close()
+        try await sink.close()
+    }
+
+    @Test func configurationErrors() throws {
+        func error(_ yaml: String) -> String {
+            do { _ = try webhookConfig(yaml); return "no error" } catch { return "\(error)" }
+        }
+        #expect(error("url: ftp://x").contains("not an http"))
+        #expect(error("url: https://x.example\nretryable_status: [\"4x\"]").contains("not a status code"))
+        #expect(error("url: https://x.example\nauth: {bearer: a, username: b, password: c}").contains("either bearer"))
+        #expect(error("url: https://x.example\nsigning: {secrets: [\"whsec_!!!\"]}").contains("base64"))
+        let c = try webhookConfig("url: https://x.example\nretryable_status: [\"5xx\", \"409\"]")
+        #expect(c.retryableStatus == [500...599, 409...409])
+    }
+}
