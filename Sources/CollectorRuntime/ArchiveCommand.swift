@@ -52,12 +52,14 @@ struct ArchiveCommand: AsyncParsableCommand {
             let from = try time(self.from, "from"), to = try time(self.to, "to")
             let out = FileHandle.standardOutput
             var buffer: [UInt8] = []
-            try ArchiveReader.cat(directory: directory, from: from, to: to) { line in
+            let problems = try ArchiveReader.cat(directory: directory, from: from, to: to) { line in
                 buffer += line
                 buffer.append(0x0A)
                 if buffer.count > 1 << 16 { out.write(Data(buffer)); buffer.removeAll(keepingCapacity: true) }
             }
             out.write(Data(buffer))
+            for problem in problems { FileHandle.standardError.write(Data("graph-collector archive cat: \(problem)\n".utf8)) }
+            if !problems.isEmpty { throw ExitCode(1) }
         }
     }
 }

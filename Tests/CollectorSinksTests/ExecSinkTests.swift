@@ -63,6 +63,20 @@ import Testing
         #expect(FileManager.default.fileExists(atPath: out + ".finished"), "close() ends the child's input and lets it finish")
     }
 
+    @Test func aChattyChildWithoutAcknowledgementsCannotStallTheSink() async throws {
+        let dir = TemporaryDirectory()
+        defer { dir.remove() }
+        let out = dir.file("lines.ndjson")
+        // Writes 2 MB to stdout (nobody reads it) and to stderr before reading its input.
+        let sink = ExecSink(configuration: try CollectorTestingConfig.decode(ExecSink.Configuration.self, yaml: """
+            command: "head -c 2000000 /dev/zero | tr '\\\\0' x; head -c 100000 /dev/zero | tr '\\\\0' y >&2; cat > \(out)"
+            write_timeout: 20s
+            """), logger: quiet)
+        try await sink.write((0..<300).map { TrickyEvents.alert($0) })
+        try await sink.close()
+        #expect(try readEvents(out).count == 300)
+    }
+
     @Test func aMissingProgramIsARetryableErrorThatSaysSo() async throws {
         let sink = ExecSink(configuration: ExecSink.Configuration(command: ["/nonexistent/sink-program"], ack: true), logger: quiet)
         do {

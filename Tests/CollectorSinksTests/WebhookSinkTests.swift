@@ -146,6 +146,31 @@ func webhookConfig(_ yaml: String) throws -> WebhookSink.Configuration {
         try await sink.close()
     }
 
+    @Test func aRejectionInABatchWaitsForTheRetryableRestAndIsReportedOnce() async throws {
+        let config = try webhookConfig("url: http://127.0.0.1:1/x\nmax_events_per_request: 2\nmax_concurrent: 1\nsigning: {secrets: [\"\(Self.secret)\"]}")
+        let batch = SampleEvents.alerts(0..<6)  // three requests
+        let ids = WebhookSink(configuration: config, logger: quiet).deliveries(for: batch).map(\.id)
+        #expect(ids.count == 3)
+        // The receiver rejects the second request and fails the first attempt of another with 500/429.
+        let receiver = try await WebhookReceiver(secrets: [Self.secret], failFirst: 1, rejectIDs: [ids[1]])
+        var live = config
+        live.url = receiver.url
+        let sink = WebhookSink(configuration: live, logger: quiet)
+        var errors: [SinkError] = []
+        // As the pipeline does: retry after a retryable error, stop after success or a permanent one.
+        for _ in 0..<3 {
+            do { try await sink.write(batch); break } catch let error as SinkError {
+                errors.append(error)
+                if !error.isRetryable { break }
+            }
+        }
+        #expect(errors.count == 2, "\(errors)")
+        #expect(errors.first?.isRetryable == true, "the failed request is retried before anything is given up")
+        #expect(errors.last?.isRetryable == false && errors.last?.description.contains("HTTP 400") == true)
+        #expect(Set(try receiver.events().map(\.id)) == [ids[0], ids[2]])
+        try await sink.close()
+    }
+
     @Test func configurationErrors() throws {
         func error(_ yaml: String) -> String {
             do { _ = try webhookConfig(yaml); return "no error" } catch { return "\(error)" }

@@ -20,14 +20,25 @@ final class ChildProcess {
     let command: [String]
 
     /// Starts `command` (looked up on PATH); `onStderrLine` gets each line the child writes to stderr.
-    init(command: [String], environment: [String: String], directory: String?, onStderrLine: @escaping @Sendable (String) -> Void) throws {
+    /// With `captureOutput` false the child's stdout goes to /dev/null (nothing reads it, so a
+    /// chatty child can never fill the pipe and stall).
+    init(command: [String], environment: [String: String], directory: String?, captureOutput: Bool = true,
+         onStderrLine: @escaping @Sendable (String) -> Void) throws {
         self.command = command
         var inPipe: [Int32] = [0, 0], outPipe: [Int32] = [0, 0], errPipe: [Int32] = [0, 0]
-        guard pipe(&inPipe) == 0, pipe(&outPipe) == 0, pipe(&errPipe) == 0 else {
+        guard pipe(&inPipe) == 0 else { throw ChildError(description: "pipe: \(String(cString: strerror(errno)))") }
+        guard pipe(&outPipe) == 0 else {
+            Glibc.close(inPipe[0]); Glibc.close(inPipe[1])
             throw ChildError(description: "pipe: \(String(cString: strerror(errno)))")
         }
-        // Our ends must not leak into other children.
+        guard pipe(&errPipe) == 0 else {
+            for fd in inPipe + outPipe { Glibc.close(fd) }
+            throw ChildError(description: "pipe: \(String(cString: strerror(errno)))")
+        }
+        // Our ends must not leak into other children; writes to the child never block (a
+        // child that stops reading is caught by write_timeout).
         for fd in [inPipe[1], outPipe[0], errPipe[0]] { _ = fcntl(fd, F_SETFD, FD_CLOEXEC) }
+        _ = fcntl(inPipe[1], F_SETFL, fcntl(inPipe[1], F_GETFL) | O_NONBLOCK)
         var attributes = posix_spawnattr_t()
         posix_spawnattr_init(&attributes)
         defer { posix_spawnattr_destroy(&attributes) }
@@ -37,12 +48,18 @@ final class ChildProcess {
         sigfillset(&all)
         posix_spawnattr_setsigmask(&attributes, &empty)
         posix_spawnattr_setsigdefault(&attributes, &all)
-        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
+        // Its own process group, so stopping it also stops whatever it started (a shell pipeline).
+        posix_spawnattr_setpgroup(&attributes, 0)
+        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETPGROUP))
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
         posix_spawn_file_actions_adddup2(&actions, inPipe[0], 0)
-        posix_spawn_file_actions_adddup2(&actions, outPipe[1], 1)
+        if captureOutput {
+            posix_spawn_file_actions_adddup2(&actions, outPipe[1], 1)
+        } else {
+            posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)
+        }
         posix_spawn_file_actions_adddup2(&actions, errPipe[1], 2)
         // Change directory through the shell: posix_spawn has no portable chdir.
         let argvList = directory.map { ["/bin/sh", "-c", "cd \"$0\" && exec \"$@\"", $0] + command } ?? command
@@ -144,12 +161,12 @@ final class ChildProcess {
         let deadline = ContinuousClock.now + grace
         while exited() == nil && ContinuousClock.now < deadline { usleep(10_000) }
         if exited() == nil {
-            kill(pid, SIGTERM)
+            kill(-pid, SIGTERM)
             let hard = ContinuousClock.now + .seconds(2)
             while exited() == nil && ContinuousClock.now < hard { usleep(10_000) }
         }
         if exited() == nil {
-            kill(pid, SIGKILL)
+            kill(-pid, SIGKILL)
             var status: Int32 = 0
             waitpid(pid, &status, 0)
             exitStatus = status

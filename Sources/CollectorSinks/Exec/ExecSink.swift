@@ -116,7 +116,7 @@ public actor ExecSink: Sink {
         let logger = self.logger, name = self.name
         do {
             let started = try ChildProcess(command: configuration.command, environment: configuration.environment,
-                                           directory: configuration.workingDirectory) { line in
+                                           directory: configuration.workingDirectory, captureOutput: configuration.ack) { line in
                 logger.warning("child stderr: \(line)", metadata: ["sink": "\(name)"])
             }
             statistics.starts += 1

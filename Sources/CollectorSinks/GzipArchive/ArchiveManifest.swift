@@ -132,6 +132,13 @@ enum ArchiveFiles {
         return (path, "")
     }
 
+    /// Whether a file name carries a finished file's stamp (`.<yyyymmdd>T<hhmmss>Z`).
+    static func isFinishedName(_ path: String) -> Bool {
+        let name = path.split(separator: "/").last.map(String.init) ?? path
+        let parts = name.split(separator: ".")
+        return parts.contains { p in p.count >= 16 && p.dropFirst(8).first == "T" && p.prefix(8).allSatisfy(\.isNumber) && p.contains("Z") }
+    }
+
     /// Finished siblings `<stem>.<stamp>Z[-n]<ext>`, oldest first.
     static func finished(stem: String, ext: String) -> [String] {
         let directory = FileSystem.directoryName(of: stem)

@@ -80,7 +80,10 @@ public enum ArchiveReader {
     /// Calls `body` with each NDJSON line (no newline) of the archive whose event time is in
     /// `from...to` (either may be nil), file by file in name order. Files whose manifest puts
     /// them outside the range are skipped without being decompressed.
-    public static func cat(directory: String, from: Timestamp?, to: Timestamp?, _ body: ([UInt8]) throws -> Void) throws {
+    /// Returns the problems met (damaged files are read up to the damage).
+    @discardableResult
+    public static func cat(directory: String, from: Timestamp?, to: Timestamp?, _ body: ([UInt8]) throws -> Void) throws -> [String] {
+        var problems: [String] = []
         for path in ArchiveFiles.list(under: directory) where path.hasSuffix(".gz") || path.hasSuffix(".gz.part") {
             if let text = try? AtomicFile.read(path + ArchiveManifest.suffix).map({ String(decoding: $0, as: UTF8.self) }),
                let manifest = try? ArchiveManifest(json: text) {
@@ -89,6 +92,7 @@ public enum ArchiveReader {
             }
             guard let bytes = try AtomicFile.read(path) else { continue }
             let scan = GzipDecoder.scanMembers(bytes)
+            if let problem = scan.problem { problems.append("\(path): \(problem); read up to there") }
             for line in scan.content.split(separator: 0x0A) where !line.isEmpty {
                 if from != nil || to != nil {
                     guard let event = try? Event(json: JSONParser.parse(String(decoding: line, as: UTF8.self))), let t = event.time else { continue }
@@ -98,5 +102,6 @@ public enum ArchiveReader {
                 try body(Array(line))
             }
         }
+        return problems
     }
 }

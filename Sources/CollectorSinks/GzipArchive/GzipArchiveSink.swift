@@ -147,7 +147,7 @@ public actor GzipArchiveSink: Sink {
     let logger: Logger
     let name: String
     private var files: [String: OpenArchive] = [:]
-    private let encoder: GzipEncoder
+    private var encoder: GzipEncoder
     /// `.part` files found and finished when the sink opened.
     public private(set) var recoveredFiles: [String] = []
 
@@ -168,7 +168,7 @@ public actor GzipArchiveSink: Sink {
 
     private func prepare() throws {
         try FileSystem.makeDirectories(configuration.directory, mode: configuration.directoryMode)
-        for part in ArchiveFiles.list(under: configuration.directory).filter({ $0.hasSuffix(".part") }) {
+        for part in ArchiveFiles.list(under: configuration.directory).filter({ $0.hasSuffix(".gz.part") }) {
             try recover(part)
         }
     }
@@ -199,6 +199,8 @@ public actor GzipArchiveSink: Sink {
                 member += try encoder.finish()
                 members.append((relative, member, lines.count, groups[relative]!.events))
             } catch {
+                // Start the next batch on a fresh stream, not in the middle of this member.
+                if let fresh = try? GzipEncoder(level: Int32(configuration.level)) { encoder = fresh }
                 throw SinkError.permanent("gzip compression failed: \(error)")
             }
         }
@@ -222,8 +224,12 @@ public actor GzipArchiveSink: Sink {
             for (file, size) in touched {
                 file.compressedBytes = size
                 if ftruncate(file.fd, off_t(size)) != 0 || lseek(file.fd, off_t(size), SEEK_SET) < 0 {
-                    logger.error("could not cut a failed batch back; the next start finishes the file at its last complete member", metadata: [
+                    // Never append after a torn member: leave this part alone; the next write
+                    // (or start) cuts it back to its last complete member and finishes it.
+                    logger.error("could not cut a failed batch back; the file will be finished at its last complete member", metadata: [
                         "sink": "\(name)", "file": "\(file.partPath)"])
+                    Glibc.close(file.fd)
+                    files[file.relative] = nil
                 }
             }
             throw SinkError.retryable("gzip archive write failed: \(error)")
@@ -239,9 +245,13 @@ public actor GzipArchiveSink: Sink {
                 if file.lastEventTime.map({ t > $0 }) ?? true { file.lastEventTime = t }
             }
         }
-        // Finish files that reached their size or age.
+        // Finish files that reached their size or age. The batch is already durable: a failure
+        // here must not make the pipeline write it again, so it is logged and tried again later.
         for (file, _) in touched where isDue(file) {
-            try finish(file)
+            do { try finish(file) } catch {
+                logger.error("could not finish an archive file; the next start finishes it", metadata: [
+                    "sink": "\(name)", "file": "\(file.partPath)", "error": "\(error)"])
+            }
         }
     }
 
@@ -377,8 +387,11 @@ public actor GzipArchiveSink: Sink {
             doomed += siblings.prefix(siblings.count - configuration.maxFiles)
         }
         if let maxAge = configuration.maxAge {
+            // Every finished file under the directory, not only this path's: with a dated
+            // template, earlier days' files have other names.
             let cutoff = Int(Timestamp.now().secondsSinceEpoch) - Int(maxAge.seconds)
-            for file in siblings where !doomed.contains(file) {
+            let finished = ArchiveFiles.list(under: configuration.directory).filter { $0.hasSuffix(".gz") && ArchiveFiles.isFinishedName($0) }
+            for file in finished where !doomed.contains(file) {
                 var info = stat()
                 if stat(file, &info) == 0 && Int(info.st_mtim.tv_sec) < cutoff { doomed.append(file) }
             }

@@ -204,6 +204,8 @@ public actor WebhookSink: Sink {
     /// webhook-ids the receiver accepted recently: not sent again when a batch is retried.
     private var delivered: [String] = []
     private var deliveredSet: Set<String> = []
+    /// Requests of the current batch the receiver rejected, reported once the rest is through.
+    private var rejected: [String: String] = [:]
     public private(set) var statistics = Statistics()
 
     public init(configuration: Configuration, logger: Logger, name: String = "webhook") {
@@ -308,7 +310,7 @@ public actor WebhookSink: Sink {
     enum Outcome: Sendable {
         case accepted(String)
         case retry(String, after: Duration?)
-        case reject(String)
+        case reject(id: String, reason: String)
     }
 
     private nonisolated func send(_ delivery: Delivery) async -> Outcome {
@@ -319,7 +321,7 @@ public actor WebhookSink: Sink {
                 let encoder = try GzipEncoder(level: 6)
                 body = try encoder.compress(body) + encoder.finish()
             } catch {
-                return .reject("gzip failed: \(error)")
+                return .reject(id: delivery.id, reason: "gzip failed: \(error)")
             }
         }
         let timestamp = Timestamp.now().secondsSinceEpoch
@@ -331,17 +333,22 @@ public actor WebhookSink: Sink {
             if configuration.retryableStatus.contains(where: { $0.contains(response.status) }) {
                 return .retry(reason, after: response.retryAfter)
             }
-            return .reject(reason)
+            return .reject(id: delivery.id, reason: reason)
         } catch {
-            return .retry("\(error)", after: nil)
+            // Not the error's description: it names the full URL, which may hold credentials.
+            return .retry("\(Self.redact(configuration.url)): \(error.message) (curl error \(error.code))", after: nil)
         }
     }
 
     // MARK: Sink
 
     public func write(_ batch: [Event]) async throws {
-        let pending = deliveries(for: batch).filter { !deliveredSet.contains($0.id) }
-        guard !pending.isEmpty else { return }
+        let all = deliveries(for: batch)
+        let pending = all.filter { !deliveredSet.contains($0.id) && rejected[$0.id] == nil }
+        guard !pending.isEmpty else {
+            try throwRejections(in: all)
+            return
+        }
         var outcomes: [Outcome] = []
         let limit = configuration.maxConcurrent
         await withTaskGroup(of: Outcome.self) { group in
@@ -371,16 +378,17 @@ public actor WebhookSink: Sink {
             case .retry(let reason, let after):
                 statistics.retryableFailures += 1
                 retry.append((reason, after))
-            case .reject(let reason):
+            case .reject(let id, let reason):
                 statistics.permanentFailures += 1
                 reject.append(reason)
+                rejected[id] = reason
             }
         }
         if !reject.isEmpty {
             statistics.lastError = reject[0]
             logger.error("the webhook receiver rejected events", metadata: ["sink": "\(name)", "reason": "\(reject[0])", "requests": "\(reject.count)"])
-            throw SinkError.permanent("webhook \(Self.redact(configuration.url)) rejected \(reject.count) request(s): \(reject[0])")
         }
+        // Retry what may still succeed first; the rejections are reported once nothing is left to retry.
         if !retry.isEmpty {
             statistics.lastError = retry[0].0
             // Honour the longest Retry-After (capped) before handing the batch back for retry.
@@ -391,6 +399,14 @@ public actor WebhookSink: Sink {
             }
             throw SinkError.retryable("webhook \(Self.redact(configuration.url)): \(retry.count) of \(outcomes.count) request(s) failed: \(retry[0].0)")
         }
+        try throwRejections(in: all)
+    }
+
+    /// Reports requests of this batch the receiver rejected (and forgets them).
+    private func throwRejections(in deliveries: [Delivery]) throws {
+        let reasons = deliveries.compactMap { rejected.removeValue(forKey: $0.id) }
+        guard !reasons.isEmpty else { return }
+        throw SinkError.permanent("webhook \(Self.redact(configuration.url)) rejected \(reasons.count) request(s): \(reasons[0])")
     }
 
     public func close() async throws {
