@@ -1,9 +1,10 @@
 # graph-collector: the two commands of the README, and a few helpers.
-#   make run    build and run the main job (quickstart: recorded + generated alerts into real files)
-#   make test   install what is missing, build, and run every test
+#   make run    build and run the main job: collect from the built-in Graph simulator into real sinks
+#   make test   install what is missing, build, and run every test (the custom-sink example's too)
+#   make docs   the DocC documentation of CollectorCore (fetches swift-docc-plugin)
 SWIFT ?= swift
 
-.PHONY: run test deps build release clean
+.PHONY: run test deps build release clean docs
 
 run:
 	bash scripts/quickstart.sh
@@ -11,6 +12,8 @@ run:
 test: deps
 	$(SWIFT) build --build-tests
 	$(SWIFT) test
+	$(SWIFT) build --build-tests --package-path Examples/custom-sink
+	$(SWIFT) test --package-path Examples/custom-sink
 
 deps:
 	bash scripts/install-deps.sh
@@ -23,3 +26,6 @@ release: deps
 
 clean:
 	rm -rf .build quickstart-out quickstart-state
+
+docs:
+	GRAPH_COLLECTOR_DOCS=1 $(SWIFT) package generate-documentation --target CollectorCore

@@ -1,4 +1,5 @@
 // swift-tools-version:6.2
+import Foundation
 import PackageDescription
 
 // graph-collector: polls the Microsoft Graph Security API and publishes normalized alert and
@@ -107,4 +108,10 @@ for target in package.targets where target.type != .system {
     settings.append(.enableUpcomingFeature("ExistentialAny"))
     settings.append(.enableUpcomingFeature("InternalImportsByDefault"))
     target.swiftSettings = settings
+}
+
+// Documentation: `GRAPH_COLLECTOR_DOCS=1 swift package generate-documentation --target CollectorCore`.
+// The DocC plugin is added only then, so normal builds and CI never fetch it.
+if ProcessInfo.processInfo.environment["GRAPH_COLLECTOR_DOCS"] != nil {
+    package.dependencies.append(.package(url: "https://github.com/swiftlang/swift-docc-plugin", from: "1.4.0"))
 }

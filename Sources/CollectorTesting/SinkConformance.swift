@@ -9,6 +9,10 @@ public import CollectorCore
 ///         readBack: { try CSVSink.read("\(dir)/out.csv") })
 /// }
 /// ```
+/// Also run ``checkCancellation(makeSink:readBack:timeout:comparing:)`` and
+/// ``checkFailureReporting(expectRetryable:timeout:makeBrokenSink:)``, as swift-configuration's
+/// provider compatibility suite does for providers.
+///
 /// `readBack` returns the events the sink's output holds, in order, after the sink was closed;
 /// return nil if your sink's output cannot be read back (a network sink with no receiver in
 /// the test), and only the calling contract is checked.
@@ -72,6 +76,81 @@ public enum SinkConformance {
         try await again.close()
         if let after = try await readBack(), after.count < expected.count {
             throw Failure(rule: "a restarted sink does not lose earlier output", detail: "had \(expected.count), now \(after.count)")
+        }
+    }
+
+    /// Checks behaviour under cancellation: a `write` whose task is cancelled must return or
+    /// throw promptly (within `timeout`), must leave the output whole (the cancelled batch is
+    /// either entirely there or not at all), and the sink must keep working: the next batch is
+    /// accepted and read back after it.
+    public static func checkCancellation(
+        makeSink: @Sendable () async throws -> any Sink,
+        readBack: @Sendable () async throws -> [Event]?,
+        timeout: Duration = .seconds(30),
+        comparing equivalent: @Sendable @escaping (Event, Event) -> Bool = { $0 == $1 }
+    ) async throws {
+        let sink = try await makeSink()
+        let cancelled = SampleEvents.alerts(1000..<1200)
+        let task = Task { try await sink.write(cancelled) }
+        task.cancel()
+        let finished = await withTaskGroup(of: Bool.self) { group in
+            group.addTask { _ = await task.result; return true }
+            group.addTask { try? await Task.sleep(for: timeout); return false }
+            let first = await group.next() ?? false
+            group.cancelAll()
+            return first
+        }
+        guard finished else {
+            throw Failure(rule: "a cancelled write returns promptly", detail: "write still running \(timeout) after its task was cancelled")
+        }
+        let after = SampleEvents.alerts(1200..<1203)
+        do {
+            try await sink.write(after)
+            try await sink.close()
+        } catch {
+            throw Failure(rule: "a sink keeps working after a cancelled write", detail: "the next write or close threw \(error)")
+        }
+        guard let written = try await readBack() else { return }
+        let present = cancelled.filter { e in written.contains { equivalent($0, e) } }
+        guard present.isEmpty || present.count == cancelled.count else {
+            throw Failure(rule: "a cancelled batch is all or nothing", detail: "\(present.count) of \(cancelled.count) events of the cancelled batch are in the output")
+        }
+        guard written.suffix(after.count).count == after.count, zip(written.suffix(after.count), after).allSatisfy({ equivalent($0, $1) }) else {
+            throw Failure(rule: "the batch after a cancelled write is accepted", detail: "the output does not end with it")
+        }
+    }
+
+    /// Checks that a sink whose destination cannot work reports it the way the pipeline needs:
+    /// by throwing a ``SinkError`` (retryable for an outage, permanent for content that will
+    /// never be taken), not another error type, and not by hanging. `makeBrokenSink` builds the
+    /// sink against a destination that is down (an unused port, a read-only directory).
+    public static func checkFailureReporting(
+        expectRetryable: Bool = true,
+        timeout: Duration = .seconds(30),
+        makeBrokenSink: @Sendable () async throws -> any Sink
+    ) async throws {
+        let sink = try await makeBrokenSink()
+        let outcome: Result<Void, any Error> = await withTaskGroup(of: Result<Void, any Error>?.self) { group in
+            group.addTask {
+                do { try await sink.write(SampleEvents.alerts(0..<3)); return .success(()) } catch { return .failure(error) }
+            }
+            group.addTask { try? await Task.sleep(for: timeout); return nil }
+            let first = await group.next() ?? nil
+            group.cancelAll()
+            return first ?? .failure(Failure(rule: "a failing write returns", detail: "write still running after \(timeout)"))
+        }
+        try? await sink.close()
+        switch outcome {
+        case .success:
+            throw Failure(rule: "a write to a broken destination fails", detail: "write returned normally, so the pipeline would acknowledge events that went nowhere")
+        case .failure(let error as Failure):
+            throw error
+        case .failure(let error as SinkError):
+            if error.isRetryable != expectRetryable {
+                throw Failure(rule: "failures are classified", detail: "expected a \(expectRetryable ? "retryable" : "permanent") SinkError, got \(error)")
+            }
+        case .failure(let error):
+            throw Failure(rule: "failures are SinkErrors", detail: "threw \(type(of: error)): \(error); wrap it in SinkError.retryable or .permanent")
         }
     }
 }

@@ -38,6 +38,16 @@ let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
         }
     }
 
+    @Test func theDocCConfigurationReferenceNamesEveryPluginAndItsFile() throws {
+        let reference = try String(contentsOfFile: "\(repositoryRoot)/Sources/CollectorCore/CollectorCore.docc/ConfigurationReference.md", encoding: .utf8)
+        let shipped = try FileManager.default.contentsOfDirectory(atPath: "\(repositoryRoot)/Plugins-config").filter { $0.hasSuffix(".yaml") }
+        let registry = PluginRegistry.builtins()
+        for type in registry.sinkTypes + registry.sourceTypes {
+            #expect(reference.contains("| `\(type)` |"), "\(type) is missing from ConfigurationReference.md")
+        }
+        for file in shipped { #expect(reference.contains("Plugins-config/\(file)"), "\(file) is missing from ConfigurationReference.md") }
+    }
+
     @Test func theBuiltinQuickstartIsTheExampleQuickstart() throws {
         let example = try String(contentsOfFile: "\(repositoryRoot)/Examples/quickstart/collector.yaml", encoding: .utf8)
         let result = try ConfigLoader.load(text: example.replacingOccurrences(of: "../../quickstart-", with: "graph-collector-"),
