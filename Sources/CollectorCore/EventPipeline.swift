@@ -40,7 +40,10 @@ public final class EventPipeline: EventPublisher, Service {
     private let drainTimeout: Duration
     private let logger: Logger
 
-    /// - Parameter drainTimeout: on shutdown, how long sinks may keep retrying queued events.
+    /// - Parameters:
+    ///   - sinks: each sink with its name, batching, retry and queue settings.
+    ///   - drainTimeout: on shutdown, how long sinks may keep retrying queued events.
+    ///   - logger: where the pipeline reports retries, rejections and shutdown.
     public init(sinks: [SinkSlot], drainTimeout: Duration = .seconds(30), logger: Logger) {
         self.workers = sinks.map { slot in
             SinkWorker(
