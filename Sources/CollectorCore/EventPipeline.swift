@@ -7,6 +7,14 @@ public import ServiceLifecycle
 ///
 /// It is a `Service`: run it in a `ServiceGroup` before the sources, so that on SIGTERM the
 /// sources stop first and the pipeline then drains its queues, flushes and closes the sinks.
+/// What a full sink queue does.
+public enum OverflowPolicy: String, Sendable, Hashable, Decodable, CaseIterable {
+    /// Publishers wait (backpressure): nothing is lost. The default.
+    case block
+    /// New events are dropped for this sink and counted; only for sinks with `required: false`.
+    case dropNewest = "drop_newest"
+}
+
 public final class EventPipeline: EventPublisher, Service {
     /// A sink with its pipeline settings, as built from configuration.
     public struct SinkSlot: Sendable {
@@ -20,11 +28,19 @@ public final class EventPipeline: EventPublisher, Service {
         public var queueCapacity: Int
         /// How often buffered writes are flushed while the sink is idle.
         public var flushInterval: Duration
+        /// What happens when the queue is full: publishers wait, or (for a best-effort sink that
+        /// is not required) the new events are dropped for this sink and counted.
+        public var whenFull: OverflowPolicy
+        /// Where events the sink rejects permanently are kept, with the reason.
+        public var deadLetters: DeadLetterStore?
 
         public init(
             name: String, sink: any Sink, required: Bool = true, batch: BatchPolicy = BatchPolicy(),
-            retry: RetryPolicy = RetryPolicy(), queueCapacity: Int = 10_000, flushInterval: Duration = .seconds(1)
+            retry: RetryPolicy = RetryPolicy(), queueCapacity: Int = 10_000, flushInterval: Duration = .seconds(1),
+            whenFull: OverflowPolicy = .block, deadLetters: DeadLetterStore? = nil
         ) {
+            self.whenFull = whenFull
+            self.deadLetters = deadLetters
             self.name = name
             self.sink = sink
             self.required = required
@@ -50,7 +66,7 @@ public final class EventPipeline: EventPublisher, Service {
                 settings: .init(
                     name: slot.name, required: slot.required, batch: slot.batch, retry: slot.retry,
                     queueCapacity: max(1, slot.queueCapacity), flushInterval: slot.flushInterval,
-                    drainTimeout: drainTimeout),
+                    drainTimeout: drainTimeout, whenFull: slot.required ? .block : slot.whenFull, deadLetters: slot.deadLetters),
                 sink: slot.sink, logger: logger)
         }
         self.requiredNames = Set(sinks.filter(\.required).map(\.name))

@@ -16,6 +16,10 @@ public struct SinkStatistics: Sendable, Hashable {
     public var retries = 0
     /// Batches written.
     public var batches = 0
+    /// Events dropped because the queue was full (`when_full: drop_newest`).
+    public var dropped = 0
+    /// Rejected events kept in the dead-letter store.
+    public var deadLettered = 0
     public var lastError: String?
 }
 
@@ -29,6 +33,8 @@ actor SinkWorker {
         var queueCapacity: Int
         var flushInterval: Duration
         var drainTimeout: Duration
+        var whenFull: OverflowPolicy = .block
+        var deadLetters: DeadLetterStore?
     }
 
     private final class Item {
@@ -65,6 +71,7 @@ actor SinkWorker {
     private var stats: SinkStatistics
     private var lastFlush = ContinuousClock.now
     private var unflushedWrites = false
+    private var lastDropLog = ContinuousClock.now - .seconds(60)
 
     init(settings: Settings, sink: any Sink, logger: Logger) {
         self.settings = settings
@@ -81,6 +88,15 @@ actor SinkWorker {
 
     /// Queues events, waiting while the queue is full. Throws when the pipeline is closing.
     func enqueue(_ events: [Event], receipt: ReceiptState) async throws(PipelineClosedError) {
+        if settings.whenFull == .dropNewest && queuedEvents > 0 && queuedEvents + events.count > settings.queueCapacity && !closing {
+            stats.dropped += events.count
+            if ContinuousClock.now - lastDropLog > .seconds(10) {
+                lastDropLog = .now
+                logger.warning("best-effort sink is behind; dropping new events for it", metadata: [
+                    "sink": "\(settings.name)", "dropped_total": "\(stats.dropped)", "queue_capacity": "\(settings.queueCapacity)"])
+            }
+            return
+        }
         while queuedEvents > 0 && queuedEvents + events.count > settings.queueCapacity && !closing {
             await withCheckedContinuation { spaceWaiters.append($0) }
         }
@@ -145,6 +161,7 @@ actor SinkWorker {
         } catch {
             logger.error("sink close failed", metadata: ["sink": "\(settings.name)", "error": "\(error)"])
         }
+        await settings.deadLetters?.close()
     }
 
     /// While idle, flush once the flush interval has passed since the last unflushed write.
@@ -222,9 +239,23 @@ actor SinkWorker {
             } catch let error as SinkError where !error.isRetryable {
                 stats.rejected += batch.count
                 stats.lastError = error.description
-                logger.error(
-                    "sink rejected a batch permanently; its events are not retried",
-                    metadata: ["sink": "\(settings.name)", "events": "\(batch.count)", "error": "\(error)"])
+                if let store = settings.deadLetters {
+                    do {
+                        try await store.append(batch, sink: settings.name, reason: error.description)
+                        stats.deadLettered += batch.count
+                        logger.error(
+                            "sink rejected a batch permanently; its events are in the dead-letter file",
+                            metadata: ["sink": "\(settings.name)", "events": "\(batch.count)", "error": "\(error)", "dead_letters": "\(store.path)"])
+                    } catch {
+                        logger.critical(
+                            "sink rejected a batch and the dead-letter file could not take it; the events are only in this log",
+                            metadata: ["sink": "\(settings.name)", "events": "\(batch.count)", "error": "\(error)"])
+                    }
+                } else {
+                    logger.error(
+                        "sink rejected a batch permanently; its events are not retried",
+                        metadata: ["sink": "\(settings.name)", "events": "\(batch.count)", "error": "\(error)"])
+                }
                 settle(touched, .rejected(error.description))
                 return
             } catch {

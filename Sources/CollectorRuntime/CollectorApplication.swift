@@ -42,7 +42,8 @@ public enum CollectorApplication {
                 built.append(sink)
                 slots.append(EventPipeline.SinkSlot(
                     name: s.name, sink: sink, required: s.required, batch: s.batch, retry: s.retry,
-                    queueCapacity: s.queueCapacity, flushInterval: s.flushInterval.duration))
+                    queueCapacity: s.queueCapacity, flushInterval: s.flushInterval.duration, whenFull: s.whenFull,
+                    deadLetters: s.deadLetters ? DeadLetterStore(path: CollectorStatus.deadLetterPath(state: stateDirectory, sink: s.name)) : nil))
             } catch {
                 for sink in built { try? await sink.close() }
                 throw StartupError(message: "sink '\(s.name)' (\(s.type), \(entry.file)) could not start: \(error)")
@@ -80,17 +81,30 @@ public enum CollectorApplication {
                 ],
                 gracefulShutdownSignals: [.sigterm, .sigint],
                 logger: logger))
+        // `graph-collector status` reads what this writes every two seconds.
+        let statusPath = CollectorStatus.path(state: stateDirectory)
+        let sourceNames = sources.map(\.0)
+        let startedAt = Timestamp.now()
+        let statusWriter = Task {
+            while !Task.isCancelled {
+                CollectorStatus.write(to: statusPath, running: true, startedAt: startedAt, sources: sourceNames, sinks: await pipeline.statistics())
+                try? await Task.sleep(for: .seconds(2))
+            }
+        }
         var failure: (any Error)?
         do {
             try await group.run()
         } catch {
             failure = error
         }
+        statusWriter.cancel()
         let summary = Summary(sinks: await pipeline.statistics())
+        CollectorStatus.write(to: statusPath, running: false, startedAt: startedAt, sources: sourceNames, sinks: summary.sinks)
         for s in summary.sinks {
             logger.info(
                 "sink summary",
                 metadata: ["sink": "\(s.name)", "accepted": "\(s.accepted)", "rejected": "\(s.rejected)",
+                           "dead_lettered": "\(s.deadLettered)", "dropped": "\(s.dropped)",
                            "undelivered": "\(s.undelivered)", "retries": "\(s.retries)", "batches": "\(s.batches)"])
         }
         if let failure { throw failure }

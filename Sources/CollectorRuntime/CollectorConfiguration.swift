@@ -90,11 +90,16 @@ public struct SinkCommonSettings: Sendable, Decodable {
     public var retry: RetryPolicy
     public var queueCapacity: Int
     public var flushInterval: ConfigDuration
+    /// `block` (backpressure) or `drop_newest` (best effort; only with `required: false`).
+    public var whenFull: OverflowPolicy
+    /// Keep permanently rejected events in `<state>/sinks/<name>/deadletter.ndjson`.
+    public var deadLetters: Bool
 
-    public static let keys = ["type", "name", "required", "batch", "retry", "queue_capacity", "flush_interval"]
+    public static let keys = ["type", "name", "required", "batch", "retry", "queue_capacity", "flush_interval", "when_full", "dead_letters"]
 
     enum CodingKeys: String, CodingKey {
         case type, name, required, batch, retry, queueCapacity = "queue_capacity", flushInterval = "flush_interval"
+        case whenFull = "when_full", deadLetters = "dead_letters"
     }
 
     public init(from decoder: any Decoder) throws {
@@ -109,6 +114,12 @@ public struct SinkCommonSettings: Sendable, Decodable {
         guard queueCapacity >= 1 else {
             throw DecodingError.dataCorruptedError(forKey: .queueCapacity, in: c, debugDescription: "must be at least 1")
         }
+        whenFull = try c.decodeIfPresent(OverflowPolicy.self, forKey: .whenFull) ?? .block
+        if whenFull == .dropNewest && required {
+            throw DecodingError.dataCorruptedError(forKey: .whenFull, in: c, debugDescription:
+                "drop_newest loses events for this sink, so it needs 'required: false' (a required sink gates checkpoints and never drops)")
+        }
+        deadLetters = try c.decodeIfPresent(Bool.self, forKey: .deadLetters) ?? true
     }
 }
 

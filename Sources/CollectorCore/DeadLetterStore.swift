@@ -1,0 +1,74 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Where a sink's permanently rejected events go instead of being lost: one NDJSON file per
+/// sink (`<state>/sinks/<name>/deadletter.ndjson`), a line per event with the reason:
+/// `{"dead_letter_at":"…","sink":"qradar","reason":"…","event":{…}}`, fsynced before the
+/// rejection is acknowledged. `graph-collector deadletter list|replay` reads and replays them.
+public actor DeadLetterStore {
+    /// One dead-lettered event.
+    public struct Entry: Sendable {
+        public var at: Timestamp?
+        public var sink: String
+        public var reason: String
+        public var event: Event
+    }
+
+    public let path: String
+    private let executor: DedicatedThreadExecutor
+    public nonisolated var unownedExecutor: UnownedSerialExecutor { executor.asUnownedSerialExecutor() }
+    private var fd: Int32 = -1
+
+    public init(path: String) {
+        self.path = path
+        executor = DedicatedThreadExecutor(name: "dead-letters")
+    }
+
+    /// Appends events with the reason they were rejected.
+    public func append(_ events: [Event], sink: String, reason: String) throws {
+        if fd < 0 {
+            try FileSystem.makeDirectories(FileSystem.directoryName(of: path))
+            fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o600)
+            guard fd >= 0 else { throw FileError(operation: "open", path: path) }
+        }
+        var writer = JSONWriter(reservingCapacity: 4096)
+        let now = Timestamp.now().iso8601()
+        for event in events {
+            writer.write(.object([("dead_letter_at", .string(now)), ("sink", .string(sink)), ("reason", .string(reason)),
+                                  ("event", event.jsonValue)]))
+            writer.bytes.append(0x0A)
+        }
+        try FileSystem.writeAll(fd: fd, bytes: writer.bytes, path: path)
+        guard fsync(fd) == 0 else { throw FileError(operation: "fsync", path: path) }
+    }
+
+    public func close() {
+        if fd >= 0 { Glibc.close(fd) }
+        fd = -1
+        executor.shutdown()
+    }
+
+    /// Reads a dead-letter file; a damaged line is reported with its number.
+    public static func read(_ path: String) throws -> [Entry] {
+        guard let bytes = try AtomicFile.read(path) else { return [] }
+        var entries: [Entry] = []
+        for (i, line) in bytes.split(separator: 0x0A).enumerated() where !line.isEmpty {
+            let text = String(decoding: line, as: UTF8.self)
+            do {
+                let json = try JSONParser.parse(text)
+                guard let event = json["event"] else { throw EventDecodingError(field: "event", problem: "missing") }
+                entries.append(Entry(at: json["dead_letter_at"]?.stringValue.flatMap(Timestamp.init(iso8601:)),
+                                     sink: json["sink"]?.stringValue ?? "", reason: json["reason"]?.stringValue ?? "",
+                                     event: try Event(json: event)))
+            } catch {
+                throw DeadLetterError(description: "\(path):\(i + 1): \(error)")
+            }
+        }
+        return entries
+    }
+}
+
+public struct DeadLetterError: Error, Sendable, CustomStringConvertible {
+    public var description: String
+}
