@@ -33,12 +33,15 @@ public final class EventPipeline: EventPublisher, Service {
         public var whenFull: OverflowPolicy
         /// Where events the sink rejects permanently are kept, with the reason.
         public var deadLetters: DeadLetterStore?
+        /// The sink's durable spool (opened), for events that do not fit its queue.
+        public var spool: Spool?
 
         public init(
             name: String, sink: any Sink, required: Bool = true, batch: BatchPolicy = BatchPolicy(),
             retry: RetryPolicy = RetryPolicy(), queueCapacity: Int = 10_000, flushInterval: Duration = .seconds(1),
-            whenFull: OverflowPolicy = .block, deadLetters: DeadLetterStore? = nil
+            whenFull: OverflowPolicy = .block, deadLetters: DeadLetterStore? = nil, spool: Spool? = nil
         ) {
+            self.spool = spool
             self.whenFull = whenFull
             self.deadLetters = deadLetters
             self.name = name
@@ -66,7 +69,8 @@ public final class EventPipeline: EventPublisher, Service {
                 settings: .init(
                     name: slot.name, required: slot.required, batch: slot.batch, retry: slot.retry,
                     queueCapacity: max(1, slot.queueCapacity), flushInterval: slot.flushInterval,
-                    drainTimeout: drainTimeout, whenFull: slot.required ? .block : slot.whenFull, deadLetters: slot.deadLetters),
+                    drainTimeout: drainTimeout, whenFull: slot.required ? .block : slot.whenFull, deadLetters: slot.deadLetters,
+                    spool: slot.spool),
                 sink: slot.sink, logger: logger)
         }
         self.requiredNames = Set(sinks.filter(\.required).map(\.name))

@@ -20,6 +20,10 @@ public struct SinkStatistics: Sendable, Hashable {
     public var dropped = 0
     /// Rejected events kept in the dead-letter store.
     public var deadLettered = 0
+    /// Events written to the durable spool (acknowledged to sources, delivered later).
+    public var spooled = 0
+    /// Events delivered from the spool.
+    public var unspooled = 0
     public var lastError: String?
 }
 
@@ -35,6 +39,7 @@ actor SinkWorker {
         var drainTimeout: Duration
         var whenFull: OverflowPolicy = .block
         var deadLetters: DeadLetterStore?
+        var spool: Spool?
     }
 
     private final class Item {
@@ -72,6 +77,9 @@ actor SinkWorker {
     private var lastFlush = ContinuousClock.now
     private var unflushedWrites = false
     private var lastDropLog = ContinuousClock.now - .seconds(60)
+    /// The spool holds batches not yet delivered: new events go behind them, to keep order.
+    private var spoolPending = false
+    private var lastSpoolLog = ContinuousClock.now - .seconds(60)
 
     init(settings: Settings, sink: any Sink, logger: Logger) {
         self.settings = settings
@@ -96,6 +104,32 @@ actor SinkWorker {
                     "sink": "\(settings.name)", "dropped_total": "\(stats.dropped)", "queue_capacity": "\(settings.queueCapacity)"])
             }
             return
+        }
+        if let spool = settings.spool, !closing, spoolPending || (queuedEvents > 0 && queuedEvents + events.count > settings.queueCapacity) {
+            // The queue is full (or the spool already holds older events): to disk, durably,
+            // and acknowledged to the source now; delivered in order when the sink can take it.
+            let wasPending = spoolPending
+            spoolPending = true
+            do {
+                try await spool.append(events)
+                stats.spooled += events.count
+                receipt.accepted(by: settings.name)
+                if ContinuousClock.now - lastSpoolLog > .seconds(10) {
+                    lastSpoolLog = .now
+                    logger.warning("sink is behind; spooling events to disk", metadata: [
+                        "sink": "\(settings.name)", "spooled_total": "\(stats.spooled)", "spool": "\(spool.directory)"])
+                }
+                wake()
+                return
+            } catch {
+                let stillPending = await spool.pendingBatches > 0
+                spoolPending = wasPending || stillPending
+                if ContinuousClock.now - lastSpoolLog > .seconds(10) {
+                    lastSpoolLog = .now
+                    logger.warning("the spool cannot take more; sources wait for the sink", metadata: [
+                        "sink": "\(settings.name)", "error": "\(error)"])
+                }
+            }
         }
         while queuedEvents > 0 && queuedEvents + events.count > settings.queueCapacity && !closing {
             await withCheckedContinuation { spaceWaiters.append($0) }
@@ -139,11 +173,22 @@ actor SinkWorker {
     }
 
     func run() async {
+        if let spool = settings.spool { spoolPending = await spool.pendingBatches > 0 }
         while true {
-            while untakenEvents == 0 && !closing {
+            while untakenEvents == 0 && !closing && !spoolPending {
                 await waitForFlushOrSignal()
             }
-            if untakenEvents == 0 && closing { break }
+            if untakenEvents == 0 && closing {
+                // Shutting down: keep emptying the spool while the sink takes it and the drain
+                // deadline allows; what is left stays on disk for the next start.
+                if spoolPending, let drainDeadline, ContinuousClock.now < drainDeadline, await deliverFromSpool() { continue }
+                break
+            }
+            if untakenEvents == 0 && spoolPending {
+                await deliverFromSpool()
+                await flushIfDue(force: false)
+                continue
+            }
             // Gather until a limit is reached, the first event has waited long enough, or we close.
             let deadline = ContinuousClock.now + settings.batch.maxDelay.duration
             while untakenEvents < settings.batch.maxEvents && untakenBytesBelowLimit() && !closing
@@ -162,6 +207,7 @@ actor SinkWorker {
             logger.error("sink close failed", metadata: ["sink": "\(settings.name)", "error": "\(error)"])
         }
         await settings.deadLetters?.close()
+        await settings.spool?.close()
     }
 
     /// While idle, flush once the flush interval has passed since the last unflushed write.
@@ -225,7 +271,22 @@ actor SinkWorker {
         return (batch, touched)
     }
 
-    private func deliver(_ batch: [Event], touched: [(Item, Int)]) async {
+    /// Moves every queued event to the spool, in order; a batch the spool refuses is delivered
+    /// (with retries) instead.
+    private func spillQueue(to spool: Spool) async {
+        while true {
+            let (batch, touched) = takeBatch()
+            if batch.isEmpty { return }
+            if (try? await spool.append(batch)) != nil {
+                stats.spooled += batch.count
+                settle(touched, .accepted)
+            } else {
+                await deliver(batch, touched: touched, allowSpill: false)
+            }
+        }
+    }
+
+    private func deliver(_ batch: [Event], touched: [(Item, Int)], allowSpill: Bool = true) async {
         guard !batch.isEmpty else { return }
         var attempt = 0
         while true {
@@ -262,8 +323,28 @@ actor SinkWorker {
                 attempt += 1
                 stats.retries += 1
                 stats.lastError = "\(error)"
+                // A sink that keeps failing: with a spool, this batch and everything queued
+                // behind it go to disk (acknowledged), and retries continue from the spool, so
+                // sources keep collecting while the destination is down.
+                if allowSpill, attempt >= 2, let spool = settings.spool, (try? await spool.append(batch)) != nil {
+                    stats.spooled += batch.count
+                    spoolPending = true
+                    settle(touched, .accepted)
+                    logger.warning("sink is failing; spooling its queue to disk and retrying from there", metadata: [
+                        "sink": "\(settings.name)", "error": "\(error)", "spool": "\(spool.directory)"])
+                    await spillQueue(to: spool)
+                    return
+                }
                 let delay = settings.retry.delay(forAttempt: attempt)
                 if closing, let drainDeadline, ContinuousClock.now + delay > drainDeadline {
+                    if let spool = settings.spool, (try? await spool.append(batch)) != nil {
+                        stats.spooled += batch.count
+                        logger.warning(
+                            "sink still failing at the shutdown deadline; its events are kept in the spool for the next start",
+                            metadata: ["sink": "\(settings.name)", "events": "\(batch.count)", "error": "\(error)"])
+                        settle(touched, .accepted)
+                        return
+                    }
                     stats.undelivered += batch.count
                     logger.error(
                         "sink still failing at the shutdown deadline; events left undelivered (the source will collect them again)",
@@ -281,6 +362,64 @@ actor SinkWorker {
                 await Task.detached { try? await Task.sleep(for: delay) }.value
             }
         }
+    }
+
+    /// Writes the oldest spooled batch, with the same retries; a rejected one goes to the dead
+    /// letters. Returns without committing when shutdown begins (the batch stays on disk).
+    @discardableResult
+    private func deliverFromSpool() async -> Bool {
+        guard let spool = settings.spool else { spoolPending = false; return false }
+        let record: Spool.Record
+        do {
+            guard let next = try await spool.next() else {
+                spoolPending = false
+                return false
+            }
+            record = next
+        } catch {
+            logger.error("cannot read the spool; its events stay on disk", metadata: ["sink": "\(settings.name)", "error": "\(error)"])
+            spoolPending = false
+            return false
+        }
+        var attempt = 0
+        var done = false
+        // While shutting down, one attempt per batch: a failing sink does not hold the exit.
+        while !done && !(closing && attempt > 0) {
+            do {
+                try await sink.write(record.events)
+                stats.accepted += record.events.count
+                stats.unspooled += record.events.count
+                stats.batches += 1
+                unflushedWrites = true
+                done = true
+            } catch let error as SinkError where !error.isRetryable {
+                stats.rejected += record.events.count
+                stats.lastError = error.description
+                if let store = settings.deadLetters, (try? await store.append(record.events, sink: settings.name, reason: error.description)) != nil {
+                    stats.deadLettered += record.events.count
+                }
+                logger.error("sink rejected a spooled batch permanently", metadata: ["sink": "\(settings.name)", "events": "\(record.events.count)", "error": "\(error)"])
+                done = true
+            } catch {
+                attempt += 1
+                stats.retries += 1
+                stats.lastError = "\(error)"
+                let delay = settings.retry.delay(forAttempt: attempt)
+                logger.warning("sink write failed; retrying the spooled batch", metadata: [
+                    "sink": "\(settings.name)", "attempt": "\(attempt)", "retry_in": "\(delay)", "error": "\(error)"])
+                // Sleep in short steps so shutdown is not held up by a long backoff.
+                let until = ContinuousClock.now + delay
+                while !closing && ContinuousClock.now < until {
+                    let step = min(until - ContinuousClock.now, .milliseconds(200))
+                    await Task.detached { try? await Task.sleep(for: step) }.value
+                }
+            }
+        }
+        guard done else { return false }  // shutting down: the batch stays in the spool
+        do { try await spool.commit(record) } catch {
+            logger.error("cannot move the spool's read position; the batch may be sent again", metadata: ["sink": "\(settings.name)", "error": "\(error)"])
+        }
+        return true
     }
 
     enum Outcome {

@@ -38,12 +38,26 @@ public enum CollectorApplication {
                 name: s.name, logger: sinkLogger, stateDirectory: "\(stateDirectory)/sinks/\(s.name)",
                 configurationDirectory: configuration.directory)
             do {
+                var spool: Spool?
+                if let size = s.spoolMaxSize {
+                    let opened = Spool(directory: "\(stateDirectory)/sinks/\(s.name)/spool", maxBytes: size.bytes)
+                    try await opened.open()
+                    for problem in await opened.problems {
+                        logger.error("spool repaired on start", metadata: ["sink": "\(s.name)", "problem": "\(problem)"])
+                    }
+                    let pending = await opened.pendingBatches
+                    if pending > 0 {
+                        logger.info("spool holds batches from an earlier run; they are delivered first", metadata: ["sink": "\(s.name)", "batches": "\(pending)"])
+                    }
+                    spool = opened
+                }
                 let sink = try await entry.make(context)
                 built.append(sink)
                 slots.append(EventPipeline.SinkSlot(
                     name: s.name, sink: sink, required: s.required, batch: s.batch, retry: s.retry,
                     queueCapacity: s.queueCapacity, flushInterval: s.flushInterval.duration, whenFull: s.whenFull,
-                    deadLetters: s.deadLetters ? DeadLetterStore(path: CollectorStatus.deadLetterPath(state: stateDirectory, sink: s.name)) : nil))
+                    deadLetters: s.deadLetters ? DeadLetterStore(path: CollectorStatus.deadLetterPath(state: stateDirectory, sink: s.name)) : nil,
+                    spool: spool))
             } catch {
                 for sink in built { try? await sink.close() }
                 throw StartupError(message: "sink '\(s.name)' (\(s.type), \(entry.file)) could not start: \(error)")
@@ -104,7 +118,8 @@ public enum CollectorApplication {
             logger.info(
                 "sink summary",
                 metadata: ["sink": "\(s.name)", "accepted": "\(s.accepted)", "rejected": "\(s.rejected)",
-                           "dead_lettered": "\(s.deadLettered)", "dropped": "\(s.dropped)",
+                           "dead_lettered": "\(s.deadLettered)", "dropped": "\(s.dropped)", "spooled": "\(s.spooled)",
+                           "from_spool": "\(s.unspooled)",
                            "undelivered": "\(s.undelivered)", "retries": "\(s.retries)", "batches": "\(s.batches)"])
         }
         if let failure { throw failure }

@@ -94,12 +94,15 @@ public struct SinkCommonSettings: Sendable, Decodable {
     public var whenFull: OverflowPolicy
     /// Keep permanently rejected events in `<state>/sinks/<name>/deadletter.ndjson`.
     public var deadLetters: Bool
+    /// The durable spool's size limit (`<state>/sinks/<name>/spool/`); nil: no spool.
+    public var spoolMaxSize: ByteSize?
 
-    public static let keys = ["type", "name", "required", "batch", "retry", "queue_capacity", "flush_interval", "when_full", "dead_letters"]
+    public static let keys = ["type", "name", "required", "batch", "retry", "queue_capacity", "flush_interval", "when_full", "dead_letters",
+                              "spool_max_size"]
 
     enum CodingKeys: String, CodingKey {
         case type, name, required, batch, retry, queueCapacity = "queue_capacity", flushInterval = "flush_interval"
-        case whenFull = "when_full", deadLetters = "dead_letters"
+        case whenFull = "when_full", deadLetters = "dead_letters", spoolMaxSize = "spool_max_size"
     }
 
     public init(from decoder: any Decoder) throws {
@@ -120,6 +123,14 @@ public struct SinkCommonSettings: Sendable, Decodable {
                 "drop_newest loses events for this sink, so it needs 'required: false' (a required sink gates checkpoints and never drops)")
         }
         deadLetters = try c.decodeIfPresent(Bool.self, forKey: .deadLetters) ?? true
+        spoolMaxSize = try c.decodeIfPresent(ByteSize.self, forKey: .spoolMaxSize)
+        if let size = spoolMaxSize, size.bytes == 0 { spoolMaxSize = nil }
+        if let size = spoolMaxSize, size.bytes < 1 << 20 {
+            throw DecodingError.dataCorruptedError(forKey: .spoolMaxSize, in: c, debugDescription: "a spool needs at least 1MiB (or 0 for none)")
+        }
+        if spoolMaxSize != nil && whenFull == .dropNewest {
+            throw DecodingError.dataCorruptedError(forKey: .spoolMaxSize, in: c, debugDescription: "a spool and when_full: drop_newest contradict each other; choose one")
+        }
     }
 }
 

@@ -18,6 +18,7 @@ public enum CollectorStatus {
                     ("accepted", .number(String(s.accepted))), ("batches", .number(String(s.batches))),
                     ("retries", .number(String(s.retries))), ("rejected", .number(String(s.rejected))),
                     ("dead_lettered", .number(String(s.deadLettered))), ("dropped", .number(String(s.dropped))),
+                    ("spooled", .number(String(s.spooled))), ("from_spool", .number(String(s.unspooled))),
                     ("undelivered", .number(String(s.undelivered))),
                 ]
                 if let e = s.lastError { members.append(("last_error", .string(e))) }
@@ -37,14 +38,14 @@ public enum CollectorStatus {
         lines.append(running && alive ? "running (pid \(pid)), status of \(updated)"
                      : "not running; last status \(updated)" + (running ? " (it did not stop cleanly)" : ""))
         lines.append("sources: " + (json["sources"]?.arrayValue ?? []).compactMap(\.stringValue).joined(separator: ", "))
-        lines.append("sink                 queued   accepted  retries  rejected  dead-let.  dropped  undeliv.  last error")
+        lines.append("sink                 queued   accepted  retries  rejected  dead-let.  dropped  undeliv.  spooled  from spool  last error")
         for s in json["sinks"]?.arrayValue ?? [] {
             func n(_ k: String) -> String { s[k]?.scalarText ?? "0" }
             func pad(_ t: String, _ w: Int) -> String { t.count >= w ? t : t + String(repeating: " ", count: w - t.count) }
             func lpad(_ t: String, _ w: Int) -> String { t.count >= w ? t : String(repeating: " ", count: w - t.count) + t }
             lines.append(pad(s["name"]?.stringValue ?? "?", 18) + lpad(n("queued"), 9) + lpad(n("accepted"), 11) + lpad(n("retries"), 9)
                          + lpad(n("rejected"), 10) + lpad(n("dead_lettered"), 11) + lpad(n("dropped"), 9) + lpad(n("undelivered"), 10)
-                         + "  " + String((s["last_error"]?.stringValue ?? "-").prefix(100)))
+                         + lpad(n("spooled"), 9) + lpad(n("from_spool"), 12) + "  " + String((s["last_error"]?.stringValue ?? "-").prefix(100)))
         }
         return lines.joined(separator: "\n")
     }

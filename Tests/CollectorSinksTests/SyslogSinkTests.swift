@@ -249,3 +249,62 @@ import Testing
         print("receiver restarted twice: \(received.count) messages for \(total) events, \(duplicates) duplicates; \(statistics)")
     }
 }
+
+/// The durable spool end to end, with real processes: the receiver is down while the collector
+/// runs (and is killed with SIGKILL once); every event the source acknowledged arrives when the
+/// receiver is back, without the source collecting anything again.
+@Suite(.serialized) struct SpoolFaultTests {
+    @Test func eventsAcknowledgedWhileTheReceiverIsDownArriveWhenItReturns() async throws {
+        let rsyslog = try RsyslogReceiver()
+        rsyslog.stop()
+        let dir = TemporaryDirectory()
+        defer { dir.remove() }
+        let config = try dir.write("collector.yaml", """
+            state_directory: state
+            pipeline: {drain_timeout: 30s}   # on shutdown the spool is emptied while the receiver takes it
+            sources:
+              - type: synthetic
+                count: 3000
+                batch_size: 250
+            sinks:
+              - type: syslog
+                name: siem
+                targets: ["127.0.0.1:\(rsyslog.tcpPort)"]
+                framing: octet-counting
+                connect_timeout: 1s
+                queue_capacity: 500
+                spool_max_size: 64MiB
+                retry: {initial_delay: 100ms, max_delay: 300ms}
+            """)
+        // 1. The receiver is down: the run still finishes, every alert acknowledged via the spool.
+        let first = try await CollectorProcess.run(["run", "--config", config, "--log-level", "error"])
+        #expect(first.status == 0, "\(first.stderr)")
+        let checkpoint = try JSONParser.parse(String(contentsOfFile: dir.file("state/sources/synthetic/synthetic.checkpoint.json"), encoding: .utf8))
+        #expect(checkpoint["next"]?.intValue == 3000)
+        let status = try await CollectorProcess.run(["status", "--config", config, "--json"])
+        let siem = try #require(try JSONParser.parse(status.stdout)["sinks"]?.arrayValue?.first)
+        #expect(siem["spooled"]?.intValue == 3000 && siem["undelivered"]?.intValue == 0, "\(siem)")
+
+        // 2. Killed while it (again) finds the receiver down: the spool survives SIGKILL.
+        let (process, _, _) = try CollectorProcess.start(["run", "--config", config, "--log-level", "error"])
+        try await Task.sleep(for: .milliseconds(700))
+        kill(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
+
+        // 3. The receiver is back: the next start delivers the spool, in order.
+        try rsyslog.start()
+        let second = try await CollectorProcess.run(["run", "--config", config, "--log-level", "error"])
+        #expect(second.status == 0, "\(second.stderr)")
+        let received = try await rsyslog.received(atLeast: 3000)
+        var ids: [String] = []
+        for message in received {
+            let start = try #require(message.raw.range(of: "LEEF:2.0|")).lowerBound
+            ids.append(try #require(try LEEFParsedEvent(parsing: String(message.raw[start...]))["alertId"]))
+        }
+        #expect(Set(ids).count == 3000, "\(Set(ids).count) distinct of 3000")
+        #expect(ids.count - Set(ids).count <= 500, "duplicates only from batches resent around the kill")
+        let after = try await CollectorProcess.run(["status", "--config", config, "--json"])
+        let done = try #require(try JSONParser.parse(after.stdout)["sinks"]?.arrayValue?.first)
+        #expect(done["from_spool"]?.intValue ?? 0 >= 3000, "\(done)")
+    }
+}

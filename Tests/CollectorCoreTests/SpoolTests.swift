@@ -1,0 +1,108 @@
+import CollectorCore
+import CollectorTesting
+import Foundation
+import Logging
+import Testing
+
+@Suite struct SpoolTests {
+    func segment(_ dir: TemporaryDirectory) -> String { dir.file("spool/segment-0000000001.log") }
+
+    @Test func batchesSurviveReopeningInOrderUntilCommitted() async throws {
+        let dir = TemporaryDirectory()
+        defer { dir.remove() }
+        let spool = Spool(directory: dir.file("spool"), maxBytes: 64 << 20)
+        try await spool.open()
+        try await spool.append(SampleEvents.alerts(0..<3))
+        try await spool.append(SampleEvents.alerts(3..<5))
+        try await spool.append([SampleEvents.providerWarning()])
+        #expect(await spool.pendingBatches == 3)
+        let first = try #require(try await spool.next())
+        #expect(first.events == SampleEvents.alerts(0..<3))
+        try await spool.commit(first)
+        await spool.close()
+
+        let again = Spool(directory: dir.file("spool"), maxBytes: 64 << 20)
+        try await again.open()
+        #expect(await again.pendingBatches == 2)
+        let second = try #require(try await again.next())
+        #expect(second.events == SampleEvents.alerts(3..<5))
+        try await again.commit(second)
+        let third = try #require(try await again.next())
+        #expect(third.events == [SampleEvents.providerWarning()])
+        try await again.commit(third)
+        #expect(try await again.next() == nil)
+        #expect(await again.pendingBytes == 0)
+        await again.close()
+    }
+
+    @Test func aTornTailIsCutAndADamagedRecordIsSkippedAndReported() async throws {
+        let dir = TemporaryDirectory()
+        defer { dir.remove() }
+        let spool = Spool(directory: dir.file("spool"), maxBytes: 64 << 20)
+        try await spool.open()
+        try await spool.append(SampleEvents.alerts(0..<2))
+        try await spool.append(SampleEvents.alerts(2..<4))
+        await spool.close()
+        // A crash in the middle of a third append.
+        let handle = try #require(FileHandle(forWritingAtPath: segment(dir)))
+        handle.seekToEndOfFile()
+        handle.write(Data("GCS1\u{10}\0\0\0garbage".utf8))
+        try handle.close()
+        let reopened = Spool(directory: dir.file("spool"), maxBytes: 64 << 20)
+        try await reopened.open()
+        #expect(await reopened.problems.count == 1)
+        #expect(await reopened.pendingBatches == 2)
+        // Damage the first record's payload: it is skipped with a report, not a crash loop.
+        await reopened.close()
+        var bytes = try Array(Data(contentsOf: URL(fileURLWithPath: segment(dir))))
+        bytes[20] ^= 0xFF
+        try Data(bytes).write(to: URL(fileURLWithPath: segment(dir)))
+        let damaged = Spool(directory: dir.file("spool"), maxBytes: 64 << 20)
+        try await damaged.open()
+        #expect(await damaged.problems.isEmpty, "damage in the middle is not a torn tail")
+        let survivor = try #require(try await damaged.next())
+        #expect(survivor.events == SampleEvents.alerts(2..<4), "the intact record after the damaged one is kept")
+        #expect(await damaged.problems.contains { $0.contains("damaged record") })
+        try await damaged.commit(survivor)
+        #expect(try await damaged.next() == nil)
+        try await damaged.append(SampleEvents.alerts(9..<10))
+        #expect(try await damaged.next()?.events == SampleEvents.alerts(9..<10))
+        await damaged.close()
+    }
+
+    @Test func aFullSpoolSaysSo() async throws {
+        let dir = TemporaryDirectory()
+        defer { dir.remove() }
+        let spool = Spool(directory: dir.file("spool"), maxBytes: 4000)
+        try await spool.open()
+        try await spool.append(SampleEvents.alerts(0..<1))
+        await #expect(throws: SpoolFull.self) { try await spool.append(SampleEvents.alerts(0..<20)) }
+        await spool.close()
+    }
+
+    @Test func aStuckSinkSpoolsSoSourcesAreAcknowledgedAndGetsEverythingInOrderLater() async throws {
+        let dir = TemporaryDirectory()
+        defer { dir.remove() }
+        let logger = Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() })
+        let spool = Spool(directory: dir.file("spool"), maxBytes: 64 << 20)
+        try await spool.open()
+        let sink = InMemorySink()
+        await sink.pause()
+        let pipeline = EventPipeline(sinks: [.init(name: "s", sink: sink, batch: BatchPolicy(maxEvents: 10, maxDelay: .seconds(0.01)),
+                                                   queueCapacity: 20, spool: spool)], logger: logger)
+        let running = Task { try await pipeline.run() }
+        var receipts: [DeliveryReceipt] = []
+        for n in stride(from: 0, to: 300, by: 10) { receipts.append(try await pipeline.publish(SampleEvents.alerts(n..<n + 10))) }
+        // Acknowledged while the sink is stuck: everything beyond the queue (the first two
+        // batches, one of them in the sink's hands) is on disk.
+        for r in receipts.dropFirst(2) { #expect(await r.delivered().isComplete) }
+        let stats = await pipeline.statistics()
+        #expect(stats[0].spooled == 280, "\(stats[0])")
+        await sink.resume()
+        for r in receipts.prefix(2) { #expect(await r.delivered().isComplete) }
+        for _ in 0..<400 where await sink.events.count < 300 { try await Task.sleep(for: .milliseconds(10)) }
+        #expect(await sink.events.map { $0.alert!.id } == (0..<300).map { "alert-\($0)" })
+        await pipeline.shutdown()
+        try await running.value
+    }
+}
