@@ -95,6 +95,19 @@ public enum CollectorApplication {
                 ],
                 gracefulShutdownSignals: [.sigterm, .sigint],
                 logger: logger))
+        var metrics: MetricsServer?
+        if let (host, port) = configuration.settings.metricsListen {
+            do {
+                let started = try await MetricsServer.start(host: host, port: port, pipeline: pipeline, startedAt: .now())
+                metrics = started
+                logger.info("metrics endpoint listening", metadata: ["url": "http://\(host.contains(":") ? "[\(host)]" : host):\(started.port)/metrics"])
+                try? AtomicFile.write(Array("\(started.port)\n".utf8), to: "\(stateDirectory)/metrics.port")
+            } catch {
+                for sink in built { try? await sink.close() }
+                throw StartupError(message: "metrics: cannot listen on \(host):\(port): \(error)")
+            }
+        }
+        defer { if let metrics { Task { await metrics.stop() } } }
         // `graph-collector status` reads what this writes every two seconds.
         let statusPath = CollectorStatus.path(state: stateDirectory)
         let sourceNames = sources.map(\.0)

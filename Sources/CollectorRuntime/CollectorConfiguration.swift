@@ -12,6 +12,8 @@ public struct CollectorSettings: Sendable, Decodable {
     public var include: [String]
     /// Start the built-in Graph simulator for this run (sources reach it with `cloud: simulator`).
     public var simulator: SimulatorSettings?
+    /// Serve `/metrics` (Prometheus text) and `/healthz` on this `host:port` (loopback by default).
+    public var metricsListen: (host: String, port: UInt16)?
 
     public init() {
         stateDirectory = "state"
@@ -22,8 +24,10 @@ public struct CollectorSettings: Sendable, Decodable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case stateDirectory = "state_directory", logging, pipeline, include, sources, sinks, simulator
+        case stateDirectory = "state_directory", logging, pipeline, include, sources, sinks, simulator, metrics
     }
+
+    enum MetricsKeys: String, CodingKey { case listen }
 
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
@@ -33,6 +37,16 @@ public struct CollectorSettings: Sendable, Decodable {
         pipeline = try c.decodeIfPresent(PipelineSettings.self, forKey: .pipeline) ?? d.pipeline
         include = try c.decodeIfPresent([String].self, forKey: .include) ?? []
         simulator = try c.decodeIfPresent(SimulatorSettings.self, forKey: .simulator)
+        if c.contains(.metrics) {
+            let m = try c.nestedContainer(keyedBy: MetricsKeys.self, forKey: .metrics)
+            let text = try m.decode(String.self, forKey: .listen)
+            guard let colon = text.lastIndex(of: ":"), let port = UInt16(text[text.index(after: colon)...]) else {
+                throw DecodingError.dataCorruptedError(forKey: .listen, in: m, debugDescription: "'\(text)' is not host:port, like 127.0.0.1:9464")
+            }
+            var host = String(text[..<colon])
+            if host.hasPrefix("[") && host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
+            metricsListen = (host.isEmpty ? "127.0.0.1" : host, port)
+        }
         // Read separately, entry by entry; named here so they are known keys.
         _ = c.contains(.sources)
         _ = c.contains(.sinks)

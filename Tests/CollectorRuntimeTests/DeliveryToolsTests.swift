@@ -3,6 +3,7 @@ import CollectorRuntime
 import CollectorTesting
 import Foundation
 import Logging
+import CurlTransport
 import Testing
 
 /// Dead letters, best-effort sinks and the status file.
@@ -118,5 +119,51 @@ import Testing
         #expect(row.contains("1500"), "\(row)")
         let json = try await CollectorProcess.run(["status", "--config", config, "--json"])
         #expect(try JSONParser.parse(json.stdout)["sinks"]?.arrayValue?.first?["accepted"]?.intValue == 1500)
+    }
+}
+
+@Suite struct MetricsEndpointTests {
+    @Test func servesPrometheusCountersAndHealthWhileRunning() async throws {
+        let dir = TemporaryDirectory()
+        defer { dir.remove() }
+        let config = try dir.write("collector.yaml", """
+            state_directory: state
+            metrics: {listen: "127.0.0.1:0"}
+            sources:
+              - type: synthetic
+                count: 2000000
+            sinks:
+              - type: json-file
+                name: files
+                directory: out
+                fsync: never
+            """)
+        let (process, out, err) = try CollectorProcess.start(["run", "--config", config, "--log-level", "error"])
+        var port: Int?
+        for _ in 0..<400 {
+            if let text = try? String(contentsOfFile: dir.file("state/metrics.port"), encoding: .utf8), let p = Int(text.trimmingCharacters(in: .whitespacesAndNewlines)) {
+                port = p
+                break
+            }
+            try await Task.sleep(for: .milliseconds(25))
+        }
+        let p = try #require(port)
+        let client = HTTPClient()
+        var accepted = 0
+        for _ in 0..<200 where accepted == 0 {
+            let response = try await client.send(HTTPRequest(url: "http://127.0.0.1:\(p)/metrics"))
+            #expect(response.status == 200 && response.value("Content-Type")?.hasPrefix("text/plain; version=0.0.4") == true)
+            let line = response.bodyText.split(separator: "\n").first { $0.hasPrefix("graph_collector_sink_accepted_events_total{sink=\"files\",required=\"true\"}") }
+            accepted = Int(line?.split(separator: " ").last ?? "") ?? 0
+            if accepted == 0 { try await Task.sleep(for: .milliseconds(50)) }
+        }
+        #expect(accepted > 0)
+        let health = try await client.send(HTTPRequest(url: "http://127.0.0.1:\(p)/healthz"))
+        let healthJSON = try JSONParser.parse(health.bodyText)
+        #expect(health.status == 200 && healthJSON["status"]?.stringValue == "ok")
+        await client.shutdown()
+        kill(process.processIdentifier, SIGTERM)
+        let result = await CollectorProcess.finish(process, out, err)
+        #expect(result.status == 0, "\(result.stderr)")
     }
 }
