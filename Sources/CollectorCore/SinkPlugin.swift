@@ -44,6 +44,14 @@ public struct SinkContext: Sendable {
     /// The directory that relative paths in the configuration are resolved against.
     public var configurationDirectory: String
 
+    /// A path from the configuration, resolved against ``configurationDirectory`` unless absolute.
+    public func resolve(_ path: String) -> String {
+        path.hasPrefix("/") ? path : "\(configurationDirectory)/\(path)"
+    }
+
+    /// ``resolve(_:)`` for an optional setting.
+    public func resolve(_ path: String?) -> String? { path.map { resolve($0) } }
+
     public init(name: String, logger: Logger, stateDirectory: String, configurationDirectory: String) {
         self.name = name
         self.logger = logger

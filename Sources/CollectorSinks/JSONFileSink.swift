@@ -124,9 +124,7 @@ public actor JSONFileSink: Sink {
 
         public static func makeSink(configuration: Configuration, context: SinkContext) async throws -> any Sink {
             var config = configuration
-            if !config.directory.hasPrefix("/") {
-                config.directory = "\(context.configurationDirectory)/\(config.directory)"
-            }
+            config.directory = context.resolve(config.directory)
             return try await JSONFileSink.open(configuration: config, logger: context.logger, name: context.name)
         }
     }

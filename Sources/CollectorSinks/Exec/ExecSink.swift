@@ -72,8 +72,7 @@ public actor ExecSink: Sink {
 
         public static func makeSink(configuration: Configuration, context: SinkContext) async throws -> any Sink {
             var config = configuration
-            let directory = config.workingDirectory ?? context.configurationDirectory
-            config.workingDirectory = directory.hasPrefix("/") ? directory : "\(context.configurationDirectory)/\(directory)"
+            config.workingDirectory = context.resolve(config.workingDirectory) ?? context.configurationDirectory
             return ExecSink(configuration: config, logger: context.logger, name: context.name)
         }
     }

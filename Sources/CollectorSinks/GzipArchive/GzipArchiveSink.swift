@@ -113,7 +113,7 @@ public actor GzipArchiveSink: Sink {
 
         public static func makeSink(configuration: Configuration, context: SinkContext) async throws -> any Sink {
             var config = configuration
-            if !config.directory.hasPrefix("/") { config.directory = "\(context.configurationDirectory)/\(config.directory)" }
+            config.directory = context.resolve(config.directory)
             return try await GzipArchiveSink.open(configuration: config, logger: context.logger, name: context.name)
         }
     }

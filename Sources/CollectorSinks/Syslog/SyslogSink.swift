@@ -58,13 +58,9 @@ public actor SyslogSink: Sink {
 
         public static func makeSink(configuration: Configuration, context: SinkContext) async throws -> any Sink {
             var config = configuration
-            func resolve(_ path: String?) -> String? {
-                guard let path, !path.hasPrefix("/") else { return path }
-                return "\(context.configurationDirectory)/\(path)"
-            }
-            config.tls.caFile = resolve(config.tls.caFile)
-            config.tls.clientCertificate = resolve(config.tls.clientCertificate)
-            config.tls.clientKey = resolve(config.tls.clientKey)
+            config.tls.caFile = context.resolve(config.tls.caFile)
+            config.tls.clientCertificate = context.resolve(config.tls.clientCertificate)
+            config.tls.clientKey = context.resolve(config.tls.clientKey)
             return SyslogSink(configuration: config, logger: context.logger, name: context.name)
         }
     }

@@ -176,13 +176,9 @@ public actor WebhookSink: Sink {
 
         public static func makeSink(configuration: Configuration, context: SinkContext) async throws -> any Sink {
             var config = configuration
-            func resolve(_ path: String?) -> String? {
-                guard let path, !path.hasPrefix("/") else { return path }
-                return "\(context.configurationDirectory)/\(path)"
-            }
-            config.caFile = resolve(config.caFile)
-            config.clientCertificate = resolve(config.clientCertificate)
-            config.clientKey = resolve(config.clientKey)
+            config.caFile = context.resolve(config.caFile)
+            config.clientCertificate = context.resolve(config.clientCertificate)
+            config.clientKey = context.resolve(config.clientKey)
             return WebhookSink(configuration: config, logger: context.logger, name: context.name)
         }
     }
