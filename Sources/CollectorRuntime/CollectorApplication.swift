@@ -109,12 +109,12 @@ public enum CollectorApplication {
         }
         defer { if let metrics { Task { await metrics.stop() } } }
         // `graph-collector status` reads what this writes every two seconds.
-        let statusPath = CollectorStatus.path(state: stateDirectory)
+        let statusFile = CollectorStatus.Writer(path: CollectorStatus.path(state: stateDirectory))
         let sourceNames = sources.map(\.0)
         let startedAt = Timestamp.now()
         let statusWriter = Task {
             while !Task.isCancelled {
-                CollectorStatus.write(to: statusPath, running: true, startedAt: startedAt, sources: sourceNames, sinks: await pipeline.statistics())
+                await statusFile.write(running: true, startedAt: startedAt, sources: sourceNames, sinks: await pipeline.statistics())
                 try? await Task.sleep(for: .seconds(2))
             }
         }
@@ -126,7 +126,8 @@ public enum CollectorApplication {
         }
         statusWriter.cancel()
         let summary = Summary(sinks: await pipeline.statistics())
-        CollectorStatus.write(to: statusPath, running: false, startedAt: startedAt, sources: sourceNames, sinks: summary.sinks)
+        await statusFile.write(running: false, startedAt: startedAt, sources: sourceNames, sinks: summary.sinks)
+        await statusFile.close()
         for s in summary.sinks {
             logger.info(
                 "sink summary",

@@ -7,6 +7,21 @@ public enum CollectorStatus {
     public static func path(state: String) -> String { "\(state)/status.json" }
     public static func deadLetterPath(state: String, sink: String) -> String { "\(state)/sinks/\(sink)/deadletter.ndjson" }
 
+    /// Writes the status file (atomically, fsynced) on its own thread: the writer runs every two
+    /// seconds and must not block Swift's cooperative pool with file I/O.
+    actor Writer {
+        private let executor = DedicatedThreadExecutor(name: "status-file")
+        nonisolated var unownedExecutor: UnownedSerialExecutor { executor.asUnownedSerialExecutor() }
+        let path: String
+        init(path: String) { self.path = path }
+
+        func write(running: Bool, startedAt: Timestamp, sources: [String], sinks: [SinkStatistics]) {
+            CollectorStatus.write(to: path, running: running, startedAt: startedAt, sources: sources, sinks: sinks)
+        }
+
+        func close() { executor.shutdown() }
+    }
+
     static func write(to path: String, running: Bool, startedAt: Timestamp, sources: [String], sinks: [SinkStatistics]) {
         let json: JSONValue = .object([
             ("updated_at", .string(Timestamp.now().iso8601())), ("started_at", .string(startedAt.iso8601())),

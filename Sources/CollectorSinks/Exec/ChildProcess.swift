@@ -1,13 +1,13 @@
 import Foundation
 #if canImport(Glibc)
-import Glibc
+package import Glibc
 #endif
 
 /// A child process with pipes to its stdin, stdout and stderr, started with no blocked signals
 /// and default signal handlers (a child of a Swift program otherwise inherits the signal mask of
 /// whichever runtime thread started it, and may ignore SIGTERM). Blocking: use it from a
 /// dedicated thread. Not thread-safe, except that stderr is read by its own thread.
-final class ChildProcess {
+package final class ChildProcess {
     struct ChildError: Error, CustomStringConvertible {
         var description: String
     }
@@ -39,18 +39,9 @@ final class ChildProcess {
         // child that stops reading is caught by write_timeout).
         for fd in [inPipe[1], outPipe[0], errPipe[0]] { _ = fcntl(fd, F_SETFD, FD_CLOEXEC) }
         _ = fcntl(inPipe[1], F_SETFL, fcntl(inPipe[1], F_GETFL) | O_NONBLOCK)
-        var attributes = posix_spawnattr_t()
-        posix_spawnattr_init(&attributes)
-        defer { posix_spawnattr_destroy(&attributes) }
-        var empty = sigset_t()
-        sigemptyset(&empty)
-        var all = sigset_t()
-        sigfillset(&all)
-        posix_spawnattr_setsigmask(&attributes, &empty)
-        posix_spawnattr_setsigdefault(&attributes, &all)
         // Its own process group, so stopping it also stops whatever it started (a shell pipeline).
-        posix_spawnattr_setpgroup(&attributes, 0)
-        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETPGROUP))
+        var attributes = Self.cleanSpawnAttributes(newProcessGroup: true)
+        defer { posix_spawnattr_destroy(&attributes) }
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
@@ -98,6 +89,27 @@ final class ChildProcess {
         }
         reader.name = "exec-stderr"
         reader.start()
+    }
+
+    /// posix_spawn attributes for a child with no blocked signals and default handlers (destroy
+    /// them after use). Without them a child inherits the mask of the runtime thread that started
+    /// it, and may ignore SIGTERM.
+    package static func cleanSpawnAttributes(newProcessGroup: Bool) -> posix_spawnattr_t {
+        var attributes = posix_spawnattr_t()
+        posix_spawnattr_init(&attributes)
+        var empty = sigset_t()
+        sigemptyset(&empty)
+        var all = sigset_t()
+        sigfillset(&all)
+        posix_spawnattr_setsigmask(&attributes, &empty)
+        posix_spawnattr_setsigdefault(&attributes, &all)
+        var flags = POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF
+        if newProcessGroup {
+            posix_spawnattr_setpgroup(&attributes, 0)
+            flags |= POSIX_SPAWN_SETPGROUP
+        }
+        posix_spawnattr_setflags(&attributes, Int16(flags))
+        return attributes
     }
 
     deinit {

@@ -95,8 +95,8 @@ public struct ArchiveError: Error, Sendable, CustomStringConvertible {
 
 /// Finding archive files on disk.
 enum ArchiveFiles {
-    /// Every regular file under `directory`, recursively, sorted.
-    static func list(under directory: String) -> [String] {
+    /// Every regular file under `directory` (recursively, or only its own files), sorted.
+    static func list(under directory: String, recursive: Bool = true) -> [String] {
         var out: [String] = []
         func walk(_ dir: String) {
             guard let handle = opendir(dir) else { return }
@@ -107,7 +107,7 @@ enum ArchiveFiles {
                 let path = "\(dir)/\(name)"
                 var info = stat()
                 guard lstat(path, &info) == 0 else { continue }
-                if (info.st_mode & S_IFMT) == S_IFDIR { walk(path) } else if (info.st_mode & S_IFMT) == S_IFREG { out.append(path) }
+                if (info.st_mode & S_IFMT) == S_IFDIR { if recursive { walk(path) } } else if (info.st_mode & S_IFMT) == S_IFREG { out.append(path) }
             }
         }
         walk(directory)
@@ -143,8 +143,7 @@ enum ArchiveFiles {
     static func finished(stem: String, ext: String) -> [String] {
         let directory = FileSystem.directoryName(of: stem)
         let base = stem.split(separator: "/").last.map(String.init) ?? stem
-        return list(under: directory).filter { path in
-            guard FileSystem.directoryName(of: path) == directory else { return false }
+        return list(under: directory, recursive: false).filter { path in
             let name = path.split(separator: "/").last.map(String.init) ?? path
             guard name.hasPrefix(base + "."), name.hasSuffix(ext), name.count > base.count + 1 + ext.count else { return false }
             let middle = name.dropFirst(base.count + 1).dropLast(ext.count)

@@ -369,7 +369,7 @@ public actor GzipArchiveSink: Sink {
         let base = (stem.split(separator: "/").last.map(String.init) ?? stem) + "." + stamp
         let directory = FileSystem.directoryName(of: stem)
         var highest = -1
-        for sibling in ArchiveFiles.list(under: directory) where FileSystem.directoryName(of: sibling) == directory {
+        for sibling in ArchiveFiles.list(under: directory, recursive: false) {
             let name = sibling.split(separator: "/").last.map(String.init) ?? sibling
             guard name.hasPrefix(base), name.hasSuffix(ext) || name.hasSuffix(ext + ArchiveManifest.suffix) else { continue }
             let rest = name.dropFirst(base.count)

@@ -1,4 +1,5 @@
 import CollectorCore
+import CollectorSinks
 import CollectorTesting
 import Foundation
 #if canImport(Glibc)
@@ -76,16 +77,8 @@ final class RsyslogReceiver: @unchecked Sendable {
     /// process would otherwise inherit the signal mask of the runtime's worker thread, and an
     /// rsyslogd with SIGTERM blocked never stops.
     static func spawn(_ path: String, _ arguments: [String], log: String) throws -> pid_t {
-        var attributes = posix_spawnattr_t()
-        posix_spawnattr_init(&attributes)
+        var attributes = ChildProcess.cleanSpawnAttributes(newProcessGroup: false)
         defer { posix_spawnattr_destroy(&attributes) }
-        var empty = sigset_t()
-        sigemptyset(&empty)
-        var all = sigset_t()
-        sigfillset(&all)
-        posix_spawnattr_setsigmask(&attributes, &empty)
-        posix_spawnattr_setsigdefault(&attributes, &all)
-        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
