@@ -42,8 +42,12 @@ public struct SourceContext: Sendable {
     /// Services the runtime started for this run, by name, e.g. `graph-simulator` →
     /// `http://127.0.0.1:40123` when the configuration has a `simulator:` section.
     public var services: [String: String]
+    /// Where the source reports its polls, watermarks and warnings (see ``SourceStreamStatus``).
+    public var status: SourceStatusBoard
 
-    public init(name: String, logger: Logger, stateDirectory: String, configurationDirectory: String, services: [String: String] = [:]) {
+    public init(name: String, logger: Logger, stateDirectory: String, configurationDirectory: String, services: [String: String] = [:],
+                status: SourceStatusBoard? = nil) {
+        self.status = status ?? SourceStatusBoard(source: name)
         self.name = name
         self.logger = logger
         self.stateDirectory = stateDirectory

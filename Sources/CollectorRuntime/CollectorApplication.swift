@@ -66,6 +66,7 @@ public enum CollectorApplication {
         let pipeline = EventPipeline(sinks: slots, drainTimeout: configuration.settings.pipeline.drainTimeout.duration, logger: logger)
 
         var sources: [(String, any Source)] = []
+        var boards: [SourceStatusBoard] = []
         for entry in configuration.sources {
             let s = entry.settings
             var sourceLogger = logger
@@ -73,6 +74,7 @@ public enum CollectorApplication {
             let context = SourceContext(
                 name: s.name, logger: sourceLogger, stateDirectory: "\(stateDirectory)/sources/\(s.name)",
                 configurationDirectory: configuration.directory, services: services)
+            boards.append(context.status)
             do {
                 sources.append((s.name, try await entry.make(context)))
             } catch {
@@ -98,7 +100,7 @@ public enum CollectorApplication {
         var metrics: MetricsServer?
         if let (host, port) = configuration.settings.metricsListen {
             do {
-                let started = try await MetricsServer.start(host: host, port: port, pipeline: pipeline, startedAt: .now())
+                let started = try await MetricsServer.start(host: host, port: port, pipeline: pipeline, sources: boards, startedAt: .now())
                 metrics = started
                 logger.info("metrics endpoint listening", metadata: ["url": "http://\(host.contains(":") ? "[\(host)]" : host):\(started.port)/metrics"])
                 try? AtomicFile.write(Array("\(started.port)\n".utf8), to: "\(stateDirectory)/metrics.port")
@@ -112,9 +114,10 @@ public enum CollectorApplication {
         let statusFile = CollectorStatus.Writer(path: CollectorStatus.path(state: stateDirectory))
         let sourceNames = sources.map(\.0)
         let startedAt = Timestamp.now()
-        let statusWriter = Task {
+        let statusWriter = Task { [boards] in
             while !Task.isCancelled {
-                await statusFile.write(running: true, startedAt: startedAt, sources: sourceNames, sinks: await pipeline.statistics())
+                await statusFile.write(running: true, startedAt: startedAt, sources: sourceNames, streams: boards.flatMap(\.snapshot),
+                                       sinks: await pipeline.statistics())
                 try? await Task.sleep(for: .seconds(2))
             }
         }
@@ -126,7 +129,7 @@ public enum CollectorApplication {
         }
         statusWriter.cancel()
         let summary = Summary(sinks: await pipeline.statistics())
-        await statusFile.write(running: false, startedAt: startedAt, sources: sourceNames, sinks: summary.sinks)
+        await statusFile.write(running: false, startedAt: startedAt, sources: sourceNames, streams: boards.flatMap(\.snapshot), sinks: summary.sinks)
         await statusFile.close()
         for s in summary.sinks {
             logger.info(

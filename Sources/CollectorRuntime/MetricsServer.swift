@@ -9,11 +9,11 @@ struct MetricsServer {
     let task: Task<Void, any Error>
     let port: UInt16
 
-    static func start(host: String, port: UInt16, pipeline: EventPipeline, startedAt: Timestamp) async throws -> MetricsServer {
+    static func start(host: String, port: UInt16, pipeline: EventPipeline, sources: [SourceStatusBoard], startedAt: Timestamp) async throws -> MetricsServer {
         let server = host.contains(":")
             ? HTTPServer(address: try .inet6(ip6: host, port: port), timeout: 15, logger: .disabled)
             : HTTPServer(address: try .inet(ip4: host, port: port), timeout: 15, logger: .disabled)
-        await server.appendRoute("GET /metrics", to: MetricsHandler(pipeline: pipeline, startedAt: startedAt))
+        await server.appendRoute("GET /metrics", to: MetricsHandler(pipeline: pipeline, sources: sources, startedAt: startedAt))
         await server.appendRoute("GET /healthz", to: HealthHandler(pipeline: pipeline))
         let task = Task { try await server.run() }
         try await server.waitUntilListening()
@@ -32,7 +32,7 @@ struct MetricsServer {
     }
 
     /// The Prometheus text exposition (format 0.0.4) of the pipeline's counters.
-    static func exposition(_ sinks: [SinkStatistics], startedAt: Timestamp) -> String {
+    static func exposition(_ sinks: [SinkStatistics], streams: [SourceStreamStatus] = [], startedAt: Timestamp, now: Timestamp = .now()) -> String {
         var out = "# HELP graph_collector_start_time_seconds When the collector started (Unix time).\n"
         out += "# TYPE graph_collector_start_time_seconds gauge\ngraph_collector_start_time_seconds \(startedAt.secondsSinceEpoch)\n"
         let series: [(String, String, String, (SinkStatistics) -> Int)] = [
@@ -50,20 +50,50 @@ struct MetricsServer {
         for (name, type, help, value) in series {
             out += "# HELP graph_collector_sink_\(name) \(help)\n# TYPE graph_collector_sink_\(name) \(type)\n"
             for s in sinks {
-                let label = s.name.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"")
-                out += "graph_collector_sink_\(name){sink=\"\(label)\",required=\"\(s.required)\"} \(value(s))\n"
+                out += "graph_collector_sink_\(name){sink=\"\(label(s.name))\",required=\"\(s.required)\"} \(value(s))\n"
+            }
+        }
+        let sourceSeries: [(String, String, String, (SourceStreamStatus) -> Double?)] = [
+            ("last_poll_time_seconds", "gauge", "When the stream was last polled (Unix time).", { s in s.lastPollAt.map { Double($0.nanosecondsSinceEpoch) / 1e9 } }),
+            ("last_success_time_seconds", "gauge", "When a poll of the stream last succeeded, fully or partly (Unix time).", { s in s.lastSuccessAt.map { Double($0.nanosecondsSinceEpoch) / 1e9 } }),
+            ("watermark_lag_seconds", "gauge", "How far the stream's checkpoint is behind now.", { s in s.watermarkLag(now: now) }),
+            ("last_poll_failed", "gauge", "1 if the stream's last poll failed.", { s in s.lastPollResult.map { r -> Double in r == .failed ? 1 : 0 } }),
+            ("events_published_total", "counter", "Events the stream published.", { s in Double(s.eventsPublished) }),
+            ("pending_windows", "gauge", "Windows failing providers still owe.", { s in Double(s.pendingWindows) }),
+        ]
+        for (name, type, help, value) in sourceSeries {
+            out += "# HELP graph_collector_source_\(name) \(help)\n# TYPE graph_collector_source_\(name) \(type)\n"
+            for s in streams {
+                guard let v = value(s) else { continue }
+                out += "graph_collector_source_\(name){source=\"\(label(s.source))\",stream=\"\(label(s.stream))\"} \(number(v))\n"
+            }
+        }
+        out += "# HELP graph_collector_source_provider_warnings_total Provider failures reported behind 206 Partial Content, by provider.\n"
+        out += "# TYPE graph_collector_source_provider_warnings_total counter\n"
+        for s in streams {
+            for (provider, count) in s.warningsByProvider.sorted(by: { $0.key < $1.key }) {
+                out += "graph_collector_source_provider_warnings_total{source=\"\(label(s.source))\",stream=\"\(label(s.stream))\",provider=\"\(label(provider))\"} \(count)\n"
             }
         }
         return out
+    }
+
+    static func label(_ value: String) -> String {
+        value.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"").replacingOccurrences(of: "\n", with: "\\n")
+    }
+
+    static func number(_ v: Double) -> String {
+        v == v.rounded() && abs(v) < 1e15 ? String(Int64(v)) : String(format: "%.3f", v)
     }
 }
 
 struct MetricsHandler: HTTPHandler {
     let pipeline: EventPipeline
+    let sources: [SourceStatusBoard]
     let startedAt: Timestamp
 
     func handleRequest(_ request: FlyingFox.HTTPRequest) async throws -> FlyingFox.HTTPResponse {
-        let text = MetricsServer.exposition(await pipeline.statistics(), startedAt: startedAt)
+        let text = MetricsServer.exposition(await pipeline.statistics(), streams: sources.flatMap(\.snapshot), startedAt: startedAt)
         return FlyingFox.HTTPResponse(statusCode: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"], body: Data(text.utf8))
     }
 }

@@ -96,6 +96,8 @@ actor EndpointCollector {
     let client: GraphClient
     let store: CheckpointFile
     let logger: Logger
+    let status: SourceStatusBoard
+    nonisolated var stream: String { "\(settings.tenant)/\(settings.endpoint.rawValue)" }
     private var checkpoint: EndpointCheckpoint?
     private var pageSize: Int
     /// Counters for the run summary and tests.
@@ -103,7 +105,8 @@ actor EndpointCollector {
     private(set) var duplicatesDropped = 0
     private(set) var warningsSeen = 0
 
-    init(settings: Settings, client: GraphClient, store: CheckpointFile, logger: Logger) {
+    init(settings: Settings, client: GraphClient, store: CheckpointFile, logger: Logger, status: SourceStatusBoard) {
+        self.status = status
         self.settings = settings
         self.client = client
         self.store = store
@@ -120,6 +123,7 @@ actor EndpointCollector {
                 throw SourceStopped(reason: "checkpoint '\(store.path)' is not a checkpoint; move it away to start over")
             }
             checkpoint = c
+            status.update(stream: stream) { $0.watermark = c.watermark; $0.pendingWindows = c.pending.count }
             logger.info("resuming from checkpoint", metadata: ["endpoint": "\(settings.endpoint.rawValue)", "watermark": "\(c.watermark)", "pending_windows": "\(c.pending.count)"])
             return c
         }
@@ -132,6 +136,7 @@ actor EndpointCollector {
     func poll(publisher: any EventPublisher) async throws {
         var cp = try await loadCheckpoint()
         let now = Timestamp.now()
+        status.update(stream: stream) { $0.lastPollAt = now }
         let end = now.adding(seconds: -settings.lag)
         if end > cp.watermark {
             let start = cp.watermark.adding(seconds: -settings.overlap)
@@ -191,6 +196,13 @@ actor EndpointCollector {
         cp.pending = remaining
         prune(&cp)
         try await save(cp)
+        status.update(stream: stream) { s in
+            s.lastPollResult = cp.pending.isEmpty ? .complete : .partial
+            s.lastSuccessAt = now
+            s.watermark = cp.watermark
+            s.pendingWindows = cp.pending.count
+            s.lastError = nil
+        }
     }
 
     struct WindowResult {
@@ -230,6 +242,7 @@ actor EndpointCollector {
                 let (items, malformed) = WarningHeader.parse(answer.warnings)
                 for item in items {
                     warningsSeen += 1
+                    status.update(stream: stream) { $0.warningsByProvider["\(item.vendor)/\(item.provider)", default: 0] += 1 }
                     let warning = ProviderDiagnosis.warning(for: item, query: GraphClient.redact(url), endpoint: settings.endpoint,
                                                             tenantId: settings.tenant, observedAt: .now())
                     events.append(.providerWarning(warning))
@@ -268,7 +281,10 @@ actor EndpointCollector {
             }
             let alerts = events.filter { $0.alert != nil }.count
             delivered += alerts
-            if !events.isEmpty { receipts.append(try await publisher.publish(events)) }
+            if !events.isEmpty {
+                receipts.append(try await publisher.publish(events))
+                status.update(stream: stream) { $0.eventsPublished += events.count }
+            }
             if let newest {
                 if let lastTime, newest <= lastTime, alerts == 0 { pagesWithoutProgress += 1 } else { pagesWithoutProgress = 0 }
                 lastTime = newest

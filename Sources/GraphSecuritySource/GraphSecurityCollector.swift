@@ -218,7 +218,7 @@ public struct GraphSecurityCollector: Source {
                     lag: configuration.ingestionLag.seconds, overlap: configuration.overlap.seconds, lookBack: configuration.lookBack.seconds,
                     giveUpAfter: configuration.providerGiveUpAfter.seconds, maxRecentKeys: 500_000, sourceName: context.name)
                 let store = CheckpointFile(path: "\(context.stateDirectory)/\(Self.safe(tenant.tenantId))/\(endpoint.rawValue).checkpoint.json")
-                result.append(EndpointCollector(settings: settings, client: client, store: store, logger: logger))
+                result.append(EndpointCollector(settings: settings, client: client, store: store, logger: logger, status: context.status))
             }
         }
         return result
@@ -259,6 +259,10 @@ public struct GraphSecurityCollector: Source {
             } catch {
                 failures += 1
                 let message = "poll of \(endpoint) failed: \(error)"
+                collector.status.update(stream: collector.stream) { s in
+                    s.lastPollResult = .failed
+                    s.lastError = message
+                }
                 context.logger.error("\(message)", metadata: ["tenant": "\(collector.settings.tenant)", "consecutive_failures": "\(failures)"])
                 _ = try? await publisher.publish([.health(CollectorHealth(
                     component: "source:\(context.name)", level: .error, code: (error as? GraphError)?.kind == .authentication ? "auth_failed" : "poll_failed",

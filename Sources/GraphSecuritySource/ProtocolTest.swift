@@ -65,7 +65,8 @@ extension GraphSecurityCollector {
                     tenant: tenant.tenantId, endpoint: endpoint, graphURL: cloud.graphURL, apiVersion: configuration.apiVersion,
                     pageSize: min(5, endpoint.maximumPageSize), filter: configuration.filter, lag: configuration.ingestionLag.seconds,
                     overlap: 0, lookBack: configuration.lookBack.seconds, giveUpAfter: 0, maxRecentKeys: 10, sourceName: context.name)
-                let probe = EndpointCollector(settings: settings, client: client, store: CheckpointFile(path: "/dev/null"), logger: context.logger)
+                let probe = EndpointCollector(settings: settings, client: client, store: CheckpointFile(path: "/dev/null"), logger: context.logger,
+                                              status: SourceStatusBoard(source: context.name))
                 let now = Timestamp.now()
                 let url = await probe.listURL(from: now.adding(seconds: -configuration.lookBack.seconds), inclusive: true,
                                               to: now.adding(seconds: -configuration.ingestionLag.seconds), provider: nil)

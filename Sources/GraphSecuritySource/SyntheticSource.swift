@@ -103,6 +103,12 @@ public struct SyntheticSource: Source {
                 events.append(.alert(try GraphNormalizer.normalize(generator.alert(n), endpoint: .alertsV2)))
             }
             inFlight.append((try await publisher.publish(events), end))
+            context.status.update(stream: "alerts_v2") { s in
+                s.lastPollAt = .now()
+                s.lastPollResult = .complete
+                s.lastSuccessAt = s.lastPollAt
+                s.eventsPublished += events.count
+            }
             next = end
             if inFlight.count >= configuration.inFlightBatches { try await settleOldest() }
         }

@@ -117,6 +117,8 @@ import Testing
         #expect(status.stdout.contains("not running"))
         let row = try #require(status.stdout.split(separator: "\n").first { $0.hasPrefix("files") })
         #expect(row.contains("1500"), "\(row)")
+        let stream = try #require(status.stdout.split(separator: "\n").first { $0.hasPrefix("synthetic/alerts_v2") })
+        #expect(stream.contains("complete") && stream.contains("1500"), "\(stream)")
         let json = try await CollectorProcess.run(["status", "--config", config, "--json"])
         #expect(try JSONParser.parse(json.stdout)["sinks"]?.arrayValue?.first?["accepted"]?.intValue == 1500)
     }
@@ -158,6 +160,10 @@ import Testing
             if accepted == 0 { try await Task.sleep(for: .milliseconds(50)) }
         }
         #expect(accepted > 0)
+        let metrics = try await client.send(HTTPRequest(url: "http://127.0.0.1:\(p)/metrics")).bodyText
+        let published = metrics.split(separator: "\n").first { $0.hasPrefix("graph_collector_source_events_published_total{source=\"synthetic\",stream=\"alerts_v2\"}") }
+        #expect((Int(published?.split(separator: " ").last ?? "") ?? 0) > 0, "\(metrics)")
+        #expect(metrics.contains("graph_collector_source_last_poll_time_seconds{source=\"synthetic\""))
         let health = try await client.send(HTTPRequest(url: "http://127.0.0.1:\(p)/healthz"))
         let healthJSON = try JSONParser.parse(health.bodyText)
         #expect(health.status == 200 && healthJSON["status"]?.stringValue == "ok")

@@ -150,6 +150,13 @@ func alertKeys(_ events: [Event], _ kind: SecurityAlert.Kind) -> [String] {
         let ipc = events.compactMap(\.alert).filter { $0.provider == "IPC" }
         #expect(ipc.count == 40)
         #expect(try run.checkpoint("alerts")?["pending"]?.arrayValue?.isEmpty == true)
+        // The status file counts the warnings by provider and shows the stream caught up.
+        let status = try JSONParser.parse(bytes: Array(try #require(FileManager.default.contents(atPath: run.state.file("status.json")))))
+        let stream = try #require(status["streams"]?.arrayValue?.first { $0["stream"]?.stringValue == "\(run.simulator.configuration.tenantId)/alerts" })
+        let byProvider = stream["provider_warnings"]?.objectMembers ?? []
+        #expect(byProvider.count == 1 && byProvider[0].0.hasSuffix("/IPC") && byProvider[0].1.intValue == 3, "\(stream)")
+        #expect(stream["last_poll_result"]?.stringValue == "complete" && stream["pending_windows"]?.intValue == 0)
+        #expect((stream["watermark_lag_seconds"]?.intValue ?? 999) < 60)
         await run.simulator.stop()
     }
 
