@@ -89,8 +89,15 @@ let package = Package(
         .testTarget(name: "CollectorCoreTests", dependencies: ["CollectorCore", "CollectorTesting"]),
         .testTarget(
             name: "CollectorSinksTests",
-            dependencies: ["CollectorSinks", "CollectorCore", "CollectorTesting", "EventFormats", "GraphSecuritySource", "graph-collector"],
-            exclude: ["Golden", "Support/webhook_receiver.py", "Support/exec_child.sh"]),
+            dependencies: ["CollectorSinks", "CollectorCore", "CollectorTesting", "EventFormats", "GraphSecuritySource", "TestReceivers", "graph-collector"],
+            exclude: ["Golden", "Support/exec_child.sh"]),
+        // Real receivers the tests and the fault-injection suite start on loopback: rsyslog and a
+        // Python webhook receiver.
+        .target(
+            name: "TestReceivers",
+            dependencies: ["CollectorCore", "CollectorSinks", "CollectorTesting"],
+            path: "Tests/TestReceivers",
+            exclude: ["webhook_receiver.py"]),
         .testTarget(
             name: "GraphSecuritySourceTests",
             dependencies: ["GraphSecuritySource", "CollectorCore", "CollectorTesting"],

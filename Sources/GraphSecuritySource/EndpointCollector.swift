@@ -140,7 +140,7 @@ actor EndpointCollector {
         let end = now.adding(seconds: -settings.lag)
         if end > cp.watermark {
             let start = cp.watermark.adding(seconds: -settings.overlap)
-            let result = try await collect(from: start, to: end, provider: nil, checkpoint: &cp, publisher: publisher)
+            let result = try await collect(from: start, to: end, provider: nil, checkpoint: &cp, publisher: publisher, saveProgress: true)
             for failure in result.failures {
                 let provider = settings.endpoint == .alerts ? failure.provider : nil
                 if let provider, cp.abandoned[provider] != nil { continue }
@@ -209,11 +209,30 @@ actor EndpointCollector {
         var failures: [(provider: String, status: Int)] = []
     }
 
+    /// How often a long window (a backfill) checkpoints what the sinks have accepted so far, so a
+    /// crash or restart mid-window repeats seconds of work, not the whole window.
+    static let progressInterval: Duration = .seconds(1)
+
+    /// A published page not yet known to be accepted by every sink.
+    private struct InFlightPage {
+        var receipt: DeliveryReceipt
+        var keys: [String]
+        /// The newest alert time on this and every earlier page of the window.
+        var newest: Timestamp?
+    }
+
     /// Collects [from, to] (optionally one provider only) and waits until the sinks accepted it.
+    /// With `saveProgress` (the main window), pages are ordered by time, so once a prefix of them
+    /// is accepted the checkpoint can move to the newest time in that prefix; that is saved every
+    /// ``progressInterval`` while no provider has failed in this window (a 206 makes the window
+    /// owed, and that is recorded only when the window ends).
     private func collect(from: Timestamp, to: Timestamp, provider: String?, checkpoint cp: inout EndpointCheckpoint,
-                         publisher: any EventPublisher) async throws -> WindowResult {
+                         publisher: any EventPublisher, saveProgress: Bool = false) async throws -> WindowResult {
         var result = WindowResult()
-        var receipts: [DeliveryReceipt] = []
+        var inFlight: [InFlightPage] = []
+        let clock = ContinuousClock()
+        var lastProgress = clock.now
+        let startWatermark = cp.watermark
         var url = listURL(from: from, inclusive: true, to: to, provider: provider)
         var lastTime: Timestamp?
         var pagesWithoutProgress = 0
@@ -261,6 +280,7 @@ actor EndpointCollector {
                 }
             }
             var newest: Timestamp?
+            var pageKeys: [String] = []
             for (index, item) in answer.page.items.enumerated() {
                 do {
                     let alert = try GraphNormalizer.normalize(item, endpoint: settings.endpoint)
@@ -271,6 +291,7 @@ actor EndpointCollector {
                         continue
                     }
                     cp.recentKeys[key] = alert.lastUpdatedAt?.nanosecondsSinceEpoch ?? 0
+                    pageKeys.append(key)
                     events.append(.alert(alert))
                 } catch {
                     var e = error
@@ -281,13 +302,34 @@ actor EndpointCollector {
             }
             let alerts = events.filter { $0.alert != nil }.count
             delivered += alerts
-            if !events.isEmpty {
-                receipts.append(try await publisher.publish(events))
-                status.update(stream: stream) { $0.eventsPublished += events.count }
-            }
             if let newest {
                 if let lastTime, newest <= lastTime, alerts == 0 { pagesWithoutProgress += 1 } else { pagesWithoutProgress = 0 }
-                lastTime = newest
+                lastTime = max(lastTime ?? newest, newest)
+            }
+            if !events.isEmpty {
+                inFlight.append(InFlightPage(receipt: try await publisher.publish(events), keys: pageKeys, newest: lastTime))
+                status.update(stream: stream) { $0.eventsPublished += events.count }
+            }
+            if saveProgress, result.failures.isEmpty, inFlight.count > 2, clock.now - lastProgress >= Self.progressInterval {
+                // Settle all but the two newest pages (they keep the sinks busy meanwhile).
+                let settled = inFlight.prefix(inFlight.count - 2)
+                for page in settled {
+                    let report = await page.receipt.delivered()
+                    guard report.isComplete else {
+                        throw SourceStopped(reason: "sinks \(report.undeliveredBy.sorted().joined(separator: ", ")) did not accept the window; not checkpointing past it")
+                    }
+                }
+                let reached = settled.last?.newest
+                inFlight.removeFirst(settled.count)
+                if let reached, reached > startWatermark {
+                    var progress = cp
+                    for page in inFlight { for key in page.keys { progress.recentKeys[key] = nil } }
+                    progress.watermark = reached
+                    prune(&progress)
+                    try await store.save(progress.json)
+                    status.update(stream: stream) { $0.watermark = reached }
+                }
+                lastProgress = clock.now
             }
             guard let next = answer.page.nextLink else { break }
             if pagesWithoutProgress > 3 {
@@ -295,8 +337,8 @@ actor EndpointCollector {
             }
             url = next
         }
-        for receipt in receipts {
-            let report = await receipt.delivered()
+        for page in inFlight {
+            let report = await page.receipt.delivered()
             guard report.isComplete else {
                 throw SourceStopped(reason: "sinks \(report.undeliveredBy.sorted().joined(separator: ", ")) did not accept the window; not checkpointing past it")
             }

@@ -3,6 +3,7 @@ import CollectorSinks
 import CollectorTesting
 import Foundation
 import Testing
+import TestReceivers
 
 /// The parts of the conformance suite that need no receiver, run against every built-in sink.
 @Suite struct ConformanceOfBuiltinSinksTests {

@@ -5,6 +5,7 @@ import EventFormats
 import Foundation
 import Logging
 import Testing
+import TestReceivers
 
 /// The syslog sink against a real rsyslog on loopback (installed by `make test`).
 @Suite(.serialized) struct SyslogSinkTests {

@@ -3,58 +3,7 @@ import CollectorSinks
 import CollectorTesting
 import Foundation
 import Testing
-
-/// The Python receiver in Support/webhook_receiver.py, started on loopback.
-final class WebhookReceiver: @unchecked Sendable {
-    let directory = TemporaryDirectory(prefix: "webhook-test")
-    let pid: pid_t
-    let port: Int
-
-    init(secrets: [String], githubSecret: String? = nil, failFirst: Int = 0, rejectIDs: [String] = []) async throws {
-        let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Support/webhook_receiver.py").path
-        pid = try RsyslogReceiver.spawn("/usr/bin/python3", [script, directory.path, secrets.joined(separator: ","), githubSecret ?? "-",
-                                                             String(failFirst), rejectIDs.joined(separator: ",")],
-                                        log: directory.file("receiver.log"))
-        var found: Int?
-        for _ in 0..<200 {
-            if let text = try? String(contentsOfFile: directory.file("port"), encoding: .utf8), let p = Int(text) { found = p; break }
-            try await Task.sleep(for: .milliseconds(25))
-        }
-        guard let found else { throw ReceiverError("webhook receiver did not start: \((try? String(contentsOfFile: directory.file("receiver.log"), encoding: .utf8)) ?? "")") }
-        port = found
-    }
-
-    var url: String { "http://127.0.0.1:\(port)/hooks/graph" }
-
-    struct Attempt { var id: String; var status: Int; var valid: Bool; var auth: String }
-
-    func attempts() throws -> [Attempt] {
-        guard let text = try? String(contentsOfFile: directory.file("attempts.jsonl"), encoding: .utf8) else { return [] }
-        return try text.split(separator: "\n").map { line in
-            let j = try JSONParser.parse(String(line))
-            if case .bool(let valid)? = j["valid"] {
-                return Attempt(id: j["id"]?.stringValue ?? "", status: j["status"]?.intValue ?? 0, valid: valid, auth: j["auth"]?.stringValue ?? "")
-            }
-            return Attempt(id: "", status: 0, valid: false, auth: "")
-        }
-    }
-
-    /// Accepted events with the webhook-id of the request that carried them.
-    func events() throws -> [(id: String, event: Event)] {
-        guard let text = try? String(contentsOfFile: directory.file("events.ndjson"), encoding: .utf8) else { return [] }
-        return try text.split(separator: "\n").map { line in
-            let j = try JSONParser.parse(String(line))
-            return (j["webhook_id"]?.stringValue ?? "", try Event(json: j["event"]!))
-        }
-    }
-
-    deinit {
-        kill(pid, SIGTERM)
-        var status: Int32 = 0
-        waitpid(pid, &status, 0)
-        directory.remove()
-    }
-}
+import TestReceivers
 
 func webhookConfig(_ yaml: String) throws -> WebhookSink.Configuration {
     try CollectorTestingConfig.decode(WebhookSink.Configuration.self, yaml: yaml)

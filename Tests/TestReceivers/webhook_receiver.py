@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """A webhook receiver for the tests, independent of the collector's code: verifies Standard
 Webhooks signatures (and X-Hub-Signature-256) with Python's hmac, fails the first N requests
-with 500 or 429, then accepts. Writes its port to <dir>/port, every attempt to
+with 500 or 429, then accepts; answers 500 while <dir>/fail exists. Writes its port to <dir>/port, every attempt to
 <dir>/attempts.jsonl and every accepted event line to <dir>/events.ndjson."""
 import base64, gzip, hashlib, hmac, json, os, sys, threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -31,6 +31,8 @@ class Handler(BaseHTTPRequestHandler):
         with lock:
             if not valid:
                 status = 401
+            elif os.path.exists(os.path.join(directory, "fail")):
+                status = 500
             elif wid in reject_ids:
                 status = 400
             elif state["failures"] > 0:

@@ -1,35 +1,35 @@
+public import CollectorTesting
 import CollectorCore
 import CollectorSinks
-import CollectorTesting
-import Foundation
+public import Foundation
 #if canImport(Glibc)
-import Glibc
+public import Glibc
 #endif
 
 /// A real rsyslog started on loopback with a generated configuration: UDP (imudp), plain TCP
 /// (imptcp, LF and octet-counted framing) and TLS (imtcp + OpenSSL driver, client certificate
 /// required). Every message goes to one JSON-lines file with rsyslog's own view of the header
 /// (`host`, `app`, `pri`) and the message exactly as received (`raw`).
-final class RsyslogReceiver: @unchecked Sendable {
-    struct Received: Sendable {
-        var host: String
-        var app: String
-        var pri: Int
-        var raw: String
+public final class RsyslogReceiver: @unchecked Sendable {
+    public struct Received: Sendable {
+        public var host: String
+        public var app: String
+        public var pri: Int
+        public var raw: String
     }
 
-    let directory: TemporaryDirectory
-    let udpPort: Int
-    let tcpPort: Int
-    let tlsPort: Int
+    public let directory: TemporaryDirectory
+    public let udpPort: Int
+    public let tcpPort: Int
+    public let tlsPort: Int
     private var pid: pid_t = 0
 
-    var output: String { directory.file("received.jsonl") }
-    var caFile: String { directory.file("ca.pem") }
-    var clientCertificate: String { directory.file("client.pem") }
-    var clientKey: String { directory.file("client.key") }
+    public var output: String { directory.file("received.jsonl") }
+    public var caFile: String { directory.file("ca.pem") }
+    public var clientCertificate: String { directory.file("client.pem") }
+    public var clientKey: String { directory.file("client.key") }
 
-    init() throws {
+    public init() throws {
         directory = TemporaryDirectory(prefix: "rsyslog-test")
         udpPort = try Self.freePort(udp: true)
         tcpPort = try Self.freePort(udp: false)
@@ -40,14 +40,14 @@ final class RsyslogReceiver: @unchecked Sendable {
     }
 
     /// The rsyslogd binary: on PATH, or where Debian puts it.
-    static var executable: String {
+    public static var executable: String {
         for candidate in ["/usr/sbin/rsyslogd", "/sbin/rsyslogd", "/usr/local/sbin/rsyslogd"] where FileManager.default.isExecutableFile(atPath: candidate) {
             return candidate
         }
         return "rsyslogd"
     }
 
-    func start() throws {
+    public func start() throws {
         pid = try Self.spawn(Self.executable, ["-n", "-f", directory.file("rsyslog.conf"), "-i", directory.file("rsyslog.pid")],
                              log: directory.file("rsyslogd.log"))
         // Ready when the TCP and TLS ports accept connections.
@@ -62,7 +62,7 @@ final class RsyslogReceiver: @unchecked Sendable {
     }
 
     /// Stops rsyslog with SIGTERM (it finishes writing what it has read) and waits for it.
-    func stop() {
+    public func stop() {
         guard pid > 0 else { return }
         kill(pid, SIGTERM)
         let deadline = Date().addingTimeInterval(10)
@@ -76,7 +76,7 @@ final class RsyslogReceiver: @unchecked Sendable {
     /// Starts a program with no blocked signals and default handlers: children of a test
     /// process would otherwise inherit the signal mask of the runtime's worker thread, and an
     /// rsyslogd with SIGTERM blocked never stops.
-    static func spawn(_ path: String, _ arguments: [String], log: String) throws -> pid_t {
+    public static func spawn(_ path: String, _ arguments: [String], log: String) throws -> pid_t {
         var attributes = ChildProcess.cleanSpawnAttributes(newProcessGroup: false)
         defer { posix_spawnattr_destroy(&attributes) }
         var actions = posix_spawn_file_actions_t()
@@ -94,7 +94,7 @@ final class RsyslogReceiver: @unchecked Sendable {
     }
 
     /// Alive and not a zombie (Foundation reaps children in its own time).
-    static func isAlive(_ pid: Int32) -> Bool {
+    public static func isAlive(_ pid: Int32) -> Bool {
         guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
               let close = stat.lastIndex(of: ")") else { return false }
         let state = stat[stat.index(close, offsetBy: 2)]
@@ -107,7 +107,7 @@ final class RsyslogReceiver: @unchecked Sendable {
     }
 
     /// What rsyslog wrote, waiting until at least `count` messages are there (or `timeout`).
-    func received(atLeast count: Int, timeout: Duration = .seconds(20)) async throws -> [Received] {
+    public func received(atLeast count: Int, timeout: Duration = .seconds(20)) async throws -> [Received] {
         let clock = ContinuousClock()
         let deadline = clock.now + timeout
         var last: [Received] = []
@@ -119,7 +119,7 @@ final class RsyslogReceiver: @unchecked Sendable {
         return last
     }
 
-    func read() throws -> [Received] {
+    public func read() throws -> [Received] {
         guard let data = FileManager.default.contents(atPath: output) else { return [] }
         var out: [Received] = []
         // Only whole lines: rsyslog may be writing the last one.
@@ -171,7 +171,7 @@ final class RsyslogReceiver: @unchecked Sendable {
         """)
     }
 
-    static func shell(_ script: String) throws {
+    public static func shell(_ script: String) throws {
         let p = Process()
         p.executableURL = URL(fileURLWithPath: "/bin/bash")
         p.arguments = ["-c", script]
@@ -180,7 +180,7 @@ final class RsyslogReceiver: @unchecked Sendable {
         guard p.terminationStatus == 0 else { throw ReceiverError("shell failed (\(p.terminationStatus)): \(script.prefix(200))") }
     }
 
-    static func freePort(udp: Bool) throws -> Int {
+    public static func freePort(udp: Bool) throws -> Int {
         let fd = socket(AF_INET, Int32(udp ? SOCK_DGRAM.rawValue : SOCK_STREAM.rawValue), 0)
         defer { close(fd) }
         var address = sockaddr_in()
@@ -195,7 +195,7 @@ final class RsyslogReceiver: @unchecked Sendable {
         return Int(UInt16(bigEndian: address.sin_port))
     }
 
-    static func canConnect(port: Int) -> Bool {
+    public static func canConnect(port: Int) -> Bool {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         defer { close(fd) }
         var address = sockaddr_in()
@@ -208,7 +208,7 @@ final class RsyslogReceiver: @unchecked Sendable {
     }
 }
 
-struct ReceiverError: Error, CustomStringConvertible {
-    var description: String
-    init(_ description: String) { self.description = description }
+public struct ReceiverError: Error, CustomStringConvertible {
+    public var description: String
+    public init(_ description: String) { self.description = description }
 }
