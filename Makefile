@@ -2,9 +2,11 @@
 #   make run    build and run the main job: collect from the built-in Graph simulator into real sinks
 #   make test   install what is missing, build, and run every test (the custom-sink example's too)
 #   make docs   the DocC documentation of CollectorCore (fetches swift-docc-plugin)
+#   make fault-injection   the fault-injection suite alone (FAULT_ARGS="--only kill-9 --kills 5")
+#   make bench  the benchmarks, release build (BENCH_ARGS="--only syslog,gzip"; Benchmarks/README.md)
 SWIFT ?= swift
 
-.PHONY: run test deps build release clean docs
+.PHONY: run test deps build release clean docs fault-injection bench
 
 run:
 	bash scripts/quickstart.sh
@@ -12,8 +14,19 @@ run:
 test: deps
 	$(SWIFT) build --build-tests
 	$(SWIFT) test
+	"$$($(SWIFT) build --show-bin-path)/fault-injection" $(FAULT_ARGS)
+	"$$($(SWIFT) build --show-bin-path)/graph-collector-bench" --tiny
 	$(SWIFT) build --build-tests --package-path Examples/custom-sink
 	$(SWIFT) test --package-path Examples/custom-sink
+
+fault-injection: deps
+	$(SWIFT) build
+	"$$($(SWIFT) build --show-bin-path)/fault-injection" $(FAULT_ARGS)
+
+bench: deps
+	$(SWIFT) build -c release --product graph-collector
+	$(SWIFT) build -c release --product graph-collector-bench
+	"$$($(SWIFT) build -c release --show-bin-path)/graph-collector-bench" $(BENCH_ARGS)
 
 deps:
 	bash scripts/install-deps.sh

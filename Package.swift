@@ -91,6 +91,19 @@ let package = Package(
             name: "CollectorSinksTests",
             dependencies: ["CollectorSinks", "CollectorCore", "CollectorTesting", "EventFormats", "GraphSecuritySource", "TestReceivers", "graph-collector"],
             exclude: ["Golden", "Support/exec_child.sh"]),
+        // The fault-injection suite (`make fault-injection`; `make test` runs it small).
+        .executableTarget(
+            name: "fault-injection",
+            dependencies: ["CollectorCore", "CollectorTesting", "GraphSecuritySource", "GraphSimulator", "GzipStream", "TestReceivers"],
+            path: "Tests/FaultInjection"),
+        // Benchmarks (release builds; Benchmarks/README.md). `make test` runs each once, tiny.
+        .executableTarget(
+            name: "graph-collector-bench",
+            dependencies: [
+                "CollectorCore", "CollectorSinks", "CollectorTesting", "EventFormats", "GraphSecuritySource", "GraphSimulator", "TestReceivers",
+                .product(name: "FlyingFox", package: "FlyingFox"), .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Benchmarks/GraphCollectorBench"),
         // Real receivers the tests and the fault-injection suite start on loopback: rsyslog and a
         // Python webhook receiver.
         .target(

@@ -73,6 +73,17 @@ public actor GraphSimulator {
         }
     }
 
+    /// The body of a Graph list answer holding the first `count` items the endpoint shows,
+    /// oldest first, exactly as a request would get them (for benchmarks and fixtures).
+    public func samplePage(_ endpoint: GraphEndpoint, count: Int, now: Timestamp = .now()) -> [UInt8] {
+        let records = data.visible(endpoint, now: now).prefix(count)
+        let body: JSON = .object([
+            ("@odata.context", .string("https://graph.microsoft.com/v1.0/$metadata#security/\(endpoint.rawValue)")),
+            ("value", .array(records.map { data.json($0, endpoint: endpoint) })),
+        ])
+        return Array(JSONWriter.string(body).utf8)
+    }
+
     // MARK: Handling
 
     func handle(method: String, path: String, query: [(String, String)], headers: [String: String], body: Data) async -> SimulatorResponse {

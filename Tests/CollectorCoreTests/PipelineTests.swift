@@ -168,3 +168,17 @@ import Testing
         #expect(Suggestion.nearest(to: "zzzzzz", in: ["path", "directory"]) == nil)
     }
 }
+
+@Suite struct RateLimiterTests {
+    @Test func neverLetsMoreThanPerMinuteThroughInOneWindow() async throws {
+        // 600 tokens at once and 10 more per second: a bucket alone would let the 601st request
+        // through after 0.1 s; the window holds it until the first is 0.3 s old.
+        let limiter = RateLimiter(perMinute: 600, burst: 600, window: .milliseconds(300))
+        let clock = ContinuousClock()
+        let start = clock.now
+        for _ in 0..<600 { try await limiter.acquire() }
+        #expect(clock.now - start < .milliseconds(300))
+        try await limiter.acquire()
+        #expect(clock.now - start >= .milliseconds(300))
+    }
+}

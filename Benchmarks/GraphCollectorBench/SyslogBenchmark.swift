@@ -1,0 +1,101 @@
+import CollectorCore
+import CollectorSinks
+import CollectorTesting
+import Foundation
+import TestReceivers
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// 2. LEEF encoding + syslog over TCP (octet-counted) to a loopback receiver that counts bytes,
+/// against writing the same bytes to a socket (the limit) and against rsyslog forwarding the
+/// same pre-formatted messages (imptcp → omfwd) on this machine.
+enum SyslogBenchmark {
+    static func run(events: Int) async throws {
+        let pool = try EventPool.make()
+        let batches = EventPool.batches(pool, total: events, size: 500)
+        let receiver = try CountingReceiver(keep: true)
+        let configuration = try CollectorTestingConfig.decode(SyslogSink.Configuration.self, yaml: """
+            transport: tcp
+            framing: octet-counting
+            targets: ["127.0.0.1:\(receiver.port)"]
+            """)
+        let sink = try await SyslogSink.Plugin.makeSink(configuration: configuration, context: benchContext("syslog"))
+        let ours = try await Measurement.of {
+            for batch in batches { try await sink.write(batch) }
+            try await sink.close()
+            guard receiver.wait({ $0.closedConnections >= 1 }) else { throw BenchError("the receiver never saw the connection close") }
+        }
+        let wire = receiver.takeKept()
+        var rows = [Row(name: "graph-collector syslog sink: LEEF 2.0 + RFC 5424 header + TCP", events: events, bytes: wire.count, wall: ours.wall,
+                        cpu: ours.cpu, peakRSS: ours.peakRSS, note: "\(wire.count / max(events, 1)) B/message on the wire")]
+
+        // The limit: the same bytes written straight to a socket.
+        receiver.reset()
+        let raw = try await Measurement.of {
+            try rawSend(wire, port: receiver.port)
+            guard receiver.wait({ $0.closedConnections >= 1 }) else { throw BenchError("raw send: no close") }
+        }
+        guard receiver.bytes == wire.count else { throw BenchError("raw send: \(receiver.bytes) of \(wire.count) bytes arrived") }
+        rows.append(Row(name: "raw socket write of the same bytes (the limit)", events: events, bytes: wire.count, wall: raw.wall, cpu: raw.cpu,
+                        peakRSS: raw.peakRSS, note: "reference"))
+
+        // A peer: rsyslog receiving those messages on imptcp and forwarding them with omfwd.
+        if let row = try rsyslogForwarding(wire, events: events) { rows.append(row) }
+        printTable("2. LEEF + syslog over TCP, octet-counted, to a loopback receiver (\(formatted(Double(events))) events)", rows)
+    }
+
+    static func rsyslogForwarding(_ wire: [UInt8], events: Int) throws -> Row? {
+        guard FileManager.default.isExecutableFile(atPath: RsyslogReceiver.executable) else {
+            say("rsyslogd not found; skipping the rsyslog comparison (install rsyslog)")
+            return nil
+        }
+        let directory = TemporaryDirectory(prefix: "bench-rsyslog")
+        defer { directory.remove() }
+        let forwarded = try CountingReceiver()
+        let input = try RsyslogReceiver.freePort(udp: false)
+        let conf = """
+            global(workDirectory="\(directory.path)" maxMessageSize="256k")
+            module(load="imptcp")
+            ruleset(name="forward" queue.type="LinkedList" queue.size="1000000") {
+              action(type="omfwd" target="127.0.0.1" port="\(forwarded.port)" protocol="tcp" template="RSYSLOG_SyslogProtocol23Format")
+            }
+            input(type="imptcp" address="127.0.0.1" port="\(input)" ruleset="forward")
+            """
+        try conf.write(toFile: directory.file("rsyslog.conf"), atomically: true, encoding: .utf8)
+        let pid = try RsyslogReceiver.spawn(RsyslogReceiver.executable, ["-n", "-f", directory.file("rsyslog.conf"), "-i", directory.file("pid")],
+                                            log: directory.file("rsyslogd.log"))
+        defer {
+            kill(pid, SIGTERM)
+            var status: Int32 = 0
+            waitpid(pid, &status, 0)
+        }
+        let deadline = Date().addingTimeInterval(10)
+        while !RsyslogReceiver.canConnect(port: input) && Date() < deadline { usleep(20_000) }
+        let cpu0 = processCPU(pid)
+        let clock = ContinuousClock()
+        let start = clock.now
+        try rawSend(wire, port: input)
+        guard forwarded.wait(timeout: 300, { $0.lines >= events }) else {
+            throw BenchError("rsyslog forwarded \(forwarded.lines) of \(events) messages: \((try? String(contentsOfFile: directory.file("rsyslogd.log"), encoding: .utf8)) ?? "")")
+        }
+        let wall = (clock.now - start).seconds
+        return Row(name: "rsyslog 8 forwarding the same messages (imptcp → omfwd TCP)", events: events, bytes: wire.count, wall: wall,
+                   cpu: processCPU(pid) - cpu0, peakRSS: processPeakRSS(pid), note: "peer; CPU and RSS are rsyslogd's")
+    }
+
+    /// utime + stime of a process, in seconds.
+    static func processCPU(_ pid: pid_t) -> Double {
+        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8), let close = stat.lastIndex(of: ")") else { return 0 }
+        let fields = stat[stat.index(after: close)...].split(separator: " ")
+        // After ")": state is field 3, so utime (14) and stime (15) are at offsets 11 and 12.
+        guard fields.count > 12, let user = Double(fields[11]), let system = Double(fields[12]) else { return 0 }
+        return (user + system) / Double(sysconf(Int32(_SC_CLK_TCK)))
+    }
+
+    static func processPeakRSS(_ pid: pid_t) -> Int? {
+        guard let status = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8),
+              let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }) else { return nil }
+        return (Int(line.split(separator: " ").dropFirst().first ?? "") ?? 0) * 1024
+    }
+}
