@@ -13,7 +13,8 @@ public struct DeliveryReceipt: Sendable {
     }
 
     /// Waits until every required sink has accepted or rejected the events, or the pipeline has
-    /// stopped without delivering them.
+    /// stopped without delivering them. If the waiting task is cancelled it returns at once,
+    /// with the sinks still working counted as undelivered (so the report is not complete).
     public func delivered() async -> DeliveryReport {
         await state.wait()
     }
@@ -42,7 +43,15 @@ final class ReceiptState: Sendable {
     private struct Inner {
         var pending: Set<String>
         var report: DeliveryReport
-        var waiters: [CheckedContinuation<DeliveryReport, Never>] = []
+        var waiters: [Int: CheckedContinuation<DeliveryReport, Never>] = [:]
+        var nextWaiter = 0
+
+        /// The report as it stands, with the sinks still working as undelivered.
+        var incomplete: DeliveryReport {
+            var r = report
+            r.undeliveredBy.formUnion(pending)
+            return r
+        }
     }
 
     private let inner: Mutex<Inner>
@@ -67,21 +76,32 @@ final class ReceiptState: Sendable {
             guard inner.pending.remove(sink) != nil else { return ([], inner.report) }
             update(&inner.report)
             guard inner.pending.isEmpty else { return ([], inner.report) }
-            let w = inner.waiters
-            inner.waiters = []
+            let w = Array(inner.waiters.values)
+            inner.waiters = [:]
             return (w, inner.report)
         }
         for w in waiters { w.resume(returning: report) }
     }
 
     func wait() async -> DeliveryReport {
-        await withCheckedContinuation { (c: CheckedContinuation<DeliveryReport, Never>) in
-            let ready: DeliveryReport? = inner.withLock { inner in
-                if inner.pending.isEmpty { return inner.report }
-                inner.waiters.append(c)
-                return nil
+        let id = inner.withLock { inner -> Int in
+            inner.nextWaiter += 1
+            return inner.nextWaiter
+        }
+        return await withTaskCancellationHandler {
+            await withCheckedContinuation { (c: CheckedContinuation<DeliveryReport, Never>) in
+                let ready: DeliveryReport? = inner.withLock { inner in
+                    if inner.pending.isEmpty { return inner.report }
+                    // Cancelled before waiting: the handler below found nothing to resume.
+                    if Task.isCancelled { return inner.incomplete }
+                    inner.waiters[id] = c
+                    return nil
+                }
+                if let ready { c.resume(returning: ready) }
             }
-            if let ready { c.resume(returning: ready) }
+        } onCancel: {
+            let (waiter, report) = inner.withLock { inner in (inner.waiters.removeValue(forKey: id), inner.incomplete) }
+            waiter?.resume(returning: report)
         }
     }
 }

@@ -6,8 +6,9 @@ public import Logging
 /// ``DeliveryReceipt`` before it moves its checkpoint: that is how a source never skips past
 /// events that the sinks have not accepted. Sources know nothing of sinks.
 public protocol Source: Sendable {
-    /// Runs until the work is done (a finite source) or the task is cancelled (graceful
-    /// shutdown). Throwing stops the collector with the error.
+    /// Runs until the work is done (a finite source), ``SourceContext/stop`` is requested (graceful
+    /// shutdown: return once what was published is accepted and checkpointed), or the task is
+    /// cancelled. Throwing stops the collector with the error.
     func run(publisher: any EventPublisher) async throws
 }
 
@@ -44,10 +45,13 @@ public struct SourceContext: Sendable {
     public var services: [String: String]
     /// Where the source reports its polls, watermarks and warnings (see ``SourceStreamStatus``).
     public var status: SourceStatusBoard
+    /// Set when the collector shuts down gracefully: finish what is in flight and return.
+    public var stop: StopRequest
 
     public init(name: String, logger: Logger, stateDirectory: String, configurationDirectory: String, services: [String: String] = [:],
-                status: SourceStatusBoard? = nil) {
+                status: SourceStatusBoard? = nil, stop: StopRequest = StopRequest()) {
         self.status = status ?? SourceStatusBoard(source: name)
+        self.stop = stop
         self.name = name
         self.logger = logger
         self.stateDirectory = stateDirectory

@@ -67,6 +67,7 @@ public enum CollectorApplication {
 
         var sources: [(String, any Source)] = []
         var boards: [SourceStatusBoard] = []
+        var stops: [StopRequest] = []
         for entry in configuration.sources {
             let s = entry.settings
             var sourceLogger = logger
@@ -75,6 +76,7 @@ public enum CollectorApplication {
                 name: s.name, logger: sourceLogger, stateDirectory: "\(stateDirectory)/sources/\(s.name)",
                 configurationDirectory: configuration.directory, services: services)
             boards.append(context.status)
+            stops.append(context.stop)
             do {
                 sources.append((s.name, try await entry.make(context)))
             } catch {
@@ -87,7 +89,8 @@ public enum CollectorApplication {
             "collector starting",
             metadata: ["config": "\(configuration.file)", "sources": "\(sources.map(\.0).joined(separator: ","))",
                        "sinks": "\(slots.map(\.name).joined(separator: ","))", "state_directory": "\(stateDirectory)"])
-        let sourcesService = SourcesService(sources: sources, publisher: pipeline, logger: logger)
+        let sourcesService = SourcesService(sources: sources, stops: stops, grace: configuration.settings.pipeline.drainTimeout.duration,
+                                            publisher: pipeline, logger: logger)
         let group = ServiceGroup(
             configuration: ServiceGroupConfiguration(
                 services: [
@@ -150,34 +153,54 @@ public struct StartupError: Error, Sendable, CustomStringConvertible {
     public var description: String { message }
 }
 
-/// Runs every source concurrently; returns when all have finished. On graceful shutdown the
-/// sources are cancelled (they stop polling; unacknowledged work is collected again next run).
+/// Runs every source concurrently; returns when all have finished. On graceful shutdown every
+/// source is asked to stop (``StopRequest``): it starts nothing new, waits for what it published
+/// to be accepted (the pipeline is still delivering) and checkpoints it. Sources still running
+/// after `grace` are cancelled; what they had not checkpointed is collected again next run.
 struct SourcesService: Service {
     let sources: [(String, any Source)]
+    let stops: [StopRequest]
+    let grace: Duration
     let publisher: any EventPublisher
     let logger: Logger
 
     func run() async throws {
-        try await cancelWhenGracefulShutdown {
-            try await withThrowingTaskGroup(of: Void.self) { group in
-                for (name, source) in sources {
-                    group.addTask {
-                        do {
-                            try await source.run(publisher: publisher)
-                        } catch is CancellationError {
+        let work = Task { try await runAll() }
+        try await withGracefulShutdownHandler {
+            try await withTaskCancellationHandler {
+                try await work.value
+            } onCancel: {
+                work.cancel()
+            }
+        } onGracefulShutdown: { [stops, grace, logger] in
+            logger.info("stopping sources: waiting for what they published to be accepted", metadata: ["grace": "\(grace)"])
+            for stop in stops { stop.request() }
+            Task {
+                try? await Task.sleep(for: grace)
+                if !work.isCancelled { work.cancel() }
+            }
+        }
+    }
+
+    private func runAll() async throws {
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for (name, source) in sources {
+                group.addTask {
+                    do {
+                        try await source.run(publisher: publisher)
+                    } catch is CancellationError {
+                        logger.info("source stopped for shutdown", metadata: ["source": "\(name)"])
+                    } catch {
+                        if Task.isCancelled {
                             logger.info("source stopped for shutdown", metadata: ["source": "\(name)"])
-                        } catch {
-                            if Task.isCancelled {
-                                logger.info("source stopped for shutdown", metadata: ["source": "\(name)"])
-                                return
-                            }
-                            logger.critical("source failed", metadata: ["source": "\(name)", "error": "\(error)"])
-                            throw error
+                            return
                         }
+                        logger.critical("source failed", metadata: ["source": "\(name)", "error": "\(error)"])
+                        throw error
                     }
                 }
-                try await group.waitForAll()
             }
+            try await group.waitForAll()
         }
     }
 }

@@ -97,6 +97,7 @@ actor EndpointCollector {
     let store: CheckpointFile
     let logger: Logger
     let status: SourceStatusBoard
+    let stop: StopRequest
     nonisolated var stream: String { "\(settings.tenant)/\(settings.endpoint.rawValue)" }
     private var checkpoint: EndpointCheckpoint?
     private var pageSize: Int
@@ -105,8 +106,9 @@ actor EndpointCollector {
     private(set) var duplicatesDropped = 0
     private(set) var warningsSeen = 0
 
-    init(settings: Settings, client: GraphClient, store: CheckpointFile, logger: Logger, status: SourceStatusBoard) {
+    init(settings: Settings, client: GraphClient, store: CheckpointFile, logger: Logger, status: SourceStatusBoard, stop: StopRequest = StopRequest()) {
         self.status = status
+        self.stop = stop
         self.settings = settings
         self.client = client
         self.store = store
@@ -238,6 +240,17 @@ actor EndpointCollector {
         var pagesWithoutProgress = 0
         while true {
             try Task.checkCancellation()
+            if stop.isRequested {
+                // Graceful shutdown: wait for what is published (the sinks are still working),
+                // checkpoint it if this is the main window and nothing failed, and stop.
+                if saveProgress, result.failures.isEmpty {
+                    for page in inFlight where await !page.receipt.delivered().isComplete { throw CancellationError() }
+                    try await saveProgressCheckpoint(cp, reached: inFlight.last?.newest, unsettled: [], startWatermark: startWatermark)
+                    logger.info("stopped for shutdown; checkpointed what the sinks accepted", metadata: [
+                        "endpoint": "\(settings.endpoint.rawValue)", "up_to": "\(inFlight.last?.newest?.description ?? "-")"])
+                }
+                throw CancellationError()
+            }
             let answer: GraphAnswer
             do {
                 answer = try await client.list(url)
@@ -321,14 +334,7 @@ actor EndpointCollector {
                 }
                 let reached = settled.last?.newest
                 inFlight.removeFirst(settled.count)
-                if let reached, reached > startWatermark {
-                    var progress = cp
-                    for page in inFlight { for key in page.keys { progress.recentKeys[key] = nil } }
-                    progress.watermark = reached
-                    prune(&progress)
-                    try await store.save(progress.json)
-                    status.update(stream: stream) { $0.watermark = reached }
-                }
+                try await saveProgressCheckpoint(cp, reached: reached, unsettled: inFlight, startWatermark: startWatermark)
                 lastProgress = clock.now
             }
             guard let next = answer.page.nextLink else { break }
@@ -344,6 +350,19 @@ actor EndpointCollector {
             }
         }
         return result
+    }
+
+    /// Saves `cp` with its watermark moved to `reached` (alerts up to there are accepted), and
+    /// without the duplicate keys of the pages not yet accepted, so a restart collects those again.
+    private func saveProgressCheckpoint(_ cp: EndpointCheckpoint, reached: Timestamp?, unsettled: [InFlightPage],
+                                        startWatermark: Timestamp) async throws {
+        guard let reached, reached > startWatermark else { return }
+        var progress = cp
+        for page in unsettled { for key in page.keys { progress.recentKeys[key] = nil } }
+        progress.watermark = reached
+        prune(&progress)
+        try await store.save(progress.json)
+        status.update(stream: stream) { $0.watermark = reached }
     }
 
     private func prune(_ cp: inout EndpointCheckpoint) {

@@ -218,7 +218,7 @@ public struct GraphSecurityCollector: Source {
                     lag: configuration.ingestionLag.seconds, overlap: configuration.overlap.seconds, lookBack: configuration.lookBack.seconds,
                     giveUpAfter: configuration.providerGiveUpAfter.seconds, maxRecentKeys: 500_000, sourceName: context.name)
                 let store = CheckpointFile(path: "\(context.stateDirectory)/\(Self.safe(tenant.tenantId))/\(endpoint.rawValue).checkpoint.json")
-                result.append(EndpointCollector(settings: settings, client: client, store: store, logger: logger, status: context.status))
+                result.append(EndpointCollector(settings: settings, client: client, store: store, logger: logger, status: context.status, stop: context.stop))
             }
         }
         return result
@@ -244,6 +244,7 @@ public struct GraphSecurityCollector: Source {
         var failures = 0
         while true {
             try Task.checkCancellation()
+            if context.stop.isRequested { return }
             do {
                 try await collector.poll(publisher: publisher)
                 failures = 0
@@ -253,8 +254,9 @@ public struct GraphSecurityCollector: Source {
                                                                 "alerts": "\(delivered)", "duplicates_dropped": "\(duplicates)"])
                     return
                 }
-                try await Task.sleep(for: configuration.pollInterval.duration)
+                try await context.stop.sleep(for: configuration.pollInterval.duration)
             } catch is CancellationError {
+                if context.stop.isRequested && !Task.isCancelled { return }
                 throw CancellationError()
             } catch {
                 failures += 1
@@ -270,7 +272,7 @@ public struct GraphSecurityCollector: Source {
                 if configuration.stopWhenCaughtUp { throw error }
                 // Keep trying (a fixed permission or a recovered service resumes collection), less often.
                 let wait = min(configuration.pollInterval.seconds * Double(min(failures, 10)), 900)
-                try await Task.sleep(for: .milliseconds(Int64(wait * 1000)))
+                try await context.stop.sleep(for: .milliseconds(Int64(wait * 1000)))
             }
         }
     }

@@ -96,6 +96,12 @@ public struct SyntheticSource: Source {
 
         while next < configuration.count {
             try Task.checkCancellation()
+            if context.stop.isRequested {
+                // Graceful shutdown: checkpoint what the sinks accept of what is in flight.
+                while !inFlight.isEmpty { try await settleOldest() }
+                context.logger.info("stopped for shutdown", metadata: ["source": "\(context.name)", "next_alert": "\(next)"])
+                return
+            }
             let end = min(next + configuration.batchSize, configuration.count)
             var events: [Event] = []
             events.reserveCapacity(end - next)
