@@ -152,7 +152,14 @@ final class CountingReceiver: @unchecked Sendable {
             let n = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
             if n <= 0 { break }
             var lines = 0
-            for i in 0..<n where buffer[i] == 0x0A { lines += 1 }
+            buffer.withUnsafeBytes { raw in
+                var at = raw.baseAddress!
+                let end = raw.baseAddress! + n
+                while at < end, let hit = memchr(at, 0x0A, end - at) {
+                    lines += 1
+                    at = UnsafeRawPointer(hit) + 1
+                }
+            }
             lock.lock()
             _bytes += n
             _lines += lines

@@ -26,6 +26,9 @@ public final class EventPipeline: EventPublisher, Service {
         public var retry: RetryPolicy
         /// Most events queued for this sink before publishers wait.
         public var queueCapacity: Int
+        /// Most bytes (the events' approximate JSON size) queued for this sink before publishers
+        /// wait: with large alerts this, not the event count, bounds memory.
+        public var queueMaxBytes: Int
         /// How often buffered writes are flushed while the sink is idle.
         public var flushInterval: Duration
         /// What happens when the queue is full: publishers wait, or (for a best-effort sink that
@@ -39,8 +42,10 @@ public final class EventPipeline: EventPublisher, Service {
         public init(
             name: String, sink: any Sink, required: Bool = true, batch: BatchPolicy = BatchPolicy(),
             retry: RetryPolicy = RetryPolicy(), queueCapacity: Int = 10_000, flushInterval: Duration = .seconds(1),
-            whenFull: OverflowPolicy = .block, deadLetters: DeadLetterStore? = nil, spool: Spool? = nil
+            whenFull: OverflowPolicy = .block, deadLetters: DeadLetterStore? = nil, spool: Spool? = nil,
+            queueMaxBytes: Int = 16 << 20
         ) {
+            self.queueMaxBytes = queueMaxBytes
             self.spool = spool
             self.whenFull = whenFull
             self.deadLetters = deadLetters
@@ -68,7 +73,7 @@ public final class EventPipeline: EventPublisher, Service {
             SinkWorker(
                 settings: .init(
                     name: slot.name, required: slot.required, batch: slot.batch, retry: slot.retry,
-                    queueCapacity: max(1, slot.queueCapacity), flushInterval: slot.flushInterval,
+                    queueCapacity: max(1, slot.queueCapacity), queueMaxBytes: max(1, slot.queueMaxBytes), flushInterval: slot.flushInterval,
                     drainTimeout: drainTimeout, whenFull: slot.required ? .block : slot.whenFull, deadLetters: slot.deadLetters,
                     spool: slot.spool),
                 sink: slot.sink, logger: logger)

@@ -35,6 +35,7 @@ actor SinkWorker {
         var batch: BatchPolicy
         var retry: RetryPolicy
         var queueCapacity: Int
+        var queueMaxBytes: Int = .max
         var flushInterval: Duration
         var drainTimeout: Duration
         var whenFull: OverflowPolicy = .block
@@ -47,15 +48,17 @@ actor SinkWorker {
         var events: [Event]
         var bytes: [Int]
         let count: Int
+        let totalBytes: Int
         let receipt: ReceiptState
         var taken = 0
         var delivered = 0
         /// The worst outcome of the batches this item's events went out in.
         var rejection: String?
         var undelivered = false
-        init(events: [Event], receipt: ReceiptState) {
+        init(events: [Event], bytes: [Int], receipt: ReceiptState) {
             self.events = events
-            self.bytes = events.map(\.approximateByteCount)
+            self.bytes = bytes
+            self.totalBytes = bytes.reduce(0, +)
             self.count = events.count
             self.receipt = receipt
         }
@@ -68,6 +71,8 @@ actor SinkWorker {
     private var firstItem = 0
     private var takeItem = 0
     private var queuedEvents = 0
+    /// The approximate JSON size of the queued events (``Event/approximateByteCount``).
+    private var queuedBytes = 0
     private var untakenEvents = 0
     private var closing = false
     private var drainDeadline: ContinuousClock.Instant?
@@ -94,9 +99,17 @@ actor SinkWorker {
         return s
     }
 
+    /// Whether `count` more events of `bytes` would overfill the queue (by events or by size; an
+    /// empty queue takes anything, so one huge batch cannot wait forever).
+    private func isFull(adding count: Int, bytes: Int) -> Bool {
+        queuedEvents > 0 && (queuedEvents + count > settings.queueCapacity || queuedBytes + bytes > settings.queueMaxBytes)
+    }
+
     /// Queues events, waiting while the queue is full. Throws when the pipeline is closing.
     func enqueue(_ events: [Event], receipt: ReceiptState) async throws(PipelineClosedError) {
-        if settings.whenFull == .dropNewest && queuedEvents > 0 && queuedEvents + events.count > settings.queueCapacity && !closing {
+        let sizes = events.map(\.approximateByteCount)
+        let incoming = sizes.reduce(0, +)
+        if settings.whenFull == .dropNewest && isFull(adding: events.count, bytes: incoming) && !closing {
             stats.dropped += events.count
             if ContinuousClock.now - lastDropLog > .seconds(10) {
                 lastDropLog = .now
@@ -105,7 +118,7 @@ actor SinkWorker {
             }
             return
         }
-        if let spool = settings.spool, !closing, spoolPending || (queuedEvents > 0 && queuedEvents + events.count > settings.queueCapacity) {
+        if let spool = settings.spool, !closing, spoolPending || isFull(adding: events.count, bytes: incoming) {
             // The queue is full (or the spool already holds older events): to disk, durably,
             // and acknowledged to the source now; delivered in order when the sink can take it.
             let wasPending = spoolPending
@@ -131,12 +144,13 @@ actor SinkWorker {
                 }
             }
         }
-        while queuedEvents > 0 && queuedEvents + events.count > settings.queueCapacity && !closing {
+        while isFull(adding: events.count, bytes: incoming) && !closing {
             await withCheckedContinuation { spaceWaiters.append($0) }
         }
         if closing { throw PipelineClosedError() }
-        items.append(Item(events: events, receipt: receipt))
+        items.append(Item(events: events, bytes: sizes, receipt: receipt))
         queuedEvents += events.count
+        queuedBytes += incoming
         untakenEvents += events.count
         wake()
     }
@@ -443,6 +457,7 @@ actor SinkWorker {
             if item.delivered == item.count {
                 item.events = []
                 item.bytes = []
+                queuedBytes -= item.totalBytes
                 if item.undelivered {
                     item.receipt.undelivered(by: settings.name)
                 } else if let reason = item.rejection {

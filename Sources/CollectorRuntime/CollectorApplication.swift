@@ -57,7 +57,7 @@ public enum CollectorApplication {
                     name: s.name, sink: sink, required: s.required, batch: s.batch, retry: s.retry,
                     queueCapacity: s.queueCapacity, flushInterval: s.flushInterval.duration, whenFull: s.whenFull,
                     deadLetters: s.deadLetters ? DeadLetterStore(path: CollectorStatus.deadLetterPath(state: stateDirectory, sink: s.name)) : nil,
-                    spool: spool))
+                    spool: spool, queueMaxBytes: Int(s.queueMaxSize.bytes)))
             } catch {
                 for sink in built { try? await sink.close() }
                 throw StartupError(message: "sink '\(s.name)' (\(s.type), \(entry.file)) could not start: \(error)")

@@ -103,6 +103,8 @@ public struct SinkCommonSettings: Sendable, Decodable {
     public var batch: BatchPolicy
     public var retry: RetryPolicy
     public var queueCapacity: Int
+    /// The queue's size limit (the events' approximate JSON size).
+    public var queueMaxSize: ByteSize
     public var flushInterval: ConfigDuration
     /// `block` (backpressure) or `drop_newest` (best effort; only with `required: false`).
     public var whenFull: OverflowPolicy
@@ -111,11 +113,11 @@ public struct SinkCommonSettings: Sendable, Decodable {
     /// The durable spool's size limit (`<state>/sinks/<name>/spool/`); nil: no spool.
     public var spoolMaxSize: ByteSize?
 
-    public static let keys = ["type", "name", "required", "batch", "retry", "queue_capacity", "flush_interval", "when_full", "dead_letters",
+    public static let keys = ["type", "name", "required", "batch", "retry", "queue_capacity", "queue_max_size", "flush_interval", "when_full", "dead_letters",
                               "spool_max_size"]
 
     enum CodingKeys: String, CodingKey {
-        case type, name, required, batch, retry, queueCapacity = "queue_capacity", flushInterval = "flush_interval"
+        case type, name, required, batch, retry, queueCapacity = "queue_capacity", queueMaxSize = "queue_max_size", flushInterval = "flush_interval"
         case whenFull = "when_full", deadLetters = "dead_letters", spoolMaxSize = "spool_max_size"
     }
 
@@ -127,6 +129,10 @@ public struct SinkCommonSettings: Sendable, Decodable {
         batch = try c.decodeIfPresent(BatchPolicy.self, forKey: .batch) ?? BatchPolicy()
         retry = try c.decodeIfPresent(RetryPolicy.self, forKey: .retry) ?? RetryPolicy()
         queueCapacity = try c.decodeIfPresent(Int.self, forKey: .queueCapacity) ?? 10_000
+        queueMaxSize = try c.decodeIfPresent(ByteSize.self, forKey: .queueMaxSize) ?? ByteSize(bytes: 16 << 20)
+        guard queueMaxSize.bytes >= 1 else {
+            throw DecodingError.dataCorruptedError(forKey: .queueMaxSize, in: c, debugDescription: "must be at least 1 byte")
+        }
         flushInterval = try c.decodeIfPresent(ConfigDuration.self, forKey: .flushInterval) ?? .seconds(1)
         guard queueCapacity >= 1 else {
             throw DecodingError.dataCorruptedError(forKey: .queueCapacity, in: c, debugDescription: "must be at least 1")

@@ -57,14 +57,25 @@ public struct LEEFEncoder: Sendable {
     /// alone is longer.
     public func encode(_ event: Event, maxBytes: Int? = nil) -> Output {
         var out = header(for: event)
+        let headerCount = out.count
         let attributes = format.attributes(of: event)
-        let encoded = attributes.map { Self.encodedPair($0, delimiter: format.delimiter) }
-        let full = encoded.reduce(0) { $0 + $1.count } + max(0, encoded.count - 1)
-        guard let maxBytes, out.count + full > maxBytes else {
-            append(encoded, to: &out)
+        // The common case writes every pair straight after the header, remembering where each
+        // starts; only an event over `maxBytes` is taken apart again for truncation.
+        out.reserveCapacity(attributes.reduce(headerCount + 16) { $0 + $1.key.utf8.count + $1.value.utf8.count + 2 })
+        var starts: [Int] = []
+        starts.reserveCapacity(attributes.count)
+        for (i, attribute) in attributes.enumerated() {
+            if i > 0 { out.append(format.delimiter) }
+            starts.append(out.count)
+            out.append(contentsOf: attribute.key.utf8)
+            out.append(UInt8(ascii: "="))
+            Self.appendValue(attribute.value, delimiter: format.delimiter, to: &out)
+        }
+        guard let maxBytes, out.count > maxBytes else {
             return Output(bytes: out, truncatedAttributes: 0)
         }
-        return truncated(header: out, attributes: attributes, encoded: encoded, maxBytes: maxBytes)
+        let encoded = starts.indices.map { i in Array(out[starts[i]..<(i + 1 < starts.count ? starts[i + 1] - 1 : out.count)]) }
+        return truncated(header: Array(out[0..<headerCount]), attributes: attributes, encoded: encoded, maxBytes: maxBytes)
     }
 
     private func append(_ pairs: [[UInt8]], to out: inout [UInt8]) {
@@ -160,26 +171,39 @@ public struct LEEFEncoder: Sendable {
 
     static let hexDigits = Array("0123456789ABCDEF".utf8)
 
-    /// Appends a value with LEEF escaping.
+    /// Appends a value with LEEF escaping: runs of plain bytes are copied whole.
     public static func appendValue(_ value: String, delimiter: UInt8, to out: inout [UInt8]) {
-        for b in value.utf8 {
-            switch b {
-            case 0x5C: out.append(0x5C); out.append(0x5C)
-            case 0x3D: out.append(0x5C); out.append(0x3D)
-            case 0x0A: out.append(0x5C); out.append(UInt8(ascii: "n"))
-            case 0x0D: out.append(0x5C); out.append(UInt8(ascii: "r"))
-            case 0x09: out.append(0x5C); out.append(UInt8(ascii: "t"))
-            case _ where b == delimiter || b < 0x20 || b == 0x7F:
-                out.append(0x5C); out.append(UInt8(ascii: "x"))
-                out.append(hexDigits[Int(b >> 4)]); out.append(hexDigits[Int(b & 0x0F)])
-            default: out.append(b)
+        var value = value
+        value.withUTF8 { bytes in
+            var run = 0
+            for i in 0..<bytes.count {
+                let b = bytes[i]
+                guard b == 0x5C || b == 0x3D || b < 0x20 || b == 0x7F || b == delimiter else { continue }
+                if i > run { out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[run..<i])) }
+                run = i + 1
+                switch b {
+                case 0x5C: out.append(0x5C); out.append(0x5C)
+                case 0x3D: out.append(0x5C); out.append(0x3D)
+                case 0x0A: out.append(0x5C); out.append(UInt8(ascii: "n"))
+                case 0x0D: out.append(0x5C); out.append(UInt8(ascii: "r"))
+                case 0x09: out.append(0x5C); out.append(UInt8(ascii: "t"))
+                default:
+                    out.append(0x5C); out.append(UInt8(ascii: "x"))
+                    out.append(hexDigits[Int(b >> 4)]); out.append(hexDigits[Int(b & 0x0F)])
+                }
             }
+            if run < bytes.count { out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[run...])) }
         }
     }
 
     /// Appends a header field: `\` and `|` escaped, control characters as spaces, at most
     /// `limit` characters of the original text.
     static func appendHeaderField(_ text: String, to out: inout [UInt8], limit: Int) {
+        // Fast path: short enough in bytes (so in characters too) and nothing to escape.
+        if text.utf8.count <= limit, !text.utf8.contains(where: { $0 == 0x5C || $0 == 0x7C || $0 < 0x20 || $0 == 0x7F }) {
+            out.append(contentsOf: text.utf8)
+            return
+        }
         var count = 0
         for scalar in text.unicodeScalars {
             if count == limit { break }

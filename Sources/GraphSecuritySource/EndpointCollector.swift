@@ -335,6 +335,9 @@ actor EndpointCollector {
                 let reached = settled.last?.newest
                 inFlight.removeFirst(settled.count)
                 try await saveProgressCheckpoint(cp, reached: reached, unsettled: inFlight, startWatermark: startWatermark)
+                // Keys older than the overlap before what is accepted can never be seen again in
+                // this window: drop them, so a long backfill's memory does not grow with it.
+                if let reached, reached > startWatermark { prune(&cp, watermark: reached) }
                 lastProgress = clock.now
             }
             guard let next = answer.page.nextLink else { break }
@@ -365,8 +368,8 @@ actor EndpointCollector {
         status.update(stream: stream) { $0.watermark = reached }
     }
 
-    private func prune(_ cp: inout EndpointCheckpoint) {
-        let cutoff = cp.watermark.adding(seconds: -settings.overlap - 1).nanosecondsSinceEpoch
+    private func prune(_ cp: inout EndpointCheckpoint, watermark: Timestamp? = nil) {
+        let cutoff = (watermark ?? cp.watermark).adding(seconds: -settings.overlap - 1).nanosecondsSinceEpoch
         let oldestPending = cp.pending.map(\.from.nanosecondsSinceEpoch).min() ?? Int64.max
         let keep = min(cutoff, oldestPending)
         cp.recentKeys = cp.recentKeys.filter { $0.value >= keep }

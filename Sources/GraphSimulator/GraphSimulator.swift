@@ -178,11 +178,13 @@ public actor GraphSimulator {
         }
         // $filter.
         let needsJSON = parsed.conditions.contains { !$0.isTime && $0.property != "vendorInformation/provider" }
+        // Time values parsed once per request, not once per record (a million-alert tenant).
+        let times = parsed.conditions.map { $0.isTime ? Timestamp(iso8601: $0.value) : nil }
         records = records.filter { record in
             var json: JSON?
-            for c in parsed.conditions {
+            for (index, c) in parsed.conditions.enumerated() {
                 if c.isTime {
-                    let value = Timestamp(iso8601: c.value)!
+                    let value = times[index]!
                     let t = (c.property == "createdDateTime" || c.property == "eventDateTime") ? record.created : record.lastUpdate
                     if !ODataQuery.compare(t, c.op, value) { return false }
                 } else if c.property == "vendorInformation/provider" {

@@ -50,11 +50,12 @@ package final class GzipEncoder {
 
     private func run(_ input: [UInt8], flush: Int32) throws(GzipError) -> [UInt8] {
         var result: [UInt8] = []
-        var input = input
+        result.reserveCapacity(input.count / 4 + 64)
         let outputCount = output.count
         var failure: GzipError?
-        input.withUnsafeMutableBufferPointer { inBuffer in
-            stream.pointee.next_in = inBuffer.baseAddress
+        // zlib only reads from next_in (it is not const for historical reasons): no copy of the input.
+        input.withUnsafeBufferPointer { inBuffer in
+            stream.pointee.next_in = UnsafeMutablePointer(mutating: inBuffer.baseAddress)
             stream.pointee.avail_in = UInt32(inBuffer.count)
             repeat {
                 output.withUnsafeMutableBufferPointer { outBuffer in

@@ -118,6 +118,21 @@ import Testing
         #expect(await sink.events.count == 50)
     }
 
+    @Test func aQueueFullByBytesMakesPublishersWaitToo() async throws {
+        let sink = InMemorySink()
+        await sink.setDelay(.milliseconds(50))
+        let size = SampleEvents.alerts(0..<10).reduce(0) { $0 + $1.approximateByteCount }
+        // Room for 10,000 events but only one publish of ten by size.
+        try await runPipeline([.init(name: "s", sink: sink, batch: BatchPolicy(maxEvents: 10, maxDelay: .seconds(0.01)), queueCapacity: 10_000,
+                                     queueMaxBytes: size)]) { p in
+            let clock = ContinuousClock()
+            let start = clock.now
+            for i in 0..<5 { _ = try await p.publish(SampleEvents.alerts((i * 10)..<(i * 10 + 10))) }
+            #expect(clock.now - start >= .milliseconds(150))
+        }
+        #expect(await sink.events.count == 50)
+    }
+
     @Test func shutdownDrainsWhatIsQueued() async throws {
         let sink = InMemorySink()
         let pipeline = EventPipeline(sinks: [.init(name: "s", sink: sink, batch: BatchPolicy(maxEvents: 7, maxDelay: .seconds(10)))], logger: logger)
