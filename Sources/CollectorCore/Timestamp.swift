@@ -106,14 +106,38 @@ public struct Timestamp: Sendable, Hashable, Comparable, CustomStringConvertible
     /// `2021-04-27T12:19:27.7211305Z` for 7.
     public func iso8601(fractionDigits: Int = 7) -> String {
         let c = utcComponents
-        var s = "\(pad(c.year, 4))-\(pad(c.month, 2))-\(pad(c.day, 2))T\(pad(c.hour, 2)):\(pad(c.minute, 2)):\(pad(c.second, 2))"
-        if fractionDigits > 0 {
-            let digits = min(fractionDigits, 9)
-            var divisor = 1
-            for _ in 0..<(9 - digits) { divisor *= 10 }
-            s += "." + pad(c.nanosecond / divisor, digits)
+        let digits = min(max(fractionDigits, 0), 9)
+        // Written digit by digit into a small buffer: this runs for every timestamp of every
+        // event a sink writes.
+        return String(unsafeUninitializedCapacity: 31) { buffer in
+            var i = 0
+            func put(_ value: Int, _ width: Int) {
+                var v = value
+                if width == 4 && (v < 0 || v > 9999) {
+                    // Outside four digits (not seen in practice): fall back to the plain number.
+                    for b in String(v).utf8 { buffer[i] = b; i += 1 }
+                    return
+                }
+                var k = width - 1
+                while k >= 0 {
+                    buffer[i + k] = UInt8(48 + v % 10)
+                    v /= 10
+                    k -= 1
+                }
+                i += width
+            }
+            func char(_ b: UInt8) { buffer[i] = b; i += 1 }
+            put(c.year, 4); char(0x2D); put(c.month, 2); char(0x2D); put(c.day, 2); char(0x54)
+            put(c.hour, 2); char(0x3A); put(c.minute, 2); char(0x3A); put(c.second, 2)
+            if digits > 0 {
+                var divisor = 1
+                for _ in 0..<(9 - digits) { divisor *= 10 }
+                char(0x2E)
+                put(c.nanosecond / divisor, digits)
+            }
+            char(0x5A)
+            return i
         }
-        return s + "Z"
     }
 
     public var description: String { iso8601() }

@@ -31,7 +31,14 @@ public struct LEEFEncoder: Sendable {
     public func header(for event: Event) -> [UInt8] {
         var out: [UInt8] = []
         out.reserveCapacity(128)
-        out.append(contentsOf: "LEEF:\(format.version.rawValue)|".utf8)
+        appendHeader(for: event, to: &out)
+        return out
+    }
+
+    func appendHeader(for event: Event, to out: inout [UInt8]) {
+        out.append(contentsOf: "LEEF:".utf8)
+        out.append(contentsOf: format.version.rawValue.utf8)
+        out.append(0x7C)
         Self.appendHeaderField(format.vendor, to: &out, limit: 255)
         out.append(0x7C)
         Self.appendHeaderField(format.product, to: &out, limit: 255)
@@ -50,18 +57,26 @@ public struct LEEFEncoder: Sendable {
             out.append(contentsOf: LEEFFormat.delimiterText(format.delimiter).utf8)
             out.append(0x7C)
         }
-        return out
     }
 
     /// Encodes an event; with `maxBytes`, the result is at most that long unless the header
     /// alone is longer.
     public func encode(_ event: Event, maxBytes: Int? = nil) -> Output {
-        var out = header(for: event)
-        let headerCount = out.count
+        var out: [UInt8] = []
+        let truncated = encode(event, maxBytes: maxBytes, appendingTo: &out)
+        return Output(bytes: out, truncatedAttributes: truncated)
+    }
+
+    /// Encodes an event at the end of `out` (after a syslog header, say), with `maxBytes` limiting
+    /// what is appended. Returns how many attributes truncation dropped or cut.
+    public func encode(_ event: Event, maxBytes: Int? = nil, appendingTo out: inout [UInt8]) -> Int {
+        let base = out.count
         let attributes = format.attributes(of: event)
         // The common case writes every pair straight after the header, remembering where each
         // starts; only an event over `maxBytes` is taken apart again for truncation.
-        out.reserveCapacity(attributes.reduce(headerCount + 16) { $0 + $1.key.utf8.count + $1.value.utf8.count + 2 })
+        out.reserveCapacity(attributes.reduce(base + 256) { $0 + $1.key.utf8.count + $1.value.utf8.count + 2 })
+        appendHeader(for: event, to: &out)
+        let headerEnd = out.count
         var starts: [Int] = []
         starts.reserveCapacity(attributes.count)
         for (i, attribute) in attributes.enumerated() {
@@ -71,11 +86,12 @@ public struct LEEFEncoder: Sendable {
             out.append(UInt8(ascii: "="))
             Self.appendValue(attribute.value, delimiter: format.delimiter, to: &out)
         }
-        guard let maxBytes, out.count > maxBytes else {
-            return Output(bytes: out, truncatedAttributes: 0)
-        }
+        guard let maxBytes, out.count - base > maxBytes else { return 0 }
         let encoded = starts.indices.map { i in Array(out[starts[i]..<(i + 1 < starts.count ? starts[i + 1] - 1 : out.count)]) }
-        return truncated(header: Array(out[0..<headerCount]), attributes: attributes, encoded: encoded, maxBytes: maxBytes)
+        let cut = truncated(header: Array(out[base..<headerEnd]), attributes: attributes, encoded: encoded, maxBytes: maxBytes)
+        out.removeSubrange(base...)
+        out.append(contentsOf: cut.bytes)
+        return cut.truncatedAttributes
     }
 
     private func append(_ pairs: [[UInt8]], to out: inout [UInt8]) {

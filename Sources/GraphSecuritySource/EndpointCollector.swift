@@ -235,6 +235,8 @@ actor EndpointCollector {
         let clock = ContinuousClock()
         var lastProgress = clock.now
         let startWatermark = cp.watermark
+        var prefetch: (url: String, task: Task<GraphAnswer, any Error>)?
+        defer { prefetch?.task.cancel() }
         var url = listURL(from: from, inclusive: true, to: to, provider: provider)
         var lastTime: Timestamp?
         var pagesWithoutProgress = 0
@@ -253,7 +255,20 @@ actor EndpointCollector {
             }
             let answer: GraphAnswer
             do {
-                answer = try await client.list(url)
+                if let ahead = prefetch, ahead.url == url {
+                    prefetch = nil
+                    answer = try await ahead.task.value
+                } else {
+                    prefetch?.task.cancel()
+                    prefetch = nil
+                    answer = try await client.list(url)
+                }
+                // The next page is fetched while this one is normalized and published: a page's
+                // latency then overlaps the work on the previous one (the rate limit still holds).
+                if let next = answer.page.nextLink {
+                    let client = client
+                    prefetch = (next, Task { try await client.list(next) })
+                }
             } catch let error as GraphError where error.kind == .badRequest {
                 if let limit = Self.topLimit(in: error.message), limit < pageSize {
                     logger.warning("the API refused $top=\(pageSize); lowering it to \(limit)", metadata: ["endpoint": "\(settings.endpoint.rawValue)"])

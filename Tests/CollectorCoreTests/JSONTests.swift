@@ -47,6 +47,10 @@ import Testing
         #expect(t.iso8601() == "2021-04-27T12:19:27.7211305Z")
         #expect(t.nanosecondsSinceEpoch % 1_000_000_000 == 721_130_500)
         #expect(t.iso8601(fractionDigits: 3) == "2021-04-27T12:19:27.721Z")
+        #expect(t.iso8601(fractionDigits: 0) == "2021-04-27T12:19:27Z")
+        #expect(t.iso8601(fractionDigits: 9) == "2021-04-27T12:19:27.721130500Z")
+        #expect(Timestamp(nanosecondsSinceEpoch: 5).iso8601(fractionDigits: 9) == "1970-01-01T00:00:00.000000005Z")
+        #expect(Timestamp(nanosecondsSinceEpoch: -1).iso8601(fractionDigits: 3) == "1969-12-31T23:59:59.999Z")
     }
 
     @Test func handlesOffsetsAndRejectsNonsense() throws {

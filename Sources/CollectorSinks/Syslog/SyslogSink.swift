@@ -124,9 +124,8 @@ public actor SyslogSink: Sink {
         let room = configuration.maxMessageSize - bytes.count
         switch configuration.format {
         case .leef:
-            let output = encoder.encode(event, maxBytes: room)
-            bytes.append(contentsOf: output.bytes)
-            return (bytes, output.wasTruncated)
+            let truncated = encoder.encode(event, maxBytes: room, appendingTo: &bytes)
+            return (bytes, truncated > 0)
         case .json:
             var writer = JSONWriter(reservingCapacity: 2048)
             writer.write(event.jsonValue)
