@@ -3,6 +3,7 @@ public import Logging
 import GraphSimulator
 import ServiceLifecycle
 import UnixSignals
+import Synchronization
 
 /// Builds the sinks, the pipeline and the sources of a loaded configuration and runs them until
 /// the sources finish or SIGINT/SIGTERM asks for a graceful shutdown: sources stop first, then
@@ -90,7 +91,7 @@ public enum CollectorApplication {
             metadata: ["config": "\(configuration.file)", "sources": "\(sources.map(\.0).joined(separator: ","))",
                        "sinks": "\(slots.map(\.name).joined(separator: ","))", "state_directory": "\(stateDirectory)"])
         let sourcesService = SourcesService(sources: sources, stops: stops, grace: configuration.settings.pipeline.drainTimeout.duration,
-                                            publisher: pipeline, logger: logger)
+                                            publisher: pipeline, logger: logger, closePipeline: { await pipeline.shutdown() })
         let group = ServiceGroup(
             configuration: ServiceGroupConfiguration(
                 services: [
@@ -163,22 +164,29 @@ struct SourcesService: Service {
     let grace: Duration
     let publisher: any EventPublisher
     let logger: Logger
+    /// Called when the grace period ends with sources still running: a source waiting for queue
+    /// space is released (its publish fails) instead of holding the shutdown forever.
+    var closePipeline: @Sendable () async -> Void = {}
 
     func run() async throws {
         let work = Task { try await runAll() }
+        let timer = Mutex<Task<Void, Never>?>(nil)
+        defer { timer.withLock { $0?.cancel() } }
         try await withGracefulShutdownHandler {
             try await withTaskCancellationHandler {
                 try await work.value
             } onCancel: {
                 work.cancel()
             }
-        } onGracefulShutdown: { [stops, grace, logger] in
+        } onGracefulShutdown: { [stops, grace, logger, closePipeline] in
             logger.info("stopping sources: waiting for what they published to be accepted", metadata: ["grace": "\(grace)"])
             for stop in stops { stop.request() }
-            Task {
-                try? await Task.sleep(for: grace)
-                if !work.isCancelled { work.cancel() }
-            }
+            timer.withLock { $0 = Task {
+                guard (try? await Task.sleep(for: grace)) != nil, !work.isCancelled else { return }
+                logger.warning("sources did not stop within the grace period; cancelling them", metadata: ["grace": "\(grace)"])
+                work.cancel()
+                await closePipeline()
+            } }
         }
     }
 

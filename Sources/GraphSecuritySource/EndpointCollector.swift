@@ -142,7 +142,11 @@ actor EndpointCollector {
         let end = now.adding(seconds: -settings.lag)
         if end > cp.watermark {
             let start = cp.watermark.adding(seconds: -settings.overlap)
-            let result = try await collect(from: start, to: end, provider: nil, checkpoint: &cp, publisher: publisher, saveProgress: true)
+            // Progress inside a window relies on pages coming oldest first across the whole answer;
+            // legacy v1 alerts aggregate each provider's top results, so there it is only saved
+            // when the window ends.
+            let result = try await collect(from: start, to: end, provider: nil, checkpoint: &cp, publisher: publisher,
+                                           saveProgress: settings.endpoint != .alerts)
             for failure in result.failures {
                 let provider = settings.endpoint == .alerts ? failure.provider : nil
                 if let provider, cp.abandoned[provider] != nil { continue }
@@ -235,6 +239,8 @@ actor EndpointCollector {
         let clock = ContinuousClock()
         var lastProgress = clock.now
         let startWatermark = cp.watermark
+        var savedProgress: Timestamp?
+        var progressAllowed = true
         var prefetch: (url: String, task: Task<GraphAnswer, any Error>)?
         defer { prefetch?.task.cancel() }
         var url = listURL(from: from, inclusive: true, to: to, provider: provider)
@@ -245,7 +251,7 @@ actor EndpointCollector {
             if stop.isRequested {
                 // Graceful shutdown: wait for what is published (the sinks are still working),
                 // checkpoint it if this is the main window and nothing failed, and stop.
-                if saveProgress, result.failures.isEmpty {
+                if saveProgress, progressAllowed, result.failures.isEmpty {
                     for page in inFlight where await !page.receipt.delivered().isComplete { throw CancellationError() }
                     try await saveProgressCheckpoint(cp, reached: inFlight.last?.newest, unsettled: [], startWatermark: startWatermark)
                     logger.info("stopped for shutdown; checkpointed what the sinks accepted", metadata: [
@@ -257,7 +263,11 @@ actor EndpointCollector {
             do {
                 if let ahead = prefetch, ahead.url == url {
                     prefetch = nil
-                    answer = try await ahead.task.value
+                    answer = try await withTaskCancellationHandler {
+                        try await ahead.task.value
+                    } onCancel: {
+                        ahead.task.cancel()
+                    }
                 } else {
                     prefetch?.task.cancel()
                     prefetch = nil
@@ -308,11 +318,13 @@ actor EndpointCollector {
                 }
             }
             var newest: Timestamp?
+            var oldest: Timestamp?
             var pageKeys: [String] = []
             for (index, item) in answer.page.items.enumerated() {
                 do {
                     let alert = try GraphNormalizer.normalize(item, endpoint: settings.endpoint)
                     if let t = alert.lastUpdatedAt, newest == nil || t > newest! { newest = t }
+                    if let t = alert.lastUpdatedAt, oldest == nil || t < oldest! { oldest = t }
                     let key = alert.deduplicationKey
                     if cp.recentKeys[key] != nil {
                         duplicatesDropped += 1
@@ -338,7 +350,12 @@ actor EndpointCollector {
                 inFlight.append(InFlightPage(receipt: try await publisher.publish(events), keys: pageKeys, newest: lastTime))
                 status.update(stream: stream) { $0.eventsPublished += events.count }
             }
-            if saveProgress, result.failures.isEmpty, inFlight.count > 2, clock.now - lastProgress >= Self.progressInterval {
+            if let oldest, let saved = savedProgress, oldest < saved {
+                // Out of time order (not what Graph documents for these endpoints): saving progress
+                // could skip alerts, so this window is checkpointed only when it ends.
+                progressAllowed = false
+            }
+            if saveProgress, progressAllowed, result.failures.isEmpty, inFlight.count > 2, clock.now - lastProgress >= Self.progressInterval {
                 // Settle all but the two newest pages (they keep the sinks busy meanwhile).
                 let settled = inFlight.prefix(inFlight.count - 2)
                 for page in settled {
@@ -350,6 +367,7 @@ actor EndpointCollector {
                 let reached = settled.last?.newest
                 inFlight.removeFirst(settled.count)
                 try await saveProgressCheckpoint(cp, reached: reached, unsettled: inFlight, startWatermark: startWatermark)
+                if let reached, reached > startWatermark { savedProgress = reached }
                 // Keys older than the overlap before what is accepted can never be seen again in
                 // this window: drop them, so a long backfill's memory does not grow with it.
                 if let reached, reached > startWatermark { prune(&cp, watermark: reached) }
@@ -380,6 +398,8 @@ actor EndpointCollector {
         progress.watermark = reached
         prune(&progress)
         try await store.save(progress.json)
+        // A poll that fails later in this window starts again from here, not from the window.
+        checkpoint = progress
         status.update(stream: stream) { $0.watermark = reached }
     }
 

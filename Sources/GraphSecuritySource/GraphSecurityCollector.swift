@@ -259,6 +259,8 @@ public struct GraphSecurityCollector: Source {
                 if context.stop.isRequested && !Task.isCancelled { return }
                 throw CancellationError()
             } catch {
+                // Cancelled mid-poll (the grace period of a shutdown ran out): not a poll failure.
+                if Task.isCancelled { throw CancellationError() }
                 failures += 1
                 let message = "poll of \(endpoint) failed: \(error)"
                 collector.status.update(stream: collector.stream) { s in

@@ -69,6 +69,7 @@ public struct RecordedSource: Source {
         }
         var published = 0
         for file in files where !completed.contains(file) {
+            if context.stop.isRequested { break }  // graceful shutdown: each file is checkpointed as it completes
             try Task.checkCancellation()
             let events = await replay(file: file)
             let report = try await publisher.publish(events).delivered()
