@@ -3,6 +3,7 @@ import EventFormats
 import Foundation
 import GraphSecuritySource
 import GraphSimulator
+import TestReceivers
 
 /// 1. Graph pages (1000 alerts, the simulator's realistic v1 and v2 bodies) decoded and
 /// normalized, against parsing the same bytes alone: our parser, Foundation's JSONSerialization,

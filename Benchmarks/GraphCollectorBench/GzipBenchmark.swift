@@ -2,6 +2,7 @@ import CollectorCore
 import CollectorSinks
 import CollectorTesting
 import Foundation
+import TestReceivers
 
 /// 3. The gzip-archive sink (NDJSON, level 6, one member per batch, fsynced) against `gzip -6`
 /// compressing the same NDJSON: zlib itself is the limit.

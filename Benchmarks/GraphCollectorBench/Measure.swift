@@ -93,20 +93,6 @@ func printTable(_ title: String, _ rows: [Row]) {
     }
 }
 
-/// Runs a shell command, returning its status and combined output.
-@discardableResult
-func shell(_ script: String) -> (status: Int32, output: String) {
-    let p = Process()
-    p.executableURL = URL(fileURLWithPath: "/bin/sh")
-    p.arguments = ["-c", script + " 2>&1"]
-    let pipe = Pipe()
-    p.standardOutput = pipe
-    do { try p.run() } catch { return (127, "\(error)") }
-    let data = pipe.fileHandleForReading.readDataToEndOfFile()
-    p.waitUntilExit()
-    return (p.terminationStatus, String(decoding: data, as: UTF8.self))
-}
-
 /// A loopback TCP receiver on its own thread that counts bytes and LF-terminated lines over
 /// every connection it accepts, optionally keeping the bytes.
 final class CountingReceiver: @unchecked Sendable {

@@ -172,18 +172,6 @@ struct CollectorRun {
     }
 }
 
-func shell(_ script: String) -> (status: Int32, output: String) {
-    let p = Process()
-    p.executableURL = URL(fileURLWithPath: "/bin/sh")
-    p.arguments = ["-c", script + " 2>&1"]
-    let pipe = Pipe()
-    p.standardOutput = pipe
-    do { try p.run() } catch { return (127, "\(error)") }
-    let data = pipe.fileHandleForReading.readDataToEndOfFile()
-    p.waitUntilExit()
-    return (p.terminationStatus, String(decoding: data, as: UTF8.self))
-}
-
 // MARK: Reading what the sinks hold
 
 /// Alert keys (`kind/id`: v1 and v2 alerts may share an id) found in NDJSON bytes (json-file
