@@ -4,9 +4,11 @@
 #   make docs   the DocC documentation of CollectorCore (fetches swift-docc-plugin)
 #   make fault-injection   the fault-injection suite alone (FAULT_ARGS="--only kill-9 --kills 5")
 #   make bench  the benchmarks, release build (BENCH_ARGS="--only syslog,gzip"; Benchmarks/README.md)
+#   make fault-schedules  the seeded fault-schedule test of the Graph engine (SEEDS=5000 FIRST=1)
+#   make fuzz   every libFuzzer target for FUZZ_SECONDS (600) each (FUZZ_TARGETS="leef spool")
 SWIFT ?= swift
 
-.PHONY: run test deps build release clean docs fault-injection bench
+.PHONY: run test deps build release clean docs fault-injection bench fuzz fault-schedules
 
 run:
 	bash scripts/quickstart.sh
@@ -15,7 +17,10 @@ test: deps
 	$(SWIFT) build --build-tests
 	$(SWIFT) test
 	"$$($(SWIFT) build --show-bin-path)/fault-injection" $(FAULT_ARGS)
+	"$$($(SWIFT) build --show-bin-path)/fault-schedules" --seeds 200
 	"$$($(SWIFT) build --show-bin-path)/graph-collector-bench" --tiny
+	bash scripts/fuzz.sh --replay
+	bash scripts/fuzz.sh 20
 	$(SWIFT) build --build-tests --package-path Examples/custom-sink
 	$(SWIFT) test --package-path Examples/custom-sink
 
@@ -28,6 +33,16 @@ bench: deps
 	$(SWIFT) build -c release --product graph-collector-bench
 	"$$($(SWIFT) build -c release --show-bin-path)/graph-collector-bench" $(BENCH_ARGS)
 
+SEEDS ?= 5000
+FIRST ?= 1
+fault-schedules: deps
+	$(SWIFT) build --product fault-schedules
+	"$$($(SWIFT) build --show-bin-path)/fault-schedules" --seeds $(SEEDS) --first $(FIRST)
+
+FUZZ_SECONDS ?= 600
+fuzz: deps
+	bash scripts/fuzz.sh $(FUZZ_SECONDS) $(FUZZ_TARGETS)
+
 deps:
 	bash scripts/install-deps.sh
 
@@ -38,7 +53,7 @@ release: deps
 	$(SWIFT) build -c release --product graph-collector
 
 clean:
-	rm -rf .build quickstart-out quickstart-state
+	rm -rf .build .build-fuzz quickstart-out quickstart-state
 
 docs:
 	GRAPH_COLLECTOR_DOCS=1 $(SWIFT) package generate-documentation --target CollectorCore

@@ -96,6 +96,15 @@ let package = Package(
             name: "fault-injection",
             dependencies: ["CollectorCore", "CollectorTesting", "GraphSecuritySource", "GraphSimulator", "GzipStream", "TestReceivers"],
             path: "Tests/FaultInjection"),
+        // The seeded fault-schedule test of the Graph engine (`make fault-schedules`; `make test`
+        // runs 200 seeds).
+        .executableTarget(
+            name: "fault-schedules",
+            dependencies: [
+                "CollectorCore", "CollectorTesting", "CurlTransport", "GraphSecuritySource", "GraphSimulator",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"), .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Tests/FaultSchedules"),
         // Benchmarks (release builds; Benchmarks/README.md). `make test` runs each once, tiny.
         .executableTarget(
             name: "graph-collector-bench",
@@ -111,6 +120,14 @@ let package = Package(
             dependencies: ["CollectorCore", "CollectorSinks", "CollectorTesting"],
             path: "Tests/TestReceivers",
             exclude: ["webhook_receiver.py"]),
+        // Fuzz targets (`make fuzz`; `make test` runs each briefly): one harness library, and one
+        // binary that is libFuzzer's under -DFUZZING and a replayer otherwise (`make test` replays
+        // every committed seed and regression input through its target with it).
+        .target(
+            name: "FuzzHarnesses",
+            dependencies: ["CollectorCore", "CollectorRuntime", "CurlTransport", "EventFormats", "GraphSecuritySource"],
+            path: "Fuzz/Harnesses"),
+        .executableTarget(name: "graph-collector-fuzz", dependencies: ["FuzzHarnesses"], path: "Fuzz/Main"),
         .testTarget(
             name: "GraphSecuritySourceTests",
             dependencies: ["GraphSecuritySource", "CollectorCore", "CollectorTesting"],

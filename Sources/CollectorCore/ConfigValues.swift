@@ -4,7 +4,24 @@ public struct ConfigDuration: Sendable, Hashable, Decodable, CustomStringConvert
     public var duration: Duration
 
     public init(_ duration: Duration) { self.duration = duration }
-    public static func seconds(_ s: Double) -> ConfigDuration { ConfigDuration(.milliseconds(Int64(s * 1000))) }
+
+    /// The longest duration a configuration may give: 100 years (retention periods are the
+    /// longest durations anyone writes; anything past this is a typo).
+    public static let maximumSeconds: Double = 100 * 365 * 86_400
+
+    /// `s` seconds, clamped to 0…``maximumSeconds``.
+    public static func seconds(_ s: Double) -> ConfigDuration {
+        let bounded = s.isNaN ? 0 : min(max(s, 0), maximumSeconds)
+        return ConfigDuration(.milliseconds(Int64((bounded * 1000).rounded())))
+    }
+
+    /// `s` seconds when it is a number from 0 to ``maximumSeconds``; nil otherwise.
+    static func checked(seconds s: Double) -> ConfigDuration? {
+        guard s.isFinite, s >= 0, s <= maximumSeconds else { return nil }
+        return .seconds(s)
+    }
+
+    static let rangeHint = "a duration must be from 0 to 100 years"
 
     public var seconds: Double {
         let c = duration.components
@@ -15,8 +32,9 @@ public struct ConfigDuration: Sendable, Hashable, Decodable, CustomStringConvert
     public init?(parsing text: String) {
         let t = text.trimmed(of: " \t")
         guard !t.isEmpty else { return nil }
-        if let s = Double(t), s >= 0 {
-            duration = .milliseconds(Int64((s * 1000).rounded()))
+        if let s = Double(t) {
+            guard let d = ConfigDuration.checked(seconds: s) else { return nil }
+            self = d
             return
         }
         var total = 0.0
@@ -50,8 +68,8 @@ public struct ConfigDuration: Sendable, Hashable, Decodable, CustomStringConvert
                 return nil
             }
         }
-        guard !number.isEmpty, !unit.isEmpty, commit() else { return nil }
-        duration = .milliseconds(Int64((total * 1000).rounded()))
+        guard !number.isEmpty, !unit.isEmpty, commit(), let d = ConfigDuration.checked(seconds: total) else { return nil }
+        self = d
     }
 
     public init(from decoder: any Decoder) throws {
@@ -60,15 +78,38 @@ public struct ConfigDuration: Sendable, Hashable, Decodable, CustomStringConvert
             guard n >= 0 else {
                 throw DecodingError.dataCorruptedError(in: c, debugDescription: "a duration cannot be negative")
             }
-            self = .seconds(n)
+            guard let d = ConfigDuration.checked(seconds: n) else {
+                throw DecodingError.dataCorruptedError(
+                    in: c, debugDescription: "\(Self.quoted(String(n))) is out of range: \(Self.rangeHint)")
+            }
+            self = d
             return
         }
         let text = try c.decode(String.self)
         guard let d = ConfigDuration(parsing: text) else {
+            if ConfigDuration(parsingUnbounded: text) != nil {
+                throw DecodingError.dataCorruptedError(
+                    in: c, debugDescription: "\(Self.quoted(text)) is out of range: \(Self.rangeHint)")
+            }
             throw DecodingError.dataCorruptedError(
-                in: c, debugDescription: "'\(text)' is not a duration; write e.g. 500ms, 30s, 5m, 2h, 7d")
+                in: c, debugDescription: "\(Self.quoted(text)) is not a duration; write e.g. 500ms, 30s, 5m, 2h, 7d")
         }
         self = d
+    }
+
+    /// Whether `text` has a duration's form whatever its size (to tell "too large" from "not a
+    /// duration" in errors).
+    init?(parsingUnbounded text: String) {
+        let t = text.trimmed(of: " \t")
+        guard !t.isEmpty, t.first?.isNumber == true,
+            t.allSatisfy({ $0.isNumber || $0.isLetter || $0 == "." || $0 == "+" || $0 == "e" })
+        else { return nil }
+        duration = .zero
+    }
+
+    /// A value for an error message: quoted, and shortened when long.
+    static func quoted(_ text: String) -> String {
+        text.count > 40 ? "'\(text.prefix(40))…'" : "'\(text)'"
     }
 
     public var description: String {
@@ -88,6 +129,10 @@ public struct ByteSize: Sendable, Hashable, Comparable, Decodable, CustomStringC
     public var bytes: Int64
 
     public init(bytes: Int64) { self.bytes = bytes }
+
+    /// The largest size a configuration may give: 1 PiB.
+    public static let maximumBytes: Int64 = 1 << 50
+    static let rangeHint = "a size must be from 0 to 1PiB"
     public static func mebibytes(_ n: Int64) -> ByteSize { ByteSize(bytes: n * 1_048_576) }
     public static func kibibytes(_ n: Int64) -> ByteSize { ByteSize(bytes: n * 1024) }
     public static func < (lhs: ByteSize, rhs: ByteSize) -> Bool { lhs.bytes < rhs.bytes }
@@ -108,20 +153,36 @@ public struct ByteSize: Sendable, Hashable, Comparable, Decodable, CustomStringC
         case "g", "gib": factor = 1_073_741_824
         default: return nil
         }
-        bytes = Int64((n * factor).rounded())
+        let value = (n * factor).rounded()
+        guard value.isFinite, value <= Double(ByteSize.maximumBytes) else { return nil }
+        bytes = Int64(value)
+    }
+
+    /// Whether `text` has a size's form whatever its value (to tell "too large" in errors).
+    static func hasSizeForm(_ text: String) -> Bool {
+        let t = text.trimmed(of: " \t")
+        return t.first?.isNumber == true && t.allSatisfy { $0.isNumber || $0.isLetter || $0 == "." || $0 == " " }
     }
 
     public init(from decoder: any Decoder) throws {
         let c = try decoder.singleValueContainer()
         if let n = try? c.decode(Int64.self) {
             guard n >= 0 else { throw DecodingError.dataCorruptedError(in: c, debugDescription: "a size cannot be negative") }
+            guard n <= ByteSize.maximumBytes else {
+                throw DecodingError.dataCorruptedError(in: c, debugDescription: "\(n) is out of range: \(Self.rangeHint)")
+            }
             bytes = n
             return
         }
         let text = try c.decode(String.self)
         guard let b = ByteSize(parsing: text) else {
+            if ByteSize.hasSizeForm(text) {
+                throw DecodingError.dataCorruptedError(
+                    in: c, debugDescription: "\(ConfigDuration.quoted(text)) is out of range or not a size: \(Self.rangeHint), "
+                        + "written e.g. 1048576, 512KiB, 100MiB, 1GB")
+            }
             throw DecodingError.dataCorruptedError(
-                in: c, debugDescription: "'\(text)' is not a size; write e.g. 1048576, 512KiB, 100MiB, 1GB")
+                in: c, debugDescription: "\(ConfigDuration.quoted(text)) is not a size; write e.g. 1048576, 512KiB, 100MiB, 1GB")
         }
         self = b
     }

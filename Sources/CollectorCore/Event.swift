@@ -44,4 +44,9 @@ public enum Event: Sendable, Hashable {
         if case .providerWarning(let w) = self { return w }
         return nil
     }
+
+    public var health: CollectorHealth? {
+        if case .health(let h) = self { return h }
+        return nil
+    }
 }

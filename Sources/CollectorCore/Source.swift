@@ -32,6 +32,12 @@ extension SourcePlugin {
     public static var options: [PluginOption] { [] }
 }
 
+/// A plugin configuration that is valid but worth a warning (a retired endpoint, say):
+/// `validate`, `test` and `run` print each piece of advice with the entry's file and line.
+public protocol ConfigurationAdvice {
+    var advice: [String] { get }
+}
+
 /// What a source is told about its place in the collector.
 public struct SourceContext: Sendable {
     /// The source's configured name, unique among sources.
@@ -58,4 +64,9 @@ public struct SourceContext: Sendable {
         self.configurationDirectory = configurationDirectory
         self.services = services
     }
+}
+
+/// The collector's version, for `version`, the User-Agent and build information.
+public enum CollectorVersion {
+    public static let current = "0.2.0"
 }

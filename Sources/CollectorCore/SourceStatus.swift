@@ -28,6 +28,15 @@ public struct SourceStreamStatus: Sendable, Equatable {
     public var eventsPublished: Int = 0
     /// Windows still owed by failing providers.
     public var pendingWindows: Int = 0
+    /// Alert fields left out since the collector started because their value could not be read
+    /// (a time outside 1678–2262, say). The alerts were delivered, their originals in `raw`.
+    public var fieldsLeftOut: Int = 0
+    /// Closed windows whose `$count` was compared with what was seen (the completeness audit),
+    /// and how many of them fell short (and were collected again).
+    public var auditedWindows: Int = 0
+    public var auditShortfalls: Int = 0
+    /// Set while the endpoint is unavailable (retired, refused, not found): what to do about it.
+    public var unavailable: String?
     /// Warnings since the collector started, by who caused them (for Graph: the provider
     /// named in a 206's Warning header).
     public var warningsByProvider: [String: Int] = [:]

@@ -51,7 +51,12 @@ public actor Spool {
         segments = Self.listSegments(directory)
         if let text = try AtomicFile.read("\(directory)/read-position").map({ String(decoding: $0, as: UTF8.self) }) {
             let parts = text.split(whereSeparator: { $0 == " " || $0 == "\n" })
-            if parts.count == 2, let s = Int(parts[0]), let o = Int64(parts[1]) { (readSegment, readOffset) = (s, o) }
+            if parts.count == 2, let s = Int(parts[0]), let o = Int64(parts[1]), s >= 1, o >= 0 {
+                (readSegment, readOffset) = (s, o)
+            } else {
+                // A damaged position: read from the oldest segment (repeats, never skips).
+                problems.append("the read position in \(directory)/read-position is damaged; reading from the oldest segment")
+            }
         }
         if segments.isEmpty { segments = [max(1, readSegment)] }
         if readSegment == 0 || !segments.contains(readSegment) { (readSegment, readOffset) = (segments[0], readSegment == 0 ? 0 : 0) }

@@ -30,8 +30,30 @@ public struct Timestamp: Sendable, Hashable, Comparable, CustomStringConvertible
         lhs.nanosecondsSinceEpoch < rhs.nanosecondsSinceEpoch
     }
 
+    /// This time moved by `duration`, clamped to the representable range.
+    public func adding(_ duration: Duration) -> Timestamp {
+        let c = duration.components
+        let (scaled, o1) = c.seconds.multipliedReportingOverflow(by: 1_000_000_000)
+        let (delta, o2) = scaled.addingReportingOverflow(c.attoseconds / 1_000_000_000)
+        let (sum, o3) = nanosecondsSinceEpoch.addingReportingOverflow(delta)
+        if o1 || o2 || o3 { return c.seconds >= 0 ? Self.representableRange.upperBound : Self.representableRange.lowerBound }
+        return Timestamp(nanosecondsSinceEpoch: sum)
+    }
+
+    /// The time from `earlier` to this one.
+    public func duration(since earlier: Timestamp) -> Duration {
+        let (d, overflow) = nanosecondsSinceEpoch.subtractingReportingOverflow(earlier.nanosecondsSinceEpoch)
+        return overflow ? (self > earlier ? .seconds(Int64.max / 1_000_000_000) : .zero) : .nanoseconds(d)
+    }
+
+    /// This time moved by `seconds`, clamped to the representable range.
     public func adding(seconds: Double) -> Timestamp {
-        Timestamp(nanosecondsSinceEpoch: nanosecondsSinceEpoch + Int64(seconds * 1e9))
+        let delta = (seconds * 1e9).rounded()
+        guard delta.isFinite else { return seconds > 0 ? Self.representableRange.upperBound : Self.representableRange.lowerBound }
+        let clamped = Int64(exactly: delta) ?? (delta > 0 ? Int64.max : Int64.min)
+        let (sum, overflow) = nanosecondsSinceEpoch.addingReportingOverflow(clamped)
+        if overflow { return clamped > 0 ? Self.representableRange.upperBound : Self.representableRange.lowerBound }
+        return Timestamp(nanosecondsSinceEpoch: sum)
     }
 
     /// Parses `YYYY-MM-DDTHH:MM:SS[.fraction](Z|±HH:MM)`; a space may stand for `T`, and
@@ -87,8 +109,17 @@ public struct Timestamp: Sendable, Hashable, Comparable, CustomStringConvertible
         guard index == utf8.count else { return nil }
         let days = Timestamp.daysFromCivil(year: year, month: month, day: day)
         let seconds = Int64(days) * 86_400 + Int64(hour * 3600 + minute * 60 + min(second, 59)) - Int64(offsetSeconds)
-        nanosecondsSinceEpoch = seconds * 1_000_000_000 + nanos
+        // Nanoseconds since 1970 in 64 bits reach from 1677-09-21 to 2262-04-11: a time outside
+        // (Microsoft's "unset" 0001-01-01, say) is not representable, and is reported as unreadable.
+        let (scaled, overflow) = seconds.multipliedReportingOverflow(by: 1_000_000_000)
+        let (total, overflow2) = scaled.addingReportingOverflow(nanos)
+        guard !overflow, !overflow2 else { return nil }
+        nanosecondsSinceEpoch = total
     }
+
+    /// The earliest and latest times a ``Timestamp`` can hold.
+    public static let representableRange: ClosedRange<Timestamp> =
+        Timestamp(nanosecondsSinceEpoch: .min)...Timestamp(nanosecondsSinceEpoch: .max)
 
     /// Broken-down UTC fields.
     public var utcComponents: (year: Int, month: Int, day: Int, hour: Int, minute: Int, second: Int, nanosecond: Int, weekday: Int, dayOfYear: Int) {

@@ -34,6 +34,8 @@ sources:
       - tenant_id: 5f1c7d3e-2a4b-4c6d-8e9f-0a1b2c3d4e5f
         client_id: simulator-client
         client_secret: simulator-secret
+    # alerts_v2 and incidents are what to collect; legacy v1 'alerts' (retired by Microsoft on
+    # 2026-10-15, hence a warning at start) is here to show the 206 Partial Content handling.
     endpoints: [alerts_v2, incidents, alerts]
     poll_interval: 1s
     ingestion_lag: 0s

@@ -196,6 +196,8 @@ public struct LoadedConfiguration: Sendable {
     public var sinks: [ConfiguredSink]
     /// Every file read (the main file first).
     public var files: [String]
+    /// Valid but worth a warning (a retired endpoint, say), located like errors.
+    public var warnings: [ConfigError] = []
 
     /// The state directory, resolved.
     public var stateDirectory: String {

@@ -17,7 +17,7 @@ import UnixSignals
 /// await CollectorMain.main(registry: registry)
 /// ```
 public enum CollectorMain {
-    public static let version = "0.1.0"
+    public static let version = CollectorVersion.current
 
     @TaskLocal static var registry = PluginRegistry.builtins()
 
@@ -143,6 +143,7 @@ struct ValidateCommand: AsyncParsableCommand {
                 let loaded = try ConfigLoader.load(file: file, registry: CollectorMain.registry)
                 let included = loaded.files.count > 1 ? ", \(loaded.files.count - 1) included file(s)" : ""
                 print("\(file): ok (\(loaded.sources.count) source(s), \(loaded.sinks.count) sink(s)\(included))")
+                for warning in loaded.warnings { printError("warning: \(warning)") }
             } catch {
                 failed = true
                 printError(error.description)
@@ -199,7 +200,9 @@ struct VersionCommand: AsyncParsableCommand {
 /// Loads a configuration for a command; prints every problem and exits 2 if it is unusable.
 func loadConfiguration(_ file: String) throws -> LoadedConfiguration {
     do {
-        return try ConfigLoader.load(file: file, registry: CollectorMain.registry)
+        let loaded = try ConfigLoader.load(file: file, registry: CollectorMain.registry)
+        for warning in loaded.warnings { printError("warning: \(warning)") }
+        return loaded
     } catch {
         printError(error.description)
         throw ExitCode(2)

@@ -33,10 +33,13 @@ public enum CollectorStatus {
                 var members: [(String, JSONValue)] = [
                     ("source", .string(s.source)), ("stream", .string(s.stream)),
                     ("events_published", .number(String(s.eventsPublished))), ("pending_windows", .number(String(s.pendingWindows))),
+                    ("fields_left_out", .number(String(s.fieldsLeftOut))),
+                    ("audited_windows", .number(String(s.auditedWindows))), ("audit_shortfalls", .number(String(s.auditShortfalls))),
                     ("provider_warnings", .object(s.warningsByProvider.sorted { $0.key < $1.key }.map { ($0.key, .number(String($0.value))) })),
                 ]
                 if let t = s.lastPollAt { members.append(("last_poll_at", .string(t.iso8601(fractionDigits: 3)))) }
                 if let r = s.lastPollResult { members.append(("last_poll_result", .string(r.rawValue))) }
+                if let u = s.unavailable { members.append(("unavailable", .string(u))) }
                 if let t = s.lastSuccessAt { members.append(("last_success_at", .string(t.iso8601(fractionDigits: 3)))) }
                 if let w = s.watermark { members.append(("watermark", .string(w.iso8601(fractionDigits: 3)))) }
                 if let lag = s.watermarkLag(now: now) { members.append(("watermark_lag_seconds", .number(String(Int(lag.rounded()))))) }

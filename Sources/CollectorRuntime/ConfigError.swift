@@ -30,8 +30,13 @@ public struct ConfigError: Error, Sendable, CustomStringConvertible, Hashable {
 public struct ConfigErrors: Error, Sendable, CustomStringConvertible {
     public var errors: [ConfigError]
     public init(_ errors: [ConfigError]) { self.errors = errors }
+    /// How many problems are listed one by one; the rest are counted.
+    public static let listed = 50
+
     public var description: String {
         let noun = errors.count == 1 ? "problem" : "problems"
-        return "\(errors.count) configuration \(noun):\n" + errors.map { "  \($0)" }.joined(separator: "\n")
+        var lines = errors.prefix(Self.listed).map { "  \($0)" }
+        if errors.count > Self.listed { lines.append("  … and \(errors.count - Self.listed) more (fix these first)") }
+        return "\(errors.count) configuration \(noun):\n" + lines.joined(separator: "\n")
     }
 }

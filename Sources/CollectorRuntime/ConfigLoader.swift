@@ -92,6 +92,7 @@ public enum ConfigLoader {
 
         var sources: [ConfiguredSource] = []
         var sinks: [ConfiguredSink] = []
+        var warnings: [ConfigError] = []
         var names: [String: Set<String>] = ["sources": [], "sinks": []]
         for entry in entries {
             let path: [any CodingKey] = [NameKey(entry.section), IndexKey(entry.index)]
@@ -128,6 +129,7 @@ public enum ConfigLoader {
                     let context = "\(label) (\(type))"
                     do {
                         let make = try decodeSource(plugin, decoder: entryDecoder, node: entry.node, path: path)
+                        warnings += entryDecoder.advice
                         errors += entryDecoder.unknownKeys(under: YAMLConfigDecoder.pathText(path), context: context)
                         sources.append(ConfiguredSource(settings: common, file: entry.file, make: make))
                     } catch {
@@ -148,7 +150,8 @@ public enum ConfigLoader {
             }
         }
         if !errors.isEmpty { throw ConfigErrors(errors) }
-        return LoadedConfiguration(file: file, directory: directory, settings: settings, sources: sources, sinks: sinks, files: files)
+        return LoadedConfiguration(file: file, directory: directory, settings: settings, sources: sources, sinks: sinks, files: files,
+                                   warnings: warnings)
     }
 
     struct Fragment: Decodable {
@@ -191,6 +194,13 @@ public enum ConfigLoader {
         -> @Sendable (SourceContext) async throws -> any Source
     {
         let configuration = try decoder.decode(P.Configuration.self, from: node, path: path)
+        if let advised = configuration as? any ConfigurationAdvice {
+            let mark = decoder.nearestMark(path)
+            let label = "\(YAMLConfigDecoder.pathText(path)) (\(P.type))"
+            decoder.advice += advised.advice.map {
+                ConfigError(file: decoder.file, line: mark?.line, column: mark?.column, context: label, message: $0)
+            }
+        }
         return { context in try await P.makeSource(configuration: configuration, context: context) }
     }
 
@@ -218,16 +228,28 @@ public enum ConfigLoader {
 
     static func parse(_ file: String, text given: String? = nil, errors: inout [ConfigError]) -> Node? {
         if let given { return parseText(given, file: file, errors: &errors) }
-        guard let data = FileManager.default.contents(atPath: file) else {
-            errors.append(ConfigError(file: file, message: FileManager.default.fileExists(atPath: file)
-                ? "cannot read the file (permissions?)" : "no such file"))
+        let bytes: [UInt8]
+        do {
+            bytes = try FileSystem.readRegularFile(file, limit: FileSystem.configurationFileLimit)
+        } catch {
+            errors.append(ConfigError(file: file, message: readProblem(error)))
             return nil
         }
-        guard let text = String(data: data, encoding: .utf8) else {
-            errors.append(ConfigError(file: file, message: "the file is not UTF-8 text"))
+        guard let text = String(validating: bytes, as: UTF8.self) else {
+            errors.append(ConfigError(file: file, message: "the file is not UTF-8 text (is it a configuration file?)"))
             return nil
         }
         return parseText(text, file: file, errors: &errors)
+    }
+
+    /// A read failure in words, without the path (the error's file already names it).
+    static func readProblem(_ error: BoundedReadError) -> String {
+        switch error.cause {
+        case .notFound: return "no such file"
+        case .notRegular(let what): return "cannot read it: it is \(what), not a regular file"
+        case .tooLarge(let limit): return "the file is larger than \(ByteSize(bytes: Int64(limit))); is it a configuration file?"
+        case .system(let reason): return "cannot read the file: \(reason)"
+        }
     }
 
     static func parseText(_ text: String, file: String, errors: inout [ConfigError]) -> Node? {
@@ -236,11 +258,19 @@ public enum ConfigLoader {
             if case .mapping = node { return node }
             if isNullScalar(node) { return node }
             errors.append(ConfigError(file: file, line: node.mark?.line, column: node.mark?.column,
-                                      message: "the top level must be a mapping (key: value lines), found \(describe(node))"))
+                                      message: "the top level must be a mapping (key: value lines), found \(describeTopLevel(node))"))
             return nil
         } catch {
             errors.append(yamlError(error, file: file))
             return nil
+        }
+    }
+
+    /// What a top level that is not a mapping is, without echoing it (it may be any file).
+    static func describeTopLevel(_ node: Node) -> String {
+        switch node {
+        case .scalar(let s): return "a single value of \(s.string.count) characters"
+        default: return describe(node)
         }
     }
 
@@ -254,8 +284,11 @@ public enum ConfigLoader {
         case .duplicatedKeysInMapping(let duplicates, let context):
             return ConfigError(file: file, line: context.mark.line, column: context.mark.column,
                                message: "duplicate key \(duplicates.map { "'\($0)'" }.joined(separator: ", ")) in one mapping")
+        case .reader(let problem, let offset, _, _):
+            // Not the text: a file that is not YAML at all may hold anything, secrets included.
+            return ConfigError(file: file, message: "invalid YAML: \(problem)" + (offset.map { " at byte \($0)" } ?? ""))
         default:
-            return ConfigError(file: file, message: "invalid YAML: \(y)")
+            return ConfigError(file: file, message: "invalid YAML")
         }
     }
 

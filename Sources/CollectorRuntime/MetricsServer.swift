@@ -60,6 +60,10 @@ struct MetricsServer {
             ("last_poll_failed", "gauge", "1 if the stream's last poll failed.", { s in s.lastPollResult.map { r -> Double in r == .failed ? 1 : 0 } }),
             ("events_published_total", "counter", "Events the stream published.", { s in Double(s.eventsPublished) }),
             ("pending_windows", "gauge", "Windows failing providers still owe.", { s in Double(s.pendingWindows) }),
+            ("audited_windows_total", "counter", "Closed windows whose $count was compared with what was seen.", { s in Double(s.auditedWindows) }),
+            ("audit_shortfalls_total", "counter", "Audited windows where Graph counted more alerts than were seen (collected again).", { s in Double(s.auditShortfalls) }),
+            ("unavailable", "gauge", "1 while the endpoint is unavailable (retired, refused, not found).", { s in s.unavailable == nil ? 0 : 1 }),
+            ("fields_left_out_total", "counter", "Alert fields left out because their value could not be read.", { s in Double(s.fieldsLeftOut) }),
         ]
         for (name, type, help, value) in sourceSeries {
             out += "# HELP graph_collector_source_\(name) \(help)\n# TYPE graph_collector_source_\(name) \(type)\n"

@@ -20,6 +20,8 @@ final class YAMLConfigDecoder {
     var mappings: [String: Node.Mapping] = [:]
     /// Source positions by coding-path text.
     var marks: [String: Mark] = [:]
+    /// Warnings about valid configuration (see `ConfigurationAdvice`), located.
+    var advice: [ConfigError] = []
 
     init(file: String, environment: [String: String], baseDirectory: String) {
         self.file = file
@@ -82,6 +84,12 @@ final class YAMLConfigDecoder {
             let known = requestedKeys[pathText] ?? []
             for (keyNode, _) in mapping {
                 guard let key = keyNode.scalar?.string, !known.contains(key) else { continue }
+                if errors.count >= ConfigErrors.listed {
+                    // Past the listed number only a count is kept: no suggestions computed.
+                    errors.append(ConfigError(file: file, line: keyNode.mark?.line, column: keyNode.mark?.column,
+                                              context: context, message: "unknown key"))
+                    continue
+                }
                 let candidates = known.filter { !$0.hasSuffix("_file") || !known.contains(String($0.dropLast(5))) }
                 var message = "unknown key '\(key)'"
                 if !pathText.isEmpty && pathText != prefix { message += " in \(pathText)" }
@@ -152,10 +160,13 @@ final class YAMLConfigDecoder {
 
     func readSecretFile(_ pathValue: String, codingPath: [any CodingKey]) throws -> String {
         let path = pathValue.hasPrefix("/") ? pathValue : "\(baseDirectory)/\(pathValue)"
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw DecodingError.dataCorrupted(.init(codingPath: codingPath, debugDescription: "cannot read file '\(path)'"))
+        let bytes: [UInt8]
+        do {
+            bytes = try FileSystem.readRegularFile(path, limit: FileSystem.secretFileLimit)
+        } catch {
+            throw DecodingError.dataCorrupted(.init(codingPath: codingPath, debugDescription: error.description))
         }
-        guard var text = String(data: data, encoding: .utf8) else {
+        guard var text = String(validating: bytes, as: UTF8.self) else {
             throw DecodingError.dataCorrupted(.init(codingPath: codingPath, debugDescription: "file '\(path)' is not UTF-8 text"))
         }
         while text.hasSuffix("\n") || text.hasSuffix("\r") { text.removeLast() }
@@ -406,6 +417,7 @@ struct SingleValue: SingleValueDecodingContainer {
     func decode(_ type: Double.Type) throws -> Double {
         let (t, _) = try text(expecting: "a number")
         guard let d = Double(t.replacingOccurrences(of: "_", with: "")) else { throw mismatch(type, "a number", t) }
+        guard d.isFinite else { throw mismatch(type, "a finite number", t) }
         return d
     }
 

@@ -1,4 +1,3 @@
-import Foundation
 
 /// An HTTP request for ``HTTPClient``.
 package struct HTTPRequest: Sendable {
@@ -89,18 +88,9 @@ package struct HTTPClientError: Error, Sendable, CustomStringConvertible {
 }
 
 extension HTTPResponse {
-    /// The `Retry-After` header as a delay, if present and readable.
-    package var retryAfter: Duration? { value("Retry-After").flatMap(Self.parseRetryAfter) }
+    /// The `Retry-After` header as a delay, if present and readable (see ``RetryAfter``).
+    package var retryAfter: Duration? { value("Retry-After").flatMap { RetryAfter.parse($0) } }
 
-    /// `Retry-After`: delay-seconds or an HTTP-date (RFC 9110 §10.2.3).
-    package static func parseRetryAfter(_ value: String) -> Duration? {
-        let trimmed = value.trimmingCharacters(in: .whitespaces)
-        if let seconds = Int(trimmed) { return .seconds(max(0, seconds)) }
-        let formatter = DateFormatter()
-        formatter.locale = Locale(identifier: "en_US_POSIX")
-        formatter.timeZone = TimeZone(identifier: "GMT")
-        formatter.dateFormat = "EEE, dd MMM yyyy HH:mm:ss zzz"
-        guard let date = formatter.date(from: trimmed) else { return nil }
-        return .milliseconds(Int64(max(0, date.timeIntervalSinceNow) * 1000))
-    }
+    /// `Retry-After`: delay-seconds or an HTTP-date (RFC 9110 §10.2.3), capped at one hour.
+    package static func parseRetryAfter(_ value: String) -> Duration? { RetryAfter.parse(value) }
 }

@@ -11,7 +11,9 @@ public import CollectorCore
 ///
 /// With a byte limit, an event that does not fit loses its least important attributes first
 /// (see ``LEEFField/importance``), then the longest remaining values are cut on a UTF-8
-/// boundary; the header is never cut.
+/// boundary. The header and the essential attributes (importance 0: time, severity, category,
+/// id) are never cut: a cut one would be a wrong value. An event whose header and essentials
+/// alone are over the limit cannot be encoded within it, and the encoder says so (nil).
 public struct LEEFEncoder: Sendable {
     public let format: LEEFFormat
 
@@ -59,17 +61,35 @@ public struct LEEFEncoder: Sendable {
         }
     }
 
-    /// Encodes an event; with `maxBytes`, the result is at most that long unless the header
-    /// alone is longer.
-    public func encode(_ event: Event, maxBytes: Int? = nil) -> Output {
+    /// Encodes an event; with `maxBytes`, the result is at most that long, or nil when the
+    /// header and the essential attributes alone are longer (see ``minimumSize(of:)``).
+    public func encode(_ event: Event, maxBytes: Int? = nil) -> Output? {
         var out: [UInt8] = []
-        let truncated = encode(event, maxBytes: maxBytes, appendingTo: &out)
+        guard let truncated = encode(event, maxBytes: maxBytes, appendingTo: &out) else { return nil }
         return Output(bytes: out, truncatedAttributes: truncated)
     }
 
+    /// The encoding of an event without a limit (it always succeeds).
+    public func encode(_ event: Event) -> Output {
+        var out: [UInt8] = []
+        _ = encode(event, maxBytes: nil, appendingTo: &out)
+        return Output(bytes: out, truncatedAttributes: 0)
+    }
+
+    /// The fewest bytes an event can be encoded in: its header and its essential attributes,
+    /// whole (and the `truncated=` mark, when that is on).
+    public func minimumSize(of event: Event) -> Int {
+        let attributes = format.attributes(of: event).filter { $0.importance == 0 }
+        var size = header(for: event).count + max(0, attributes.count - 1)
+        for a in attributes { size += Self.encodedPair(a, delimiter: format.delimiter).count }
+        if format.markTruncation { size += 1 + "truncated=".utf8.count + 3 }
+        return size
+    }
+
     /// Encodes an event at the end of `out` (after a syslog header, say), with `maxBytes` limiting
-    /// what is appended. Returns how many attributes truncation dropped or cut.
-    public func encode(_ event: Event, maxBytes: Int? = nil, appendingTo out: inout [UInt8]) -> Int {
+    /// what is appended. Returns how many attributes truncation dropped or cut, or nil (and `out`
+    /// unchanged) when the event's header and essentials do not fit in `maxBytes`.
+    public func encode(_ event: Event, maxBytes: Int? = nil, appendingTo out: inout [UInt8]) -> Int? {
         let base = out.count
         let attributes = format.attributes(of: event)
         // The common case writes every pair straight after the header, remembering where each
@@ -90,6 +110,7 @@ public struct LEEFEncoder: Sendable {
         let encoded = starts.indices.map { i in Array(out[starts[i]..<(i + 1 < starts.count ? starts[i + 1] - 1 : out.count)]) }
         let cut = truncated(header: Array(out[base..<headerEnd]), attributes: attributes, encoded: encoded, maxBytes: maxBytes)
         out.removeSubrange(base...)
+        guard let cut else { return nil }
         out.append(contentsOf: cut.bytes)
         return cut.truncatedAttributes
     }
@@ -101,7 +122,7 @@ public struct LEEFEncoder: Sendable {
         }
     }
 
-    private func truncated(header: [UInt8], attributes: [LEEFAttribute], encoded: [[UInt8]], maxBytes: Int) -> Output {
+    private func truncated(header: [UInt8], attributes: [LEEFAttribute], encoded: [[UInt8]], maxBytes: Int) -> Output? {
         var keep = Array(repeating: true, count: encoded.count)
         var cut: [Int: [UInt8]] = [:]
         var affected = Set<Int>()
@@ -123,27 +144,28 @@ public struct LEEFEncoder: Sendable {
             keep[i] = false
             affected.insert(i)
         }
-        // Still too long: shorten the longest values left, on a UTF-8 boundary and never inside an
-        // escape; an essential attribute keeps its key and at least its first character.
+        // Still too long: shorten the longest non-essential values left, on a UTF-8 boundary and
+        // never inside an escape; one that would keep nothing but its key is dropped.
         var stuck = Set<Int>()
         while size() > maxBytes {
-            guard let longest = encoded.indices.filter({ keep[$0] && !stuck.contains($0) })
+            guard let longest = encoded.indices.filter({ keep[$0] && !stuck.contains($0) && attributes[$0].importance > 0 })
                 .max(by: { (cut[$0] ?? encoded[$0]).count < (cut[$1] ?? encoded[$1]).count }) else { break }
             let current = cut[longest] ?? encoded[longest]
             let keyLength = attributes[longest].key.utf8.count + 1
-            let essential = attributes[longest].importance == 0
-            let target = max(current.count - (size() - maxBytes), essential ? keyLength + 1 : keyLength)
+            let target = max(current.count - (size() - maxBytes), keyLength)
             let shorter = target > keyLength ? Self.cutEscaped(current, to: target, keyLength: keyLength) : Array(current.prefix(keyLength))
-            if shorter.count <= keyLength && !essential {
+            if shorter.count <= keyLength {
                 keep[longest] = false
                 affected.insert(longest)
-            } else if shorter.count >= current.count || shorter.count <= keyLength {
+            } else if shorter.count >= current.count {
                 stuck.insert(longest)  // cannot get shorter: try the next value
             } else {
                 cut[longest] = shorter
                 affected.insert(longest)
             }
         }
+        // Only the header and the essentials are left, and they do not fit.
+        if size() > maxBytes { return nil }
         var out = header
         var pieces = encoded.indices.filter { keep[$0] }.map { cut[$0] ?? encoded[$0] }
         if format.markTruncation && !affected.isEmpty { pieces.append(Array("truncated=\(affected.count)".utf8)) }

@@ -28,6 +28,12 @@ public struct AlertGenerator: Sendable {
         ("Phishing link clicked by user", "InitialAccess", "microsoftDefenderForOffice365", ["T1566.002"]),
         ("Connection to a known command-and-control server", "CommandAndControl", "customTi", ["T1071.001", "T1573"]),
     ]
+    /// Enum members Graph added after v1.0 shipped: served as `unknownFutureValue` unless the
+    /// request says `Prefer: include-unknown-enum-members` (evolvable enums).
+    public static let evolvableDetectionSources = [
+        "microsoftSentinel", "nrtAlerts", "scheduledAlerts", "microsoftDefenderForAIServices", "securityCopilot",
+    ]
+    public static let evolvableServiceSources = ["microsoftSentinel", "microsoftDefenderForCloud"]
     static let severities = ["informational", "low", "medium", "high"]
     static let statuses = ["new", "inProgress", "resolved"]
     static let services = [
@@ -74,6 +80,8 @@ public struct AlertGenerator: Sendable {
         let status = Self.statuses[min(revision, 2)]
         let incident = String(20_000 + n / 3)
         let time = { (t: Timestamp) -> JSONValue in .string(t.iso8601()) }
+        // One alert in seven comes from a detector Graph added after v1.0 (Sentinel, NRT rules, …).
+        let evolvable = n % 7 == 3
         return [
             "@odata.type": "#microsoft.graph.security.alert",
             "id": .string(id),
@@ -83,8 +91,8 @@ public struct AlertGenerator: Sendable {
             "severity": .string(Self.severities[pick(5, 4)]),
             "classification": revision >= 2 ? "truePositive" : "unknown",
             "determination": revision >= 2 ? "malware" : "unknown",
-            "serviceSource": .string(Self.services[pick(6, Self.services.count)]),
-            "detectionSource": .string(detection),
+            "serviceSource": .string(evolvable ? Self.evolvableServiceSources[n % 2] : Self.services[pick(6, Self.services.count)]),
+            "detectionSource": .string(evolvable ? Self.evolvableDetectionSources[n % 5] : detection),
             "detectorId": .string("e0da400f-affd-43ef-b1d5-\(hex(r, 12))"),
             "tenantId": .string(tenantId),
             "title": .string(title),

@@ -1,28 +1,44 @@
-import CollectorCore
-import CurlTransport
+package import CollectorCore
+package import CurlTransport
 import Foundation
-import Logging
+package import Logging
 
 /// One answer of a Graph list endpoint.
-struct GraphAnswer: Sendable {
-    var status: Int
-    var page: GraphPage
-    var warnings: [String]
+package struct GraphAnswer: Sendable {
+    package var status: Int
+    package var page: GraphPage
+    package var warnings: [String]
+
+    package init(status: Int, page: GraphPage, warnings: [String] = []) {
+        self.status = status
+        self.page = page
+        self.warnings = warnings
+    }
+}
+
+/// What the collection engine needs of Graph: list pages and counts. ``GraphClient`` does it
+/// over HTTP; tests script it.
+package protocol GraphListing: Sendable {
+    /// The answer for a list URL (a first page or a nextLink), after the client's own retries.
+    func list(_ url: String) async throws -> GraphAnswer
 }
 
 /// Sends Graph requests for one tenant: bearer token (refreshed before expiry, and once on a
 /// 401 for the same page), the tenant's rate limit, and retries of 429/503 (honouring
 /// `Retry-After`, seconds or HTTP-date), other 5xx, network errors and unreadable bodies, with
 /// exponential backoff and full jitter. A page is retried as the same URL: paging never restarts.
-final class GraphClient: Sendable {
+package final class GraphClient: GraphListing {
     let http: HTTPClient
     let tokens: TokenProvider
     let limiter: RateLimiter
     let retry: RetryPolicy
     let maxAttempts: Int
     let logger: Logger
+    let userAgent: String
 
-    init(http: HTTPClient, tokens: TokenProvider, limiter: RateLimiter, retry: RetryPolicy, maxAttempts: Int, logger: Logger) {
+    init(http: HTTPClient, tokens: TokenProvider, limiter: RateLimiter, retry: RetryPolicy, maxAttempts: Int, logger: Logger,
+         userAgent: String = "graph-collector/\(CollectorVersion.current)") {
+        self.userAgent = userAgent
         self.http = http
         self.tokens = tokens
         self.limiter = limiter
@@ -33,7 +49,7 @@ final class GraphClient: Sendable {
 
     /// GETs a list page. Throws after `maxAttempts` transient failures, or at once for errors a
     /// retry cannot fix (authentication, 400).
-    func list(_ url: String) async throws -> GraphAnswer {
+    package func list(_ url: String) async throws -> GraphAnswer {
         var attempt = 0
         var refreshedAfter401 = false
         while true {
@@ -72,8 +88,8 @@ final class GraphClient: Sendable {
         let response: HTTPResponse
         do {
             response = try await http.send(HTTPRequest(url: url, headers: [
-                ("Authorization", "Bearer \(token.value)"), ("Accept", "application/json"),
-                ("Prefer", "odata.maxpagesize=\(1000)"),
+                ("Authorization", "Bearer \(token.value)"), ("Accept", "application/json"), ("User-Agent", userAgent),
+                ("Prefer", Self.prefer(for: url)),
             ]))
         } catch {
             if error.kind == .cancelled { throw CancellationError() }
@@ -96,6 +112,7 @@ final class GraphClient: Sendable {
             switch response.status {
             case 400: kind = .badRequest
             case 401, 403: kind = .authentication
+            case 404, 410: kind = .gone
             case 408, 429, 500...599: kind = .transient
             default: kind = .badRequest
             }
@@ -105,6 +122,24 @@ final class GraphClient: Sendable {
 
     /// `Retry-After`: delay-seconds or an HTTP-date (RFC 9110 §10.2.3).
     static func parseRetryAfter(_ value: String) -> Duration? { HTTPResponse.parseRetryAfter(value) }
+
+    /// A client for one tenant signing in with a client secret (for tests and tools).
+    package static func make(cloud: GraphCloud, tenant: String, clientId: String, secret: String, http: HTTPClient,
+                             requestsPerMinute: Int, retry: RetryPolicy, maxAttempts: Int, logger: Logger) -> GraphClient {
+        let tokens = TokenProvider(cloud: cloud, tenant: tenant, clientId: clientId, credential: .secret(Secret(secret)), http: http,
+                                   refreshMargin: .milliseconds(500))
+        return GraphClient(http: http, tokens: tokens, limiter: RateLimiter(perMinute: requestsPerMinute), retry: retry,
+                           maxAttempts: maxAttempts, logger: logger)
+    }
+
+    /// The `Prefer` header: Graph's page size, and on alerts_v2 and incidents the enum members
+    /// added after v1.0 (`detectionSource: microsoftSentinel`, …), which Graph otherwise hides
+    /// as `unknownFutureValue`.
+    static func prefer(for url: String) -> String {
+        let path = url.split(separator: "?", maxSplits: 1).first ?? ""
+        let evolvable = path.hasSuffix("/security/alerts_v2") || path.hasSuffix("/security/incidents")
+        return evolvable ? "odata.maxpagesize=1000, include-unknown-enum-members" : "odata.maxpagesize=1000"
+    }
 
     /// A URL for logs: the path and query only.
     static func redact(_ url: String) -> String {

@@ -27,6 +27,25 @@ public enum GraphNormalizer {
         }
     }
 
+    /// The time fields of an item whose text is not a time the collector can represent (RFC 3339
+    /// between 1678 and 2262; Microsoft's "unset" `0001-01-01T00:00:00Z` is outside). The alert
+    /// is still delivered with these fields left out; its `raw` keeps the original text.
+    public static func unreadableTimes(in item: JSONValue, endpoint: GraphEndpoint) -> [(field: String, text: String)] {
+        let fields: [String]
+        switch kind(of: item, endpoint: endpoint) {
+        case .alertV1:
+            fields = ["createdDateTime", "eventDateTime", "lastEventDateTime", "lastModifiedDateTime", "closedDateTime"]
+        case .alertV2:
+            fields = ["createdDateTime", "firstActivityDateTime", "lastActivityDateTime", "lastUpdateDateTime", "resolvedDateTime"]
+        case .incident:
+            fields = ["createdDateTime", "lastUpdateDateTime", "resolvedDateTime"]
+        }
+        return fields.compactMap { field in
+            guard let text = item[field]?.stringValue, Timestamp(iso8601: text) == nil else { return nil }
+            return (field, String(text.prefix(64)))
+        }
+    }
+
     static func kind(of item: JSONValue, endpoint: GraphEndpoint) -> SecurityAlert.Kind {
         switch item["@odata.type"]?.stringValue {
         case "#microsoft.graph.security.alert": return .alertV2
@@ -93,8 +112,10 @@ public enum GraphNormalizer {
         }
         var seen = Set<String>()
         techniques = techniques.filter { seen.insert($0).inserted }
+        // A merged incident (status `redirected`) names the incident it now belongs to.
+        let target = string(item["redirectIncidentId"]) ?? id
         return SecurityAlert(
-            kind: .incident, id: id, incidentId: id, title: string(item["displayName"]) ?? "(untitled incident)",
+            kind: .incident, id: id, incidentId: target, title: string(item["displayName"]) ?? "(untitled incident)",
             description: string(item["description"]), severity: Severity(rawValue: string(item["severity"]) ?? "unknown"),
             status: string(item["status"]) ?? "unknown", classification: string(item["classification"]),
             determination: string(item["determination"]), vendor: "Microsoft", provider: "Microsoft 365 Defender",

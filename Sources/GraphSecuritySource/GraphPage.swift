@@ -5,6 +5,8 @@ public struct GraphPage: Sendable {
     public var items: [JSONValue]
     /// The URL of the next page, to be followed as it is.
     public var nextLink: String?
+    /// `@odata.count`, when the request asked for it (`$count=true`).
+    public var count: Int?
 
     /// The body is not a Graph collection page; the message says where and why.
     public struct FormatError: Error, Sendable, CustomStringConvertible {
@@ -34,5 +36,6 @@ public struct GraphPage: Sendable {
         guard let items = value.arrayValue else { throw FormatError(description: "'value' is not an array") }
         self.items = items
         self.nextLink = json["@odata.nextLink"]?.stringValue
+        self.count = json["@odata.count"]?.intValue
     }
 }

@@ -100,12 +100,21 @@ public struct GraphSecurityCollector: Source {
         public var providerGiveUpAfter: ConfigDuration
         public var stopWhenCaughtUp: Bool
         public var http: HTTPSettings
+        /// Compare each closed window's `$count` with the alerts seen (alerts_v2, incidents).
+        public var audit: Bool
+        /// Incidents with their alerts (`$expand=alerts`), their evidence merged.
+        public var expandAlerts: Bool
+        public var userAgent: String
+        /// How long an endpoint that cannot be collected (retired, not found, a persistent 400)
+        /// waits before it is tried again.
+        public var unavailableRetryInterval: ConfigDuration
 
         enum CodingKeys: String, CodingKey {
             case cloud, loginURL = "login_url", graphURL = "graph_url", apiVersion = "api_version", tenants, endpoints
             case pollInterval = "poll_interval", ingestionLag = "ingestion_lag", overlap, lookBack = "look_back"
             case pageSize = "page_size", filter, requestsPerMinute = "requests_per_minute", maxAttempts = "max_attempts"
             case retry, providerGiveUpAfter = "provider_give_up_after", stopWhenCaughtUp = "stop_when_caught_up", http
+            case audit, expandAlerts = "expand_alerts", userAgent = "user_agent", unavailableRetryInterval = "unavailable_retry_interval"
         }
 
         public init(from decoder: any Decoder) throws {
@@ -140,6 +149,13 @@ public struct GraphSecurityCollector: Source {
             providerGiveUpAfter = try c.decodeIfPresent(ConfigDuration.self, forKey: .providerGiveUpAfter) ?? .seconds(86_400)
             stopWhenCaughtUp = try c.decodeIfPresent(Bool.self, forKey: .stopWhenCaughtUp) ?? false
             http = try c.decodeIfPresent(HTTPSettings.self, forKey: .http) ?? HTTPSettings()
+            audit = try c.decodeIfPresent(Bool.self, forKey: .audit) ?? false
+            expandAlerts = try c.decodeIfPresent(Bool.self, forKey: .expandAlerts) ?? false
+            userAgent = try c.decodeIfPresent(String.self, forKey: .userAgent) ?? "graph-collector/\(CollectorVersion.current)"
+            guard !userAgent.isEmpty, userAgent.utf8.allSatisfy({ $0 >= 0x20 && $0 < 0x7F }) else {
+                throw DecodingError.dataCorruptedError(forKey: .userAgent, in: c, debugDescription: "must be printable ASCII text")
+            }
+            unavailableRetryInterval = try c.decodeIfPresent(ConfigDuration.self, forKey: .unavailableRetryInterval) ?? .seconds(3600)
             guard requestsPerMinute >= 1 else { throw DecodingError.dataCorruptedError(forKey: .requestsPerMinute, in: c, debugDescription: "must be at least 1") }
             guard maxAttempts >= 1 else { throw DecodingError.dataCorruptedError(forKey: .maxAttempts, in: c, debugDescription: "must be at least 1") }
         }
@@ -166,6 +182,10 @@ public struct GraphSecurityCollector: Source {
             PluginOption("retry", type: "mapping", default: "{initial_delay: 1s, max_delay: 60s, multiplier: 2}", "backoff with full jitter when no Retry-After is given"),
             PluginOption("provider_give_up_after", type: "duration", default: "24h", "stop re-querying a provider that keeps answering 401/403 after this long (reported loudly)"),
             PluginOption("stop_when_caught_up", type: "boolean", default: "false", "finish once every endpoint reached now minus the lag and no provider window is owed"),
+            PluginOption("audit", type: "boolean", default: "false", "ask Graph for $count of each closed window (alerts_v2, incidents) and collect it again if alerts are missing"),
+            PluginOption("expand_alerts", type: "boolean", default: "false", "incidents with $expand=alerts: their alerts' evidence and techniques merged into the incident"),
+            PluginOption("user_agent", type: "string", default: "graph-collector/<version>", "User-Agent of every Graph request"),
+            PluginOption("unavailable_retry_interval", type: "duration", default: "1h", "an endpoint that cannot be collected (retired, not found, a persistent 400) is tried again this often"),
             PluginOption("http", type: "mapping", default: "{connect_timeout: 10s, timeout: 60s, verify_tls: true, max_body_size: 64MiB}", "proxy, no_proxy, ca_file as well"),
         ]
 
@@ -210,13 +230,16 @@ public struct GraphSecurityCollector: Source {
             var logger = context.logger
             logger[metadataKey: "tenant"] = "\(tenant.tenantId)"
             let client = GraphClient(http: http, tokens: tokens, limiter: limiter, retry: configuration.retry,
-                                     maxAttempts: configuration.maxAttempts, logger: logger)
+                                     maxAttempts: configuration.maxAttempts, logger: logger, userAgent: configuration.userAgent)
             for endpoint in configuration.endpoints {
-                let settings = EndpointCollector.Settings(
+                var settings = EndpointCollector.Settings(
                     tenant: tenant.tenantId, endpoint: endpoint, graphURL: cloud.graphURL, apiVersion: configuration.apiVersion,
                     pageSize: configuration.pageSize[endpoint.rawValue] ?? endpoint.maximumPageSize, filter: configuration.filter,
-                    lag: configuration.ingestionLag.seconds, overlap: configuration.overlap.seconds, lookBack: configuration.lookBack.seconds,
-                    giveUpAfter: configuration.providerGiveUpAfter.seconds, maxRecentKeys: 500_000, sourceName: context.name)
+                    lag: configuration.ingestionLag.duration, overlap: configuration.overlap.duration,
+                    lookBack: configuration.lookBack.duration, giveUpAfter: configuration.providerGiveUpAfter.duration,
+                    maxRecentKeys: 500_000, sourceName: context.name)
+                settings.expandAlerts = configuration.expandAlerts
+                settings.audit = configuration.audit && endpoint != .alerts
                 let store = CheckpointFile(path: "\(context.stateDirectory)/\(Self.safe(tenant.tenantId))/\(endpoint.rawValue).checkpoint.json")
                 result.append(EndpointCollector(settings: settings, client: client, store: store, logger: logger, status: context.status, stop: context.stop))
             }
@@ -227,55 +250,16 @@ public struct GraphSecurityCollector: Source {
     static func safe(_ s: String) -> String {
         String(s.map { $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" ? $0 : "_" })
     }
+}
 
-    public func run(publisher: any EventPublisher) async throws {
-        let all = collectors()
-        defer { Task { await http.shutdown() } }
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            for collector in all {
-                group.addTask { try await loop(collector, publisher: publisher) }
-            }
-            try await group.waitForAll()
-        }
-    }
+extension GraphSecurityCollector.Configuration: ConfigurationAdvice {
+    /// Microsoft retired the legacy `/security/alerts` API (v1) on 2026-10-15.
+    public static let legacyAlertsRetirement = "2026-10-15"
 
-    func loop(_ collector: EndpointCollector, publisher: any EventPublisher) async throws {
-        let endpoint = collector.settings.endpoint.rawValue
-        var failures = 0
-        while true {
-            try Task.checkCancellation()
-            if context.stop.isRequested { return }
-            do {
-                try await collector.poll(publisher: publisher)
-                failures = 0
-                if configuration.stopWhenCaughtUp, await !collector.hasPendingWindows {
-                    let delivered = await collector.delivered, duplicates = await collector.duplicatesDropped
-                    context.logger.info("caught up", metadata: ["endpoint": "\(endpoint)", "tenant": "\(collector.settings.tenant)",
-                                                                "alerts": "\(delivered)", "duplicates_dropped": "\(duplicates)"])
-                    return
-                }
-                try await context.stop.sleep(for: configuration.pollInterval.duration)
-            } catch is CancellationError {
-                if context.stop.isRequested && !Task.isCancelled { return }
-                throw CancellationError()
-            } catch {
-                // Cancelled mid-poll (the grace period of a shutdown ran out): not a poll failure.
-                if Task.isCancelled { throw CancellationError() }
-                failures += 1
-                let message = "poll of \(endpoint) failed: \(error)"
-                collector.status.update(stream: collector.stream) { s in
-                    s.lastPollResult = .failed
-                    s.lastError = message
-                }
-                context.logger.error("\(message)", metadata: ["tenant": "\(collector.settings.tenant)", "consecutive_failures": "\(failures)"])
-                _ = try? await publisher.publish([.health(CollectorHealth(
-                    component: "source:\(context.name)", level: .error, code: (error as? GraphError)?.kind == .authentication ? "auth_failed" : "poll_failed",
-                    message: message, details: ["endpoint": endpoint, "tenant": collector.settings.tenant]))])
-                if configuration.stopWhenCaughtUp { throw error }
-                // Keep trying (a fixed permission or a recovered service resumes collection), less often.
-                let wait = min(configuration.pollInterval.seconds * Double(min(failures, 10)), 900)
-                try await context.stop.sleep(for: .milliseconds(Int64(wait * 1000)))
-            }
-        }
+    public var advice: [String] {
+        guard endpoints.contains(.alerts) else { return [] }
+        return ["endpoint 'alerts' (legacy /security/alerts, v1) was retired by Microsoft on \(Self.legacyAlertsRetirement) and stops "
+                + "returning data: collect alerts_v2 (and incidents) instead; README 'Legacy v1 alerts' maps the fields. "
+                + "Keep 'alerts' only for a tenant or cloud where it still answers."]
     }
 }

@@ -61,15 +61,11 @@ extension GraphSecurityCollector {
                 if !token.roles.isEmpty && !token.roles.contains(endpoint.requiredPermission) {
                     details.append("the token lacks \(endpoint.requiredPermission): grant it to the app registration (application permission) with admin consent")
                 }
-                let settings = EndpointCollector.Settings(
-                    tenant: tenant.tenantId, endpoint: endpoint, graphURL: cloud.graphURL, apiVersion: configuration.apiVersion,
-                    pageSize: min(5, endpoint.maximumPageSize), filter: configuration.filter, lag: configuration.ingestionLag.seconds,
-                    overlap: 0, lookBack: configuration.lookBack.seconds, giveUpAfter: 0, maxRecentKeys: 10, sourceName: context.name)
-                let probe = EndpointCollector(settings: settings, client: client, store: CheckpointFile(path: "/dev/null"), logger: context.logger,
-                                              status: SourceStatusBoard(source: context.name))
                 let now = Timestamp.now()
-                let url = await probe.listURL(from: now.adding(seconds: -configuration.lookBack.seconds), inclusive: true,
-                                              to: now.adding(seconds: -configuration.ingestionLag.seconds), provider: nil)
+                let query = WindowQuery(graphURL: cloud.graphURL, apiVersion: configuration.apiVersion, endpoint: endpoint,
+                                        to: now.adding(.zero - configuration.ingestionLag.duration), provider: nil,
+                                        userFilter: configuration.filter)
+                let url = query.url(from: now.adding(.zero - configuration.lookBack.duration), top: min(5, endpoint.maximumPageSize))
                 do {
                     let answer = try await client.list(url)
                     details.insert("HTTP \(answer.status), \(answer.page.items.count) item(s) on a page of $top=5\(answer.page.nextLink != nil ? ", more pages follow" : "")", at: 0)

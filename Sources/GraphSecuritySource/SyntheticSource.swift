@@ -130,16 +130,16 @@ public struct SourceStopped: Error, Sendable, CustomStringConvertible {
 }
 
 /// A JSON checkpoint file written atomically on a dedicated thread.
-actor CheckpointFile {
+package actor CheckpointFile {
     private let executor = DedicatedThreadExecutor(name: "checkpoint")
-    nonisolated var unownedExecutor: UnownedSerialExecutor { executor.asUnownedSerialExecutor() }
-    let path: String
+    package nonisolated var unownedExecutor: UnownedSerialExecutor { executor.asUnownedSerialExecutor() }
+    package let path: String
 
-    init(path: String) { self.path = path }
+    package init(path: String) { self.path = path }
 
     deinit { executor.shutdown() }
 
-    func load() throws -> JSONValue? {
+    package func load() throws -> JSONValue? {
         guard let bytes = try AtomicFile.read(path) else { return nil }
         do {
             return try JSONParser.parse(bytes: bytes)
@@ -148,7 +148,7 @@ actor CheckpointFile {
         }
     }
 
-    func save(_ value: JSONValue) throws {
+    package func save(_ value: JSONValue) throws {
         try FileSystem.makeDirectories(FileSystem.directoryName(of: path))
         var writer = JSONWriter()
         writer.write(value)

@@ -105,6 +105,8 @@ public struct GraphError: Error, Sendable, CustomStringConvertible {
         case authentication
         /// The request was rejected (400): a filter or `$top` the API does not accept.
         case badRequest
+        /// The endpoint does not exist here (404, 410): retired, or not in this cloud.
+        case gone
         /// The answer could not be read (malformed or truncated body).
         case malformedResponse
     }

@@ -14,16 +14,18 @@ public actor GraphSimulator {
     public nonisolated let configuration: SimulatorConfiguration
     private var server: HTTPServer?
     private var serverTask: Task<Void, any Error>?
-    private var data: SimulatedData
+    var data: SimulatedData
+    /// Faults drawn request by request (the fault-schedule test); nil: none.
+    var faults: FaultSchedule?
     private var apiRequests = 0
     private var skipTokenRequests = 0
     private var recentRequests: [Timestamp] = []
-    private var providerFailuresLeft: [String: Int?] = [:]
-    private var tokens: [String: Timestamp] = [:]
+    var providerFailuresLeft: [String: Int?] = [:]
+    var tokens: [String: Timestamp] = [:]
     private var tokenCounter = 0
     public private(set) var baseURL = ""
     /// Counters for tests and for the collector's `test` command.
-    public private(set) var statistics = Statistics()
+    public internal(set) var statistics = Statistics()
 
     public struct Statistics: Sendable {
         public var tokensIssued = 0
@@ -110,6 +112,17 @@ public actor GraphSimulator {
         apiRequests += 1
         statistics.apiRequests += 1
         if configuration.pageDelay.seconds > 0 { try? await Task.sleep(for: configuration.pageDelay.duration) }
+        var options = ListOptions(
+            includeUnknownEnumMembers: headers["prefer"]?.contains("include-unknown-enum-members") == true,
+            expandAlerts: query.contains { $0.0 == "$expand" && $0.1 == "alerts" },
+            count: query.contains { $0.0 == "$count" && $0.1 == "true" })
+        if faults != nil, let early = try? ODataQuery(items: query) {
+            switch drawFault(endpoint: endpoint, parsed: early, token: String(auth.dropFirst(7)), now: now) {
+            case .respond(let response): return response
+            case .partial(let fault): options.partial = fault
+            case .proceed: break
+            }
+        }
         // Throttling.
         if let limit = configuration.rateLimitPerMinute {
             let windowStart = now.adding(seconds: -60)
@@ -154,27 +167,24 @@ public actor GraphSimulator {
             statistics.rejected += 1
             return graphError(400, "BadRequest", "The limit of '500' for Skip query has been exceeded. The value from the incoming request is '\(skip)'.")
         }
-        return list(endpoint: endpoint, path: path, query: query, parsed: parsed, now: now)
+        return list(endpoint: endpoint, path: path, query: query, parsed: parsed, now: now, options: options)
     }
 
-    private func list(endpoint: GraphEndpoint, path: String, query: [(String, String)], parsed: ODataQuery, now: Timestamp) -> SimulatorResponse {
+    private func list(endpoint: GraphEndpoint, path: String, query: [(String, String)], parsed: ODataQuery, now: Timestamp,
+                      options: ListOptions) -> SimulatorResponse {
         var records = data.visible(endpoint, now: now)
-        // Federation: which providers this query reaches, and which of them fail now.
-        var warnings: [String] = []
-        if endpoint == .alerts {
-            let providerFilter = parsed.conditions.first { $0.property == "vendorInformation/provider" && $0.op == "eq" }?.value
-            let inScope = providerFilter.map { [$0] } ?? configuration.providers
-            var failing = Set<String>()
-            for provider in inScope {
-                guard let left = providerFailuresLeft[provider] else { continue }
-                if let remaining = left, remaining <= 0 { continue }
+        // Federation: which providers this query reaches, and which of them fail now. A failing
+        // provider's items are left out of the page; paging itself is over all providers' items,
+        // so a healthy provider's items are never skipped.
+        var (warnings, failing) = endpoint == .alerts ? federationFailures(parsed) : ([], [])
+        var emptyValue = false
+        var endsPaging = false
+        if case .partial(let providers, let statuses, let empty, let ends) = options.partial {
+            for (provider, status) in zip(providers, statuses) where !failing.contains(provider) {
                 failing.insert(provider)
-                if let remaining = left { providerFailuresLeft[provider] = .some(remaining - 1) }
-                let spec = configuration.failingProviders.first { $0.provider == provider }
-                let status = spec?.status ?? 504
-                warnings.append("199 - \"Microsoft/\(provider)/\(status)/\(spec?.latencyMilliseconds ?? 10)\"")
+                warnings.append("199 - \"Microsoft/\(provider)/\(status)/\(Int.random(in: 5...9000))\"")
             }
-            if !failing.isEmpty { records = records.filter { !failing.contains($0.provider) } }
+            (emptyValue, endsPaging) = (empty, ends)
         }
         // $filter.
         let needsJSON = parsed.conditions.contains { !$0.isTime && $0.property != "vendorInformation/provider" }
@@ -202,10 +212,13 @@ public actor GraphSimulator {
         if parsed.orderBy == nil { records.reverse() }  // most recent first, as Graph documents
         let offset = (parsed.skipToken ?? 0) + (parsed.skip ?? 0)
         let pageSize = max(1, parsed.top ?? min(100, endpoint.maximumPageSize))
-        let page = offset < records.count ? Array(records[offset..<min(records.count, offset + pageSize)]) : []
+        var page = offset < records.count ? Array(records[offset..<min(records.count, offset + pageSize)]) : []
+        if !failing.isEmpty { page = page.filter { !failing.contains($0.provider) } }
+        if emptyValue { page = [] }
         var body: [(String, JSON)] = [("@odata.context", .string("\(baseURL)/v1.0/$metadata#security/\(endpoint.rawValue)"))]
-        body.append(("value", .array(page.map { data.json($0, endpoint: endpoint) })))
-        if offset + pageSize < records.count {
+        if options.count { body.append(("@odata.count", .number(String(records.count)))) }
+        body.append(("value", .array(page.map { item(for: $0, endpoint: endpoint, options: options) })))
+        if offset + pageSize < records.count && !endsPaging {
             var items = query.filter { $0.0 != "$skiptoken" && $0.0 != "$skip" }
             items.append(("$skiptoken", String(offset + pageSize)))
             let q = items.map { "\(URLEncoding.encode($0.0))=\(URLEncoding.encode($0.1))" }.joined(separator: "&")
@@ -216,7 +229,7 @@ public actor GraphSimulator {
         var headers: [(String, String)] = [("Content-Type", "application/json; odata.metadata=minimal")]
         for w in warnings { headers.append(("Warning", w)) }
         if !warnings.isEmpty { statistics.partialAnswers += 1 }
-        return SimulatorResponse(status: warnings.isEmpty ? 200 : 206, headers: headers, body: bytes)
+        return SimulatorResponse(status: warnings.isEmpty && options.partial == nil ? 200 : 206, headers: headers, body: bytes)
     }
 
     private func token(path: String, body: Data) -> SimulatorResponse {
@@ -265,6 +278,10 @@ public actor GraphSimulator {
         return SimulatorResponse(status: 200, headers: [("Content-Type", "application/json")], body: Array(JSONWriter.string(json).utf8))
     }
 
+    func graphErrorResponse(_ status: Int, _ code: String, _ message: String, headers extra: [(String, String)] = []) -> SimulatorResponse {
+        graphError(status, code, message, headers: extra)
+    }
+
     private func graphError(_ status: Int, _ code: String, _ message: String, headers extra: [(String, String)] = []) -> SimulatorResponse {
         let json: JSON = ["error": ["code": .string(code), "message": .string(message),
                                          "innerError": ["date": .string(Timestamp.now().iso8601(fractionDigits: 0)), "request-id": .string(UUID().uuidString.lowercased()), "client-request-id": .string(UUID().uuidString.lowercased())]]]
@@ -310,6 +327,7 @@ struct SimulatorHandler: HTTPHandler {
         case 206: return "Partial Content"
         case 400: return "Bad Request"
         case 401: return "Unauthorized"
+        case 403: return "Forbidden"
         case 404: return "Not Found"
         case 405: return "Method Not Allowed"
         case 429: return "Too Many Requests"

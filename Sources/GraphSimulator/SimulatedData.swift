@@ -16,6 +16,8 @@ struct SimulatedData: Sendable {
     let startedAt: Timestamp
     let baseline: [GraphEndpoint: [SimulatedRecord]]
     let generator: AlertGenerator
+    /// Records updated while the simulator runs (a fault schedule's `updateAlert`), by index.
+    var updates: [GraphEndpoint: [Int: SimulatedRecord]] = [:]
 
     init(configuration: SimulatorConfiguration, startedAt: Timestamp) {
         self.configuration = configuration
@@ -71,11 +73,26 @@ struct SimulatedData: Sendable {
             }
             result.sort(by: Self.order)
         }
+        if let changed = updates[endpoint], !changed.isEmpty {
+            result = result.map { changed[$0.index] ?? $0 }
+            result.sort(by: Self.order)
+        }
         if delay > 0 {
             let cutoff = now.adding(seconds: -delay)
             result = result.filter { $0.lastUpdate <= cutoff }
         }
         return result
+    }
+
+    /// Gives a visible record a new version dated `time` (a status change), as an analyst would;
+    /// never earlier than its current version.
+    mutating func update(_ endpoint: GraphEndpoint, visibleIndex: Int, now: Timestamp, dated time: Timestamp) {
+        let records = visible(endpoint, now: now)
+        guard records.indices.contains(visibleIndex) else { return }
+        var record = records[visibleIndex]
+        record = SimulatedRecord(index: record.index, created: record.created, lastUpdate: max(time, record.lastUpdate.adding(seconds: 0.000001)),
+                                 revision: record.revision + 1, provider: record.provider)
+        updates[endpoint, default: [:]][record.index] = record
     }
 
     /// The JSON Graph would return for a record.

@@ -89,6 +89,15 @@ public struct SimulatorConfiguration: Sendable, Decodable {
         incidents = try c.decodeIfPresent(Int.self, forKey: .incidents) ?? d.incidents
         history = try c.decodeIfPresent(ConfigDuration.self, forKey: .history) ?? d.history
         arrivalRate = try c.decodeIfPresent(Double.self, forKey: .arrivalRate) ?? d.arrivalRate
+        guard arrivalRate.isFinite, (0...100_000).contains(arrivalRate) else {
+            throw DecodingError.dataCorruptedError(
+                forKey: .arrivalRate, in: c, debugDescription: "arrival_rate must be from 0 to 100000 alerts per second")
+        }
+        for (key, count) in [(CodingKeys.alertsV2, alertsV2), (.alertsV1, alertsV1), (.incidents, incidents)]
+        where !(0...10_000_000).contains(count) {
+            throw DecodingError.dataCorruptedError(
+                forKey: key, in: c, debugDescription: "\(key.stringValue) must be from 0 to 10000000 (the simulator keeps them in memory)")
+        }
         updateAfter = try c.decodeIfPresent(ConfigDuration.self, forKey: .updateAfter) ?? d.updateAfter
         ingestionDelay = try c.decodeIfPresent(ConfigDuration.self, forKey: .ingestionDelay) ?? d.ingestionDelay
         providers = try c.decodeIfPresent([String].self, forKey: .providers) ?? d.providers
@@ -103,9 +112,6 @@ public struct SimulatorConfiguration: Sendable, Decodable {
         seed = try c.decodeIfPresent(UInt64.self, forKey: .seed) ?? d.seed
         revokeTokenEvery = try c.decodeIfPresent(Int.self, forKey: .revokeTokenEvery)
         maxPageSize = try c.decodeIfPresent(Int.self, forKey: .maxPageSize)
-        for (key, value) in [(CodingKeys.alertsV2, alertsV2), (.alertsV1, alertsV1), (.incidents, incidents)] where value < 0 {
-            throw DecodingError.dataCorruptedError(forKey: key, in: c, debugDescription: "must not be negative")
-        }
         for key in [CodingKeys.throttleEvery, .serverErrorEvery, .truncateEvery, .rejectSkipTokenEvery, .revokeTokenEvery, .maxPageSize] {
             if let n = try c.decodeIfPresent(Int.self, forKey: key), n < 1 {
                 throw DecodingError.dataCorruptedError(forKey: key, in: c, debugDescription: "must be at least 1")

@@ -28,7 +28,10 @@ import Testing
         let (items, malformed) = WarningHeader.parse(response.values("Warning"))
         #expect(malformed.isEmpty)
         #expect(Set(items.map(\.provider)) == ["IPC", "Azure Sentinel"])
-        #expect(try JSONParser.parse(bytes: response.body)["value"]?.arrayValue?.count == 3)
+        // The failing providers' items are missing from the page (at most $top, possibly fewer).
+        let page = try #require(try JSONParser.parse(bytes: response.body)["value"]?.arrayValue)
+        #expect(page.count <= 3)
+        #expect(page.allSatisfy { !["IPC", "Azure Sentinel"].contains($0["vendorInformation"]?["provider"]?.stringValue ?? "") })
         await client.shutdown()
         await sim.stop()
     }

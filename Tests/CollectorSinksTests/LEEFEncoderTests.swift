@@ -48,7 +48,7 @@ func headerText(_ s: String) -> String {
             var config = try syslogConfig(yaml)
             config.header.processID = "4242"
             let sink = SyslogSink(configuration: config, logger: quiet)
-            var (bytes, truncated) = sink.message(for: event, at: fixedTime)
+            var (bytes, truncated) = try #require(sink.message(for: event, at: fixedTime))
             #expect(!truncated)
             bytes.append(0x0A)
             try expectGolden(name, bytes)
@@ -93,20 +93,55 @@ func headerText(_ s: String) -> String {
         let full = encoder.encode(event)
         #expect(!full.wasTruncated && full.bytes.count > 20_000)
         for limit in [600, 1000, 1500, 2048, 4096] {
-            let cut = encoder.encode(event, maxBytes: limit)
+            let cut = try #require(encoder.encode(event, maxBytes: limit))
             #expect(cut.wasTruncated)
             #expect(cut.bytes.count <= limit, "limit \(limit): \(cut.bytes.count)")
             let parsed = try LEEFParsedEvent(parsing: String(decoding: cut.bytes, as: UTF8.self))  // valid UTF-8 and LEEF
             #expect(parsed.eventID == headerText(event.alert!.title))
-            for key in ["devTime", "sev", "cat", "alertId"] { #expect(parsed[key] != nil, "limit \(limit) lost \(key)") }
+            let whole = try LEEFParsedEvent(parsing: String(decoding: full.bytes, as: UTF8.self))
+            for key in ["devTime", "sev", "cat", "alertId"] { #expect(parsed[key] == whole[key], "limit \(limit) changed \(key)") }
             #expect(parsed["description"] == nil)  // the least important goes first
             #expect(Int(parsed["truncated"] ?? "") == cut.truncatedAttributes)
         }
-        // A value is cut rather than the whole event dropped when only the essentials are left.
-        let tiny = encoder.encode(.alert(SecurityAlert(kind: .alertV2, id: String(repeating: "é", count: 500), title: "t")), maxBytes: 300)
-        #expect(tiny.bytes.count <= 300)
-        let parsed = try LEEFParsedEvent(parsing: String(decoding: tiny.bytes, as: UTF8.self))
-        #expect(parsed["alertId"]!.hasPrefix("éé") && parsed["alertId"]!.count < 500)
+    }
+
+    /// Fuzzing found essentials cut to one character (`devTime=17`: a wrong time, not a missing
+    /// one) and results longer than the limit when the header was near it. Essentials stay whole;
+    /// an event whose essentials cannot fit is reported as such.
+    @Test func essentialsAreNeverCutAndAnEventThatCannotFitIsReported() throws {
+        let encoder = LEEFEncoder(format: LEEFFormat())
+        let longID = Event.alert(SecurityAlert(kind: .alertV2, id: String(repeating: "é", count: 500), title: "t"))
+        #expect(encoder.encode(longID, maxBytes: 300) == nil)
+        #expect(encoder.minimumSize(of: longID) > 1000)
+        var out: [UInt8] = Array("prefix".utf8)
+        #expect(encoder.encode(longID, maxBytes: 300, appendingTo: &out) == nil)
+        #expect(out == Array("prefix".utf8))
+        let event = TrickyEvents.alert(5, descriptionLength: 3000)
+        let whole = try LEEFParsedEvent(parsing: String(decoding: encoder.encode(event).bytes, as: UTF8.self))
+        let minimum = encoder.minimumSize(of: event)
+        for limit in stride(from: minimum - 40, through: minimum + 400, by: 7) {
+            guard let cut = encoder.encode(event, maxBytes: limit) else {
+                #expect(limit < minimum, "limit \(limit) ≥ minimum \(minimum) but not encoded")
+                continue
+            }
+            #expect(cut.bytes.count <= limit, "limit \(limit): \(cut.bytes.count)")
+            let parsed = try LEEFParsedEvent(parsing: String(decoding: cut.bytes, as: UTF8.self))
+            for key in ["devTime", "sev", "cat", "alertId"] { #expect(parsed[key] == whole[key], "limit \(limit) changed \(key)") }
+        }
+    }
+
+    @Test func theSyslogSinkRefusesABatchWhoseEventCannotFitBeforeSendingAnything() async throws {
+        let config = try syslogConfig("targets: [\"127.0.0.1:9\"]\ntransport: tcp\nmax_message_size: 480")
+        let sink = SyslogSink(configuration: config, logger: quiet)
+        let longID = Event.alert(SecurityAlert(kind: .alertV2, id: String(repeating: "x", count: 600), title: "t"))
+        #expect(sink.message(for: longID) == nil)
+        do {
+            try await sink.write([SampleEvents.alert(1), longID])
+            Issue.record("expected a permanent rejection")
+        } catch let error as SinkError {
+            #expect(!error.isRetryable)
+            #expect(error.description.contains("max_message_size (480)"))
+        }
     }
 
     @Test func configurationErrorsSayWhatIsWrong() throws {

@@ -118,13 +118,14 @@ public actor SyslogSink: Sink {
 
     // MARK: Encoding
 
-    /// The syslog message (header and payload, no framing) for one event, and whether it was cut.
-    public nonisolated func message(for event: Event, at time: Timestamp = .now()) -> (bytes: [UInt8], truncated: Bool) {
+    /// The syslog message (header and payload, no framing) for one event, and whether it was cut;
+    /// nil when its LEEF header and essential attributes alone exceed `max_message_size`.
+    public nonisolated func message(for event: Event, at time: Timestamp = .now()) -> (bytes: [UInt8], truncated: Bool)? {
         var bytes = configuration.header.render(for: event, at: time)
         let room = configuration.maxMessageSize - bytes.count
         switch configuration.format {
         case .leef:
-            let truncated = encoder.encode(event, maxBytes: room, appendingTo: &bytes)
+            guard let truncated = encoder.encode(event, maxBytes: room, appendingTo: &bytes) else { return nil }
             return (bytes, truncated > 0)
         case .json:
             var writer = JSONWriter(reservingCapacity: 2048)
@@ -160,7 +161,9 @@ public actor SyslogSink: Sink {
         messages.reserveCapacity(batch.count)
         var truncated = 0
         for event in batch {
-            let (bytes, cut) = message(for: event, at: now)
+            guard let (bytes, cut) = message(for: event, at: now) else {
+                throw tooLarge(event, at: now)
+            }
             if cut { truncated += 1 }
             messages.append(bytes)
         }
@@ -178,6 +181,16 @@ public actor SyslogSink: Sink {
             for m in messages { configuration.framing.frame(m, into: &frames) }
             try sendStream(frames, count: messages.count)
         }
+    }
+
+    /// An event whose essentials cannot fit: the batch is refused whole before anything is sent,
+    /// so it reaches the dead-letter file intact (replay it after raising the limit).
+    private nonisolated func tooLarge(_ event: Event, at time: Timestamp) -> SinkError {
+        let needed = configuration.header.render(for: event, at: time).count + encoder.minimumSize(of: event)
+        let id = event.alert.map { " (alert \($0.id.prefix(80)))" } ?? ""
+        return .permanent(
+            "an event\(id) needs at least \(needed) bytes to keep its LEEF header and essential attributes whole, "
+                + "more than max_message_size (\(configuration.maxMessageSize)); raise max_message_size, then replay the dead letters")
     }
 
     public func flush() async throws {

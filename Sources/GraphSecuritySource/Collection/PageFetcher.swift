@@ -1,0 +1,152 @@
+import CollectorCore
+import Foundation
+import Logging
+
+/// Pages through one window, fetching the next page while the current one is published.
+///
+/// - **By time** (alerts_v2, incidents): each next page asks again for `lastUpdate ge <newest
+///   time seen>`, oldest first, and the page processor drops what was seen. Offset paging
+///   (nextLink) over a list that changes while it is paged skips items: an alert updated during
+///   the paging moves to the end, and every later page starts one item further on. Time-boundary
+///   paging does not. Graph's nextLink is followed only where time cannot advance (an empty page,
+///   or a full page of one timestamp).
+/// - **By nextLink** (legacy v1: federated, its pages need not be in one time order), as Graph
+///   gives it; ``ShiftWatch`` covers what an update during the paging may have made it skip.
+///
+/// Both lower `$top` when Graph refuses it ("The limit of 'N' for Top query has been exceeded"),
+/// and continue by time when Graph refuses its own nextLink ("SkipToken is not allowed").
+struct PageFetcher {
+    let client: any GraphListing
+    let query: WindowQuery
+    let logger: Logger
+    let from: Timestamp
+    private(set) var pageSize: Int
+    /// The URL the next ``fetch()`` asks for.
+    private(set) var url: String
+    /// The newest last-update time paged through, where a time-boundary restart begins.
+    var lastTime: Timestamp?
+    private var prefetched: (url: String, task: Task<GraphAnswer, any Error>)?
+
+    init(client: any GraphListing, query: WindowQuery, from: Timestamp, pageSize: Int, logger: Logger) {
+        self.client = client
+        self.query = query
+        self.from = from
+        self.pageSize = pageSize
+        self.logger = logger
+        url = query.url(from: from, top: pageSize)
+    }
+
+    /// The answer for ``url``; the next page is requested in the background meanwhile.
+    mutating func fetch() async throws -> GraphAnswer {
+        while true {
+            do {
+                let answer = try await take(url)
+                if let next = answer.page.nextLink, !pagesByTime {
+                    let client = client
+                    prefetched = (next, Task { try await client.list(next) })
+                } else if answer.page.nextLink != nil, pagesByTime, let newest = newest(in: answer) {
+                    // The next page by time is known as soon as this one is: ask for it now.
+                    let client = client
+                    let nextURL = query.url(from: newest, top: pageSize)
+                    prefetched = (nextURL, Task { try await client.list(nextURL) })
+                }
+                return answer
+            } catch let error as GraphError where error.kind == .badRequest {
+                if let limit = Self.topLimit(in: error.message), limit < pageSize {
+                    logger.warning("the API refused $top=\(pageSize); lowering it to \(limit)", metadata: ["endpoint": "\(query.endpoint.rawValue)"])
+                    pageSize = limit
+                    url = query.url(from: lastTime ?? from, top: pageSize)
+                    continue
+                }
+                if error.message.contains("SkipToken"), let lastTime {
+                    // nextLink paging broke (Graph's 2024 SkipToken regression): continue by time.
+                    logger.warning("nextLink paging was refused; continuing with time-boundary paging", metadata: [
+                        "endpoint": "\(query.endpoint.rawValue)", "from": "\(lastTime)"])
+                    url = query.url(from: lastTime, top: pageSize)
+                    continue
+                }
+                throw error
+            }
+        }
+    }
+
+    /// Whether pages are chained by time rather than by nextLink.
+    var pagesByTime: Bool { query.endpoint != .alerts }
+
+    /// Moves to the page after `answer`, whose newest item is at `newest` (nil: no item), the
+    /// newest time before it having been `previous`. Returns false when the window is done.
+    mutating func advance(after answer: GraphAnswer, newest: Timestamp?, previous: Timestamp?) -> Bool {
+        guard let next = answer.page.nextLink else { return false }
+        if pagesByTime, let newest, previous.map({ newest > $0 }) ?? true {
+            url = query.url(from: newest, top: pageSize)
+        } else {
+            url = next
+        }
+        return true
+    }
+
+    /// Stops the background request, if any.
+    func cancel() { prefetched?.task.cancel() }
+
+    private mutating func take(_ url: String) async throws -> GraphAnswer {
+        guard let ahead = prefetched, ahead.url == url else {
+            prefetched?.task.cancel()
+            prefetched = nil
+            return try await client.list(url)
+        }
+        prefetched = nil
+        return try await withTaskCancellationHandler {
+            try await ahead.task.value
+        } onCancel: {
+            ahead.task.cancel()
+        }
+    }
+
+    /// The newest last-update time among an answer's items (as the normalizer will read it).
+    func newest(in answer: GraphAnswer) -> Timestamp? {
+        var newest: Timestamp?
+        for item in answer.page.items {
+            guard let text = item[query.endpoint.lastUpdatedProperty]?.stringValue, let t = Timestamp(iso8601: text) else { continue }
+            if newest.map({ t > $0 }) ?? true { newest = t }
+        }
+        return newest
+    }
+
+    /// "The limit of '50' for Top query has been exceeded" → 50.
+    static func topLimit(in message: String) -> Int? {
+        guard message.contains("for Top query"), let open = message.range(of: "limit of '") else { return nil }
+        return Int(message[open.upperBound...].prefix { $0.isNumber })
+    }
+}
+
+/// The list query of one window: `$filter` on the last-update time (and a provider, and the
+/// user's own filter), ascending, `$top`.
+struct WindowQuery: Sendable {
+    var graphURL: String
+    var apiVersion: String
+    var endpoint: GraphEndpoint
+    var to: Timestamp
+    var provider: String?
+    var userFilter: String?
+    /// Incidents with their alerts (`$expand=alerts`).
+    var expandAlerts = false
+
+    func filter(from: Timestamp) -> String {
+        let property = endpoint.lastUpdatedProperty
+        var filter = "\(property) ge \(from.iso8601(fractionDigits: 7)) and \(property) le \(to.iso8601(fractionDigits: 7))"
+        if let provider {
+            filter += " and vendorInformation/provider eq '\(provider.replacingOccurrences(of: "'", with: "''"))'"
+        }
+        if let user = userFilter, !user.isEmpty { filter += " and (\(user))" }
+        return filter
+    }
+
+    /// The first page's URL, oldest first; with `count`, asks for `@odata.count` instead.
+    func url(from: Timestamp, top: Int, count: Bool = false) -> String {
+        var items = [("$filter", filter(from: from)), ("$orderby", "\(endpoint.lastUpdatedProperty) asc"), ("$top", String(top))]
+        if count { items.append(("$count", "true")) }
+        if expandAlerts && endpoint == .incidents && !count { items.append(("$expand", "alerts")) }
+        let query = items.map { "\($0.0)=\(PercentEncoding.encode($0.1, keeping: ":/"))" }.joined(separator: "&")
+        return "\(graphURL)/\(apiVersion)/security/\(endpoint.rawValue)?\(query)"
+    }
+}

@@ -1,0 +1,50 @@
+import CollectorCore
+
+/// The pages of a window published and not yet known to be accepted by every required sink:
+/// what a progress checkpoint may cover, and what a restart must collect again.
+struct ProgressTracker {
+    /// A published page.
+    struct Page {
+        var receipt: DeliveryReceipt
+        var keys: [String]
+        /// The newest alert time on this and every earlier page of the window.
+        var newest: Timestamp?
+    }
+
+    private(set) var inFlight: [Page] = []
+
+    var isEmpty: Bool { inFlight.isEmpty }
+    var count: Int { inFlight.count }
+    /// The newest alert time published so far.
+    var newestPublished: Timestamp? { inFlight.last?.newest }
+    /// The keys of the pages not yet settled (left out of a progress checkpoint).
+    var unsettledKeys: [String] { inFlight.flatMap(\.keys) }
+
+    mutating func published(_ receipt: DeliveryReceipt, keys: [String], newest: Timestamp?) {
+        inFlight.append(Page(receipt: receipt, keys: keys, newest: newest))
+    }
+
+    /// Waits until every page but the newest `keeping` is accepted; returns the newest time they
+    /// reach. Throws when a required sink did not accept one.
+    mutating func settle(keeping: Int = 0) async throws -> Timestamp? {
+        let settled = inFlight.prefix(max(0, inFlight.count - keeping))
+        for page in settled { try await Self.accepted(page) }
+        let reached = settled.last?.newest
+        inFlight.removeFirst(settled.count)
+        return reached
+    }
+
+    /// Whether everything published is accepted, without throwing (for a graceful stop).
+    func allAccepted() async -> Bool {
+        for page in inFlight where await !page.receipt.delivered().isComplete { return false }
+        return true
+    }
+
+    static func accepted(_ page: Page) async throws {
+        let report = await page.receipt.delivered()
+        guard report.isComplete else {
+            throw SourceStopped(reason: "sinks \(report.undeliveredBy.sorted().joined(separator: ", ")) did not accept the window; "
+                                    + "not checkpointing past it")
+        }
+    }
+}

@@ -1,0 +1,50 @@
+package import CollectorCore
+
+/// What collecting one window proved, page by page.
+///
+/// The 206 rule: a 206 Partial Content answer proves only what its page shows. The providers its
+/// `Warning` header names owe the whole window. And the whole endpoint owes the window again
+/// (re-collected de-duplicated) when a 206 had no items, when paging ended on a 206 (its missing
+/// nextLink may be the failing provider's doing), or when a 206 named no provider at all.
+package struct WindowResult: Sendable {
+    /// Every provider named on any page, the last status for each.
+    package private(set) var failures: [ProviderFailure] = []
+    package private(set) var partialPages = 0
+    package private(set) var emptyPartialPages = 0
+    package private(set) var endedOnPartial = false
+    /// Distinct alert ids seen in the window (published or already delivered).
+    package private(set) var ids: Set<String> = []
+    package private(set) var alerts = 0
+    package private(set) var duplicates = 0
+
+    package init() {}
+
+    /// Why the whole endpoint owes the window again, or nil when the pages proved it.
+    package var wholeWindowOwedBecause: String? {
+        if emptyPartialPages > 0 { return "a 206 Partial Content answer had no items" }
+        if endedOnPartial { return "paging ended on a 206 Partial Content answer" }
+        if partialPages > 0 && failures.isEmpty { return "a 206 Partial Content answer named no provider" }
+        return nil
+    }
+
+    /// Records a page. A 206 that names only providers given up on (`ignoring`) proves what a 200
+    /// would: their failures no longer hold anything back.
+    package mutating func record(_ page: PageOutcome, isLast: Bool, ignoring givenUp: Set<String> = []) {
+        let partial = page.isPartial && (page.failures.isEmpty || page.failures.contains { !givenUp.contains($0.provider) })
+        if partial {
+            partialPages += 1
+            if page.isEmpty { emptyPartialPages += 1 }
+        }
+        if isLast { endedOnPartial = partial }
+        for failure in page.failures {
+            if let i = failures.firstIndex(where: { $0.provider == failure.provider }) {
+                failures[i] = failure
+            } else {
+                failures.append(failure)
+            }
+        }
+        ids.formUnion(page.ids)
+        alerts += page.alerts
+        duplicates += page.duplicates
+    }
+}

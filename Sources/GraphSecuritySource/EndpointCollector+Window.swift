@@ -1,0 +1,212 @@
+import CollectorCore
+import Logging
+
+extension EndpointCollector {
+    /// How often a long window (a backfill) checkpoints what the sinks have accepted so far, so a
+    /// crash or restart mid-window repeats seconds of work, not the whole window.
+    static let progressInterval: Duration = .seconds(1)
+
+    /// Collects [from, to] (optionally one provider only) and waits until the sinks accepted it.
+    /// With `saveProgress` (the new window), pages are ordered by time, so once a prefix of them
+    /// is accepted the checkpoint can move to the newest time in that prefix; that is saved every
+    /// ``progressInterval`` until a page is partial (a 206 makes the window owed, which is
+    /// recorded only when the window ends).
+    func collect(from: Timestamp, to: Timestamp, provider: String?, checkpoint cp: inout EndpointCheckpoint,
+                 publisher: any EventPublisher, saveProgress: Bool = false) async throws -> WindowResult {
+        var result = WindowResult()
+        var progress = ProgressTracker()
+        var fetcher = PageFetcher(client: client, query: settings.query(to: to, provider: provider), from: from,
+                                  pageSize: pageSize, logger: logger)
+        defer { fetcher.cancel() }
+        let clock = ContinuousClock()
+        var lastProgress = clock.now
+        let startWatermark = cp.watermark
+        var savedProgress: Timestamp?
+        var progressAllowed = saveProgress
+        var pagesWithoutProgress = 0
+        let pagingStarted = Timestamp.now()
+        var shiftedItself = false
+        while true {
+            try Task.checkCancellation()
+            if stop.isRequested {
+                try await stopGracefully(progress, checkpoint: cp, allowed: progressAllowed, startWatermark: startWatermark)
+            }
+            let answer = try await fetcher.fetch()
+            pageSize = fetcher.pageSize
+            let page = processor.process(status: answer.status, items: answer.page.items, warnings: answer.warnings,
+                                         query: GraphClient.redact(fetcher.url), observedAt: .now(), recentKeys: &cp.recentKeys)
+            // A second version of an alert within one nextLink paging: it was updated meanwhile,
+            // which may have shifted this window's offsets.
+            if !fetcher.pagesByTime, !shiftedItself, page.versions.contains(where: { result.ids.contains($0.id) }) {
+                shiftedItself = true
+                noteShifts([ShiftWatch.Watched(scope: provider.map(CollectionScope.provider) ?? .wholeEndpoint, from: from, to: to,
+                                               pagingStarted: pagingStarted, pagingEnded: .now(), ids: [])])
+            }
+            result.record(page, isLast: answer.page.nextLink == nil, ignoring: Set(cp.abandoned.keys))
+            report(page)
+            noteShifts(shiftWatch.suspects(among: page.versions))
+            logger.trace("page", metadata: [
+                "endpoint": "\(settings.endpoint.rawValue)", "status": "\(answer.status)", "items": "\(answer.page.items.count)",
+                "new": "\(page.alerts)", "provider": "\(provider ?? "-")", "more": "\(answer.page.nextLink != nil)",
+                "ids": "\(page.ids.sorted().joined(separator: ","))", "url": "\(GraphClient.redact(fetcher.url))"])
+            let previous = fetcher.lastTime
+            if let newest = page.newest {
+                if let last = previous, newest <= last, page.alerts == 0 { pagesWithoutProgress += 1 } else { pagesWithoutProgress = 0 }
+                fetcher.lastTime = max(previous ?? newest, newest)
+            }
+            if !page.events.isEmpty {
+                progress.published(try await publisher.publish(page.events), keys: page.newKeys, newest: fetcher.lastTime)
+                status.update(stream: stream) { $0.eventsPublished += page.events.count }
+            }
+            // Out of time order (not what Graph documents for these endpoints) or partial: saving
+            // progress could skip alerts, so this window is checkpointed only when it ends.
+            if let oldest = page.oldest, let saved = savedProgress, oldest < saved { progressAllowed = false }
+            if page.isPartial { progressAllowed = false }
+            if progressAllowed, progress.count > 2, clock.now - lastProgress >= Self.progressInterval {
+                // Settle all but the two newest pages (they keep the sinks busy meanwhile).
+                let reached = try await progress.settle(keeping: 2)
+                try await saveProgressCheckpoint(cp, reached: reached, unsettled: progress.unsettledKeys, startWatermark: startWatermark)
+                if let reached, reached > startWatermark {
+                    savedProgress = reached
+                    // Keys older than the overlap before what is accepted can never be seen again
+                    // in this window: drop them, so a long backfill's memory does not grow with it.
+                    prune(&cp, watermark: reached)
+                }
+                lastProgress = clock.now
+            }
+            guard fetcher.advance(after: answer, newest: page.newest, previous: previous) else { break }
+            if pagesWithoutProgress > 3 {
+                throw SourceStopped(reason: "\(settings.endpoint.rawValue): paging makes no progress at \(fetcher.lastTime?.description ?? "?") "
+                                        + "(more than $top items share one time); raise page_size")
+            }
+        }
+        _ = try await progress.settle()
+        if !fetcher.pagesByTime {
+            shiftWatch.watch(ShiftWatch.Watched(scope: provider.map(CollectionScope.provider) ?? .wholeEndpoint, from: from, to: to,
+                                                pagingStarted: pagingStarted, pagingEnded: .now(), ids: result.ids))
+        }
+        return result
+    }
+
+    /// Windows an update during their nextLink paging may have shifted become owed again.
+    private func noteShifts(_ suspects: [ShiftWatch.Watched]) {
+        for w in suspects {
+            let message = "an alert was updated while an earlier window was paged by nextLink, which can skip another alert; "
+                + "collecting that window again"
+            logger.notice("\(message)", metadata: [
+                            "endpoint": "\(settings.endpoint.rawValue)", "scope": "\(w.scope)", "from": "\(w.from)", "to": "\(w.to)"])
+            suspectWindows.append(OwedWindow(scope: w.scope, from: w.from, to: w.to, firstFailure: .now(), lastStatus: 200, attempts: 1))
+        }
+    }
+
+    /// Graceful shutdown: waits for what is published (the sinks are still working), checkpoints
+    /// it when progress may be saved, and stops.
+    private func stopGracefully(_ progress: ProgressTracker, checkpoint cp: EndpointCheckpoint, allowed: Bool,
+                                startWatermark: Timestamp) async throws -> Never {
+        if allowed, await progress.allAccepted() {
+            try await saveProgressCheckpoint(cp, reached: progress.newestPublished, unsettled: [], startWatermark: startWatermark)
+            logger.info("stopped for shutdown; checkpointed what the sinks accepted", metadata: [
+                "endpoint": "\(settings.endpoint.rawValue)", "up_to": "\(progress.newestPublished?.description ?? "-")"])
+        }
+        throw CancellationError()
+    }
+
+    /// Logs and counts what a page showed.
+    private func report(_ page: PageOutcome) {
+        delivered += page.alerts
+        duplicatesDropped += page.duplicates
+        warningsSeen += page.failures.count
+        if page.unreadableFields > 0 || !page.failures.isEmpty {
+            status.update(stream: stream) { s in
+                s.fieldsLeftOut += page.unreadableFields
+                for f in page.failures { s.warningsByProvider["\(f.vendor)/\(f.provider)", default: 0] += 1 }
+            }
+        }
+        for failure in page.failures {
+            logger.warning("provider failed behind a 206 Partial Content answer; its window will be collected again", metadata: [
+                "provider": "\(failure.vendor)/\(failure.provider)", "status": "\(failure.status)",
+                "endpoint": "\(settings.endpoint.rawValue)"])
+        }
+    }
+
+    /// Saves `cp` with its watermark moved to `reached` (alerts up to there are accepted), and
+    /// without the duplicate keys of the pages not yet accepted, so a restart collects those again.
+    private func saveProgressCheckpoint(_ cp: EndpointCheckpoint, reached: Timestamp?, unsettled: [String],
+                                        startWatermark: Timestamp) async throws {
+        guard let reached, reached > startWatermark else { return }
+        var progress = cp
+        for key in unsettled { progress.recentKeys[key] = nil }
+        progress.watermark = reached
+        prune(&progress)
+        try await store.save(progress.json)
+        // A poll that fails later in this window starts again from here, not from the window.
+        checkpoint = progress
+        status.update(stream: stream) { $0.watermark = reached }
+    }
+
+    /// Drops duplicate keys older than the overlap before the watermark (or `watermark`), but
+    /// never those an owed window may see again.
+    func prune(_ cp: inout EndpointCheckpoint, watermark: Timestamp? = nil) {
+        let cutoff = (watermark ?? cp.watermark).adding(.zero - settings.overlap - .seconds(1)).nanosecondsSinceEpoch
+        let oldestPending = cp.pending.map(\.from.nanosecondsSinceEpoch).min() ?? Int64.max
+        let keep = min(cutoff, oldestPending)
+        cp.recentKeys = cp.recentKeys.filter { $0.value >= keep }
+        if cp.recentKeys.count > settings.maxRecentKeys {
+            let sorted = cp.recentKeys.sorted { $0.value > $1.value }.prefix(settings.maxRecentKeys)
+            cp.recentKeys = Dictionary(uniqueKeysWithValues: sorted.map { ($0.key, $0.value) })
+        }
+    }
+
+    func save(_ cp: EndpointCheckpoint) async throws {
+        checkpoint = cp
+        try await store.save(cp.json)
+    }
+
+    func loadCheckpoint() async throws -> EndpointCheckpoint {
+        if let checkpoint { return checkpoint }
+        if let saved = try await store.load() {
+            guard let c = EndpointCheckpoint(json: saved) else {
+                throw SourceStopped(reason: "checkpoint '\(store.path)' is not a checkpoint; move it away to start over")
+            }
+            checkpoint = c
+            status.update(stream: stream) { $0.watermark = c.watermark; $0.pendingWindows = c.pending.count }
+            logger.info("resuming from checkpoint", metadata: [
+                "endpoint": "\(settings.endpoint.rawValue)", "watermark": "\(c.watermark)", "pending_windows": "\(c.pending.count)"])
+            return c
+        }
+        let c = EndpointCheckpoint(watermark: Timestamp.now().adding(.zero - settings.lookBack))
+        checkpoint = c
+        return c
+    }
+
+    /// The completeness audit of a closed window: Graph's `$count` for it against the distinct
+    /// alerts seen in it. A shortfall makes the whole window owed, and says so.
+    func audit(_ result: WindowResult, from: Timestamp, to: Timestamp, now: Timestamp, checkpoint cp: inout EndpointCheckpoint,
+               publisher: any EventPublisher) async {
+        let url = settings.query(to: to, provider: nil).url(from: from, top: 1, count: true)
+        let count: Int
+        do {
+            guard let c = try await client.list(url).page.count else {
+                logger.warning("the audit's $count answer had no @odata.count; skipping the audit", metadata: ["endpoint": "\(settings.endpoint.rawValue)"])
+                return
+            }
+            count = c
+        } catch {
+            logger.warning("the audit's $count request failed; skipping the audit of this window", metadata: [
+                "endpoint": "\(settings.endpoint.rawValue)", "error": "\(error)"])
+            return
+        }
+        status.update(stream: stream) { $0.auditedWindows += 1 }
+        guard count > result.ids.count else { return }
+        let missing = count - result.ids.count
+        scheduler.add(OwedWindow(scope: .wholeEndpoint, from: from, to: to, firstFailure: now, lastStatus: 200, attempts: 1), to: &cp.pending)
+        status.update(stream: stream) { $0.auditShortfalls += 1 }
+        let message = "audit: Graph counts \(count) alerts in \(settings.endpoint.rawValue) for \(from.iso8601(fractionDigits: 0))…"
+            + "\(to.iso8601(fractionDigits: 0)), the collector saw \(result.ids.count); the window is collected again"
+        logger.warning("\(message)", metadata: ["tenant": "\(settings.tenant)"])
+        _ = try? await publisher.publish([.health(CollectorHealth(
+            component: "source:\(settings.sourceName)", level: .warning, code: "audit_shortfall", message: message,
+            details: ["endpoint": settings.endpoint.rawValue, "tenant": settings.tenant, "graph_count": String(count),
+                      "seen": String(result.ids.count), "missing": String(missing)]))])
+    }
+}
