@@ -56,8 +56,8 @@ public struct RetryPolicy: Sendable, Hashable, Decodable {
         initialDelay = try c.decodeIfPresent(ConfigDuration.self, forKey: .initialDelay) ?? d.initialDelay
         maxDelay = try c.decodeIfPresent(ConfigDuration.self, forKey: .maxDelay) ?? d.maxDelay
         multiplier = try c.decodeIfPresent(Double.self, forKey: .multiplier) ?? d.multiplier
-        guard multiplier >= 1 else {
-            throw DecodingError.dataCorruptedError(forKey: .multiplier, in: c, debugDescription: "must be at least 1")
+        guard multiplier >= 1, multiplier <= 100 else {
+            throw DecodingError.dataCorruptedError(forKey: .multiplier, in: c, debugDescription: "must be from 1 to 100")
         }
     }
 

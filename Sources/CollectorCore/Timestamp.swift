@@ -12,8 +12,10 @@ public struct Timestamp: Sendable, Hashable, Comparable, CustomStringConvertible
         self.nanosecondsSinceEpoch = nanosecondsSinceEpoch
     }
 
+    /// The date, clamped to the representable range (1677–2262).
     public init(_ date: Date) {
-        nanosecondsSinceEpoch = Int64((date.timeIntervalSince1970 * 1e9).rounded())
+        let ns = (date.timeIntervalSince1970 * 1e9).rounded()
+        nanosecondsSinceEpoch = ns.isNaN ? 0 : (Int64(exactly: ns) ?? (ns > 0 ? .max : .min))
     }
 
     public static func now() -> Timestamp {

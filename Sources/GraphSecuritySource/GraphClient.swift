@@ -151,4 +151,5 @@ package final class GraphClient: GraphListing {
 /// Test access to the client's parsing helpers.
 public enum GraphClientTesting {
     public static func retryAfter(_ value: String) -> Duration? { GraphClient.parseRetryAfter(value) }
+    public static func prefer(_ url: String) -> String { GraphClient.prefer(for: url) }
 }

@@ -129,3 +129,9 @@ extension GraphSimulator {
         })
     }
 }
+
+/// What tests may ask of the simulator's answers without a server.
+public enum GraphSimulatorTesting {
+    /// An alerts_v2 item as Graph shows it to a request without `Prefer: include-unknown-enum-members`.
+    public static func hidingNewMembers(_ item: JSONValue) -> JSONValue { GraphSimulator.hidingNewMembers(item) }
+}

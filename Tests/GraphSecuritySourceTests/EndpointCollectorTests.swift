@@ -129,3 +129,37 @@ final class ScriptedGraph: GraphListing {
         #expect(graph.requests.withLock { $0.contains { $0.contains("eq 'IPC'") } })
     }
 }
+
+@Suite struct AuditTests {
+    @Test func aWindowGraphCountsMoreAlertsInIsCollectedAgainAndReported() async throws {
+        let state = TemporaryDirectory()
+        defer { state.remove() }
+        let now = Timestamp.now()
+        let item: JSONValue = .object([("id", "v2-1"), ("title", "x"), ("lastUpdateDateTime", .string(now.adding(seconds: -1).iso8601()))])
+        let graph = ScriptedGraph([
+            .init(applies: { $0.contains("$count=true") }, answer: { _ in
+                var page = GraphPage(items: [], nextLink: nil)
+                page.count = 2  // Graph knows of one more than the window showed
+                return GraphAnswer(status: 200, page: page)
+            }),
+            .init(applies: { _ in true }, answer: { _ in GraphAnswer(status: 200, page: GraphPage(items: [item], nextLink: nil)) }),
+        ])
+        var settings = EndpointCollector.Settings(
+            tenant: "t", endpoint: .alertsV2, graphURL: "https://graph.test", pageSize: 100, lag: .zero, overlap: .seconds(60),
+            lookBack: .seconds(3600), giveUpAfter: .seconds(86_400), sourceName: "graph")
+        settings.audit = true
+        let status = SourceStatusBoard(source: "graph")
+        let c = EndpointCollector(settings: settings, client: graph, store: CheckpointFile(path: state.file("cp.json")),
+                                  logger: Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() }), status: status)
+        let publisher = RecordingPublisher()
+        try await c.poll(publisher: publisher)
+        let shortfall = await publisher.events.compactMap(\.health).filter { $0.code == "audit_shortfall" }
+        #expect(shortfall.count == 1 && shortfall.first?.details["missing"] == "1")
+        #expect(status.snapshot.first?.auditShortfalls == 1 && status.snapshot.first?.auditedWindows == 1)
+        // Collected again in the same poll, de-duplicated (the alert is not repeated), and paid.
+        #expect(graph.requests.withLock { $0.filter { !$0.contains("$count") }.count } >= 2)
+        #expect(await publisher.events.compactMap(\.alert).count == 1)
+        #expect(await c.currentCheckpoint?.pending.isEmpty == true)
+        #expect(graph.requests.withLock { $0.allSatisfy { !$0.contains("$count") || $0.contains("$top=1") } })
+    }
+}

@@ -135,3 +135,19 @@ func fixture(_ name: String) throws -> [UInt8] {
         #expect(ProviderDiagnosis.text(status: 500, vendor: "M", provider: "P", endpoint: nil).contains("internal error"))
     }
 }
+
+@Suite struct GraphFidelityTests {
+    @Test func aMergedIncidentNamesTheIncidentItNowBelongsTo() throws {
+        let item = try JSONParser.parse(##"{"@odata.type": "#microsoft.graph.security.incident", "id": "29", "displayName": "x", "status": "redirected", "redirectIncidentId": "31"}"##)
+        let incident = try GraphNormalizer.normalize(item, endpoint: .incidents)
+        #expect(incident.id == "29" && incident.incidentId == "31" && incident.status == "redirected")
+        let plain = try GraphNormalizer.normalize(JSONParser.parse(#"{"id": "30", "redirectIncidentId": null}"#), endpoint: .incidents)
+        #expect(plain.incidentId == "30")
+    }
+
+    @Test func evolvableEnumsAreAskedForOnAlertsV2AndIncidentsOnly() {
+        #expect(GraphClientTesting.prefer("https://g/v1.0/security/alerts_v2?$top=1").contains("include-unknown-enum-members"))
+        #expect(GraphClientTesting.prefer("https://g/v1.0/security/incidents").contains("include-unknown-enum-members"))
+        #expect(!GraphClientTesting.prefer("https://g/v1.0/security/alerts?$filter=x").contains("include-unknown-enum-members"))
+    }
+}

@@ -126,8 +126,8 @@ public actor WebhookSink: Sink {
                     "max_events_per_request must be ≥ 1, max_concurrent 1–64 and max_bytes_per_request ≥ 1KiB")
             }
             rateLimit = try c.decodeIfPresent(Double.self, forKey: .rateLimit)
-            if let r = rateLimit, r <= 0 {
-                throw DecodingError.dataCorruptedError(forKey: .rateLimit, in: c, debugDescription: "requests per second must be above 0 (omit it for no limit)")
+            if let r = rateLimit, !(r > 0 && r <= 100_000) {
+                throw DecodingError.dataCorruptedError(forKey: .rateLimit, in: c, debugDescription: "requests per second must be above 0 and at most 100000 (omit it for no limit)")
             }
             if let codes = try c.decodeIfPresent([String].self, forKey: .retryableStatus) {
                 retryableStatus = try codes.map { text in
