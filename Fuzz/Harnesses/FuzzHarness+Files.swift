@@ -24,6 +24,16 @@ extension FuzzHarness {
         let again = EndpointCheckpoint(json: checkpoint.json)
         require(again?.watermark == checkpoint.watermark, "a checkpoint does not read back")
         require(again?.pending.count == checkpoint.pending.count, "pending windows do not read back")
+        // What the engine does with the windows it read: ages, attempts and merges from a file.
+        let scheduler = RecoveryScheduler(federated: true, giveUpAfter: .seconds(60))
+        let now = Timestamp(nanosecondsSinceEpoch: 1_764_000_000_000_000_000)
+        var merged: [OwedWindow] = []
+        for window in checkpoint.pending {
+            _ = scheduler.failed(window, status: 403, now: now, fromWarning: true)
+            var also: [OwedWindow] = []
+            _ = scheduler.decide(window, after: WindowResult(), now: now, also: &also)
+            scheduler.add(window, to: &merged)
+        }
     }
 
     /// A spool directory: the input's first line is the read position file, the rest the first

@@ -24,6 +24,7 @@ extension EndpointCollector {
         var savedProgress: Timestamp?
         var progressAllowed = saveProgress
         var pagesWithoutProgress = 0
+        var seenInWindow = Set<String>()
         let pagingStarted = Timestamp.now()
         var shiftedItself = false
         while true {
@@ -50,10 +51,13 @@ extension EndpointCollector {
                 "new": "\(page.alerts)", "provider": "\(provider ?? "-")", "more": "\(answer.page.nextLink != nil)",
                 "ids": "\(page.ids.sorted().joined(separator: ","))", "url": "\(GraphClient.redact(fetcher.url))"])
             let previous = fetcher.lastTime
-            if let newest = page.newest {
-                if let last = previous, newest <= last, page.alerts == 0 { pagesWithoutProgress += 1 } else { pagesWithoutProgress = 0 }
-                fetcher.lastTime = max(previous ?? newest, newest)
+            // Progress is an alert this window has not shown yet (re-collections show only
+            // duplicates, and that is progress too); the same page again is not.
+            if !page.ids.isEmpty {
+                pagesWithoutProgress = page.ids.isSubset(of: seenInWindow) ? pagesWithoutProgress + 1 : 0
+                seenInWindow.formUnion(page.ids)
             }
+            if let newest = page.newest { fetcher.lastTime = max(previous ?? newest, newest) }
             if !page.events.isEmpty {
                 progress.published(try await publisher.publish(page.events), keys: page.newKeys, newest: fetcher.lastTime)
                 status.update(stream: stream) { $0.eventsPublished += page.events.count }
@@ -76,8 +80,7 @@ extension EndpointCollector {
             }
             guard fetcher.advance(after: answer, newest: page.newest, previous: previous) else { break }
             if pagesWithoutProgress > 3 {
-                throw SourceStopped(reason: "\(settings.endpoint.rawValue): paging makes no progress at \(fetcher.lastTime?.description ?? "?") "
-                                        + "(more than $top items share one time); raise page_size")
+                throw PagingStuck(endpoint: settings.endpoint.rawValue, at: fetcher.lastTime)
             }
         }
         _ = try await progress.settle()
@@ -208,5 +211,16 @@ extension EndpointCollector {
             component: "source:\(settings.sourceName)", level: .warning, code: "audit_shortfall", message: message,
             details: ["endpoint": settings.endpoint.rawValue, "tenant": settings.tenant, "graph_count": String(count),
                       "seen": String(result.ids.count), "missing": String(missing)]))])
+    }
+}
+
+/// Paging returned the same alerts page after page: this window fails (the poll and the other
+/// windows go on), and is tried again.
+struct PagingStuck: Error, CustomStringConvertible {
+    var endpoint: String
+    var at: Timestamp?
+    var description: String {
+        "\(endpoint): paging makes no progress at \(at?.description ?? "?") (Graph returns the same page again; "
+            + "more than $top items sharing one time would do it: raise page_size if it is below the maximum)"
     }
 }

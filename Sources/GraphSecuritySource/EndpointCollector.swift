@@ -70,6 +70,7 @@ package actor EndpointCollector {
     var shiftWatch: ShiftWatch
     /// Windows ``shiftWatch`` found suspect while collecting, not yet in the ledger.
     var suspectWindows: [OwedWindow] = []
+    var polling = false
     /// Counters for the run summary and tests.
     package internal(set) var delivered = 0
     package internal(set) var duplicatesDropped = 0
@@ -95,6 +96,10 @@ package actor EndpointCollector {
     /// One poll: the new window, then every owed window. A failure of the new window is thrown
     /// after the owed windows had their turn.
     package func poll(publisher: any EventPublisher) async throws {
+        // One poll at a time: two interleaved on one checkpoint would each save over the other.
+        guard !polling else { throw SourceStopped(reason: "\(stream): a poll is already running") }
+        polling = true
+        defer { polling = false }
         var cp = try await loadCheckpoint()
         let now = Timestamp.now()
         status.update(stream: stream) { $0.lastPollAt = now }
@@ -200,7 +205,7 @@ package actor EndpointCollector {
             case .recovered:
                 logger.notice("recovered an owed window", metadata: [
                     "scope": "\(window.scope)", "endpoint": "\(settings.endpoint.rawValue)", "from": "\(window.from)",
-                    "to": "\(window.to)", "attempts": "\(window.attempts + 1)"])
+                    "to": "\(window.to)", "attempts": "\(window.attempts &+ 1)"])
             case .stillOwed(let w):
                 kept.append(w)
             case .abandoned(let w):
@@ -228,12 +233,15 @@ package actor EndpointCollector {
     {
         var window = window
         let result: WindowResult
+        let keysBefore = cp.recentKeys
         do {
             result = try await collect(from: window.from, to: window.to, provider: window.queryProvider, checkpoint: &cp,
                                        publisher: publisher)
         } catch let error as GraphError where window.queryProvider != nil && error.kind == .badRequest
             && PageFetcher.topLimit(in: error.message) == nil && !error.message.contains("SkipToken")
         {
+            // What the refused attempt published is not known to be accepted: publish it again.
+            cp.recentKeys = keysBefore
             window.unfiltered = true
             let message = "Graph refused the query for \(window.scope) (\(error)); its window "
                 + "\(window.from.iso8601(fractionDigits: 0))…\(window.to.iso8601(fractionDigits: 0)) is collected without the provider filter, "

@@ -194,7 +194,7 @@ public actor GraphSimulator {
             var json: JSON?
             for (index, c) in parsed.conditions.enumerated() {
                 if c.isTime {
-                    let value = times[index]!
+                    guard let value = times[index] else { return false }
                     let t = (c.property == "createdDateTime" || c.property == "eventDateTime") ? record.created : record.lastUpdate
                     if !ODataQuery.compare(t, c.op, value) { return false }
                 } else if c.property == "vendorInformation/provider" {
@@ -210,7 +210,7 @@ public actor GraphSimulator {
         }
         if let order = parsed.orderBy, !order.ascending { records.reverse() }
         if parsed.orderBy == nil { records.reverse() }  // most recent first, as Graph documents
-        let offset = (parsed.skipToken ?? 0) + (parsed.skip ?? 0)
+        let offset = min(parsed.skipToken ?? 0, 1 << 40) + min(parsed.skip ?? 0, 1 << 40)
         let pageSize = max(1, parsed.top ?? min(100, endpoint.maximumPageSize))
         var page = offset < records.count ? Array(records[offset..<min(records.count, offset + pageSize)]) : []
         if !failing.isEmpty { page = page.filter { !failing.contains($0.provider) } }

@@ -110,9 +110,25 @@ import Testing
             return
         }
         #expect(w.attempts == 2)
+        // Given up only after its own Warning items said 401/403 without a break for the limit.
         let later = Self.t0.adding(seconds: 7200)
-        guard case .abandoned = scheduler.decide(window, after: result([("IPC", 403)]), now: later, also: &also) else {
+        guard case .stillOwed(let streak) = scheduler.decide(window, after: result([("IPC", 403)]), now: Self.t0, also: &also) else {
+            Issue.record("expected still owed")
+            return
+        }
+        #expect(streak.persistentSince == Self.t0)
+        guard case .abandoned = scheduler.decide(streak, after: result([("IPC", 403)]), now: later, also: &also) else {
             Issue.record("expected abandoned")
+            return
+        }
+        guard case .stillOwed(let broken) = scheduler.decide(streak, after: result([("IPC", 504)]), now: later, also: &also),
+              broken.persistentSince == nil else {
+            Issue.record("a 504 breaks the streak")
+            return
+        }
+        // The request's own 403 (the whole tenant refused) never gives a provider up.
+        guard case .stillOwed = scheduler.failed(streak, status: 403, now: later) else {
+            Issue.record("expected still owed")
             return
         }
         // The whole endpoint is never given up on: its refusal is the endpoint's problem.

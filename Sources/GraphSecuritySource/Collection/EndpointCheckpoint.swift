@@ -47,6 +47,9 @@ package struct OwedWindow: Sendable, Hashable {
     /// Graph refused the provider-scoped query: the window is re-collected without the provider
     /// filter (everything in it, de-duplicated) until it is recovered.
     package var unfiltered = false
+    /// Since when the provider's Warning items have said 401/403 without a break (nil: the last
+    /// one said something else). Giving up is measured from here.
+    package var persistentSince: Timestamp?
 
     package var json: JSONValue {
         var members: [(String, JSONValue)] = [
@@ -55,6 +58,7 @@ package struct OwedWindow: Sendable, Hashable {
             ("last_status", .number(String(lastStatus))), ("attempts", .number(String(attempts))),
         ]
         if unfiltered { members.append(("unfiltered", .bool(true))) }
+        if let t = persistentSince { members.append(("persistent_since", .string(t.iso8601(fractionDigits: 9)))) }
         return .object(members)
     }
 
@@ -74,6 +78,9 @@ package struct OwedWindow: Sendable, Hashable {
         self.init(scope: CollectionScope(stored: json["provider"]?.stringValue), from: from, to: to, firstFailure: first,
                   lastStatus: json["last_status"]?.intValue ?? 0, attempts: json["attempts"]?.intValue ?? 0)
         unfiltered = json["unfiltered"] == .bool(true)
+        persistentSince = json["persistent_since"]?.stringValue.flatMap(Timestamp.init(iso8601:))
+        // Older checkpoints: a window last failing with 401/403 counts from its first failure.
+        if json["persistent_since"] == nil, ProviderDiagnosis.isPersistent(status: lastStatus) { persistentSince = firstFailure }
     }
 
     /// The provider filter this window's query carries (none when unfiltered).

@@ -115,7 +115,8 @@ struct PageFetcher {
     /// "The limit of '50' for Top query has been exceeded" → 50.
     static func topLimit(in message: String) -> Int? {
         guard message.contains("for Top query"), let open = message.range(of: "limit of '") else { return nil }
-        return Int(message[open.upperBound...].prefix { $0.isNumber })
+        guard let limit = Int(message[open.upperBound...].prefix { $0.isNumber }), limit > 0 else { return nil }
+        return limit
     }
 }
 

@@ -32,7 +32,9 @@ package struct RecoveryScheduler: Sendable {
         for failure in result.failures {
             let scope: CollectionScope = federated ? .provider(failure.provider) : .wholeEndpoint
             if case .provider(let name) = scope, cp.abandoned[name] != nil { continue }
-            add(OwedWindow(scope: scope, from: from, to: to, firstFailure: now, lastStatus: failure.status, attempts: 1), to: &cp.pending)
+            var w = OwedWindow(scope: scope, from: from, to: to, firstFailure: now, lastStatus: failure.status, attempts: 1)
+            w.persistentSince = ProviderDiagnosis.isPersistent(status: failure.status) ? now : nil
+            add(w, to: &cp.pending)
         }
         if result.wholeWindowOwedBecause != nil {
             add(OwedWindow(scope: .wholeEndpoint, from: from, to: to, firstFailure: now, lastStatus: 206, attempts: 1), to: &cp.pending)
@@ -51,6 +53,8 @@ package struct RecoveryScheduler: Sendable {
             pending[i].from = min(pending[i].from, window.from)
             pending[i].to = max(pending[i].to, window.to)
             pending[i].lastStatus = window.lastStatus
+            // The 401/403 streak goes on only while every report is one.
+            pending[i].persistentSince = window.persistentSince == nil ? nil : (pending[i].persistentSince ?? window.persistentSince)
         } else {
             pending.append(window)
         }
@@ -66,8 +70,10 @@ package struct RecoveryScheduler: Sendable {
             if scope == window.scope {
                 stillFailing = failure.status
             } else {
-                add(OwedWindow(scope: scope, from: window.from, to: window.to, firstFailure: now, lastStatus: failure.status,
-                               attempts: 1), to: &also)
+                var other = OwedWindow(scope: scope, from: window.from, to: window.to, firstFailure: now, lastStatus: failure.status,
+                                       attempts: 1)
+                other.persistentSince = ProviderDiagnosis.isPersistent(status: failure.status) ? now : nil
+                add(other, to: &also)
             }
         }
         if stillFailing == nil, result.wholeWindowOwedBecause != nil {
@@ -75,7 +81,7 @@ package struct RecoveryScheduler: Sendable {
             stillFailing = 206
         }
         guard let status = stillFailing else { return .recovered }
-        return failed(window, status: status, now: now)
+        return failed(window, status: status, now: now, fromWarning: status != 206)
     }
 
     /// The owed windows inside [from, to] that an unfiltered collection of that range settles:
@@ -92,15 +98,18 @@ package struct RecoveryScheduler: Sendable {
         }
     }
 
-    /// An owed window whose collection failed with `status` (a 206 item's, or the HTTP error's).
-    package func failed(_ window: OwedWindow, status: Int, now: Timestamp) -> Decision {
+    /// An owed window whose collection failed with `status`: a 206 item's for the provider
+    /// (`fromWarning`), or the request's own HTTP error. Only a provider whose own Warning items
+    /// said 401/403 without a break for `giveUpAfter` is given up on; the whole endpoint refusing
+    /// access is the endpoint's problem, reported as such, and its windows stay owed.
+    package func failed(_ window: OwedWindow, status: Int, now: Timestamp, fromWarning: Bool = false) -> Decision {
         var w = window
-        w.attempts += 1
+        w.attempts = window.attempts == .max ? .max : window.attempts + 1
         w.lastStatus = status
-        let age = Duration.nanoseconds(now.nanosecondsSinceEpoch - window.firstFailure.nanosecondsSinceEpoch)
-        // Only a provider is given up on; the whole endpoint refusing access is the endpoint's
-        // problem, reported as such, and its windows stay owed until it is fixed.
-        if case .provider = window.scope, ProviderDiagnosis.isPersistent(status: status), age >= giveUpAfter {
+        if fromWarning {
+            w.persistentSince = ProviderDiagnosis.isPersistent(status: status) ? (window.persistentSince ?? now) : nil
+        }
+        if case .provider = window.scope, fromWarning, let since = w.persistentSince, now.duration(since: since) >= giveUpAfter {
             return .abandoned(w)
         }
         return .stillOwed(w)
