@@ -4,7 +4,7 @@
 #   make docs   the DocC documentation of CollectorCore (fetches swift-docc-plugin)
 #   make fault-injection   the fault-injection suite alone (FAULT_ARGS="--only kill-9 --kills 5")
 #   make bench  the benchmarks, release build (BENCH_ARGS="--only syslog,gzip"; Benchmarks/README.md)
-#   make fault-schedules  the seeded fault-schedule test of the Graph engine (SEEDS=5000 FIRST=1)
+#   make fault-schedules  the seeded fault-schedule test of the Graph engine, release build (SEEDS=5000 FIRST=1)
 #   make fuzz   every libFuzzer target for FUZZ_SECONDS (600) each (FUZZ_TARGETS="leef spool")
 SWIFT ?= swift
 
@@ -17,7 +17,7 @@ test: deps
 	$(SWIFT) build --build-tests
 	$(SWIFT) test
 	"$$($(SWIFT) build --show-bin-path)/fault-injection" $(FAULT_ARGS)
-	"$$($(SWIFT) build --show-bin-path)/fault-schedules" --seeds 200
+	"$$($(SWIFT) build --show-bin-path)/fault-schedules" --seeds 200 --parallel 8
 	"$$($(SWIFT) build --show-bin-path)/graph-collector-bench" --tiny
 	bash scripts/fuzz.sh --replay
 	bash scripts/fuzz.sh 20
@@ -36,8 +36,8 @@ bench: deps
 SEEDS ?= 5000
 FIRST ?= 1
 fault-schedules: deps
-	$(SWIFT) build --product fault-schedules
-	"$$($(SWIFT) build --show-bin-path)/fault-schedules" --seeds $(SEEDS) --first $(FIRST)
+	$(SWIFT) build -c release --product fault-schedules
+	"$$($(SWIFT) build -c release --show-bin-path)/fault-schedules" --seeds $(SEEDS) --first $(FIRST) --parallel 16
 
 FUZZ_SECONDS ?= 600
 fuzz: deps

@@ -38,7 +38,12 @@ extension EndpointCollector {
                                          query: GraphClient.redact(fetcher.url), observedAt: .now(), recentKeys: &cp.recentKeys)
             // A second version of an alert within one nextLink paging: it was updated meanwhile,
             // which may have shifted this window's offsets.
-            if !fetcher.pagesByTime, !shiftedItself, page.versions.contains(where: { result.ids.contains($0.id) }) {
+            // (With 206 pages, the updated alert may be one the window never showed: then any
+            // version dated during this paging counts.)
+            let pagingFloor = pagingStarted.adding(.zero - settings.overlap)
+            if !fetcher.pagesByTime, !shiftedItself, page.versions.contains(where: {
+                result.ids.contains($0.id) || (result.partialPages > 0 && $0.lastUpdate >= pagingFloor)
+            }) {
                 shiftedItself = true
                 noteShifts([ShiftWatch.Watched(scope: provider.map(CollectionScope.provider) ?? .wholeEndpoint, from: from, to: to,
                                                pagingStarted: pagingStarted, pagingEnded: .now(), ids: [])])
@@ -86,7 +91,8 @@ extension EndpointCollector {
         _ = try await progress.settle()
         if !fetcher.pagesByTime {
             shiftWatch.watch(ShiftWatch.Watched(scope: provider.map(CollectionScope.provider) ?? .wholeEndpoint, from: from, to: to,
-                                                pagingStarted: pagingStarted, pagingEnded: .now(), ids: result.ids))
+                                                pagingStarted: pagingStarted, pagingEnded: .now(), ids: result.ids,
+                                                hadPartialPages: result.partialPages > 0))
         }
         return result
     }

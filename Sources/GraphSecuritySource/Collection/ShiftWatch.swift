@@ -16,9 +16,13 @@ package struct ShiftWatch: Sendable {
         package var pagingStarted: Timestamp
         package var pagingEnded: Timestamp
         package var ids: Set<String>
+        /// Some pages were 206: alerts of failing providers were hidden, and an update to one of
+        /// them shifts the offsets as well, under an id the window never showed.
+        package var hadPartialPages = false
 
         package init(scope: CollectionScope, from: Timestamp, to: Timestamp, pagingStarted: Timestamp, pagingEnded: Timestamp,
-                     ids: Set<String>) {
+                     ids: Set<String>, hadPartialPages: Bool = false) {
+            self.hadPartialPages = hadPartialPages
             self.scope = scope
             self.from = from
             self.to = to
@@ -37,7 +41,7 @@ package struct ShiftWatch: Sendable {
 
     /// Watches a window just paged by nextLink.
     package mutating func watch(_ window: Watched) {
-        guard !window.ids.isEmpty else { return }
+        guard !window.ids.isEmpty || window.hadPartialPages else { return }
         watched.append(window)
     }
 
@@ -49,7 +53,9 @@ package struct ShiftWatch: Sendable {
         watched.removeAll { w in
             let lower = w.pagingStarted.adding(.zero - margin)
             let upper = w.pagingEnded.adding(margin)
-            let hit = versions.contains { v in v.lastUpdate >= lower && v.lastUpdate <= upper && w.ids.contains(v.id) }
+            let hit = versions.contains { v in
+                v.lastUpdate >= lower && v.lastUpdate <= upper && (w.hadPartialPages || w.ids.contains(v.id))
+            }
             if hit { found.append(w) }
             return hit
         }
