@@ -87,7 +87,7 @@ public struct ConfigDuration: Sendable, Hashable, Decodable, CustomStringConvert
         }
         let text = try c.decode(String.self)
         guard let d = ConfigDuration(parsing: text) else {
-            if ConfigDuration(parsingUnbounded: text) != nil {
+            if ConfigDuration.hasDurationForm(text) {
                 throw DecodingError.dataCorruptedError(
                     in: c, debugDescription: "\(Self.quoted(text)) is out of range: \(Self.rangeHint)")
             }
@@ -99,12 +99,9 @@ public struct ConfigDuration: Sendable, Hashable, Decodable, CustomStringConvert
 
     /// Whether `text` has a duration's form whatever its size (to tell "too large" from "not a
     /// duration" in errors).
-    init?(parsingUnbounded text: String) {
+    static func hasDurationForm(_ text: String) -> Bool {
         let t = text.trimmed(of: " \t")
-        guard !t.isEmpty, t.first?.isNumber == true,
-            t.allSatisfy({ $0.isNumber || $0.isLetter || $0 == "." || $0 == "+" || $0 == "e" })
-        else { return nil }
-        duration = .zero
+        return t.first?.isNumber == true && t.allSatisfy { $0.isNumber || $0.isLetter || $0 == "." || $0 == "+" }
     }
 
     /// A value for an error message: quoted, and shortened when long.

@@ -252,16 +252,8 @@ package actor EndpointCollector {
                 details: ["provider": window.scope.providerName ?? "", "endpoint": settings.endpoint.rawValue, "tenant": settings.tenant]))])
             result = try await collect(from: window.from, to: window.to, provider: nil, checkpoint: &cp, publisher: publisher)
         }
-        let decision = scheduler.decide(window, after: result, now: now, also: &also)
-        let decisive: RecoveryScheduler.Decision
-        switch decision {
-        case .stillOwed(var w):
-            w.unfiltered = window.unfiltered
-            decisive = .stillOwed(w)
-        default:
-            decisive = decision
-        }
-        return (decisive, window.queryProvider == nil ? result : nil)
+        // `window` carries `unfiltered` into what the scheduler keeps.
+        return (scheduler.decide(window, after: result, now: now, also: &also), window.queryProvider == nil ? result : nil)
     }
 
     private func abandon(_ window: OwedWindow, now: Timestamp, checkpoint cp: inout EndpointCheckpoint,
