@@ -11,6 +11,7 @@ import PackageDescription
 // - swift-service-lifecycle: ordered startup, SIGINT/SIGTERM graceful shutdown of sources and sinks.
 // - FlyingFox: a small async HTTP/1.1 server on plain sockets (no NIO) for the built-in Graph
 //   simulator, which the quickstart and the tests collect from over real HTTP.
+// - swift-collections (DequeModule only): the sink queue is a Deque, not hand-kept indexes.
 // - Yams: YAML configuration with source positions (line/column) for every node, so config
 //   errors can point at the exact place.
 let package = Package(
@@ -30,6 +31,7 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.0"),
         .package(url: "https://github.com/swhitty/FlyingFox", from: "0.27.0"),
+        .package(url: "https://github.com/apple/swift-collections", from: "1.1.0"),
     ],
     targets: [
         // C libraries from Debian's -dev packages, with static inline shims for what Swift cannot call.
@@ -48,6 +50,7 @@ let package = Package(
             dependencies: [
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "DequeModule", package: "swift-collections"),
             ]),
         .target(name: "CurlTransport", dependencies: ["CCurl", "CollectorCore"]),
         .target(name: "EventFormats", dependencies: ["CollectorCore"]),

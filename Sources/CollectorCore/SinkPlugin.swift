@@ -11,8 +11,9 @@ public import Logging
 /// ```
 public protocol SinkPlugin: SendableMetatype {
     /// The sink's settings. Decoded from the sink's entry in the configuration, which also holds
-    /// the common keys (`type`, `name`, `required`, `batch`, `queue_capacity`, `retry`); do not
-    /// use those names. Config errors point at the line and column of the offending key.
+    /// the keys every sink takes (`type`, `name`, `dead_letters`, `spool_max_size` and those of
+    /// ``SinkDeliverySettings``); do not use those names. Config errors point at the line and
+    /// column of the offending key.
     associatedtype Configuration: Decodable & Sendable
 
     /// The `type:` value that selects this plugin, lowercase with hyphens (`json-file`).

@@ -54,11 +54,11 @@ public enum CollectorApplication {
                 }
                 let sink = try await entry.make(context)
                 built.append(sink)
-                slots.append(EventPipeline.SinkSlot(
-                    name: s.name, sink: sink, required: s.required, batch: s.batch, retry: s.retry,
-                    queueCapacity: s.queueCapacity, flushInterval: s.flushInterval.duration, whenFull: s.whenFull,
-                    deadLetters: s.deadLetters ? DeadLetterStore(path: CollectorStatus.deadLetterPath(state: stateDirectory, sink: s.name)) : nil,
-                    spool: spool, queueMaxBytes: Int(s.queueMaxSize.bytes)))
+                let deadLetters = s.deadLetters
+                    ? DeadLetterStore(path: CollectorStatus.deadLetterPath(state: stateDirectory, sink: s.name)) : nil
+                slots.append(
+                    EventPipeline.SinkSlot(
+                        name: s.name, sink: sink, settings: s.delivery, deadLetters: deadLetters, spool: spool))
             } catch {
                 for sink in built { try? await sink.close() }
                 throw StartupError(message: "sink '\(s.name)' (\(s.type), \(entry.file)) could not start: \(error)")

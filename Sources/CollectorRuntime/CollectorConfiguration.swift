@@ -95,61 +95,42 @@ public struct PipelineSettings: Sendable, Decodable {
     }
 }
 
-/// The keys every sink entry has besides its plugin's own.
+/// The keys every sink entry has besides its plugin's own: its type and name, how the pipeline
+/// feeds it (``SinkDeliverySettings``), and where it keeps what it cannot deliver.
 public struct SinkCommonSettings: Sendable, Decodable {
     public var type: String
     public var name: String
-    public var required: Bool
-    public var batch: BatchPolicy
-    public var retry: RetryPolicy
-    public var queueCapacity: Int
-    /// The queue's size limit (the events' approximate JSON size).
-    public var queueMaxSize: ByteSize
-    public var flushInterval: ConfigDuration
-    /// `block` (backpressure) or `drop_newest` (best effort; only with `required: false`).
-    public var whenFull: OverflowPolicy
+    public var delivery: SinkDeliverySettings
     /// Keep permanently rejected events in `<state>/sinks/<name>/deadletter.ndjson`.
     public var deadLetters: Bool
     /// The durable spool's size limit (`<state>/sinks/<name>/spool/`); nil: no spool.
     public var spoolMaxSize: ByteSize?
 
-    public static let keys = ["type", "name", "required", "batch", "retry", "queue_capacity", "queue_max_size", "flush_interval", "when_full", "dead_letters",
-                              "spool_max_size"]
+    enum CodingKeys: String, CodingKey, CaseIterable {
+        case type, name, deadLetters = "dead_letters", spoolMaxSize = "spool_max_size"
+    }
 
-    enum CodingKeys: String, CodingKey {
-        case type, name, required, batch, retry, queueCapacity = "queue_capacity", queueMaxSize = "queue_max_size", flushInterval = "flush_interval"
-        case whenFull = "when_full", deadLetters = "dead_letters", spoolMaxSize = "spool_max_size"
+    /// Every key a sink entry takes besides its plugin's options.
+    public static var keys: [String] {
+        ["type", "name"] + SinkDeliverySettings.keys + ["dead_letters", "spool_max_size"]
     }
 
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         type = try c.decode(String.self, forKey: .type)
         name = try c.decodeIfPresent(String.self, forKey: .name) ?? type
-        required = try c.decodeIfPresent(Bool.self, forKey: .required) ?? true
-        batch = try c.decodeIfPresent(BatchPolicy.self, forKey: .batch) ?? BatchPolicy()
-        retry = try c.decodeIfPresent(RetryPolicy.self, forKey: .retry) ?? RetryPolicy()
-        queueCapacity = try c.decodeIfPresent(Int.self, forKey: .queueCapacity) ?? 10_000
-        queueMaxSize = try c.decodeIfPresent(ByteSize.self, forKey: .queueMaxSize) ?? ByteSize(bytes: 16 << 20)
-        guard queueMaxSize.bytes >= 1 else {
-            throw DecodingError.dataCorruptedError(forKey: .queueMaxSize, in: c, debugDescription: "must be at least 1 byte")
-        }
-        flushInterval = try c.decodeIfPresent(ConfigDuration.self, forKey: .flushInterval) ?? .seconds(1)
-        guard queueCapacity >= 1 else {
-            throw DecodingError.dataCorruptedError(forKey: .queueCapacity, in: c, debugDescription: "must be at least 1")
-        }
-        whenFull = try c.decodeIfPresent(OverflowPolicy.self, forKey: .whenFull) ?? .block
-        if whenFull == .dropNewest && required {
-            throw DecodingError.dataCorruptedError(forKey: .whenFull, in: c, debugDescription:
-                "drop_newest loses events for this sink, so it needs 'required: false' (a required sink gates checkpoints and never drops)")
-        }
+        delivery = try SinkDeliverySettings(from: decoder)
         deadLetters = try c.decodeIfPresent(Bool.self, forKey: .deadLetters) ?? true
         spoolMaxSize = try c.decodeIfPresent(ByteSize.self, forKey: .spoolMaxSize)
         if let size = spoolMaxSize, size.bytes == 0 { spoolMaxSize = nil }
         if let size = spoolMaxSize, size.bytes < 1 << 20 {
-            throw DecodingError.dataCorruptedError(forKey: .spoolMaxSize, in: c, debugDescription: "a spool needs at least 1MiB (or 0 for none)")
+            throw DecodingError.dataCorruptedError(
+                forKey: .spoolMaxSize, in: c, debugDescription: "a spool needs at least 1MiB (or 0 for none)")
         }
-        if spoolMaxSize != nil && whenFull == .dropNewest {
-            throw DecodingError.dataCorruptedError(forKey: .spoolMaxSize, in: c, debugDescription: "a spool and when_full: drop_newest contradict each other; choose one")
+        if spoolMaxSize != nil && delivery.whenFull == .dropNewest {
+            throw DecodingError.dataCorruptedError(
+                forKey: .spoolMaxSize, in: c,
+                debugDescription: "a spool and when_full: drop_newest contradict each other; choose one")
         }
     }
 }

@@ -169,9 +169,8 @@ struct PluginsCommand: AsyncParsableCommand {
             let p = registry.sink(type: type)!
             describe(type: type, summary: p.summary, options: p.options)
         }
-        print("\nEvery sink also takes: name, required (true), batch.max_events (500), batch.max_bytes (1MiB), batch.max_delay (1s),")
-        print("retry.initial_delay (500ms), retry.max_delay (30s), retry.multiplier (2), queue_capacity (10000), queue_max_size (16MiB),")
-        print("flush_interval (1s), when_full (block), dead_letters (true), spool_max_size (none).")
+        let common = ["name"] + SinkDeliverySettings.defaultsListing + ["dead_letters (true)", "spool_max_size (none)"]
+        print("\nEvery sink also takes: " + common.joined(separator: ", ") + ".")
     }
 
     func common(_ key: String) -> PluginOption {

@@ -101,7 +101,7 @@ struct DeadLetterCommand: AsyncParsableCommand {
                 name: sink, logger: logger, stateDirectory: "\(loaded.stateDirectory)/sinks/\(sink)", configurationDirectory: loaded.directory))
             var sent = 0
             do {
-                let size = max(1, entry.settings.batch.maxEvents)
+                let size = max(1, entry.settings.delivery.batch.maxEvents)
                 for start in stride(from: 0, to: entries.count, by: size) {
                     try await built.write(entries[start..<min(entries.count, start + size)].map(\.event))
                     sent = min(entries.count, start + size)

@@ -1,0 +1,117 @@
+public import Logging
+public import ServiceLifecycle
+
+/// What a full sink queue does.
+public enum OverflowPolicy: String, Sendable, Hashable, Decodable, CaseIterable {
+    /// Publishers wait (backpressure): nothing is lost. The default.
+    case block
+    /// New events are dropped for this sink and counted; only for sinks with `required: false`.
+    case dropNewest = "drop_newest"
+}
+
+/// Carries events from sources to every sink: one bounded queue and worker per sink (fan-out),
+/// batching per sink by events, bytes and time, retries with backoff, and receipts back to the
+/// source once every required sink has accepted a batch.
+///
+/// It is a `Service`: run it in a `ServiceGroup` before the sources, so that on SIGTERM the
+/// sources stop first and the pipeline then drains its queues, flushes and closes the sinks.
+public final class EventPipeline: EventPublisher, Service {
+    /// A sink with its pipeline settings, as built from configuration.
+    public struct SinkSlot: Sendable {
+        public var name: String
+        public var sink: any Sink
+        public var settings: SinkDeliverySettings
+        /// Where events the sink rejects permanently are kept, with the reason.
+        public var deadLetters: DeadLetterStore?
+        /// The sink's durable spool (opened), for events that do not fit its queue.
+        public var spool: Spool?
+
+        public init(
+            name: String, sink: any Sink, settings: SinkDeliverySettings, deadLetters: DeadLetterStore? = nil,
+            spool: Spool? = nil
+        ) {
+            self.name = name
+            self.sink = sink
+            self.settings = settings
+            self.deadLetters = deadLetters
+            self.spool = spool
+        }
+
+        /// A slot with some settings given and the rest at their defaults.
+        public init(
+            name: String, sink: any Sink, required: Bool? = nil, batch: BatchPolicy? = nil, retry: RetryPolicy? = nil,
+            queueCapacity: Int? = nil, flushInterval: Duration? = nil, whenFull: OverflowPolicy? = nil,
+            deadLetters: DeadLetterStore? = nil, spool: Spool? = nil, queueMaxBytes: Int? = nil
+        ) {
+            var settings = SinkDeliverySettings()
+            if let required { settings.required = required }
+            if let batch { settings.batch = batch }
+            if let retry { settings.retry = retry }
+            if let queueCapacity { settings.queueCapacity = queueCapacity }
+            if let flushInterval { settings.flushInterval = ConfigDuration(flushInterval) }
+            if let whenFull { settings.whenFull = whenFull }
+            if let queueMaxBytes { settings.queueMaxSize = ByteSize(bytes: Int64(queueMaxBytes)) }
+            self.init(name: name, sink: sink, settings: settings, deadLetters: deadLetters, spool: spool)
+        }
+    }
+
+    private let workers: [any SinkFeeding]
+    private let requiredNames: Set<String>
+    private let logger: Logger
+
+    /// - Parameters:
+    ///   - sinks: each sink with its name, batching, retry and queue settings.
+    ///   - drainTimeout: on shutdown, how long sinks may keep retrying queued events.
+    ///   - logger: where the pipeline reports retries, rejections and shutdown.
+    public convenience init(sinks: [SinkSlot], drainTimeout: Duration = .seconds(30), logger: Logger) {
+        self.init(sinks: sinks, drainTimeout: drainTimeout, clock: ContinuousClock(), logger: logger)
+    }
+
+    /// A pipeline whose batching, flushing and retry delays follow `clock` (tests pass a manual one).
+    package init<C: Clock>(sinks: [SinkSlot], drainTimeout: Duration, clock: C, logger: Logger)
+    where C.Duration == Duration {
+        self.workers = sinks.map { SinkWorker(slot: $0, drainTimeout: drainTimeout, clock: clock, logger: logger) }
+        self.requiredNames = Set(sinks.filter(\.settings.required).map(\.name))
+        self.logger = logger
+    }
+
+    public func publish(_ events: [Event]) async throws -> DeliveryReceipt {
+        guard !events.isEmpty else { return .empty }
+        let state = ReceiptState(requiredSinks: requiredNames, eventCount: events.count)
+        for worker in workers {
+            try await worker.enqueue(events, receipt: state)
+        }
+        return DeliveryReceipt(state: state)
+    }
+
+    /// Runs every sink's worker until ``shutdown()`` (or graceful shutdown of the service group)
+    /// and the queues have drained; then the sinks are flushed and closed.
+    public func run() async throws {
+        await withTaskCancellationHandler {
+            await withGracefulShutdownHandler {
+                await withTaskGroup(of: Void.self) { group in
+                    for worker in workers {
+                        group.addTask { await worker.run() }
+                    }
+                }
+            } onGracefulShutdown: {
+                Task { await self.shutdown() }
+            }
+        } onCancel: {
+            // Cancelled without a graceful shutdown: still drain within the deadline.
+            Task { await self.shutdown() }
+        }
+    }
+
+    /// Stops taking events and lets the workers drain, flush and close their sinks.
+    public func shutdown() async {
+        for worker in workers { await worker.beginClosing() }
+    }
+
+    /// Per-sink counters.
+    public func statistics() async -> [SinkStatistics] {
+        var result: [SinkStatistics] = []
+        for worker in workers { result.append(await worker.statistics) }
+        return result
+    }
+}

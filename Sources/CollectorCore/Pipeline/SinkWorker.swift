@@ -1,0 +1,203 @@
+import Logging
+
+/// What ``EventPipeline`` needs of a sink's worker, whatever clock the worker runs on.
+protocol SinkFeeding: Actor {
+    func enqueue(_ events: [Event], receipt: ReceiptState) async throws(PipelineClosedError)
+    func beginClosing()
+    func run() async
+    var statistics: SinkStatistics { get }
+}
+
+/// One sink's worker: it feeds the sink from its ``SinkQueue`` in batches (by events, bytes and
+/// time), retries and dead-letters through one delivery policy (``write(_:origin:)``), spools to
+/// disk when the sink falls behind, flushes when idle, and closes the sink at the end.
+///
+/// Time comes from the injected clock, so tests drive batching and retry delays without sleeping.
+actor SinkWorker<C: Clock>: SinkFeeding where C.Duration == Duration {
+    let name: String
+    let settings: SinkDeliverySettings
+    let sink: any Sink
+    let deadLetters: DeadLetterStore?
+    let spool: Spool?
+    let drainTimeout: Duration
+    let clock: C
+    let logger: Logger
+
+    var queue: SinkQueue
+    var stats: SinkStatistics
+    var closing = false
+    var drainDeadline: C.Instant?
+    /// The spool holds batches not yet delivered: new events go behind them, to keep order.
+    var spoolPending = false
+    var unflushedWrites = false
+    private var lastFlush: C.Instant
+    private var signal: CheckedContinuation<Void, Never>?
+    private var spaceWaiters: [CheckedContinuation<Void, Never>] = []
+    private var lastWarning: [String: C.Instant] = [:]
+
+    init(slot: EventPipeline.SinkSlot, drainTimeout: Duration, clock: C, logger: Logger) {
+        name = slot.name
+        var settings = slot.settings
+        if settings.required { settings.whenFull = .block }
+        self.settings = settings
+        sink = slot.sink
+        deadLetters = slot.deadLetters
+        spool = slot.spool
+        self.drainTimeout = drainTimeout
+        self.clock = clock
+        self.logger = logger
+        queue = SinkQueue(capacity: settings.queueCapacity, maxBytes: Int(clamping: settings.queueMaxSize.bytes))
+        stats = SinkStatistics(name: slot.name, required: settings.required)
+        lastFlush = clock.now
+    }
+
+    var statistics: SinkStatistics {
+        var s = stats
+        s.queued = queue.queuedEvents
+        return s
+    }
+
+    /// Queues events, waiting while the queue is full. Throws when the pipeline is closing.
+    func enqueue(_ events: [Event], receipt: ReceiptState) async throws(PipelineClosedError) {
+        let sizes = events.map(\.approximateByteCount)
+        let incoming = sizes.reduce(0, +)
+        let full = queue.isFull(adding: events.count, bytes: incoming)
+        if settings.whenFull == .dropNewest && full && !closing {
+            stats.dropped += events.count
+            warnOccasionally(
+                "best-effort sink is behind; dropping new events for it",
+                ["dropped_total": "\(stats.dropped)", "queue_capacity": "\(settings.queueCapacity)"])
+            return
+        }
+        if let spool, !closing, spoolPending || full, await spoolAhead(events, to: spool) {
+            receipt.accepted(by: name)
+            wake()
+            return
+        }
+        while queue.isFull(adding: events.count, bytes: incoming) && !closing {
+            await withCheckedContinuation { spaceWaiters.append($0) }
+        }
+        if closing { throw PipelineClosedError() }
+        queue.append(events, sizes: sizes, receipt: receipt)
+        wake()
+    }
+
+    func beginClosing() {
+        guard !closing else { return }
+        closing = true
+        drainDeadline = clock.now.advanced(by: drainTimeout)
+        releaseSpaceWaiters()
+        wake()
+    }
+
+    func run() async {
+        if let spool { spoolPending = await spool.pendingBatches > 0 }
+        while await runOnce() {}
+        await flushIfDue(force: true)
+        do {
+            try await sink.close()
+        } catch {
+            logger.error("sink close failed", metadata: ["sink": "\(name)", "error": "\(error)"])
+        }
+        await deadLetters?.close()
+        await spool?.close()
+    }
+
+    /// One step of the loop: wait for work, then deliver a batch from the spool or the queue.
+    /// False when the worker is done.
+    private func runOnce() async -> Bool {
+        while queue.untakenEvents == 0 && !closing && !spoolPending {
+            await waitForFlushOrSignal()
+        }
+        if queue.untakenEvents == 0 && closing {
+            // Shutting down: keep emptying the spool while the sink takes it and the drain
+            // deadline allows; what is left stays on disk for the next start.
+            guard spoolPending, let drainDeadline, clock.now < drainDeadline else { return false }
+            return await deliverFromSpool()
+        }
+        if queue.untakenEvents == 0 && spoolPending {
+            await deliverFromSpool()
+        } else {
+            await gatherBatch()
+            let batch = queue.takeBatch(
+                maxEvents: settings.batch.maxEvents, maxBytes: Int(clamping: settings.batch.maxBytes.bytes))
+            await deliver(batch)
+        }
+        await flushIfDue(force: false)
+        return true
+    }
+
+    /// Waits until a batch limit is reached, the first event has waited long enough, or closing.
+    private func gatherBatch() async {
+        let deadline = clock.now.advanced(by: settings.batch.maxDelay.duration)
+        let maxBytes = Int(clamping: settings.batch.maxBytes.bytes)
+        while queue.untakenEvents < settings.batch.maxEvents && !queue.untakenBytesReach(maxBytes)
+            && !closing && clock.now < deadline
+        {
+            await waitForSignal(until: deadline)
+        }
+    }
+
+    func wake() {
+        if let s = signal {
+            signal = nil
+            s.resume()
+        }
+    }
+
+    func releaseSpaceWaiters() {
+        let waiters = spaceWaiters
+        spaceWaiters = []
+        for w in waiters { w.resume() }
+    }
+
+    /// Waits for new events, closing, or the deadline.
+    private func waitForSignal(until deadline: C.Instant?) async {
+        var timer: Task<Void, Never>?
+        await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in
+            signal = c
+            if let deadline {
+                timer = Task { [weak self, clock] in
+                    try? await clock.sleep(until: deadline, tolerance: nil)
+                    await self?.wake()
+                }
+            }
+        }
+        timer?.cancel()
+    }
+
+    /// While idle, flush once the flush interval has passed since the last unflushed write.
+    private func waitForFlushOrSignal() async {
+        guard unflushedWrites else { return await waitForSignal(until: nil) }
+        let due = lastFlush.advanced(by: settings.flushInterval.duration)
+        if clock.now >= due {
+            await flushIfDue(force: true)
+        } else {
+            await waitForSignal(until: due)
+        }
+    }
+
+    private func flushIfDue(force: Bool) async {
+        guard unflushedWrites else { return }
+        guard force || clock.now >= lastFlush.advanced(by: settings.flushInterval.duration) else { return }
+        do {
+            try await sink.flush()
+            unflushedWrites = false
+        } catch {
+            stats.lastError = "\(error)"
+            logger.warning("sink flush failed", metadata: ["sink": "\(name)", "error": "\(error)"])
+        }
+        lastFlush = clock.now
+    }
+
+    /// Logs a warning at most every 10 seconds per message, so a sink that stays behind does not
+    /// flood the log.
+    func warnOccasionally(_ message: String, _ metadata: [String: String]) {
+        let now = clock.now
+        if let last = lastWarning[message], last.duration(to: now) < .seconds(10) { return }
+        lastWarning[message] = now
+        var fields: Logger.Metadata = ["sink": "\(name)"]
+        for (key, value) in metadata { fields[key] = "\(value)" }
+        logger.warning("\(message)", metadata: fields)
+    }
+}
