@@ -45,35 +45,38 @@ let package = Package(
             name: "COpenSSL", pkgConfig: "openssl",
             providers: [.apt(["libssl-dev", "pkg-config"])]),
 
+        // The bottom layer: threads, files, checksums, rate limiting, percent-encoding.
+        .target(name: "CollectorSystem", dependencies: ["CZlib"]),
         .target(
             name: "CollectorCore",
             dependencies: [
+                "CollectorSystem",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "DequeModule", package: "swift-collections"),
             ]),
-        .target(name: "CurlTransport", dependencies: ["CCurl", "CollectorCore"]),
+        .target(name: "CurlTransport", dependencies: ["CCurl", "CollectorSystem"]),
         .target(name: "EventFormats", dependencies: ["CollectorCore"]),
         .target(name: "GzipStream", dependencies: ["CZlib"]),
         .target(
             name: "CollectorSinks",
             dependencies: [
-                "CollectorCore", "EventFormats", "CurlTransport", "GzipStream", "COpenSSL",
+                "CollectorCore", "CollectorSystem", "EventFormats", "CurlTransport", "GzipStream", "COpenSSL",
                 .product(name: "Logging", package: "swift-log"),
             ]),
         .target(
             name: "GraphSecuritySource",
             dependencies: [
-                "CollectorCore", "CurlTransport", "COpenSSL",
+                "CollectorCore", "CollectorSystem", "CurlTransport", "COpenSSL",
                 .product(name: "Logging", package: "swift-log"),
             ]),
         .target(
             name: "GraphSimulator",
-            dependencies: ["CollectorCore", "GraphSecuritySource", .product(name: "FlyingFox", package: "FlyingFox")]),
+            dependencies: ["CollectorCore", "CollectorSystem", "GraphSecuritySource", .product(name: "FlyingFox", package: "FlyingFox")]),
         .target(
             name: "CollectorRuntime",
             dependencies: [
-                "CollectorCore", "CollectorSinks", "GraphSecuritySource", "GraphSimulator", "CurlTransport", "GzipStream",
+                "CollectorCore", "CollectorSystem", "CollectorSinks", "GraphSecuritySource", "GraphSimulator", "CurlTransport", "GzipStream",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -89,7 +92,7 @@ let package = Package(
             ]),
         .executableTarget(name: "graph-collector", dependencies: ["CollectorRuntime"]),
 
-        .testTarget(name: "CollectorCoreTests", dependencies: ["CollectorCore", "CollectorTesting"]),
+        .testTarget(name: "CollectorCoreTests", dependencies: ["CollectorCore", "CollectorSystem", "CollectorTesting"]),
         .testTarget(
             name: "CollectorSinksTests",
             dependencies: ["CollectorSinks", "CollectorCore", "CollectorTesting", "EventFormats", "GraphSecuritySource", "TestReceivers", "graph-collector"],

@@ -4,6 +4,7 @@ import GraphSimulator
 import ServiceLifecycle
 import UnixSignals
 import Synchronization
+import CollectorSystem
 
 /// Builds the sinks, the pipeline and the sources of a loaded configuration and runs them until
 /// the sources finish or SIGINT/SIGTERM asks for a graceful shutdown: sources stop first, then

@@ -1,5 +1,6 @@
 public import CollectorCore
 import Foundation
+import CollectorSystem
 
 /// The status file a running collector keeps in its state directory (`status.json`, rewritten
 /// every two seconds and at exit), read by `graph-collector status`.

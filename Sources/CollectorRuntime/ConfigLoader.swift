@@ -3,6 +3,7 @@ import Foundation
 import Yams
 #if canImport(Glibc)
 import Glibc
+import CollectorSystem
 #endif
 
 /// Reads a configuration file and its includes, decodes every entry with its plugin's

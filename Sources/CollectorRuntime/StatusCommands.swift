@@ -2,6 +2,7 @@ import ArgumentParser
 import CollectorCore
 import Foundation
 import Logging
+import CollectorSystem
 
 /// `graph-collector status`: what the collector (running or last run) reports about its sinks.
 struct StatusCommand: AsyncParsableCommand {

@@ -1,5 +1,6 @@
 import CollectorCore
 import Foundation
+import CollectorSystem
 
 /// Scalar values as configuration writes them: environment substitution and `*_file` secrets.
 extension YAMLConfigDecoder {

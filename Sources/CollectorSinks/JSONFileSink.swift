@@ -2,6 +2,7 @@ public import CollectorCore
 public import Logging
 #if canImport(Glibc)
 import Glibc
+import CollectorSystem
 #endif
 
 /// `type: json-file`: writes events as NDJSON (one JSON object per line, see the README's

@@ -1,5 +1,4 @@
 import CCurl
-import CollectorCore
 #if canImport(Glibc)
 import Glibc
 #endif

@@ -1,6 +1,6 @@
 import CCurl
-import CollectorCore
 import Synchronization
+import CollectorSystem
 
 /// Settings shared by every request of a client.
 package struct HTTPClientConfiguration: Sendable {

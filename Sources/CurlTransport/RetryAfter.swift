@@ -1,4 +1,10 @@
-package import CollectorCore
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 /// The `Retry-After` response header (RFC 9110 §10.2.3), read strictly and without Foundation:
 /// `delay-seconds` (`120`) or an `HTTP-date` — the preferred IMF-fixdate
@@ -11,9 +17,9 @@ package enum RetryAfter {
     /// The longest delay honoured; a longer one (or a date further ahead) waits this long.
     package static let maximum: Duration = .seconds(3600)
 
-    /// The delay the header asks for, measured from `now` for a date; nil when the value is
-    /// not one of the forms above. A date in the past means "now" (zero).
-    package static func parse(_ value: String, now: Timestamp = .now()) -> Duration? {
+    /// The delay the header asks for, measured from `now` (seconds since the Unix epoch) for a
+    /// date; nil when the value is not one of the forms above. A date in the past means zero.
+    package static func parse(_ value: String, now: Int64 = wallClockSeconds()) -> Duration? {
         let bytes = Array(value.utf8)
         var start = 0
         var end = bytes.count
@@ -31,14 +37,21 @@ package enum RetryAfter {
             return min(.seconds(seconds), maximum)
         }
         guard let date = httpDate(text) else { return nil }
-        let delta = date.nanosecondsSinceEpoch.subtractingReportingOverflow(now.nanosecondsSinceEpoch)
-        if delta.overflow { return date > now ? maximum : .zero }
-        if delta.partialValue <= 0 { return .zero }
-        return min(.nanoseconds(delta.partialValue), maximum)
+        // Four-digit years keep both within ±400 billion seconds: no overflow.
+        let delta = date - now
+        if delta <= 0 { return .zero }
+        return min(.seconds(delta), maximum)
     }
 
-    /// An HTTP-date in any of its three forms, as a time; nil for anything else.
-    package static func httpDate(_ text: [UInt8]) -> Timestamp? {
+    /// Now, in seconds since the Unix epoch.
+    package static func wallClockSeconds() -> Int64 {
+        var now = timespec()
+        clock_gettime(CLOCK_REALTIME, &now)
+        return Int64(now.tv_sec)
+    }
+
+    /// An HTTP-date in any of its three forms, in seconds since the Unix epoch; nil for anything else.
+    package static func httpDate(_ text: [UInt8]) -> Int64? {
         var p = Parser(bytes: text)
         if let t = p.imfFixdate() { return t }
         p = Parser(bytes: text)
@@ -92,7 +105,7 @@ package enum RetryAfter {
         var atEnd: Bool { index == bytes.count }
 
         /// `Sun, 06 Nov 1994 08:49:37 GMT`
-        mutating func imfFixdate() -> Timestamp? {
+        mutating func imfFixdate() -> Int64? {
             guard oneOf(RetryAfter.shortDays) != nil, literal(", "), let day = digits(2), literal(" "),
                 let month = oneOf(RetryAfter.months), literal(" "), let year = digits(4), literal(" "),
                 let time = timeOfDay(), literal(" GMT"), atEnd
@@ -102,7 +115,7 @@ package enum RetryAfter {
 
         /// `Sunday, 06-Nov-94 08:49:37 GMT`; a two-digit year more than 50 years ahead is in the
         /// past century (RFC 9110 §5.6.7), judged here against 2000–2099 for simplicity.
-        mutating func rfc850Date() -> Timestamp? {
+        mutating func rfc850Date() -> Int64? {
             guard oneOf(RetryAfter.longDays) != nil, literal(", "), let day = digits(2), literal("-"),
                 let month = oneOf(RetryAfter.months), literal("-"), let yy = digits(2), literal(" "),
                 let time = timeOfDay(), literal(" GMT"), atEnd
@@ -111,7 +124,7 @@ package enum RetryAfter {
         }
 
         /// `Sun Nov  6 08:49:37 1994` (the day is space-padded).
-        mutating func asctimeDate() -> Timestamp? {
+        mutating func asctimeDate() -> Int64? {
             guard oneOf(RetryAfter.shortDays) != nil, literal(" "), let month = oneOf(RetryAfter.months), literal(" ")
             else { return nil }
             let day: Int
@@ -121,22 +134,29 @@ package enum RetryAfter {
         }
     }
 
-    /// The time, when the calendar date exists (no 31 February) and is representable.
-    static func timestamp(year: Int, month: Int, day: Int, time: (Int, Int, Int)) -> Timestamp? {
-        guard (1...31).contains(day) else { return nil }
-        // Beyond what a Timestamp holds: far enough ahead (or behind) to be the cap (or now).
-        if year >= 2262 { return Timestamp.representableRange.upperBound }
-        if year < 1678 { return Timestamp.representableRange.lowerBound }
-        let text =
-            "\(pad(year, 4))-\(pad(month, 2))-\(pad(day, 2))T\(pad(time.0, 2)):\(pad(time.1, 2)):\(pad(time.2, 2))Z"
-        guard let t = Timestamp(iso8601: text) else { return nil }
-        // Timestamp accepts day 31 of any month; reject dates that roll over.
-        guard t.utcComponents.day == day || time.2 == 60 else { return nil }
-        return t
+    /// Seconds since the Unix epoch, when the calendar date exists (no 31 February).
+    static func timestamp(year: Int, month: Int, day: Int, time: (Int, Int, Int)) -> Int64? {
+        guard (1...12).contains(month), (1...daysIn(month: month, year: year)).contains(day) else { return nil }
+        let days = daysSinceEpoch(year: year, month: month, day: day)
+        return Int64(days) * 86_400 + Int64(time.0 * 3600 + time.1 * 60 + time.2)
     }
 
-    static func pad(_ v: Int, _ width: Int) -> String {
-        let s = String(v)
-        return s.count >= width ? s : String(repeating: "0", count: width - s.count) + s
+    static func daysIn(month: Int, year: Int) -> Int {
+        switch month {
+        case 2: return year % 4 == 0 && (year % 100 != 0 || year % 400 == 0) ? 29 : 28
+        case 4, 6, 9, 11: return 30
+        default: return 31
+        }
+    }
+
+    /// Days from 1970-01-01 to the date in the proleptic Gregorian calendar (the era-based
+    /// civil-date arithmetic: 400-year eras of 146,097 days, years starting in March).
+    static func daysSinceEpoch(year: Int, month: Int, day: Int) -> Int {
+        let y = month <= 2 ? year - 1 : year
+        let era = (y >= 0 ? y : y - 399) / 400
+        let yearOfEra = y - era * 400
+        let dayOfYear = (153 * (month > 2 ? month - 3 : month + 9) + 2) / 5 + day - 1
+        let dayOfEra = yearOfEra * 365 + yearOfEra / 4 - yearOfEra / 100 + dayOfYear
+        return era * 146_097 + dayOfEra - 719_468
     }
 }

@@ -2,6 +2,7 @@ package import CollectorCore
 package import CurlTransport
 import Foundation
 package import Logging
+import CollectorSystem
 
 /// One answer of a Graph list endpoint.
 package struct GraphAnswer: Sendable {

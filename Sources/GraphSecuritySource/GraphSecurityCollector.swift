@@ -2,6 +2,7 @@ public import CollectorCore
 import CurlTransport
 import Foundation
 import Logging
+import CollectorSystem
 
 /// `type: graph-security`: collects alerts and incidents from the Microsoft Graph Security API.
 public struct GraphSecurityCollector: Source {

@@ -1,6 +1,7 @@
 import CollectorCore
 import CurlTransport
 import Foundation
+import CollectorSystem
 
 /// The result of `graph-collector test`: one line per step, each passed, warned or failed, with
 /// the concrete action to take.

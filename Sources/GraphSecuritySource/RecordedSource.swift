@@ -1,6 +1,7 @@
 public import CollectorCore
 import Foundation
 import Logging
+import CollectorSystem
 
 /// `type: graph-recorded`: replays Graph Security API answers recorded to files, through the
 /// same page parsing, `Warning` handling and normalization as live collection.

@@ -1,5 +1,6 @@
 public import CollectorCore
 import Logging
+import CollectorSystem
 
 /// `type: synthetic`: publishes generated alerts (``AlertGenerator``) through the same
 /// normalization as real Graph pages. For trying sinks, load tests and crash tests: with

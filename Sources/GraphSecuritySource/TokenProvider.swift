@@ -1,6 +1,7 @@
 public import CollectorCore
 import CurlTransport
 import Foundation
+import CollectorSystem
 
 /// How the app proves who it is.
 public enum ClientCredential: Sendable {

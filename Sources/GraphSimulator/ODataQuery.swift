@@ -1,4 +1,5 @@
 import CollectorCore
+import CollectorSystem
 
 /// The subset of OData the Graph Security list endpoints take, as the simulator understands it:
 /// `$filter` (comparisons joined by `and`, parentheses allowed), `$orderby`, `$top`, `$skip`,

@@ -2,6 +2,7 @@ import CollectorCore
 import CollectorTesting
 import Logging
 import Testing
+import CollectorSystem
 
 @Suite struct PipelineTests {
     let logger = Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() })

@@ -1,5 +1,6 @@
 #if canImport(Glibc)
 import Glibc
+import CollectorSystem
 #endif
 
 /// Where a sink's permanently rejected events go instead of being lost: one NDJSON file per

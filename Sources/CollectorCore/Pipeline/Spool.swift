@@ -1,5 +1,6 @@
 #if canImport(Glibc)
 import Glibc
+import CollectorSystem
 #endif
 
 /// A sink's durable spool: an append-only log of batches on disk, for a sink that is down or
@@ -249,19 +250,4 @@ public actor Spool {
 public struct SpoolFull: Error, Sendable, CustomStringConvertible {
     public var maxBytes: Int64
     public var description: String { "the spool is full (\(maxBytes) bytes)" }
-}
-
-/// CRC-32 (IEEE 802.3, the one gzip and zlib use).
-public enum CRC32 {
-    static let table: [UInt32] = (0..<256).map { n -> UInt32 in
-        var c = UInt32(n)
-        for _ in 0..<8 { c = c & 1 != 0 ? 0xEDB8_8320 ^ (c >> 1) : c >> 1 }
-        return c
-    }
-
-    public static func checksum(_ bytes: [UInt8]) -> UInt32 {
-        var c: UInt32 = 0xFFFF_FFFF
-        for b in bytes { c = table[Int((c ^ UInt32(b)) & 0xFF)] ^ (c >> 8) }
-        return c ^ 0xFFFF_FFFF
-    }
 }

@@ -1,5 +1,6 @@
 public import CollectorCore
 public import Logging
+import CollectorSystem
 
 /// `type: exec`: sinks in any language. Starts a long-lived child process and writes events to
 /// its stdin as NDJSON (the README's event schema), one line per event.

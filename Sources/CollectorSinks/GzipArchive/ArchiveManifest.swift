@@ -1,6 +1,7 @@
 public import CollectorCore
 #if canImport(Glibc)
 import Glibc
+import CollectorSystem
 #endif
 
 /// The sidecar of a finished archive file (`<file>.manifest.json`): what it holds and its

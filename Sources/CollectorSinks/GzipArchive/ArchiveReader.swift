@@ -1,5 +1,6 @@
 public import CollectorCore
 import GzipStream
+import CollectorSystem
 
 /// Checks and reads a gzip archive directory: what `graph-collector archive verify` and
 /// `archive cat` do.

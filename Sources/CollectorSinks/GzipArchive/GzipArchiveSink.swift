@@ -3,6 +3,7 @@ public import Logging
 import GzipStream
 #if canImport(Glibc)
 import Glibc
+import CollectorSystem
 #endif
 
 /// `type: gzip-archive`: NDJSON events compressed with gzip into rotating `.gz` files, each

@@ -2,6 +2,7 @@ public import CollectorCore
 import EventFormats
 public import Logging
 import CurlTransport
+import CollectorSystem
 
 /// `type: syslog`: sends events to a syslog receiver (QRadar, rsyslog, syslog-ng, …) as IBM
 /// LEEF 1.0/2.0 or JSON, behind an RFC 5424, QRadar-style minimal RFC 5424 or RFC 3164 header,

@@ -3,6 +3,7 @@ public import Logging
 import CurlTransport
 import Foundation
 import GzipStream
+import CollectorSystem
 
 /// `type: webhook`: POSTs batches of events to an HTTP endpoint as NDJSON or a JSON array,
 /// signed per the Standard Webhooks specification (`webhook-id`, `webhook-timestamp`,

@@ -1,6 +1,7 @@
 import CollectorCore
 import Foundation
 import Logging
+import CollectorSystem
 
 /// Pages through one window, fetching the next page while the current one is published.
 ///

@@ -4,9 +4,9 @@
 /// second absorbs network jitter). The Graph source shares one per tenant, so the collector stays
 /// under Graph's documented 150 requests per minute per app per tenant; the webhook sink uses one
 /// for its `rate_limit`.
-public actor RateLimiter {
-    public let perMinute: Double
-    public let capacity: Double
+package actor RateLimiter {
+    package let perMinute: Double
+    package let capacity: Double
     private var tokens: Double
     private var last = ContinuousClock.now
     private var pausedUntil: ContinuousClock.Instant?
@@ -16,7 +16,7 @@ public actor RateLimiter {
     private let window: Duration
 
     /// `window` is the span in which at most `perMinute` requests go (61 s; tests shorten it).
-    public init(perMinute: Int, burst: Int? = nil, window: Duration = .seconds(61)) {
+    package init(perMinute: Int, burst: Int? = nil, window: Duration = .seconds(61)) {
         self.window = window
         self.perMinute = Double(max(1, perMinute))
         self.capacity = Double(max(1, burst ?? min(perMinute, 10)))
@@ -24,7 +24,7 @@ public actor RateLimiter {
     }
 
     /// Waits for a token.
-    public func acquire() async throws {
+    package func acquire() async throws {
         while true {
             if let pausedUntil, ContinuousClock.now < pausedUntil {
                 try await Task.sleep(until: pausedUntil, clock: .continuous)
@@ -54,7 +54,7 @@ public actor RateLimiter {
     }
 
     /// Holds every request of the tenant back (after a 429 with Retry-After).
-    public func pause(for duration: Duration) {
+    package func pause(for duration: Duration) {
         let until = ContinuousClock.now + duration
         if pausedUntil == nil || pausedUntil! < until { pausedUntil = until }
         tokens = 0

@@ -1,8 +1,8 @@
 /// Percent-encoding (RFC 3986 §2.1) for URL query values and form bodies.
-public enum PercentEncoding {
+package enum PercentEncoding {
     /// Encodes every byte except the unreserved characters (`A–Z a–z 0–9 - . _ ~`) and those in
     /// `keeping` (for instance `$`, `:` and `/`, which are safe and readable in a query value).
-    public static func encode(_ text: String, keeping: String = "") -> String {
+    package static func encode(_ text: String, keeping: String = "") -> String {
         let kept = Set(keeping.utf8)
         var out = ""
         out.reserveCapacity(text.utf8.count)

@@ -8,8 +8,8 @@ import Darwin
 
 /// Why a file given in configuration (the file itself, an include, a `*_file` secret) could not
 /// be read. The description names the path and the cause, never the file's content.
-public struct BoundedReadError: Error, Sendable, Equatable, CustomStringConvertible {
-    public enum Cause: Sendable, Equatable {
+package struct BoundedReadError: Error, Sendable, Equatable, CustomStringConvertible {
+    package enum Cause: Sendable, Equatable {
         case notFound
         /// A directory, device, FIFO or socket: what it is instead.
         case notRegular(String)
@@ -19,29 +19,36 @@ public struct BoundedReadError: Error, Sendable, Equatable, CustomStringConverti
         case system(String)
     }
 
-    public var path: String
-    public var cause: Cause
+    package var path: String
+    package var cause: Cause
 
-    public var description: String {
+    package var description: String {
         switch cause {
         case .notFound: return "'\(path)': no such file"
         case .notRegular(let what): return "'\(path)' is \(what), not a regular file"
-        case .tooLarge(let limit): return "'\(path)' is larger than \(ByteSize(bytes: Int64(limit))), the limit for this file"
+        case .tooLarge(let limit): return "'\(path)' is larger than \(Self.size(limit)), the limit for this file"
         case .system(let reason): return "cannot read '\(path)': \(reason)"
         }
+    }
+
+    /// `1MiB`, `256KiB`, or bytes.
+    static func size(_ bytes: Int) -> String {
+        if bytes >= 1 << 20, bytes % (1 << 20) == 0 { return "\(bytes >> 20)MiB" }
+        if bytes >= 1 << 10, bytes % (1 << 10) == 0 { return "\(bytes >> 10)KiB" }
+        return "\(bytes) bytes"
     }
 }
 
 extension FileSystem {
     /// The largest configuration file (or included file) read: 1 MiB.
-    public static let configurationFileLimit = 1 << 20
+    package static let configurationFileLimit = 1 << 20
     /// The largest secret file (`client_secret_file`, keys, certificates) read: 256 KiB.
-    public static let secretFileLimit = 256 << 10
+    package static let secretFileLimit = 256 << 10
 
     /// Reads a whole regular file of at most `limit` bytes. Anything else — a directory, a
     /// device, a FIFO, a `/proc` file that never ends, a file over the limit — is refused with
     /// the reason, after reading at most `limit` and 64 KiB. Blocking: for start-up and commands.
-    public static func readRegularFile(_ path: String, limit: Int) throws(BoundedReadError) -> [UInt8] {
+    package static func readRegularFile(_ path: String, limit: Int) throws(BoundedReadError) -> [UInt8] {
         // O_NONBLOCK: opening a FIFO must not wait for a writer; it is refused below.
         let fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)
         guard fd >= 0 else {
