@@ -23,6 +23,7 @@ let package = Package(
         .library(name: "CollectorRuntime", targets: ["CollectorRuntime"]),
         .library(name: "CollectorSinks", targets: ["CollectorSinks"]),
         .library(name: "EventFormats", targets: ["EventFormats"]),
+        .library(name: "CollectorConfig", targets: ["CollectorConfig"]),
         .library(name: "CollectorTesting", targets: ["CollectorTesting"]),
     ],
     dependencies: [
@@ -73,10 +74,15 @@ let package = Package(
         .target(
             name: "GraphSimulator",
             dependencies: ["CollectorCore", "CollectorSystem", "GraphSecuritySource", .product(name: "FlyingFox", package: "FlyingFox")]),
+        // The configuration language: YAML decoded with line and column for every error.
+        .target(
+            name: "CollectorConfig",
+            dependencies: ["CollectorCore", "CollectorSystem", .product(name: "Yams", package: "Yams")]),
         .target(
             name: "CollectorRuntime",
             dependencies: [
-                "CollectorCore", "CollectorSystem", "CollectorSinks", "GraphSecuritySource", "GraphSimulator", "CurlTransport", "GzipStream",
+                "CollectorCore", "CollectorSystem", "CollectorConfig", "CollectorSinks", "GraphSecuritySource", "GraphSimulator",
+                "CurlTransport", "GzipStream",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -87,7 +93,7 @@ let package = Package(
         .target(
             name: "CollectorTesting",
             dependencies: [
-                "CollectorCore", "CollectorRuntime",
+                "CollectorCore", "CollectorConfig",
                 .product(name: "Logging", package: "swift-log"),
             ]),
         .executableTarget(name: "graph-collector", dependencies: ["CollectorRuntime"]),
@@ -131,7 +137,9 @@ let package = Package(
         // every committed seed and regression input through its target with it).
         .target(
             name: "FuzzHarnesses",
-            dependencies: ["CollectorCore", "CollectorRuntime", "CurlTransport", "EventFormats", "GraphSecuritySource"],
+            dependencies: [
+                "CollectorCore", "CollectorConfig", "CollectorRuntime", "CurlTransport", "EventFormats", "GraphSecuritySource",
+            ],
             path: "Fuzz/Harnesses"),
         .executableTarget(name: "graph-collector-fuzz", dependencies: ["FuzzHarnesses"], path: "Fuzz/Main"),
         .testTarget(
@@ -141,7 +149,7 @@ let package = Package(
         .testTarget(
             name: "CollectorRuntimeTests",
             dependencies: [
-                "CollectorRuntime", "CollectorCore", "CollectorTesting", "CurlTransport", "GzipStream",
+                "CollectorRuntime", "CollectorConfig", "CollectorCore", "CollectorTesting", "CurlTransport", "GzipStream",
                 "GraphSimulator", "GraphSecuritySource", "graph-collector",
             ]),
     ]

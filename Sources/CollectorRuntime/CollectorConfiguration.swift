@@ -1,5 +1,5 @@
+public import CollectorConfig
 public import CollectorCore
-public import GraphSimulator
 public import Logging
 
 /// The top-level settings of a configuration file (everything but `sources` and `sinks`).
@@ -11,7 +11,7 @@ public struct CollectorSettings: Sendable, Decodable {
     /// Files (or glob patterns) whose `sources` and `sinks` are added to this file's.
     public var include: [String]
     /// Start the built-in Graph simulator for this run (sources reach it with `cloud: simulator`).
-    public var simulator: SimulatorSettings?
+    package var simulator: SimulatorSettings?
     /// Serve `/metrics` (Prometheus text) and `/healthz` on this `host:port` (loopback by default).
     public var metricsListen: (host: String, port: UInt16)?
 
@@ -183,34 +183,5 @@ public struct LoadedConfiguration: Sendable {
     /// The state directory, resolved.
     public var stateDirectory: String {
         settings.stateDirectory.hasPrefix("/") ? settings.stateDirectory : "\(directory)/\(settings.stateDirectory)"
-    }
-}
-
-/// The top-level `simulator:` section: the simulator's data and faults, and its port.
-public struct SimulatorSettings: Sendable, Decodable {
-    /// 0: any free port on 127.0.0.1.
-    public var port: UInt16
-    public var configuration: SimulatorConfiguration
-
-    enum CodingKeys: String, CodingKey { case port }
-
-    public init(from decoder: any Decoder) throws {
-        let c = try decoder.container(keyedBy: CodingKeys.self)
-        port = try c.decodeIfPresent(UInt16.self, forKey: .port) ?? 0
-        configuration = try SimulatorConfiguration(from: decoder)
-    }
-}
-
-extension SimulatorSettings {
-    /// Starts the simulator and names its URL in `services` (`graph-simulator`), where
-    /// `cloud: simulator` sources find it.
-    public func start(services: inout [String: String]) async throws -> GraphSimulator {
-        let simulator = GraphSimulator(configuration: configuration)
-        do {
-            services["graph-simulator"] = try await simulator.start(port: port)
-        } catch {
-            throw StartupError(message: "the Graph simulator could not listen on 127.0.0.1:\(port): \(error)")
-        }
-        return simulator
     }
 }

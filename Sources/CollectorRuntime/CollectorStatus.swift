@@ -60,7 +60,7 @@ public enum CollectorStatus {
                 return .object(members)
             })),
         ])
-        try? AtomicFile.write(Array((JSONWriter.string(json) + "\n").utf8), to: path, mode: 0o600)
+        try? AtomicFile.write(Array((JSONWriter.string(json) + "\n").utf8), to: path, mode: 0o600, durable: false)
     }
 
     /// A readable table of a status file, with whether the collector is still running.

@@ -1,3 +1,4 @@
+public import CollectorConfig
 public import CollectorCore
 import Foundation
 import Yams
@@ -205,28 +206,6 @@ public enum ConfigLoader {
         return { context in try await P.makeSource(configuration: configuration, context: context) }
     }
 
-    /// Decodes a plugin configuration from YAML text: for tests and tools.
-    public static func decodePluginConfiguration<C: Decodable>(
-        _ type: C.Type, yaml: String, file: String = "<test>", environment: [String: String] = [:]
-    ) throws(ConfigErrors) -> C {
-        var errors: [ConfigError] = []
-        let node: Node
-        do {
-            node = try Yams.compose(yaml: yaml) ?? Node("", .implicit, .plain)
-        } catch {
-            throw ConfigErrors([yamlError(error, file: file)])
-        }
-        let decoder = YAMLConfigDecoder(file: file, environment: environment, baseDirectory: ".")
-        do {
-            let value = try decoder.decode(C.self, from: node, path: [])
-            errors += decoder.unknownKeys(under: "", context: "")
-            if errors.isEmpty { return value }
-        } catch {
-            errors.append(decoder.locate(error, context: ""))
-        }
-        throw ConfigErrors(errors)
-    }
-
     static func parse(_ file: String, text given: String? = nil, errors: inout [ConfigError]) -> Node? {
         if let given { return parseText(given, file: file, errors: &errors) }
         let bytes: [UInt8]
@@ -262,7 +241,7 @@ public enum ConfigLoader {
                                       message: "the top level must be a mapping (key: value lines), found \(describeTopLevel(node))"))
             return nil
         } catch {
-            errors.append(yamlError(error, file: file))
+            errors.append(ConfigError.yaml(error, file: file))
             return nil
         }
     }
@@ -275,23 +254,6 @@ public enum ConfigLoader {
         }
     }
 
-    static func yamlError(_ error: any Error, file: String) -> ConfigError {
-        guard let y = error as? YamlError else { return ConfigError(file: file, message: "invalid YAML: \(error)") }
-        switch y {
-        case .scanner(let context, let problem, let mark, _), .parser(let context, let problem, let mark, _),
-            .composer(let context, let problem, let mark, _):
-            let what = context.map { "\(problem) (\($0.text) at line \($0.mark.line))" } ?? problem
-            return ConfigError(file: file, line: mark.line, column: mark.column, message: "invalid YAML: \(what)")
-        case .duplicatedKeysInMapping(let duplicates, let context):
-            return ConfigError(file: file, line: context.mark.line, column: context.mark.column,
-                               message: "duplicate key \(duplicates.map { "'\($0)'" }.joined(separator: ", ")) in one mapping")
-        case .reader(let problem, let offset, _, _):
-            // Not the text: a file that is not YAML at all may hold anything, secrets included.
-            return ConfigError(file: file, message: "invalid YAML: \(problem)" + (offset.map { " at byte \($0)" } ?? ""))
-        default:
-            return ConfigError(file: file, message: "invalid YAML")
-        }
-    }
 
     static func directoryOf(_ file: String) -> String {
         let dir = FileSystem.directoryName(of: file)

@@ -4,14 +4,14 @@ public import CollectorCore
 /// user, file, process, IP and URL evidence) from a number, deterministically: item `n` of a
 /// generator with a given seed is always the same. The synthetic source and the tests use it;
 /// the Graph simulator will serve it.
-public struct AlertGenerator: Sendable {
-    public var seed: UInt64
-    public var tenantId: String
+package struct AlertGenerator: Sendable {
+    package var seed: UInt64
+    package var tenantId: String
     /// The time of item 0; item `n` is `spacing` later than item `n - 1`.
-    public var start: Timestamp
-    public var spacingMilliseconds: Int64
+    package var start: Timestamp
+    package var spacingMilliseconds: Int64
 
-    public init(seed: UInt64 = 1, tenantId: String = "b3c1b5fc-828c-45fa-a1e1-10d74f6d6e9c",
+    package init(seed: UInt64 = 1, tenantId: String = "b3c1b5fc-828c-45fa-a1e1-10d74f6d6e9c",
                 start: Timestamp, spacingMilliseconds: Int64 = 1000) {
         self.seed = seed
         self.tenantId = tenantId
@@ -30,10 +30,10 @@ public struct AlertGenerator: Sendable {
     ]
     /// Enum members Graph added after v1.0 shipped: served as `unknownFutureValue` unless the
     /// request says `Prefer: include-unknown-enum-members` (evolvable enums).
-    public static let evolvableDetectionSources = [
+    package static let evolvableDetectionSources = [
         "microsoftSentinel", "nrtAlerts", "scheduledAlerts", "microsoftDefenderForAIServices", "securityCopilot",
     ]
-    public static let evolvableServiceSources = ["microsoftSentinel", "microsoftDefenderForCloud"]
+    package static let evolvableServiceSources = ["microsoftSentinel", "microsoftDefenderForCloud"]
     static let severities = ["informational", "low", "medium", "high"]
     static let statuses = ["new", "inProgress", "resolved"]
     static let services = [
@@ -42,7 +42,7 @@ public struct AlertGenerator: Sendable {
     ]
 
     /// SplitMix64: a small, good, stateless mixer.
-    public static func mix(_ x: UInt64) -> UInt64 {
+    package static func mix(_ x: UInt64) -> UInt64 {
         var z = x &+ 0x9E37_79B9_7F4A_7C15
         z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
         z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
@@ -55,19 +55,19 @@ public struct AlertGenerator: Sendable {
     }
 
     /// The id of item `n`.
-    public func id(_ n: Int) -> String {
+    package func id(_ n: Int) -> String {
         "da\(hex(Self.mix(seed ^ UInt64(n)), 16))_\(n)"
     }
 
     /// Item `n`, at revision `revision` (a later revision is the same alert, updated later with
     /// a new status: what an update looks like in Graph).
-    public func alert(_ n: Int, revision: Int = 0) -> JSONValue {
+    package func alert(_ n: Int, revision: Int = 0) -> JSONValue {
         let created = start.adding(seconds: Double(Int64(n) * spacingMilliseconds) / 1000)
         return alert(n, created: created, updated: created.adding(seconds: Double(revision) * 3600), revision: revision)
     }
 
     /// Item `n` with explicit creation and update times.
-    public func alert(_ n: Int, created: Timestamp, updated: Timestamp, revision: Int) -> JSONValue {
+    package func alert(_ n: Int, created: Timestamp, updated: Timestamp, revision: Int) -> JSONValue {
         let r = Self.mix(seed &+ UInt64(n) &* 0x1000_0001)
         let pick = { (k: Int, count: Int) -> Int in Int((r >> UInt64(k * 8)) % UInt64(count)) }
         let (title, category, detection, techniques) = Self.titles[pick(0, Self.titles.count)]

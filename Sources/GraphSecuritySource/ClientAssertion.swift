@@ -82,8 +82,8 @@ public struct ClientAssertionSigner: Sendable {
 
 /// Checks a client assertion against a certificate, as the identity platform does (used by the
 /// built-in simulator): signature, audience, issuer/subject, expiry.
-public enum ClientAssertionVerifier {
-    public static func verify(_ jwt: String, certificatePEM: String, clientId: String, tokenURL: String, now: Date = Date()) -> String? {
+package enum ClientAssertionVerifier {
+    package static func verify(_ jwt: String, certificatePEM: String, clientId: String, tokenURL: String, now: Date = Date()) -> String? {
         let parts = jwt.split(separator: ".", omittingEmptySubsequences: false).map(String.init)
         guard parts.count == 3, let signature = decode(parts[2]), let claimsBytes = decode(parts[1]),
               let claims = try? JSONParser.parse(bytes: claimsBytes) else { return "AADSTS50027: JWT token is invalid or malformed." }

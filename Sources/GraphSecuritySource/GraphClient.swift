@@ -150,7 +150,7 @@ package final class GraphClient: GraphListing {
 }
 
 /// Test access to the client's parsing helpers.
-public enum GraphClientTesting {
-    public static func retryAfter(_ value: String) -> Duration? { GraphClient.parseRetryAfter(value) }
-    public static func prefer(_ url: String) -> String { GraphClient.prefer(for: url) }
+package enum GraphClientTesting {
+    package static func retryAfter(_ value: String) -> Duration? { GraphClient.parseRetryAfter(value) }
+    package static func prefer(_ url: String) -> String { GraphClient.prefer(for: url) }
 }

@@ -1,3 +1,4 @@
+import CollectorConfig
 import CollectorCore
 import CollectorRuntime
 import CollectorSinks

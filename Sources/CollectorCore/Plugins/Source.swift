@@ -46,8 +46,8 @@ public struct SourceContext: Sendable {
     /// A directory for this source's checkpoints, created on demand.
     public var stateDirectory: String
     public var configurationDirectory: String
-    /// Services the runtime started for this run, by name, e.g. `graph-simulator` →
-    /// `http://127.0.0.1:40123` when the configuration has a `simulator:` section.
+    /// Services the runtime started for this run, by name → base URL (for example a local stand-in
+    /// for the API a source reads, started from the configuration).
     public var services: [String: String]
     /// Where the source reports its polls, watermarks and warnings (see ``SourceStreamStatus``).
     public var status: SourceStatusBoard

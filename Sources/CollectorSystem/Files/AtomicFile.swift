@@ -11,14 +11,18 @@ package import Darwin
 /// so a reader finds the old content or the new, never a mixture. Blocking: call it from a
 /// dedicated thread (see ``DedicatedThreadExecutor``), not from the cooperative pool.
 package enum AtomicFile {
-    package static func write(_ bytes: [UInt8], to path: String, mode: mode_t = 0o600) throws(FileError) {
+    /// - Parameter durable: false skips the fsyncs, for a file rewritten every few seconds whose
+    ///   loss in a power cut does not matter (readers still never see a mixture).
+    package static func write(
+        _ bytes: [UInt8], to path: String, mode: mode_t = 0o600, durable: Bool = true
+    ) throws(FileError) {
         let directory = FileSystem.directoryName(of: path)
         let temporary = "\(path).tmp-\(getpid())"
         let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode)
         guard fd >= 0 else { throw FileError(operation: "create", path: temporary) }
         do throws(FileError) {
             try FileSystem.writeAll(fd: fd, bytes: bytes, path: temporary)
-            guard fsync(fd) == 0 else { throw FileError(operation: "fsync", path: temporary) }
+            guard !durable || fsync(fd) == 0 else { throw FileError(operation: "fsync", path: temporary) }
         } catch {
             close(fd)
             unlink(temporary)
@@ -30,7 +34,7 @@ package enum AtomicFile {
             unlink(temporary)
             throw e
         }
-        FileSystem.syncDirectory(directory)
+        if durable { FileSystem.syncDirectory(directory) }
     }
 
     /// The whole file, or nil if it does not exist.

@@ -1,10 +1,13 @@
 import CollectorCore
 import FlyingFox
 import Foundation
+import ServiceLifecycle
 
 /// `metrics: {listen: 127.0.0.1:9464}`: an HTTP endpoint with the pipeline's counters in the
-/// Prometheus text format (`GET /metrics`) and a liveness check (`GET /healthz`).
-struct MetricsServer {
+/// Prometheus text format (`GET /metrics`) and a liveness check (`GET /healthz`). Started (and
+/// its port bound) before the run, so a taken port fails the start; a service of the run, stopped
+/// at the end of the graceful shutdown.
+struct MetricsServer: Service {
     let server: HTTPServer
     let task: Task<Void, any Error>
     let port: UInt16
@@ -24,6 +27,11 @@ struct MetricsServer {
         default: break
         }
         return MetricsServer(server: server, task: task, port: bound)
+    }
+
+    func run() async throws {
+        try? await gracefulShutdown()
+        await stop()
     }
 
     func stop() async {

@@ -5,7 +5,7 @@ import CollectorSystem
 /// Scalar values as configuration writes them: environment substitution and `*_file` secrets.
 extension YAMLConfigDecoder {
     /// Expands `${NAME}`, `${NAME:-default}` and `$$`.
-    func substitute(_ text: String, path: [any CodingKey]) throws -> String {
+    package func substitute(_ text: String, path: [any CodingKey]) throws -> String {
         guard text.contains("$") else { return text }
         var out = ""
         var chars = Substring(text)
@@ -45,7 +45,7 @@ extension YAMLConfigDecoder {
         return out
     }
 
-    func readSecretFile(_ pathValue: String, codingPath: [any CodingKey]) throws -> String {
+    package func readSecretFile(_ pathValue: String, codingPath: [any CodingKey]) throws -> String {
         let path = pathValue.hasPrefix("/") ? pathValue : "\(baseDirectory)/\(pathValue)"
         let bytes: [UInt8]
         do {

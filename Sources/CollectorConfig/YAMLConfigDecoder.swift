@@ -1,6 +1,6 @@
 import CollectorCore
 import Foundation
-import Yams
+package import Yams
 
 /// Decodes `Decodable` configuration types from YAML nodes, with what operators need:
 /// - every error carries the file, line and column of the offending node;
@@ -8,34 +8,34 @@ import Yams
 /// - scalars expand `${NAME}` and `${NAME:-default}` from the environment (`$$` is a `$`);
 /// - a key `x` may instead be given as `x_file: /path`, whose content (without the trailing
 ///   newline) is the value: the way to keep secrets out of configuration files.
-final class YAMLConfigDecoder {
-    let file: String
-    let environment: [String: String]
+package final class YAMLConfigDecoder {
+    package let file: String
+    package let environment: [String: String]
     /// Directory that relative `*_file` paths are resolved against.
-    let baseDirectory: String
+    package let baseDirectory: String
 
     /// Keys asked for per mapping, by coding-path text; a mapping decoded as a dictionary is open.
-    var requestedKeys: [String: Set<String>] = [:]
-    var openMappings: Set<String> = []
-    var mappings: [String: Node.Mapping] = [:]
+    package var requestedKeys: [String: Set<String>] = [:]
+    package var openMappings: Set<String> = []
+    package var mappings: [String: Node.Mapping] = [:]
     /// Source positions by coding-path text.
-    var marks: [String: Mark] = [:]
+    package var marks: [String: Mark] = [:]
     /// Warnings about valid configuration (see `ConfigurationAdvice`), located.
-    var advice: [ConfigError] = []
+    package var advice: [ConfigError] = []
 
-    init(file: String, environment: [String: String], baseDirectory: String) {
+    package init(file: String, environment: [String: String], baseDirectory: String) {
         self.file = file
         self.environment = environment
         self.baseDirectory = baseDirectory
     }
 
-    func decode<T: Decodable>(_ type: T.Type, from node: Node, path: [any CodingKey]) throws -> T {
+    package func decode<T: Decodable>(_ type: T.Type, from node: Node, path: [any CodingKey]) throws -> T {
         let decoder = NodeDecoder(node: node, codingPath: path, session: self)
         return try T(from: decoder)
     }
 
     /// Turns any error from decoding into a located ``ConfigError``.
-    func locate(_ error: any Error, context: String) -> ConfigError {
+    package func locate(_ error: any Error, context: String) -> ConfigError {
         if let error = error as? ConfigError { return error }
         guard let error = error as? DecodingError else {
             return ConfigError(file: file, context: context, message: "\(error)")
@@ -66,7 +66,7 @@ final class YAMLConfigDecoder {
         text.isEmpty || text.hasPrefix("No value associated with key")
     }
 
-    func nearestMark(_ path: [any CodingKey]) -> Mark? {
+    package func nearestMark(_ path: [any CodingKey]) -> Mark? {
         var p = path
         while true {
             if let m = marks[Self.pathText(p)] { return m }
@@ -76,7 +76,7 @@ final class YAMLConfigDecoder {
     }
 
     /// Unknown keys under `prefix` (a path text), as located errors.
-    func unknownKeys(under prefix: String, context: String) -> [ConfigError] {
+    package func unknownKeys(under prefix: String, context: String) -> [ConfigError] {
         var errors: [ConfigError] = []
         for (pathText, mapping) in mappings.sorted(by: { $0.key < $1.key })
         where pathText == prefix || pathText.hasPrefix(prefix + ".") || pathText.hasPrefix(prefix + "[") || prefix.isEmpty {
@@ -105,7 +105,7 @@ final class YAMLConfigDecoder {
         return errors
     }
 
-    static func pathText(_ path: [any CodingKey]) -> String {
+    package static func pathText(_ path: [any CodingKey]) -> String {
         var s = ""
         for key in path {
             if let i = key.intValue {
@@ -118,20 +118,20 @@ final class YAMLConfigDecoder {
     }
 }
 
-struct IndexKey: CodingKey {
-    var intValue: Int?
-    var stringValue: String { "\(intValue ?? 0)" }
-    init(_ i: Int) { intValue = i }
-    init?(intValue: Int) { self.intValue = intValue }
-    init?(stringValue: String) { return nil }
+package struct IndexKey: CodingKey {
+    package var intValue: Int?
+    package var stringValue: String { "\(intValue ?? 0)" }
+    package init(_ i: Int) { intValue = i }
+    package init?(intValue: Int) { self.intValue = intValue }
+    package init?(stringValue: String) { return nil }
 }
 
-struct NameKey: CodingKey {
-    var stringValue: String
-    var intValue: Int? { nil }
-    init(_ s: String) { stringValue = s }
-    init?(stringValue: String) { self.stringValue = stringValue }
-    init?(intValue: Int) { return nil }
+package struct NameKey: CodingKey {
+    package var stringValue: String
+    package var intValue: Int? { nil }
+    package init(_ s: String) { stringValue = s }
+    package init?(stringValue: String) { self.stringValue = stringValue }
+    package init?(intValue: Int) { return nil }
 }
 
 struct NodeDecoder: Decoder {
@@ -169,7 +169,7 @@ struct NodeDecoder: Decoder {
     }
 }
 
-func describe(_ node: Node) -> String {
+package func describe(_ node: Node) -> String {
     switch node {
     case .scalar(let s): return s.string.isEmpty ? "an empty value" : "'\(s.string)'"
     case .mapping: return "a mapping"
@@ -178,7 +178,7 @@ func describe(_ node: Node) -> String {
     }
 }
 
-func isNullScalar(_ node: Node) -> Bool {
+package func isNullScalar(_ node: Node) -> Bool {
     guard case .scalar(let s) = node else { return false }
     if s.style == .plain, ["", "~", "null", "Null", "NULL"].contains(s.string) { return true }
     return false

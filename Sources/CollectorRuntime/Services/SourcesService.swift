@@ -1,0 +1,63 @@
+import CollectorCore
+import Logging
+import ServiceLifecycle
+import Synchronization
+
+/// Runs every source concurrently; returns when all have finished. On graceful shutdown every
+/// source is asked to stop (``StopRequest``): it starts nothing new, waits for what it published
+/// to be accepted (the pipeline is still delivering) and checkpoints it. Sources still running
+/// after `grace` are cancelled; what they had not checkpointed is collected again next run.
+struct SourcesService: Service {
+    let sources: [(String, any Source)]
+    let stops: [StopRequest]
+    let grace: Duration
+    let publisher: any EventPublisher
+    let logger: Logger
+    /// Called when the grace period ends with sources still running: a source waiting for queue
+    /// space is released (its publish fails) instead of holding the shutdown forever.
+    var closePipeline: @Sendable () async -> Void = {}
+
+    func run() async throws {
+        let work = Task { try await runAll() }
+        let timer = Mutex<Task<Void, Never>?>(nil)
+        defer { timer.withLock { $0?.cancel() } }
+        try await withGracefulShutdownHandler {
+            try await withTaskCancellationHandler {
+                try await work.value
+            } onCancel: {
+                work.cancel()
+            }
+        } onGracefulShutdown: { [stops, grace, logger, closePipeline] in
+            logger.info("stopping sources: waiting for what they published to be accepted", metadata: ["grace": "\(grace)"])
+            for stop in stops { stop.request() }
+            timer.withLock { $0 = Task {
+                guard (try? await Task.sleep(for: grace)) != nil, !work.isCancelled else { return }
+                logger.warning("sources did not stop within the grace period; cancelling them", metadata: ["grace": "\(grace)"])
+                work.cancel()
+                await closePipeline()
+            } }
+        }
+    }
+
+    private func runAll() async throws {
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for (name, source) in sources {
+                group.addTask {
+                    do {
+                        try await source.run(publisher: publisher)
+                    } catch is CancellationError {
+                        logger.info("source stopped for shutdown", metadata: ["source": "\(name)"])
+                    } catch {
+                        if Task.isCancelled {
+                            logger.info("source stopped for shutdown", metadata: ["source": "\(name)"])
+                            return
+                        }
+                        logger.critical("source failed", metadata: ["source": "\(name)", "error": "\(error)"])
+                        throw error
+                    }
+                }
+            }
+            try await group.waitForAll()
+        }
+    }
+}
