@@ -27,133 +27,18 @@ public enum ConfigLoader {
     static func load(
         file: String, text: String?, directory: String, registry: PluginRegistry, environment: [String: String]?
     ) throws(ConfigErrors) -> LoadedConfiguration {
-        let environment = environment ?? ProcessInfo.processInfo.environment
-        var errors: [ConfigError] = []
-        guard let root = parse(file, text: text, errors: &errors) else { throw ConfigErrors(errors) }
-
-        let decoder = YAMLConfigDecoder(file: file, environment: environment, baseDirectory: directory)
-        var settings = CollectorSettings()
-        if isNullScalar(root) {
-            // An empty file is an empty configuration.
-        } else {
-            do {
-                settings = try decoder.decode(CollectorSettings.self, from: root, path: [])
-                errors += decoder.unknownKeys(under: "", context: "")
-            } catch {
-                errors.append(decoder.locate(error, context: ""))
-            }
-        }
-
-        var entries: [(file: String, node: Node, section: String, index: Int)] = []
-        func collect(_ node: Node, file: String) {
-            guard case .mapping(let mapping) = node else { return }
-            for section in ["sources", "sinks"] {
-                guard let list = mapping[section] else { continue }
-                if isNullScalar(list) { continue }
-                guard case .sequence(let seq) = list else {
-                    errors.append(ConfigError(file: file, line: list.mark?.line, column: list.mark?.column,
-                                              message: "'\(section)' must be a list of entries, each starting with '- type: …'"))
-                    continue
-                }
-                for (i, entry) in seq.enumerated() { entries.append((file, entry, section, i)) }
-            }
-        }
-        collect(root, file: file)
-
-        var files = [file]
-        var seen: Set<String> = [(file as NSString).standardizingPath]
-        for pattern in settings.include {
-            let matches = expand(pattern, relativeTo: directory)
-            if matches.isEmpty {
-                let mark = decoder.marks["include"]
-                if !pattern.contains("*") && !pattern.contains("?") {
-                    errors.append(ConfigError(file: file, line: mark?.line, column: mark?.column, context: "include",
-                                              message: "included file '\(pattern)' does not exist"))
-                }
-                continue
-            }
-            for included in matches where !seen.contains((included as NSString).standardizingPath) {
-                seen.insert((included as NSString).standardizingPath)
-                files.append(included)
-                var fileErrors: [ConfigError] = []
-                guard let node = parse(included, errors: &fileErrors) else {
-                    errors += fileErrors
-                    continue
-                }
-                if isNullScalar(node) { continue }
-                let fragmentDecoder = YAMLConfigDecoder(file: included, environment: environment, baseDirectory: directory)
-                do {
-                    _ = try fragmentDecoder.decode(Fragment.self, from: node, path: [])
-                    errors += fragmentDecoder.unknownKeys(under: "", context: "included file")
-                } catch {
-                    errors.append(fragmentDecoder.locate(error, context: "included file"))
-                }
-                collect(node, file: included)
-            }
-        }
-
-        var sources: [ConfiguredSource] = []
-        var sinks: [ConfiguredSink] = []
-        var warnings: [ConfigError] = []
-        var names: [String: Set<String>] = ["sources": [], "sinks": []]
-        for entry in entries {
-            let path: [any CodingKey] = [NameKey(entry.section), IndexKey(entry.index)]
-            let entryDecoder = YAMLConfigDecoder(file: entry.file, environment: environment, baseDirectory: directory)
-            let typeText = entry.node.mapping?["type"]?.scalar?.string
-            let label = "\(entry.section)[\(entry.index)]"
-            let fallbackContext = typeText.map { "\(label) (\($0))" } ?? label
-            let isSink = entry.section == "sinks"
-            do {
-                let type: String
-                let name: String
-                if isSink {
-                    let common = try entryDecoder.decode(SinkCommonSettings.self, from: entry.node, path: path)
-                    (type, name) = (common.type, common.name)
-                    guard let plugin = registry.sink(type: type) else {
-                        throw unknownType(type, known: registry.sinkTypes, kind: "sink", decoder: entryDecoder, path: path, label: label)
-                    }
-                    let context = "\(label) (\(type))"
-                    do {
-                        let make = try decodeSink(plugin, decoder: entryDecoder, node: entry.node, path: path)
-                        errors += entryDecoder.unknownKeys(under: YAMLConfigDecoder.pathText(path), context: context)
-                        sinks.append(ConfiguredSink(settings: common, file: entry.file, make: make))
-                    } catch {
-                        errors.append(entryDecoder.locate(error, context: context))
-                        errors += unknownKeysAfterFailure(entryDecoder, path: path, context: context,
-                                                          extra: SinkCommonSettings.keys + plugin.options.map(\.name))
-                    }
-                } else {
-                    let common = try entryDecoder.decode(SourceCommonSettings.self, from: entry.node, path: path)
-                    (type, name) = (common.type, common.name)
-                    guard let plugin = registry.source(type: type) else {
-                        throw unknownType(type, known: registry.sourceTypes, kind: "source", decoder: entryDecoder, path: path, label: label)
-                    }
-                    let context = "\(label) (\(type))"
-                    do {
-                        let make = try decodeSource(plugin, decoder: entryDecoder, node: entry.node, path: path)
-                        warnings += entryDecoder.advice
-                        errors += entryDecoder.unknownKeys(under: YAMLConfigDecoder.pathText(path), context: context)
-                        sources.append(ConfiguredSource(settings: common, file: entry.file, make: make))
-                    } catch {
-                        errors.append(entryDecoder.locate(error, context: context))
-                        errors += unknownKeysAfterFailure(entryDecoder, path: path, context: context,
-                                                          extra: SourceCommonSettings.keys + plugin.options.map(\.name))
-                    }
-                }
-                if names[entry.section]!.contains(name) {
-                    let mark = entry.node.mark
-                    errors.append(ConfigError(file: entry.file, line: mark?.line, column: mark?.column, context: "\(label) (\(type))",
-                                              message: "another \(isSink ? "sink" : "source") is already named '\(name)'; give each a unique 'name'"))
-                }
-                names[entry.section]!.insert(name)
-            } catch {
-                let known = isSink ? registry.sink(type: typeText ?? "") != nil : registry.source(type: typeText ?? "") != nil
-                errors.append(entryDecoder.locate(error, context: known ? fallbackContext : label))
-            }
-        }
-        if !errors.isEmpty { throw ConfigErrors(errors) }
-        return LoadedConfiguration(file: file, directory: directory, settings: settings, sources: sources, sinks: sinks, files: files,
-                                   warnings: warnings)
+        var loading = Loading(
+            file: file, directory: directory, registry: registry,
+            environment: environment ?? ProcessInfo.processInfo.environment)
+        guard let root = parse(file, text: text, errors: &loading.errors) else { throw ConfigErrors(loading.errors) }
+        let settings = loading.decodeSettings(root)
+        loading.collectEntries(of: root, file: file)
+        loading.readIncludes(settings.include)
+        let (sinks, sources) = loading.decodeEntries()
+        if !loading.errors.isEmpty { throw ConfigErrors(loading.errors) }
+        return LoadedConfiguration(
+            file: file, directory: directory, settings: settings, sources: sources, sinks: sinks, files: loading.files,
+            warnings: loading.warnings)
     }
 
     struct Fragment: Decodable {
@@ -183,27 +68,6 @@ public enum ConfigLoader {
             // Only the entry's own keys: nested mappings may not have been reached.
             !error.message.contains(" in \(pathText).")
         }
-    }
-
-    static func decodeSink<P: SinkPlugin>(_ plugin: P.Type, decoder: YAMLConfigDecoder, node: Node, path: [any CodingKey]) throws
-        -> @Sendable (SinkContext) async throws -> any Sink
-    {
-        let configuration = try decoder.decode(P.Configuration.self, from: node, path: path)
-        return { context in try await P.makeSink(configuration: configuration, context: context) }
-    }
-
-    static func decodeSource<P: SourcePlugin>(_ plugin: P.Type, decoder: YAMLConfigDecoder, node: Node, path: [any CodingKey]) throws
-        -> @Sendable (SourceContext) async throws -> any Source
-    {
-        let configuration = try decoder.decode(P.Configuration.self, from: node, path: path)
-        if let advised = configuration as? any ConfigurationAdvice {
-            let mark = decoder.nearestMark(path)
-            let label = "\(YAMLConfigDecoder.pathText(path)) (\(P.type))"
-            decoder.advice += advised.advice.map {
-                ConfigError(file: decoder.file, line: mark?.line, column: mark?.column, context: label, message: $0)
-            }
-        }
-        return { context in try await P.makeSource(configuration: configuration, context: context) }
     }
 
     static func parse(_ file: String, text given: String? = nil, errors: inout [ConfigError]) -> Node? {
