@@ -1,0 +1,85 @@
+import CCurl
+import Synchronization
+
+final class CancelFlag: Sendable {
+    private let flag = Atomic<Bool>(false)
+    func set() { flag.store(true, ordering: .relaxed) }
+    var isSet: Bool { flag.load(ordering: .relaxed) }
+}
+
+/// Per-transfer state the C callbacks reach through their userdata pointer.
+final class Transfer {
+    var body: [UInt8] = []
+    var headers: [(name: String, value: String)] = []
+    var requestBody: [UInt8]
+    var uploadOffset = 0
+    let limit: Int
+    var tooLarge = false
+    let cancel: CancelFlag
+
+    init(limit: Int, requestBody: [UInt8], cancel: CancelFlag) {
+        self.limit = limit
+        self.requestBody = requestBody
+        self.cancel = cancel
+    }
+}
+
+extension Transfer {
+    /// Points libcurl's body, header, upload and progress callbacks at `transfer`, which must
+    /// outlive the transfer. A set cancel flag or a body over the limit ends the transfer.
+    static func install(on h: UnsafeMutableRawPointer, _ transfer: Transfer, uploading: Bool) {
+        let userdata = Unmanaged.passUnretained(transfer).toOpaque()
+        _ = ccurl_setopt_pointer(h, CURLOPT_WRITEDATA, userdata)
+        _ = ccurl_setopt_data_callback(h, CURLOPT_WRITEFUNCTION) { data, size, count, user in
+            let t = Unmanaged<Transfer>.fromOpaque(user!).takeUnretainedValue()
+            let n = size * count
+            if t.cancel.isSet { return 0 }
+            if t.body.count + n > t.limit {
+                t.tooLarge = true
+                return 0
+            }
+            t.body.append(contentsOf: UnsafeRawBufferPointer(start: data, count: n))
+            return n
+        }
+        _ = ccurl_setopt_pointer(h, CURLOPT_HEADERDATA, userdata)
+        _ = ccurl_setopt_data_callback(h, CURLOPT_HEADERFUNCTION) { data, size, count, user in
+            let t = Unmanaged<Transfer>.fromOpaque(user!).takeUnretainedValue()
+            let n = size * count
+            // Strip the line ending as bytes ("\r\n" is one Character in Swift).
+            var raw = UnsafeRawBufferPointer(start: data, count: n)[...]
+            while let last = raw.last, last == 0x0A || last == 0x0D { raw = raw.dropLast() }
+            let trimmed = String(decoding: raw, as: UTF8.self)
+            if trimmed.hasPrefix("HTTP/") {
+                t.headers = []  // a new response (after 100-continue or a redirect)
+            } else if let first = trimmed.first, first == " " || first == "\t", !t.headers.isEmpty {
+                // obs-fold: a continuation of the previous header's value.
+                t.headers[t.headers.count - 1].value += " " + trimmed.drop { $0 == " " || $0 == "\t" }
+            } else if let colon = trimmed.firstIndex(of: ":") {
+                let name = String(trimmed[..<colon])
+                let value = String(trimmed[trimmed.index(after: colon)...].drop { $0 == " " || $0 == "\t" })
+                t.headers.append((name, value))
+            }
+            return n
+        }
+        if uploading {
+            _ = ccurl_setopt_pointer(h, CURLOPT_READDATA, userdata)
+            _ = ccurl_setopt_data_callback(h, CURLOPT_READFUNCTION) { buffer, size, count, user in
+                let t = Unmanaged<Transfer>.fromOpaque(user!).takeUnretainedValue()
+                let n = min(size * count, t.requestBody.count - t.uploadOffset)
+                t.requestBody.withUnsafeBytes { raw in
+                    buffer!.withMemoryRebound(to: UInt8.self, capacity: n) { dst in
+                        for i in 0..<n { dst[i] = raw[t.uploadOffset + i] }
+                    }
+                }
+                t.uploadOffset += n
+                return n
+            }
+        }
+        _ = ccurl_setopt_long(h, CURLOPT_NOPROGRESS, 0)
+        _ = ccurl_setopt_pointer(h, CURLOPT_XFERINFODATA, userdata)
+        _ = ccurl_setopt_xferinfo_callback(h) { user, _, _, _, _ in
+            let t = Unmanaged<Transfer>.fromOpaque(user!).takeUnretainedValue()
+            return t.cancel.isSet ? 1 : 0
+        }
+    }
+}

@@ -1,0 +1,126 @@
+import CCurl
+import CollectorSystem
+
+actor CurlWorker {
+    private let executor: DedicatedThreadExecutor
+    nonisolated var unownedExecutor: UnownedSerialExecutor { executor.asUnownedSerialExecutor() }
+    private var handle: UnsafeMutableRawPointer?
+    private let configuration: HTTPClientConfiguration
+    private var errorBuffer = [CChar](repeating: 0, count: Int(CURL_ERROR_SIZE) + 1)
+
+    init(index: Int, configuration: HTTPClientConfiguration) {
+        self.configuration = configuration
+        self.executor = DedicatedThreadExecutor(name: "curl-\(index)")
+    }
+
+    func shutdown() {
+        if let handle { curl_easy_cleanup(handle) }
+        handle = nil
+        executor.shutdown()
+    }
+
+    func perform(_ request: HTTPRequest, cancel: CancelFlag) -> Result<HTTPResponse, HTTPClientError> {
+        if handle == nil { handle = curl_easy_init() }
+        guard let h = handle else {
+            return .failure(HTTPClientError(kind: .other, code: -1, message: "curl_easy_init failed", url: request.url))
+        }
+        curl_easy_reset(h)
+        let transfer = Transfer(limit: configuration.maxBodySize, requestBody: request.body ?? [], cancel: cancel)
+        setConnectionOptions(h, url: request.url)
+        let headerList = setRequest(h, request, bodySize: transfer.requestBody.count)
+        defer { curl_slist_free_all(headerList) }
+        Transfer.install(on: h, transfer, uploading: request.body != nil)
+        errorBuffer = [CChar](repeating: 0, count: Int(CURL_ERROR_SIZE) + 1)
+        let code = errorBuffer.withUnsafeMutableBufferPointer { buffer -> CURLcode in
+            _ = ccurl_setopt_pointer(h, CURLOPT_ERRORBUFFER, buffer.baseAddress)
+            return withExtendedLifetime(transfer) { curl_easy_perform(h) }
+        }
+        _ = ccurl_setopt_pointer(h, CURLOPT_ERRORBUFFER, nil)
+        guard code == CURLE_OK else { return .failure(failure(code, transfer: transfer, url: request.url)) }
+        return .success(response(h, transfer: transfer, url: request.url))
+    }
+
+    /// Timeouts, TLS verification, proxy, limits: the same for every request of this client.
+    private func setConnectionOptions(_ h: UnsafeMutableRawPointer, url: String) {
+        func ms(_ d: Duration) -> Int {
+            let c = d.components
+            return Int(c.seconds) * 1000 + Int(c.attoseconds / 1_000_000_000_000_000)
+        }
+        _ = ccurl_setopt_string(h, CURLOPT_URL, url)
+        _ = ccurl_setopt_long(h, CURLOPT_NOSIGNAL, 1)
+        _ = ccurl_setopt_long(h, CURLOPT_CONNECTTIMEOUT_MS, ms(configuration.connectTimeout))
+        _ = ccurl_setopt_long(h, CURLOPT_TIMEOUT_MS, ms(configuration.timeout))
+        _ = ccurl_setopt_string(h, CURLOPT_ACCEPT_ENCODING, "")  // every encoding libcurl can decode
+        _ = ccurl_setopt_long(h, CURLOPT_HTTP_VERSION, Int(CURL_HTTP_VERSION_2TLS))
+        _ = ccurl_setopt_long(h, CURLOPT_TCP_KEEPALIVE, 1)
+        _ = ccurl_setopt_string(h, CURLOPT_USERAGENT, configuration.userAgent)
+        _ = ccurl_setopt_long(h, CURLOPT_SSL_VERIFYPEER, configuration.verifyTLS ? 1 : 0)
+        _ = ccurl_setopt_long(h, CURLOPT_SSL_VERIFYHOST, configuration.verifyTLS ? 2 : 0)
+        if let ca = configuration.caFile { _ = ccurl_setopt_string(h, CURLOPT_CAINFO, ca) }
+        if let cert = configuration.clientCertificateFile { _ = ccurl_setopt_string(h, CURLOPT_SSLCERT, cert) }
+        if let key = configuration.clientKeyFile { _ = ccurl_setopt_string(h, CURLOPT_SSLKEY, key) }
+        if let proxy = configuration.proxy { _ = ccurl_setopt_string(h, CURLOPT_PROXY, proxy) }
+        if let noProxy = configuration.noProxy { _ = ccurl_setopt_string(h, CURLOPT_NOPROXY, noProxy) }
+        _ = ccurl_setopt_long(h, CURLOPT_MAXFILESIZE_LARGE, configuration.maxBodySize)
+    }
+
+    /// The method, body size and headers; returns the header list to free after the transfer.
+    private func setRequest(
+        _ h: UnsafeMutableRawPointer, _ request: HTTPRequest, bodySize: Int
+    ) -> UnsafeMutablePointer<curl_slist>? {
+        switch request.method {
+        case "GET": _ = ccurl_setopt_long(h, CURLOPT_HTTPGET, 1)
+        case "POST":
+            _ = ccurl_setopt_long(h, CURLOPT_POST, 1)
+            _ = ccurl_setopt_off_t(h, CURLOPT_POSTFIELDSIZE_LARGE, curl_off_t(bodySize))
+        default:
+            _ = ccurl_setopt_string(h, CURLOPT_CUSTOMREQUEST, request.method)
+            if request.body != nil {
+                _ = ccurl_setopt_long(h, CURLOPT_UPLOAD, 1)
+                _ = ccurl_setopt_off_t(h, CURLOPT_INFILESIZE_LARGE, curl_off_t(bodySize))
+            }
+        }
+        var headerList: UnsafeMutablePointer<curl_slist>?
+        for (name, value) in request.headers { headerList = curl_slist_append(headerList, "\(name): \(value)") }
+        if request.body != nil { headerList = curl_slist_append(headerList, "Expect:") }
+        if let headerList { _ = ccurl_setopt_slist(h, CURLOPT_HTTPHEADER, headerList) }
+        return headerList
+    }
+
+    /// A failed transfer, classified (the caller decides what is worth a retry).
+    private func failure(_ code: CURLcode, transfer: Transfer, url: String) -> HTTPClientError {
+        let detail = String(decoding: errorBuffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        let message = detail.isEmpty ? String(cString: curl_easy_strerror(code)) : detail
+        let kind: HTTPClientError.Kind
+        if transfer.tooLarge || code == CURLE_FILESIZE_EXCEEDED {
+            kind = .bodyTooLarge(limit: configuration.maxBodySize)
+        } else if transfer.cancel.isSet {
+            kind = .cancelled
+        } else {
+            switch code {
+            case CURLE_OPERATION_TIMEDOUT: kind = .timeout
+            case CURLE_COULDNT_CONNECT, CURLE_COULDNT_RESOLVE_HOST, CURLE_COULDNT_RESOLVE_PROXY, CURLE_RECV_ERROR,
+                CURLE_SEND_ERROR, CURLE_GOT_NOTHING, CURLE_PARTIAL_FILE:
+                kind = .connect
+            case CURLE_PEER_FAILED_VERIFICATION, CURLE_SSL_CONNECT_ERROR, CURLE_SSL_CACERT_BADFILE,
+                CURLE_SSL_CERTPROBLEM:
+                kind = .tls
+            default: kind = .other
+            }
+        }
+        return HTTPClientError(kind: kind, code: Int32(code.rawValue), message: message, url: url)
+    }
+
+    private func response(_ h: UnsafeMutableRawPointer, transfer: Transfer, url: String) -> HTTPResponse {
+        var status = 0
+        _ = ccurl_getinfo_long(h, CURLINFO_RESPONSE_CODE, &status)
+        var urlPointer: UnsafeMutablePointer<CChar>?
+        _ = ccurl_getinfo_string(h, CURLINFO_EFFECTIVE_URL, &urlPointer)
+        var version = 0
+        _ = ccurl_getinfo_long(h, CURLINFO_HTTP_VERSION, &version)
+        return HTTPResponse(
+            status: status, headers: transfer.headers, body: transfer.body,
+            effectiveURL: urlPointer.map { String(cString: $0) } ?? url,
+            httpVersion: version == Int(CURL_HTTP_VERSION_2_0) ? "HTTP/2" : "HTTP/1.1")
+    }
+}
