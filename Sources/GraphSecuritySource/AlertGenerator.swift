@@ -49,14 +49,14 @@ package struct AlertGenerator: Sendable {
         return z ^ (z >> 31)
     }
 
-    func hex(_ value: UInt64, _ digits: Int) -> String {
+    static func hex(_ value: UInt64, _ digits: Int) -> String {
         let s = String(value, radix: 16)
         return s.count >= digits ? String(s.suffix(digits)) : String(repeating: "0", count: digits - s.count) + s
     }
 
     /// The id of item `n`.
     package func id(_ n: Int) -> String {
-        "da\(hex(Self.mix(seed ^ UInt64(n)), 16))_\(n)"
+        "da\(Self.hex(Self.mix(seed ^ UInt64(n)), 16))_\(n)"
     }
 
     /// Item `n`, at revision `revision` (a later revision is the same alert, updated later with
@@ -68,15 +68,10 @@ package struct AlertGenerator: Sendable {
 
     /// Item `n` with explicit creation and update times.
     package func alert(_ n: Int, created: Timestamp, updated: Timestamp, revision: Int) -> JSONValue {
-        let r = Self.mix(seed &+ UInt64(n) &* 0x1000_0001)
-        let pick = { (k: Int, count: Int) -> Int in Int((r >> UInt64(k * 8)) % UInt64(count)) }
+        let traits = Traits(Self.mix(seed &+ UInt64(n) &* 0x1000_0001))
+        let (r, pick, host, user) = (traits.r, traits.pick, traits.host, traits.user)
         let (title, category, detection, techniques) = Self.titles[pick(0, Self.titles.count)]
         let id = self.id(n)
-        let host = "ws-\(hex(r, 4)).contoso.local"
-        let user = ["alice", "bob", "carol", "dave", "erin"][pick(1, 5)]
-        let ip = "10.\(pick(2, 250)).\(pick(3, 250)).\(pick(4, 250) + 1)"
-        let sha256 = hex(Self.mix(r), 16) + hex(Self.mix(r ^ 1), 16) + hex(Self.mix(r ^ 2), 16) + hex(Self.mix(r ^ 3), 16)
-        let sha1 = hex(Self.mix(r ^ 4), 16) + hex(Self.mix(r ^ 5), 16) + hex(Self.mix(r ^ 6), 8)
         let status = Self.statuses[min(revision, 2)]
         let incident = String(20_000 + n / 3)
         let time = { (t: Timestamp) -> JSONValue in .string(t.iso8601()) }
@@ -93,7 +88,7 @@ package struct AlertGenerator: Sendable {
             "determination": revision >= 2 ? "malware" : "unknown",
             "serviceSource": .string(evolvable ? Self.evolvableServiceSources[n % 2] : Self.services[pick(6, Self.services.count)]),
             "detectionSource": .string(evolvable ? Self.evolvableDetectionSources[n % 5] : detection),
-            "detectorId": .string("e0da400f-affd-43ef-b1d5-\(hex(r, 12))"),
+            "detectorId": .string("e0da400f-affd-43ef-b1d5-\(Self.hex(r, 12))"),
             "tenantId": .string(tenantId),
             "title": .string(title),
             "description": .string("\(title) on \(host). This activity could indicate a compromised host."),
@@ -112,53 +107,77 @@ package struct AlertGenerator: Sendable {
             "firstActivityDateTime": time(created.adding(seconds: -120)),
             "lastActivityDateTime": time(created.adding(seconds: -5)),
             "comments": [],
-            "evidence": [
+            "evidence": Self.evidence(traits, created: created),
+            "systemTags": [],
+        ]
+    }
+
+    /// What an alert's draw decides: its host, user, address and file hashes.
+    struct Traits {
+        let r: UInt64
+        let host, user, ip, sha1, sha256: String
+
+        init(_ r: UInt64) {
+            self.r = r
+            let pick = { (k: Int, count: Int) -> Int in Int((r >> UInt64(k * 8)) % UInt64(count)) }
+            host = "ws-\(AlertGenerator.hex(r, 4)).contoso.local"
+            user = ["alice", "bob", "carol", "dave", "erin"][pick(1, 5)]
+            ip = "10.\(pick(2, 250)).\(pick(3, 250)).\(pick(4, 250) + 1)"
+            sha256 = AlertGenerator.hex(AlertGenerator.mix(r), 16) + AlertGenerator.hex(AlertGenerator.mix(r ^ 1), 16)
+                + AlertGenerator.hex(AlertGenerator.mix(r ^ 2), 16) + AlertGenerator.hex(AlertGenerator.mix(r ^ 3), 16)
+            sha1 = AlertGenerator.hex(AlertGenerator.mix(r ^ 4), 16) + AlertGenerator.hex(AlertGenerator.mix(r ^ 5), 16) + AlertGenerator.hex(AlertGenerator.mix(r ^ 6), 8)
+        }
+
+        func pick(_ k: Int, _ count: Int) -> Int { Int((r >> UInt64(k * 8)) % UInt64(count)) }
+    }
+
+    /// The alert's evidence: a device, a process, a file, an address and a URL.
+    static func evidence(_ t: Traits, created: Timestamp) -> JSONValue {
+        [
                 [
                     "@odata.type": "#microsoft.graph.security.deviceEvidence",
-                    "createdDateTime": time(created),
+                    "createdDateTime": .string(created.iso8601()),
                     "verdict": "unknown",
                     "remediationStatus": "none",
-                    "mdeDeviceId": .string(hex(Self.mix(r ^ 7), 16) + hex(Self.mix(r ^ 8), 16)),
-                    "deviceDnsName": .string(host),
+                    "mdeDeviceId": .string(Self.hex(Self.mix(t.r ^ 7), 16) + Self.hex(Self.mix(t.r ^ 8), 16)),
+                    "deviceDnsName": .string(t.host),
                     "osPlatform": "Windows10",
-                    "osBuild": .number(String(19_041 + pick(7, 4000))),
-                    "ipInterfaces": [.string(ip)],
-                    "loggedOnUsers": [["accountName": .string(user), "domainName": "CONTOSO"]],
+                    "osBuild": .number(String(19_041 + t.pick(7, 4000))),
+                    "ipInterfaces": [.string(t.ip)],
+                    "loggedOnUsers": [["accountName": .string(t.user), "domainName": "CONTOSO"]],
                     "roles": ["compromised"],
                     "tags": [],
                 ],
                 [
                     "@odata.type": "#microsoft.graph.security.processEvidence",
-                    "createdDateTime": time(created),
+                    "createdDateTime": .string(created.iso8601()),
                     "verdict": "suspicious",
                     "remediationStatus": "none",
-                    "processId": .number(String(1000 + pick(1, 250) * 17)),
+                    "processId": .number(String(1000 + t.pick(1, 250) * 17)),
                     "parentProcessId": 668,
                     "processCommandLine": "powershell.exe -NoProfile -EncodedCommand SQBFAFgA",
                     "imageFile": [
-                        "sha1": .string(sha1), "sha256": .string(sha256), "fileName": "powershell.exe",
+                        "t.sha1": .string(t.sha1), "t.sha256": .string(t.sha256), "fileName": "powershell.exe",
                         "filePath": "C:\\Windows\\System32\\WindowsPowerShell\\v1.0", "fileSize": 450560,
                     ],
                     "userAccount": [
-                        "accountName": .string(user), "domainName": "CONTOSO", "userSid": "S-1-5-21-1004336348-1177238915-682003330-1001",
-                        "userPrincipalName": .string("\(user)@contoso.com"), "displayName": .string(user.capitalized),
+                        "accountName": .string(t.user), "domainName": "CONTOSO", "userSid": "S-1-5-21-1004336348-1177238915-682003330-1001",
+                        "userPrincipalName": .string("\(t.user)@contoso.com"), "displayName": .string(t.user.capitalized),
                     ],
                 ],
                 [
                     "@odata.type": "#microsoft.graph.security.fileEvidence",
-                    "createdDateTime": time(created),
+                    "createdDateTime": .string(created.iso8601()),
                     "verdict": "malicious",
                     "remediationStatus": "prevented",
                     "fileDetails": [
-                        "sha1": .string(sha1), "sha256": .string(sha256), "fileName": .string("payload-\(hex(r, 6)).dll"),
-                        "filePath": "C:\\Users\\Public\\Downloads", "fileSize": .number(String(4096 + pick(2, 200) * 512)),
+                        "t.sha1": .string(t.sha1), "t.sha256": .string(t.sha256), "fileName": .string("payload-\(Self.hex(t.r, 6)).dll"),
+                        "filePath": "C:\\Users\\Public\\Downloads", "fileSize": .number(String(4096 + t.pick(2, 200) * 512)),
                     ],
                 ],
-                ["@odata.type": "#microsoft.graph.security.ipEvidence", "ipAddress": .string("203.0.113.\(pick(3, 254) + 1)")],
-                ["@odata.type": "#microsoft.graph.security.urlEvidence", "url": .string("https://malicious-\(hex(r, 6)).example/stage2")],
-            ],
-            "systemTags": [],
-        ]
+                ["@odata.type": "#microsoft.graph.security.ipEvidence", "ipAddress": .string("203.0.113.\(t.pick(3, 254) + 1)")],
+                ["@odata.type": "#microsoft.graph.security.urlEvidence", "url": .string("https://malicious-\(Self.hex(t.r, 6)).example/stage2")],
+            ]
     }
 }
 

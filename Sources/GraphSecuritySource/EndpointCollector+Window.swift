@@ -36,25 +36,18 @@ extension EndpointCollector {
             pageSize = fetcher.pageSize
             let page = processor.process(status: answer.status, items: answer.page.items, warnings: answer.warnings,
                                          query: GraphClient.redact(fetcher.url), observedAt: .now(), recentKeys: &cp.recentKeys)
-            // A second version of an alert within one nextLink paging: it was updated meanwhile,
-            // which may have shifted this window's offsets.
-            // (With 206 pages, the updated alert may be one the window never showed: then any
-            // version dated during this paging counts.)
-            let pagingFloor = pagingStarted.adding(.zero - settings.overlap)
-            if !fetcher.pagesByTime, !shiftedItself, page.versions.contains(where: {
-                result.ids.contains($0.id) || (result.partialPages > 0 && $0.lastUpdate >= pagingFloor)
-            }) {
+            if !fetcher.pagesByTime, !shiftedItself, showsUpdate(page, duringPagingOf: result, since: pagingStarted) {
                 shiftedItself = true
-                noteShifts([ShiftWatch.Watched(scope: provider.map(CollectionScope.provider) ?? .wholeEndpoint, from: from, to: to,
-                                               pagingStarted: pagingStarted, pagingEnded: .now(), ids: [])])
+                noteShifts([
+                    ShiftWatch.Watched(
+                        scope: provider.map(CollectionScope.provider) ?? .wholeEndpoint, from: from, to: to,
+                        pagingStarted: pagingStarted, pagingEnded: .now(), ids: [])
+                ])
             }
             result.record(page, isLast: answer.page.nextLink == nil, ignoring: Set(cp.abandoned.keys))
             report(page)
             noteShifts(shiftWatch.suspects(among: page.versions))
-            logger.trace("page", metadata: [
-                "endpoint": "\(settings.endpoint.rawValue)", "status": "\(answer.status)", "items": "\(answer.page.items.count)",
-                "new": "\(page.alerts)", "provider": "\(provider ?? "-")", "more": "\(answer.page.nextLink != nil)",
-                "ids": "\(page.ids.sorted().joined(separator: ","))", "url": "\(GraphClient.redact(fetcher.url))"])
+            trace(page, answer: answer, provider: provider, url: fetcher.url)
             let previous = fetcher.lastTime
             // Progress is an alert this window has not shown yet (re-collections show only
             // duplicates, and that is progress too); the same page again is not.
@@ -95,6 +88,29 @@ extension EndpointCollector {
                                                 hadPartialPages: result.partialPages > 0))
         }
         return result
+    }
+
+    /// A second version of an alert within one nextLink paging: it was updated meanwhile, which
+    /// may have shifted this window's offsets. (With 206 pages, the updated alert may be one the
+    /// window never showed: then any version dated during this paging counts.)
+    private func showsUpdate(_ page: PageOutcome, duringPagingOf result: WindowResult, since pagingStarted: Timestamp)
+        -> Bool
+    {
+        let pagingFloor = pagingStarted.adding(.zero - settings.overlap)
+        return page.versions.contains {
+            result.ids.contains($0.id) || (result.partialPages > 0 && $0.lastUpdate >= pagingFloor)
+        }
+    }
+
+    private func trace(_ page: PageOutcome, answer: GraphAnswer, provider: String?, url: String) {
+        logger.trace(
+            "page",
+            metadata: [
+                "endpoint": "\(settings.endpoint.rawValue)", "status": "\(answer.status)",
+                "items": "\(answer.page.items.count)", "new": "\(page.alerts)", "provider": "\(provider ?? "-")",
+                "more": "\(answer.page.nextLink != nil)", "ids": "\(page.ids.sorted().joined(separator: ","))",
+                "url": "\(GraphClient.redact(url))",
+            ])
     }
 
     /// Windows an update during their nextLink paging may have shifted become owed again.

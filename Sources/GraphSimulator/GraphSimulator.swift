@@ -123,27 +123,7 @@ public actor GraphSimulator {
             case .proceed: break
             }
         }
-        // Throttling.
-        if let limit = configuration.rateLimitPerMinute {
-            let windowStart = now.adding(seconds: -60)
-            recentRequests.removeAll { $0 < windowStart }
-            if recentRequests.count >= limit {
-                statistics.throttled += 1
-                let retry = max(1, Int(60 - (Double(now.nanosecondsSinceEpoch - recentRequests[0].nanosecondsSinceEpoch) / 1e9)))
-                return graphError(429, "TooManyRequests", "Too many requests.", headers: [("Retry-After", String(retry))])
-            }
-            recentRequests.append(now)
-        }
-        if let n = configuration.throttleEvery, apiRequests % n == 0 {
-            statistics.throttled += 1
-            return graphError(429, "TooManyRequests", "Too many requests.", headers: [("Retry-After", "1")])
-        }
-        if let n = configuration.revokeTokenEvery, apiRequests % n == 0 {
-            return graphError(401, "InvalidAuthenticationToken", "Access token has expired or is not yet valid.")
-        }
-        if let n = configuration.serverErrorEvery, apiRequests % n == 0 {
-            return graphError(503, "ServiceUnavailable", "The service is temporarily unavailable.")
-        }
+        if let refusal = rateLimitOrScheduledFault(now: now) { return refusal }
         let parsed: ODataQuery
         do {
             parsed = try ODataQuery(items: query)
@@ -168,6 +148,31 @@ public actor GraphSimulator {
             return graphError(400, "BadRequest", "The limit of '500' for Skip query has been exceeded. The value from the incoming request is '\(skip)'.")
         }
         return list(endpoint: endpoint, path: path, query: query, parsed: parsed, now: now, options: options)
+    }
+
+    /// The configured rate limit (a 429 with Retry-After) and the every-n-th-request faults.
+    private func rateLimitOrScheduledFault(now: Timestamp) -> SimulatorResponse? {
+        if let limit = configuration.rateLimitPerMinute {
+            let windowStart = now.adding(seconds: -60)
+            recentRequests.removeAll { $0 < windowStart }
+            if recentRequests.count >= limit {
+                statistics.throttled += 1
+                let retry = max(1, Int(60 - (Double(now.nanosecondsSinceEpoch - recentRequests[0].nanosecondsSinceEpoch) / 1e9)))
+                return graphError(429, "TooManyRequests", "Too many requests.", headers: [("Retry-After", String(retry))])
+            }
+            recentRequests.append(now)
+        }
+        if let n = configuration.throttleEvery, apiRequests % n == 0 {
+            statistics.throttled += 1
+            return graphError(429, "TooManyRequests", "Too many requests.", headers: [("Retry-After", "1")])
+        }
+        if let n = configuration.revokeTokenEvery, apiRequests % n == 0 {
+            return graphError(401, "InvalidAuthenticationToken", "Access token has expired or is not yet valid.")
+        }
+        if let n = configuration.serverErrorEvery, apiRequests % n == 0 {
+            return graphError(503, "ServiceUnavailable", "The service is temporarily unavailable.")
+        }
+        return nil
     }
 
     private func list(endpoint: GraphEndpoint, path: String, query: [(String, String)], parsed: ODataQuery, now: Timestamp,

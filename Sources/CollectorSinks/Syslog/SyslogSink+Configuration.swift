@@ -141,53 +141,14 @@ extension SyslogSink {
             let c = try decoder.container(keyedBy: CodingKeys.self)
             transport = try c.decodeIfPresent(Transport.self, forKey: .transport) ?? .tcp
             let defaultPort = transport == .tls ? 6514 : 514
-            var texts: [String] = []
-            if let one = try c.decodeIfPresent(String.self, forKey: .target) { texts.append(one) }
-            if let many = try c.decodeIfPresent([String].self, forKey: .targets) { texts.append(contentsOf: many) }
-            guard !texts.isEmpty else {
-                throw DecodingError.keyNotFound(CodingKeys.targets, DecodingError.Context(
-                    codingPath: c.codingPath, debugDescription: "a syslog sink needs 'targets' (a list of host:port, the first is the primary)"))
-            }
-            targets = try texts.map { text in
-                guard let t = Target(parsing: text, defaultPort: defaultPort) else {
-                    throw DecodingError.dataCorruptedError(forKey: c.contains(.targets) ? .targets : .target, in: c,
-                        debugDescription: "'\(text)' is not host:port (IPv6 in brackets: [::1]:\(defaultPort))")
-                }
-                return t
-            }
+            targets = try Self.decodeTargets(c, defaultPort: defaultPort)
             framing = try c.decodeIfPresent(SyslogFraming.self, forKey: .framing) ?? (transport == .tls ? .octetCounting : .lf)
             if transport == .udp && c.contains(.framing) {
                 throw DecodingError.dataCorruptedError(forKey: .framing, in: c, debugDescription: "UDP sends one message per datagram and has no framing; remove 'framing' or use tcp/tls")
             }
             format = try c.decodeIfPresent(PayloadFormat.self, forKey: .format) ?? .leef
             let style = try c.decodeIfPresent(SyslogHeader.Style.self, forKey: .header) ?? (format == .leef ? .rfc5424Minimal : .rfc5424)
-            var facility = 16
-            if let name = try c.decodeIfPresent(String.self, forKey: .facility) {
-                if let n = Int(name) { facility = n } else if let n = SyslogHeader.facilities[name.lowercased()] { facility = n } else {
-                    throw DecodingError.dataCorruptedError(forKey: .facility, in: c, debugDescription:
-                        "unknown facility '\(name)'" + (Suggestion.nearest(to: name, in: SyslogHeader.facilities.keys).map { "; did you mean '\($0)'?" } ?? "; use local0…local7, user, daemon, auth, … or 0–23"))
-                }
-            }
-            var severityMap = SyslogHeader.defaultSeverityMap
-            if let given = try c.decodeIfPresent([String: String].self, forKey: .syslogSeverityMap) {
-                for (graph, value) in given {
-                    if let n = Int(value) { severityMap[graph.lowercased()] = n } else if let n = SyslogHeader.severities[value.lowercased()] {
-                        severityMap[graph.lowercased()] = n
-                    } else {
-                        throw DecodingError.dataCorruptedError(forKey: .syslogSeverityMap, in: c, debugDescription:
-                            "\(graph): unknown syslog severity '\(value)'; use emergency, alert, critical, error, warning, notice, informational, debug or 0–7")
-                    }
-                }
-            }
-            header = SyslogHeader(style: style, facility: facility,
-                                  hostname: try c.decodeIfPresent(String.self, forKey: .hostname) ?? Self.localHostname(),
-                                  appName: try c.decodeIfPresent(String.self, forKey: .appName) ?? "graph-collector",
-                                  processID: String(getpid()), severityMap: severityMap)
-            let problems = header.problems()
-            if !problems.isEmpty {
-                let key: CodingKeys = problems[0].hasPrefix("hostname") ? .hostname : problems[0].hasPrefix("app_name") ? .appName : problems[0].hasPrefix("facility") ? .facility : .syslogSeverityMap
-                throw DecodingError.dataCorruptedError(forKey: key, in: c, debugDescription: problems.joined(separator: "; "))
-            }
+            header = try Self.decodeHeader(c, style: style)
             leef = try c.decodeIfPresent(LEEFSettings.self, forKey: .leef)?.format ?? LEEFFormat()
             if let size = try c.decodeIfPresent(ByteSize.self, forKey: .maxMessageSize) {
                 guard size.bytes >= 480, size.bytes <= (transport == .udp ? 65_000 : 16_777_216) else {
@@ -219,6 +180,56 @@ extension SyslogSink {
             if transport != .tls && c.contains(.tls) {
                 throw DecodingError.dataCorruptedError(forKey: .tls, in: c, debugDescription: "'tls' settings need 'transport: tls'")
             }
+        }
+
+        /// `target` and/or `targets`: host:port each, the first the primary.
+        static func decodeTargets(_ c: KeyedDecodingContainer<CodingKeys>, defaultPort: Int) throws -> [Target] {
+        var texts: [String] = []
+        if let one = try c.decodeIfPresent(String.self, forKey: .target) { texts.append(one) }
+        if let many = try c.decodeIfPresent([String].self, forKey: .targets) { texts.append(contentsOf: many) }
+        guard !texts.isEmpty else {
+            throw DecodingError.keyNotFound(CodingKeys.targets, DecodingError.Context(
+                codingPath: c.codingPath, debugDescription: "a syslog sink needs 'targets' (a list of host:port, the first is the primary)"))
+        }
+        return try texts.map { text in
+            guard let t = Target(parsing: text, defaultPort: defaultPort) else {
+                throw DecodingError.dataCorruptedError(forKey: c.contains(.targets) ? .targets : .target, in: c,
+                    debugDescription: "'\(text)' is not host:port (IPv6 in brackets: [::1]:\(defaultPort))")
+            }
+            return t
+        }
+        }
+
+        /// The syslog header: facility, the Graph-severity → syslog-severity map, host and app names.
+        static func decodeHeader(_ c: KeyedDecodingContainer<CodingKeys>, style: SyslogHeader.Style) throws -> SyslogHeader {
+        var facility = 16
+        if let name = try c.decodeIfPresent(String.self, forKey: .facility) {
+            if let n = Int(name) { facility = n } else if let n = SyslogHeader.facilities[name.lowercased()] { facility = n } else {
+                throw DecodingError.dataCorruptedError(forKey: .facility, in: c, debugDescription:
+                    "unknown facility '\(name)'" + (Suggestion.nearest(to: name, in: SyslogHeader.facilities.keys).map { "; did you mean '\($0)'?" } ?? "; use local0…local7, user, daemon, auth, … or 0–23"))
+            }
+        }
+        var severityMap = SyslogHeader.defaultSeverityMap
+        if let given = try c.decodeIfPresent([String: String].self, forKey: .syslogSeverityMap) {
+            for (graph, value) in given {
+                if let n = Int(value) { severityMap[graph.lowercased()] = n } else if let n = SyslogHeader.severities[value.lowercased()] {
+                    severityMap[graph.lowercased()] = n
+                } else {
+                    throw DecodingError.dataCorruptedError(forKey: .syslogSeverityMap, in: c, debugDescription:
+                        "\(graph): unknown syslog severity '\(value)'; use emergency, alert, critical, error, warning, notice, informational, debug or 0–7")
+                }
+            }
+        }
+        let header = SyslogHeader(style: style, facility: facility,
+                              hostname: try c.decodeIfPresent(String.self, forKey: .hostname) ?? Self.localHostname(),
+                              appName: try c.decodeIfPresent(String.self, forKey: .appName) ?? "graph-collector",
+                              processID: String(getpid()), severityMap: severityMap)
+        let problems = header.problems()
+        if !problems.isEmpty {
+            let key: CodingKeys = problems[0].hasPrefix("hostname") ? .hostname : problems[0].hasPrefix("app_name") ? .appName : problems[0].hasPrefix("facility") ? .facility : .syslogSeverityMap
+            throw DecodingError.dataCorruptedError(forKey: key, in: c, debugDescription: problems.joined(separator: "; "))
+        }
+        return header
         }
 
         /// The host's name as `gethostname` reports it.
