@@ -106,7 +106,10 @@ let package = Package(
         // The fault-injection suite (`make fault-injection`; `make test` runs it small).
         .executableTarget(
             name: "fault-injection",
-            dependencies: ["CollectorCore", "CollectorTesting", "GraphSecuritySource", "GraphSimulator", "GzipStream", "TestReceivers"],
+            dependencies: [
+                "CollectorCore", "CollectorTesting", "GraphSecuritySource", "GraphSimulator", "GzipStream", "TestReceivers",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
             path: "Tests/FaultInjection"),
         // The seeded fault-schedule test of the Graph engine (`make fault-schedules`; `make test`
         // runs 200 seeds).
@@ -123,6 +126,7 @@ let package = Package(
             dependencies: [
                 "CollectorCore", "CollectorSinks", "CollectorTesting", "EventFormats", "GraphSecuritySource", "GraphSimulator", "TestReceivers",
                 .product(name: "FlyingFox", package: "FlyingFox"), .product(name: "Logging", package: "swift-log"),
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             path: "Benchmarks/GraphCollectorBench"),
         // Real receivers the tests and the fault-injection suite start on loopback: rsyslog and a

@@ -6,11 +6,6 @@ import Glibc
 /// Output goes straight to the file descriptor, line by line, even when piped.
 func say(_ text: String) { FileHandle.standardOutput.write(Data((text + "\n").utf8)) }
 
-func fail(_ message: String) -> Never {
-    FileHandle.standardError.write(Data("graph-collector-bench: \(message)\n".utf8))
-    exit(2)
-}
-
 /// One measured run: wall time, CPU time of this process, and its peak RSS during the run.
 struct Measurement {
     var wall: Double

@@ -22,6 +22,21 @@ import Testing
             readBack: { try readEvents(out) })
     }
 
+    @Test func theChildStartsInItsWorkingDirectoryWithoutAShell() async throws {
+        let dir = TemporaryDirectory()
+        defer { dir.remove() }
+        let work = dir.file("work dir with 'quotes' and spaces")
+        try FileManager.default.createDirectory(atPath: work, withIntermediateDirectories: true)
+        let sink = ExecSink(configuration: try CollectorTestingConfig.decode(ExecSink.Configuration.self, yaml: """
+            command: [/bin/sh, \(Self.child), relative.ndjson]
+            working_directory: "\(work)"
+            ack: true
+            """), logger: quiet)
+        try await sink.write(SampleEvents.alerts(0..<3))
+        try await sink.close()
+        #expect(try readEvents("\(work)/relative.ndjson").count == 3, "the relative path resolves in working_directory")
+    }
+
     @Test func aCrashingChildIsRestartedAndLosesNothing() async throws {
         let dir = TemporaryDirectory()
         defer { dir.remove() }

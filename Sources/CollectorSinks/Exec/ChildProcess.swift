@@ -52,8 +52,14 @@ package final class ChildProcess {
             posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)
         }
         posix_spawn_file_actions_adddup2(&actions, errPipe[1], 2)
-        // Change directory through the shell: posix_spawn has no portable chdir.
-        let argvList = directory.map { ["/bin/sh", "-c", "cd \"$0\" && exec \"$@\"", $0] + command } ?? command
+        if let directory {
+            guard let addChdir = Self.addChdir else {
+                for fd in inPipe + outPipe + errPipe { Glibc.close(fd) }
+                throw ChildError(description: "working_directory needs glibc 2.29 or later (posix_spawn_file_actions_addchdir_np)")
+            }
+            _ = addChdir(&actions, directory)
+        }
+        let argvList = command
         let argv = argvList.map { strdup($0) } + [nil]
         defer { argv.forEach { free($0) } }
         var merged = ProcessInfo.processInfo.environment
@@ -89,6 +95,17 @@ package final class ChildProcess {
         }
         reader.name = "exec-stderr"
         reader.start()
+    }
+
+    typealias AddChdir = @convention(c) (
+        UnsafeMutablePointer<posix_spawn_file_actions_t>, UnsafePointer<CChar>
+    ) -> Int32
+
+    /// glibc's `posix_spawn_file_actions_addchdir_np` (2.29+): the child starts in the working
+    /// directory without a shell in between. Looked up at run time, because Swift's Glibc module
+    /// leaves out the GNU extensions.
+    static let addChdir: AddChdir? = dlsym(nil, "posix_spawn_file_actions_addchdir_np").map {
+        unsafeBitCast($0, to: AddChdir.self)
     }
 
     /// posix_spawn attributes for a child with no blocked signals and default handlers (destroy

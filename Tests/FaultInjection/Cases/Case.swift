@@ -1,0 +1,67 @@
+import CollectorCore
+import CollectorTesting
+import Foundation
+import GraphSecuritySource
+import GraphSimulator
+import GzipStream
+import TestReceivers
+#if canImport(Glibc)
+import Glibc
+#endif
+
+enum Case: String, CaseIterable {
+    case kill9 = "kill-9"
+    case sigterm = "sigterm"
+    case rsyslogOutage = "rsyslog-outage"
+    case webhook500 = "webhook-500"
+    case diskFull = "disk-full"
+    case readOnlyDisk = "read-only-disk"
+    case apiFaults = "api-faults"
+}
+
+/// A small deterministic generator (SplitMix64), so a failing run can be repeated with --seed.
+struct SeededRandom: RandomNumberGenerator {
+    var state: UInt64
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}
+
+/// Runs the cases with the chosen sizes and one seeded random source.
+final class CaseRunner {
+    let options: FaultInjectionCommand
+    var random: SeededRandom
+
+    init(options: FaultInjectionCommand) {
+        self.options = options
+        random = SeededRandom(state: options.seedValue)
+    }
+
+    func run(_ c: Case) async throws -> Outcome {
+        switch c {
+        case .kill9: return try await kill9()
+        case .sigterm: return try await sigterm()
+        case .rsyslogOutage: return try await rsyslogOutage()
+        case .webhook500: return try await webhook500()
+        case .diskFull: return try await diskFull()
+        case .readOnlyDisk: return try await readOnlyDisk()
+        case .apiFaults: return try await apiFaults()
+        }
+    }
+
+    func simulator(_ configure: (inout SimulatorConfiguration) -> Void) async throws -> (GraphSimulator, String) {
+        var c = SimulatorConfiguration()
+        c.alertsV2 = 0
+        c.alertsV1 = 0
+        c.incidents = 0
+        c.history = .seconds(2 * 86_400)
+        c.seed = options.seedValue
+        configure(&c)
+        let s = GraphSimulator(configuration: c)
+        return (s, try await s.start())
+    }
+}
