@@ -260,9 +260,12 @@ import TestReceivers
         rsyslog.stop()
         let dir = TemporaryDirectory()
         defer { dir.remove() }
-        let config = try dir.write("collector.yaml", """
+        // On shutdown the spool is retried until drain_timeout: short while the receiver is down,
+        // long enough to empty it once the receiver is back.
+        func configuration(drain: String) throws -> String {
+            try dir.write("collector.yaml", """
             state_directory: state
-            pipeline: {drain_timeout: 30s}   # on shutdown the spool is emptied while the receiver takes it
+            pipeline: {drain_timeout: \(drain)}
             sources:
               - type: synthetic
                 count: 3000
@@ -277,6 +280,8 @@ import TestReceivers
                 spool_max_size: 64MiB
                 retry: {initial_delay: 100ms, max_delay: 300ms}
             """)
+        }
+        var config = try configuration(drain: "2s")
         // 1. The receiver is down: the run still finishes, every alert acknowledged via the spool.
         let first = try await CollectorProcess.run(["run", "--config", config, "--log-level", "error"])
         #expect(first.status == 0, "\(first.stderr)")
@@ -294,6 +299,7 @@ import TestReceivers
 
         // 3. The receiver is back: the next start delivers the spool, in order.
         try rsyslog.start()
+        config = try configuration(drain: "30s")
         let second = try await CollectorProcess.run(["run", "--config", config, "--log-level", "error"])
         #expect(second.status == 0, "\(second.stderr)")
         let received = try await rsyslog.received(atLeast: 3000)

@@ -19,7 +19,8 @@ extension SinkWorker {
         /// Retrying stopped and the batch went to the spool: after repeated failures, or at the
         /// drain deadline.
         case spooled(atDeadline: Bool)
-        /// Retrying stopped: at the drain deadline without a spool, or (spool origin) shutdown.
+        /// Retrying stopped at the drain deadline: the batch is undelivered (queue origin, no
+        /// spool) or stays in the spool (spool origin).
         case gaveUp
     }
 
@@ -57,17 +58,19 @@ extension SinkWorker {
 
     /// After a retryable failure: nil to retry, or what became of the batch.
     private func stopRetrying(_ events: [Event], origin: Origin, attempt: Int, delay: Duration) async -> WriteResult? {
+        let pastDeadline = closing && drainDeadline.map { clock.now.advanced(by: delay) > $0 } ?? false
         switch origin {
         case .spool:
-            // While shutting down, one attempt per batch: a failing sink does not hold the exit.
-            return closing ? .gaveUp : nil
+            // Shutting down: retried like a queued batch until the drain deadline, then it stays
+            // on disk for the next start.
+            return pastDeadline ? .gaveUp : nil
         case .queue(let spill):
             // A sink that keeps failing: with a spool, the batch goes to disk (acknowledged) and
             // retries continue from there, so sources keep collecting while the sink is down.
             if spill, attempt >= 2, let spool, (try? await spool.append(events)) != nil {
                 return .spooled(atDeadline: false)
             }
-            guard closing, let drainDeadline, clock.now.advanced(by: delay) > drainDeadline else { return nil }
+            guard pastDeadline else { return nil }
             if let spool, (try? await spool.append(events)) != nil { return .spooled(atDeadline: true) }
             return .gaveUp
         }
