@@ -78,27 +78,16 @@ public actor GzipArchiveSink: Sink {
 
     public func write(_ batch: [Event]) async throws {
         guard !batch.isEmpty else { return }
-        let now = Timestamp.now()
-        var order: [String] = []
-        var groups: [String: (lines: JSONWriter, events: [Event])] = [:]
-        for event in batch {
-            let time = configuration.timeSource == .event ? (event.time ?? now) : now
-            let relative = configuration.path.render(event: event, time: time)
-            if groups[relative] == nil {
-                order.append(relative)
-                groups[relative] = (JSONWriter(reservingCapacity: 64 * 1024), [])
-            }
-            event.ndjsonLine(into: &groups[relative]!.lines)
-            groups[relative]!.events.append(event)
-        }
+        let groups = EventGroups(
+            batch, path: configuration.path, timeSource: configuration.timeSource, keepingEvents: true)
         // Compress every group first: a compression failure touches no file.
         var members: [(String, [UInt8], Int, [Event])] = []
-        for relative in order {
-            let lines = groups[relative]!.lines.bytes
+        for group in groups.groups {
+            let lines = group.lines.bytes
             do {
                 var member = try encoder.compress(lines)
                 member += try encoder.finish()
-                members.append((relative, member, lines.count, groups[relative]!.events))
+                members.append((group.relative, member, lines.count, group.events))
             } catch {
                 // Start the next batch on a fresh stream, not in the middle of this member.
                 if let fresh = try? GzipEncoder(level: Int32(configuration.level)) { encoder = fresh }
@@ -107,31 +96,30 @@ public actor GzipArchiveSink: Sink {
         }
         // Write each member; on failure cut every touched file back to its previous end, so
         // the file again ends with a complete member and the retry writes the batch once.
-        var touched: [(OpenArchive, Int64)] = []
+        var rollback = WriteRollback<OpenArchive>()
         do {
             for (relative, member, _, _) in members {
                 let file = try openArchive(relative)
-                let start = touched.first { $0.0 === file }?.1 ?? file.compressedBytes
-                if !touched.contains(where: { $0.0 === file }) { touched.append((file, start)) }
+                rollback.touch(file, fd: file.fd, at: file.compressedBytes)
                 try FileSystem.writeAll(fd: file.fd, bytes: member, path: file.partPath)
                 file.compressedBytes += Int64(member.count)
             }
             if configuration.fsync {
-                for (file, _) in touched where Glibc.fsync(file.fd) != 0 {
+                for file in rollback.files where Glibc.fsync(file.fd) != 0 {
                     throw FileError(operation: "fsync", path: file.partPath)
                 }
             }
         } catch {
-            for (file, size) in touched {
+            rollback.cutBack { file, size, ok in
                 file.compressedBytes = size
-                if ftruncate(file.fd, off_t(size)) != 0 || lseek(file.fd, off_t(size), SEEK_SET) < 0 {
-                    // Never append after a torn member: leave this part alone; the next write
-                    // (or start) cuts it back to its last complete member and finishes it.
-                    logger.error("could not cut a failed batch back; the file will be finished at its last complete member", metadata: [
-                        "sink": "\(name)", "file": "\(file.partPath)"])
-                    Glibc.close(file.fd)
-                    files[file.relative] = nil
-                }
+                guard !ok else { return }
+                // Never append after a torn member: leave this part alone; the next write (or
+                // start) cuts it back to its last complete member and finishes it.
+                logger.error(
+                    "could not cut a failed batch back; the file will be finished at its last complete member",
+                    metadata: ["sink": "\(name)", "file": "\(file.partPath)"])
+                Glibc.close(file.fd)
+                files[file.relative] = nil
             }
             throw SinkError.retryable("gzip archive write failed: \(error)")
         }
@@ -148,7 +136,7 @@ public actor GzipArchiveSink: Sink {
         }
         // Finish files that reached their size or age. The batch is already durable: a failure
         // here must not make the pipeline write it again, so it is logged and tried again later.
-        for (file, _) in touched where isDue(file) {
+        for file in rollback.files where isDue(file) {
             do { try finish(file) } catch {
                 logger.error("could not finish an archive file; the next start finishes it", metadata: [
                     "sink": "\(name)", "file": "\(file.partPath)", "error": "\(error)"])
@@ -261,9 +249,7 @@ public actor GzipArchiveSink: Sink {
     /// (`events.ndjson.gz` → `events.20261123T141530Z.ndjson.gz`).
     static func finalName(for path: String, startedAt: Timestamp) -> String {
         let (stem, ext) = ArchiveFiles.split(path)
-        let c = startedAt.utcComponents
-        func p(_ v: Int, _ w: Int) -> String { let s = String(v); return String(repeating: "0", count: max(0, w - s.count)) + s }
-        let stamp = "\(p(c.year, 4))\(p(c.month, 2))\(p(c.day, 2))T\(p(c.hour, 2))\(p(c.minute, 2))\(p(c.second, 2))Z"
+        let stamp = FileStamp.text(startedAt)
         // Files finished within one second get -1, -2, …: always above any sibling of that
         // second still present, so names sort in the order the files were written even after
         // retention deleted the earlier ones.

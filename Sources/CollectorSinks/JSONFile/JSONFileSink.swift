@@ -61,27 +61,14 @@ public actor JSONFileSink: Sink {
     }
 
     public func write(_ batch: [Event]) async throws {
-        let now = Timestamp.now()
-        // Group lines per file, keeping each file's order.
-        var order: [String] = []
-        var buffers: [String: JSONWriter] = [:]
-        for event in batch {
-            let time = configuration.timeSource == .event ? (event.time ?? now) : now
-            let relative = configuration.path.render(event: event, time: time)
-            if buffers[relative] == nil {
-                order.append(relative)
-                buffers[relative] = JSONWriter(reservingCapacity: 64 * 1024)
-            }
-            event.ndjsonLine(into: &buffers[relative]!)
-        }
-        // Write every file; on any failure cut every touched file back to where this batch
-        // began, so a retry neither tears a line nor writes a line twice.
-        var touched: [(OpenFile, Int64)] = []
+        let groups = EventGroups(batch, path: configuration.path, timeSource: configuration.timeSource)
+        // Write every file; on any failure cut every touched file back to where this batch began.
+        var rollback = WriteRollback<OpenFile>()
         do {
-            for relative in order {
-                let bytes = buffers[relative]!.bytes
-                let file = try openFile(relative: relative, incoming: Int64(bytes.count))
-                touched.append((file, file.size))
+            for group in groups.groups {
+                let bytes = group.lines.bytes
+                let file = try openFile(relative: group.relative, incoming: Int64(bytes.count))
+                rollback.touch(file, fd: file.fd, at: file.size)
                 do {
                     try FileSystem.writeAll(fd: file.fd, bytes: bytes, path: file.path)
                 } catch {
@@ -93,14 +80,16 @@ public actor JSONFileSink: Sink {
             }
             switch configuration.fsync {
             case .never: break
-            case .batch: try sync(touched.map(\.0))
+            case .batch: try sync(rollback.files)
             case .interval:
                 if ContinuousClock.now - lastFsync >= configuration.fsyncInterval.duration { try syncAll() }
             }
         } catch {
-            for (file, start) in touched {
-                if ftruncate(file.fd, off_t(start)) != 0 {
-                    logger.error("cannot cut a failed batch back; the file may hold part of it twice after the retry", metadata: ["file": "\(file.path)"])
+            rollback.cutBack { file, start, ok in
+                if !ok {
+                    logger.error(
+                        "cannot cut a failed batch back; the file may hold part of it twice after the retry",
+                        metadata: ["file": "\(file.path)"])
                 }
                 file.size = start
             }
@@ -264,9 +253,7 @@ public actor JSONFileSink: Sink {
         Glibc.close(file.fd)
         files[file.path] = nil
         let (stem, ext) = Self.split(file.path)
-        let c = Timestamp.now().utcComponents
-        func p(_ v: Int, _ w: Int) -> String { let s = String(v); return String(repeating: "0", count: max(0, w - s.count)) + s }
-        let stamp = "\(p(c.year, 4))\(p(c.month, 2))\(p(c.day, 2))T\(p(c.hour, 2))\(p(c.minute, 2))\(p(c.second, 2))Z"
+        let stamp = FileStamp.text(.now())
         var target = "\(stem).\(stamp)\(ext)"
         var n = 1
         while FileSystem.exists(target) {

@@ -1,0 +1,36 @@
+import CollectorCore
+
+/// A batch's events by the file they go to, for the sinks that write files (json-file,
+/// gzip-archive): the path template rendered with each event and its time, files in the order
+/// they first appear, each file's events as NDJSON lines in batch order.
+struct EventGroups {
+    struct Group {
+        let relative: String
+        var lines: JSONWriter
+        /// The events themselves, when the sink keeps per-file facts (an archive's time range).
+        var events: [Event]
+    }
+
+    private(set) var groups: [Group] = []
+
+    init(
+        _ batch: [Event], path: PathTemplate, timeSource: JSONFileSink.TimeSource, now: Timestamp = .now(),
+        keepingEvents: Bool = false
+    ) {
+        var index: [String: Int] = [:]
+        for event in batch {
+            let time = timeSource == .event ? (event.time ?? now) : now
+            let relative = path.render(event: event, time: time)
+            let i: Int
+            if let found = index[relative] {
+                i = found
+            } else {
+                i = groups.count
+                index[relative] = i
+                groups.append(Group(relative: relative, lines: JSONWriter(reservingCapacity: 64 * 1024), events: []))
+            }
+            event.ndjsonLine(into: &groups[i].lines)
+            if keepingEvents { groups[i].events.append(event) }
+        }
+    }
+}
