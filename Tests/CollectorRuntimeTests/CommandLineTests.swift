@@ -38,6 +38,37 @@ let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
         }
     }
 
+    /// The option listings take their defaults from the configuration types (declared once);
+    /// the shipped Plugins-config files, which show every option at its default, must agree.
+    @Test func everyPluginsConfigFileShowsTheDeclaredDefaults() throws {
+        let registry = PluginRegistry.builtins()
+        let names = try FileManager.default.contentsOfDirectory(atPath: "\(repositoryRoot)/Plugins-config")
+        func text(for type: String) throws -> String? {
+            guard let name = names.contains("\(type).yaml") ? "\(type).yaml" : names.first(where: { $0.hasPrefix("\(type)-") })
+            else { return nil }
+            return try String(contentsOfFile: "\(repositoryRoot)/Plugins-config/\(name)", encoding: .utf8)
+        }
+        func shows(_ text: String, _ key: String, _ value: String) -> Bool {
+            text.contains("\(key): \(value)\n") || text.contains("\(key): \(value) ") || text.contains("\(key): \"\(value)\"")
+        }
+        let common = SinkDeliverySettings.defaultsListing.map { entry -> (String, String) in
+            let key = entry.prefix { $0 != " " }.split(separator: ".").last.map(String.init) ?? ""
+            return (key, String(entry.drop { $0 != "(" }.dropFirst().dropLast()))
+        }
+        var checked = 0
+        for type in registry.sinkTypes + registry.sourceTypes {
+            guard let text = try text(for: type) else { continue }
+            let options = registry.sink(type: type)?.options ?? registry.source(type: type)?.options ?? []
+            let plain = options.compactMap { o in o.defaultValue.map { (o.name, $0) } }
+                .filter { !$0.1.contains(" ") && !$0.1.contains("<") && $0.1 != "none" }
+            for (key, value) in plain + (registry.sink(type: type) != nil ? common : []) {
+                #expect(shows(text, key, value), "\(type): \(key) should show its default \(value)")
+                checked += 1
+            }
+        }
+        #expect(checked > 60)
+    }
+
     @Test func theDocCConfigurationReferenceNamesEveryPluginAndItsFile() throws {
         let reference = try String(contentsOfFile: "\(repositoryRoot)/Sources/CollectorCore/CollectorCore.docc/ConfigurationReference.md", encoding: .utf8)
         let shipped = try FileManager.default.contentsOfDirectory(atPath: "\(repositoryRoot)/Plugins-config").filter { $0.hasSuffix(".yaml") }

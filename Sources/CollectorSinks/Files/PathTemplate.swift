@@ -111,6 +111,12 @@ public struct PathTemplate: Sendable, Hashable, CustomStringConvertible {
         return out
     }
 
+    /// What a template may hold, for option listings.
+    static var summary: String {
+        "file path under directory: strftime %Y %m %d %H %M %S %j and "
+            + fields.map { "{\($0)}" }.joined(separator: " ")
+    }
+
     public var usesEventFields: Bool { pieces.contains { if case .field = $0 { return true } else { return false } } }
 
     static func value(of field: String, in event: Event) -> String? {

@@ -23,17 +23,22 @@ extension JSONFileSink {
     }
 
     public struct Configuration: Decodable, Sendable {
+        // The defaults, declared once: decoding and the `plugins` listing read them from here.
         public var directory: String
-        public var path: PathTemplate
-        public var timeSource: TimeSource
-        public var maxFileSize: ByteSize?
+        public var path: PathTemplate = Self.defaultPath
+        public var timeSource: TimeSource = .received
+        public var maxFileSize: ByteSize? = .mebibytes(100)
         public var rotateInterval: ConfigDuration?
-        public var maxRotatedFiles: Int
-        public var fsync: FsyncPolicy
-        public var fsyncInterval: ConfigDuration
-        public var fileMode: UInt32
-        public var directoryMode: UInt32
-        public var maxOpenFiles: Int
+        public var maxRotatedFiles = 10
+        public var fsync: FsyncPolicy = .batch
+        public var fsyncInterval: ConfigDuration = .seconds(1)
+        public var fileMode: UInt32 = 0o600
+        public var directoryMode: UInt32 = 0o700
+        public var maxOpenFiles = 64
+
+        static let defaultPath = try! PathTemplate("events-%Y-%m-%d.ndjson")
+        /// Every setting at its default (the directory has none).
+        static let defaults = try! Configuration(directory: "")
 
         enum CodingKeys: String, CodingKey {
             case directory, path, timeSource = "time_source", maxFileSize = "max_file_size"
@@ -42,43 +47,36 @@ extension JSONFileSink {
             case maxOpenFiles = "max_open_files"
         }
 
-        public init(directory: String, path: String = "events-%Y-%m-%d.ndjson") throws {
+        public init(directory: String, path: String? = nil) throws {
             self.directory = directory
-            self.path = try PathTemplate(path)
-            timeSource = .received
-            maxFileSize = .mebibytes(100)
-            rotateInterval = nil
-            maxRotatedFiles = 10
-            fsync = .batch
-            fsyncInterval = .seconds(1)
-            fileMode = 0o600
-            directoryMode = 0o700
-            maxOpenFiles = 64
+            if let path { self.path = try PathTemplate(path) }
         }
 
         public init(from decoder: any Decoder) throws {
             let c = try decoder.container(keyedBy: CodingKeys.self)
+            let d = Self.defaults
             directory = try c.decode(String.self, forKey: .directory)
-            let template = try c.decodeIfPresent(String.self, forKey: .path) ?? "events-%Y-%m-%d.ndjson"
-            do {
-                path = try PathTemplate(template)
-            } catch {
-                throw DecodingError.dataCorruptedError(forKey: .path, in: c, debugDescription: error.description)
+            if let template = try c.decodeIfPresent(String.self, forKey: .path) {
+                do {
+                    path = try PathTemplate(template)
+                } catch {
+                    throw DecodingError.dataCorruptedError(forKey: .path, in: c, debugDescription: error.description)
+                }
             }
-            timeSource = try c.decodeIfPresent(TimeSource.self, forKey: .timeSource) ?? .received
+            timeSource = try c.decodeIfPresent(TimeSource.self, forKey: .timeSource) ?? d.timeSource
             if try c.decodeNil(forKey: .maxFileSize) && c.contains(.maxFileSize) {
                 maxFileSize = nil
             } else {
-                maxFileSize = try c.decodeIfPresent(ByteSize.self, forKey: .maxFileSize) ?? .mebibytes(100)
+                maxFileSize = try c.decodeIfPresent(ByteSize.self, forKey: .maxFileSize) ?? d.maxFileSize
             }
             if maxFileSize?.bytes == 0 { maxFileSize = nil }
             rotateInterval = try c.decodeIfPresent(ConfigDuration.self, forKey: .rotateInterval)
-            maxRotatedFiles = try c.decodeIfPresent(Int.self, forKey: .maxRotatedFiles) ?? 10
-            fsync = try c.decodeIfPresent(FsyncPolicy.self, forKey: .fsync) ?? .batch
-            fsyncInterval = try c.decodeIfPresent(ConfigDuration.self, forKey: .fsyncInterval) ?? .seconds(1)
-            fileMode = try Self.mode(c, .fileMode, default: 0o600)
-            directoryMode = try Self.mode(c, .directoryMode, default: 0o700)
-            maxOpenFiles = try c.decodeIfPresent(Int.self, forKey: .maxOpenFiles) ?? 64
+            maxRotatedFiles = try c.decodeIfPresent(Int.self, forKey: .maxRotatedFiles) ?? d.maxRotatedFiles
+            fsync = try c.decodeIfPresent(FsyncPolicy.self, forKey: .fsync) ?? d.fsync
+            fsyncInterval = try c.decodeIfPresent(ConfigDuration.self, forKey: .fsyncInterval) ?? d.fsyncInterval
+            fileMode = try Self.mode(c, .fileMode, default: d.fileMode)
+            directoryMode = try Self.mode(c, .directoryMode, default: d.directoryMode)
+            maxOpenFiles = try c.decodeIfPresent(Int.self, forKey: .maxOpenFiles) ?? d.maxOpenFiles
             guard maxRotatedFiles >= 0 else {
                 throw DecodingError.dataCorruptedError(forKey: .maxRotatedFiles, in: c, debugDescription: "must be 0 (keep all) or more")
             }
@@ -100,19 +98,46 @@ extension JSONFileSink {
     public enum Plugin: SinkPlugin {
         public static let type = "json-file"
         public static let summary = "NDJSON files with path templates, size/time rotation, retention and fsync policy"
-        public static let options: [PluginOption] = [
-            PluginOption("directory", type: "path", default: nil, "base directory; every file stays inside it (relative to the main config file)"),
-            PluginOption("path", type: "template", default: "events-%Y-%m-%d.ndjson", "file path under directory: strftime %Y %m %d %H %M %S %j and {event_type} {kind} {severity} {tenant_id} {vendor} {provider} {status} {category}"),
-            PluginOption("time_source", type: "received | event", default: "received", "time used for %-fields: when written, or the event's own time"),
-            PluginOption("max_file_size", type: "size", default: "100MiB", "rotate a file before it grows past this; 0 or null: never"),
-            PluginOption("rotate_interval", type: "duration", default: "none", "rotate a file this long after it was opened"),
-            PluginOption("max_rotated_files", type: "integer", default: "10", "rotated files kept per file; older ones are deleted (0: keep all)"),
-            PluginOption("fsync", type: "never | batch | interval", default: "batch", "when written lines are forced to disk before being acknowledged"),
-            PluginOption("fsync_interval", type: "duration", default: "1s", "with fsync: interval, the longest time between fsyncs"),
-            PluginOption("file_mode", type: "octal string", default: "\"0600\"", "permissions of new files"),
-            PluginOption("directory_mode", type: "octal string", default: "\"0700\"", "permissions of new directories"),
-            PluginOption("max_open_files", type: "integer", default: "64", "files kept open at once; the least recently written is closed first"),
-        ]
+        public static var options: [PluginOption] {
+            let d = Configuration.defaults
+            return [
+                PluginOption(
+                    "directory", type: "path", default: nil,
+                    "base directory; every file stays inside it (relative to the main config file)"),
+                PluginOption("path", type: "template", default: "\(d.path)", PathTemplate.summary),
+                PluginOption(
+                    "time_source", type: "received | event", default: d.timeSource.rawValue,
+                    "time used for %-fields: when written, or the event's own time"),
+                PluginOption(
+                    "max_file_size", type: "size", default: d.maxFileSize.map { "\($0)" } ?? "none",
+                    "rotate a file before it grows past this; 0 or null: never"),
+                PluginOption(
+                    "rotate_interval", type: "duration", default: d.rotateInterval.map { "\($0)" } ?? "none",
+                    "rotate a file this long after it was opened"),
+                PluginOption(
+                    "max_rotated_files", type: "integer", default: "\(d.maxRotatedFiles)",
+                    "rotated files kept per file; older ones are deleted (0: keep all)"),
+                PluginOption(
+                    "fsync", type: "never | batch | interval", default: d.fsync.rawValue,
+                    "when written lines are forced to disk before being acknowledged"),
+                PluginOption(
+                    "fsync_interval", type: "duration", default: "\(d.fsyncInterval)",
+                    "with fsync: interval, the longest time between fsyncs"),
+                PluginOption("file_mode", type: "octal string", default: octal(d.fileMode), "permissions of new files"),
+                PluginOption(
+                    "directory_mode", type: "octal string", default: octal(d.directoryMode),
+                    "permissions of new directories"),
+                PluginOption(
+                    "max_open_files", type: "integer", default: "\(d.maxOpenFiles)",
+                    "files kept open at once; the least recently written is closed first"),
+            ]
+        }
+
+        /// `"0600"`, quoted as the configuration writes it.
+        static func octal(_ mode: UInt32) -> String {
+            let digits = String(mode, radix: 8)
+            return "\"" + String(repeating: "0", count: max(0, 4 - digits.count)) + digits + "\""
+        }
 
         public static func makeSink(configuration: Configuration, context: SinkContext) async throws -> any Sink {
             var config = configuration
