@@ -146,6 +146,9 @@ let package = Package(
             ],
             path: "Fuzz/Harnesses"),
         .executableTarget(name: "graph-collector-fuzz", dependencies: ["FuzzHarnesses"], path: "Fuzz/Main"),
+        .testTarget(name: "CurlTransportTests", dependencies: ["CurlTransport", "GraphSecuritySource", "GraphSimulator"]),
+        .testTarget(name: "EventFormatsTests", dependencies: ["EventFormats", "CollectorCore", "CollectorTesting"]),
+        .testTarget(name: "GzipStreamTests", dependencies: ["GzipStream", "CollectorTesting"]),
         .testTarget(
             name: "GraphSecuritySourceTests",
             dependencies: ["GraphSecuritySource", "CollectorCore", "CollectorTesting"],

@@ -1,11 +1,11 @@
-import CollectorCore
+public import CollectorCore
 
-/// Alerts whose values are full of what breaks LEEF and syslog: the header and pair
+/// For sink authors' tests: alerts whose values are full of what breaks LEEF and syslog: the header and pair
 /// delimiters, escape characters, control characters, non-ASCII text and very long strings.
-enum TrickyEvents {
-    static let nasty = "a|b=c\\d\te\nf\rg^h x5E 日本語 ü 🚨 \u{1} end"
+public enum TrickyEvents {
+    public static let nasty = "a|b=c\\d\te\nf\rg^h x5E 日本語 ü 🚨 \u{1} end"
 
-    static func alert(_ n: Int, descriptionLength: Int = 0) -> Event {
+    public static func alert(_ n: Int, descriptionLength: Int = 0) -> Event {
         let time = Timestamp(nanosecondsSinceEpoch: 1_763_900_000_123_000_000 + Int64(n) * 1_000_000_000)
         let long = descriptionLength > 0 ? String(repeating: "Long text ✓ with = and | and ^. ", count: descriptionLength / 34 + 1) : nil
         return .alert(SecurityAlert(
