@@ -6,14 +6,17 @@
 #   make bench  the benchmarks, release build (BENCH_ARGS="--only syslog,gzip"; Benchmarks/README.md)
 #   make fault-schedules  the seeded fault-schedule test of the Graph engine, release build (SEEDS=5000 FIRST=1)
 #   make fuzz   every libFuzzer target for FUZZ_SECONDS (600) each (FUZZ_TARGETS="leef spool")
+#   make format  swift-format the tree (.swift-format); `make test` lints it
 SWIFT ?= swift
 
-.PHONY: run test deps build release clean docs fault-injection bench fuzz fault-schedules
+.PHONY: run test deps build release clean docs fault-injection bench fuzz fault-schedules format lint
 
 run:
 	bash scripts/quickstart.sh
 
-test: deps
+FORMATTED = Sources Tests Benchmarks Fuzz Examples/custom-sink/Sources Examples/custom-sink/Tests Package.swift
+
+test: deps lint
 	$(SWIFT) build --build-tests
 	$(SWIFT) test
 	"$$($(SWIFT) build --show-bin-path)/fault-injection" $(FAULT_ARGS)
@@ -45,6 +48,15 @@ fuzz: deps
 
 deps:
 	bash scripts/install-deps.sh
+
+# The formatter's rules (.swift-format) and the architecture's (ARCHITECTURE.md: dependencies one
+# way, files and functions small).
+lint:
+	$(SWIFT) format lint --strict --recursive --parallel $(FORMATTED)
+	python3 scripts/check-structure.py
+
+format:
+	$(SWIFT) format --in-place --recursive --parallel $(FORMATTED)
 
 build: deps
 	$(SWIFT) build

@@ -73,7 +73,10 @@ let package = Package(
             ]),
         .target(
             name: "GraphSimulator",
-            dependencies: ["CollectorCore", "CollectorSystem", "GraphSecuritySource", .product(name: "FlyingFox", package: "FlyingFox")]),
+            dependencies: [
+                "CollectorCore", "CollectorSystem", "GraphSecuritySource",
+                .product(name: "FlyingFox", package: "FlyingFox"),
+            ]),
         // The configuration language: YAML decoded with line and column for every error.
         .target(
             name: "CollectorConfig",
@@ -81,7 +84,8 @@ let package = Package(
         .target(
             name: "CollectorRuntime",
             dependencies: [
-                "CollectorCore", "CollectorSystem", "CollectorConfig", "CollectorSinks", "GraphSecuritySource", "GraphSimulator",
+                "CollectorCore", "CollectorSystem", "CollectorConfig", "CollectorSinks", "GraphSecuritySource",
+                "GraphSimulator",
                 "CurlTransport", "GzipStream",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
@@ -98,16 +102,21 @@ let package = Package(
             ]),
         .executableTarget(name: "graph-collector", dependencies: ["CollectorRuntime"]),
 
-        .testTarget(name: "CollectorCoreTests", dependencies: ["CollectorCore", "CollectorSystem", "CollectorTesting"]),
+        .testTarget(
+            name: "CollectorCoreTests", dependencies: ["CollectorCore", "CollectorSystem", "CollectorTesting"]),
         .testTarget(
             name: "CollectorSinksTests",
-            dependencies: ["CollectorSinks", "CollectorCore", "CollectorTesting", "EventFormats", "GraphSecuritySource", "TestReceivers", "graph-collector"],
+            dependencies: [
+                "CollectorSinks", "CollectorCore", "CollectorTesting", "EventFormats", "GraphSecuritySource",
+                "TestReceivers", "graph-collector",
+            ],
             exclude: ["Golden", "Support/exec_child.sh"]),
         // The fault-injection suite (`make fault-injection`; `make test` runs it small).
         .executableTarget(
             name: "fault-injection",
             dependencies: [
-                "CollectorCore", "CollectorTesting", "GraphSecuritySource", "GraphSimulator", "GzipStream", "TestReceivers",
+                "CollectorCore", "CollectorTesting", "GraphSecuritySource", "GraphSimulator", "GzipStream",
+                "TestReceivers",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             path: "Tests/FaultInjection"),
@@ -117,14 +126,16 @@ let package = Package(
             name: "fault-schedules",
             dependencies: [
                 "CollectorCore", "CollectorTesting", "CurlTransport", "GraphSecuritySource", "GraphSimulator",
-                .product(name: "ArgumentParser", package: "swift-argument-parser"), .product(name: "Logging", package: "swift-log"),
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
             ],
             path: "Tests/FaultSchedules"),
         // Benchmarks (release builds; Benchmarks/README.md). `make test` runs each once, tiny.
         .executableTarget(
             name: "graph-collector-bench",
             dependencies: [
-                "CollectorCore", "CollectorSinks", "CollectorTesting", "EventFormats", "GraphSecuritySource", "GraphSimulator", "TestReceivers",
+                "CollectorCore", "CollectorSinks", "CollectorTesting", "EventFormats", "GraphSecuritySource",
+                "GraphSimulator", "TestReceivers",
                 .product(name: "FlyingFox", package: "FlyingFox"), .product(name: "Logging", package: "swift-log"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
@@ -142,11 +153,13 @@ let package = Package(
         .target(
             name: "FuzzHarnesses",
             dependencies: [
-                "CollectorCore", "CollectorConfig", "CollectorRuntime", "CurlTransport", "EventFormats", "GraphSecuritySource",
+                "CollectorCore", "CollectorConfig", "CollectorRuntime", "CurlTransport", "EventFormats",
+                "GraphSecuritySource",
             ],
             path: "Fuzz/Harnesses"),
         .executableTarget(name: "graph-collector-fuzz", dependencies: ["FuzzHarnesses"], path: "Fuzz/Main"),
-        .testTarget(name: "CurlTransportTests", dependencies: ["CurlTransport", "GraphSecuritySource", "GraphSimulator"]),
+        .testTarget(
+            name: "CurlTransportTests", dependencies: ["CurlTransport", "GraphSecuritySource", "GraphSimulator"]),
         .testTarget(name: "EventFormatsTests", dependencies: ["EventFormats", "CollectorCore", "CollectorTesting"]),
         .testTarget(name: "GzipStreamTests", dependencies: ["GzipStream", "CollectorTesting"]),
         .testTarget(
@@ -156,7 +169,8 @@ let package = Package(
         .testTarget(
             name: "CollectorRuntimeTests",
             dependencies: [
-                "CollectorRuntime", "CollectorConfig", "CollectorCore", "CollectorTesting", "CurlTransport", "GzipStream",
+                "CollectorRuntime", "CollectorConfig", "CollectorCore", "CollectorTesting", "CurlTransport",
+                "GzipStream",
                 "GraphSimulator", "GraphSecuritySource", "graph-collector",
             ]),
     ]

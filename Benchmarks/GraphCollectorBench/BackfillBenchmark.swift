@@ -3,8 +3,9 @@ import CollectorTesting
 import Foundation
 import GraphSimulator
 import TestReceivers
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// 5. End-to-end backfill: the real `graph-collector` process collects N alerts_v2 from the
@@ -34,31 +35,12 @@ enum BackfillBenchmark {
             let receiver = try CountingReceiver()
             let directory = TemporaryDirectory(prefix: "bench-backfill")
             defer { directory.remove() }
-            let config = try directory.write("collector.yaml", """
-                state_directory: state
-                sources:
-                  - type: graph-security
-                    login_url: \(url)
-                    graph_url: \(url)
-                    tenants:
-                      - {tenant_id: \(c.tenantId), client_id: \(c.clientId), client_secret: \(c.clientSecret)}
-                    endpoints: [alerts_v2]
-                    page_size: {alerts_v2: 1000}
-                    requests_per_minute: \(rpm)
-                    ingestion_lag: 0s
-                    look_back: 31d
-                    stop_when_caught_up: true
-                sinks:
-                  - type: syslog
-                    transport: tcp
-                    framing: octet-counting
-                    targets: ["127.0.0.1:\(receiver.port)"]
-                \(ProcessInfo.processInfo.environment["BENCH_SINK_EXTRA"].map { "    " + $0 } ?? "")
-                """)
+            let config = try Self.configuration(in: directory, simulator: c, url: url, rpm: rpm, port: receiver.port)
             let log = directory.file("collector.log")
             let clock = ContinuousClock()
             let start = clock.now
-            let pid = try RsyslogReceiver.spawn(CollectorProcess.executable, ["run", "--config", config, "--log-level", "warning"], log: log)
+            let pid = try RsyslogReceiver.spawn(
+                CollectorProcess.executable, ["run", "--config", config, "--log-level", "warning"], log: log)
             // The collector's peak RSS, read from /proc while it runs: its ru_maxrss would include
             // this process's size at spawn time (exec records the old address space's peak).
             var peak = 0
@@ -72,7 +54,9 @@ enum BackfillBenchmark {
             let stats = await simulator.statistics
             await simulator.stop()
             guard status == 0 else {
-                throw BenchError("the collector exited with \(status): \((try? String(contentsOfFile: log, encoding: .utf8))?.suffix(2000) ?? "")")
+                throw BenchError(
+                    "the collector exited with \(status): \((try? String(contentsOfFile: log, encoding: .utf8))?.suffix(2000) ?? "")"
+                )
             }
             _ = receiver.wait(timeout: 30) { $0.closedConnections >= 1 }
             let pages = (size + 999) / 1000
@@ -80,11 +64,50 @@ enum BackfillBenchmark {
             let bound = Double(pages) * 60 / Double(rpm)
             // One page after another, each taking the latency plus the simulator's own time.
             let paging = Double(pages) * (latency + service)
-            let cpu = Double(usage.ru_utime.tv_sec) + Double(usage.ru_utime.tv_usec) / 1e6 + Double(usage.ru_stime.tv_sec) + Double(usage.ru_stime.tv_usec) / 1e6
-            rows.append(Row(name: "backfill \(formatted(Double(size))) alerts_v2, \(rpm) req/min, \(Int(latency * 1000)) ms/page", events: size,
-                            bytes: receiver.bytes, wall: wall, cpu: cpu, peakRSS: peak,
-                            note: "throttle bound \(formatted(bound, 1)) s (\(formatted(100 * wall / bound, 1)) % of it); sequential paging bound \(formatted(paging, 1)) s (\(formatted(100 * wall / paging, 1)) %; the simulator takes \(Int(service * 1000)) ms a page); \(stats.throttled) × 429; \(stats.apiRequests) requests; RSS is the collector's"))
+            let cpu =
+                Double(usage.ru_utime.tv_sec) + Double(usage.ru_utime.tv_usec) / 1e6 + Double(usage.ru_stime.tv_sec)
+                + Double(usage.ru_stime.tv_usec) / 1e6
+            rows.append(
+                Row(
+                    name:
+                        "backfill \(formatted(Double(size))) alerts_v2, \(rpm) req/min, \(Int(latency * 1000)) ms/page",
+                    events: size,
+                    bytes: receiver.bytes, wall: wall, cpu: cpu, peakRSS: peak,
+                    note:
+                        "throttle bound \(formatted(bound, 1)) s (\(formatted(100 * wall / bound, 1)) % of it); sequential paging bound \(formatted(paging, 1)) s (\(formatted(100 * wall / paging, 1)) %; the simulator takes \(Int(service * 1000)) ms a page); \(stats.throttled) × 429; \(stats.apiRequests) requests; RSS is the collector's"
+                ))
         }
-        printTable("5. End-to-end backfill through the throttle (the collector as its own process; LEEF over TCP to a counting receiver)", rows)
+        printTable(
+            "5. End-to-end backfill through the throttle (the collector as its own process; LEEF over TCP to a counting receiver)",
+            rows)
+    }
+
+    /// The collector's configuration: the Graph source on the simulator, one syslog sink.
+    static func configuration(
+        in directory: TemporaryDirectory, simulator c: SimulatorConfiguration, url: String, rpm: Int, port: Int
+    ) throws -> String {
+        try directory.write(
+            "collector.yaml",
+            """
+            state_directory: state
+            sources:
+              - type: graph-security
+                login_url: \(url)
+                graph_url: \(url)
+                tenants:
+                  - {tenant_id: \(c.tenantId), client_id: \(c.clientId), client_secret: \(c.clientSecret)}
+                endpoints: [alerts_v2]
+                page_size: {alerts_v2: 1000}
+                requests_per_minute: \(rpm)
+                ingestion_lag: 0s
+                look_back: 31d
+                stop_when_caught_up: true
+            sinks:
+              - type: syslog
+                transport: tcp
+                framing: octet-counting
+                targets: ["127.0.0.1:\(port)"]
+            \(ProcessInfo.processInfo.environment["BENCH_SINK_EXTRA"].map { "    " + $0 } ?? "")
+            """)
     }
 }

@@ -64,7 +64,7 @@ struct BenchCommand: AsyncParsableCommand {
 
     func run() async throws {
         #if DEBUG
-        say("note: a debug build; figures are only meaningful from `swift build -c release`")
+            say("note: a debug build; figures are only meaningful from `swift build -c release`")
         #endif
         say(
             "graph-collector-bench on \(ProcessInfo.processInfo.activeProcessorCount) cores, "

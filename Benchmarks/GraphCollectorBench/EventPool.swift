@@ -1,7 +1,7 @@
-import Logging
 import CollectorCore
 import Foundation
 import GraphSecuritySource
+import Logging
 
 /// Normalized alerts (the synthetic generator's: realistic evidence, about 5 KB of JSON each),
 /// built before timing starts and reused round-robin, so a benchmark measures the sink alone.
@@ -45,6 +45,8 @@ enum EventPool {
 
 /// A context for a sink made outside a running collector.
 func benchContext(_ name: String) -> SinkContext {
-    SinkContext(name: name, logger: .init(label: "bench", factory: { _ in SwiftLogNoOpLogHandler() }),
-                stateDirectory: NSTemporaryDirectory() + "bench-state-\(getpid())", configurationDirectory: FileManager.default.currentDirectoryPath)
+    SinkContext(
+        name: name, logger: .init(label: "bench", factory: { _ in SwiftLogNoOpLogHandler() }),
+        stateDirectory: NSTemporaryDirectory() + "bench-state-\(getpid())",
+        configurationDirectory: FileManager.default.currentDirectoryPath)
 }

@@ -1,6 +1,7 @@
 import Foundation
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Output goes straight to the file descriptor, line by line, even when piped.
@@ -40,7 +41,8 @@ struct Measurement {
     /// VmHWM of this process in bytes.
     static func peakRSS() -> Int {
         guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
-              let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }) else { return 0 }
+            let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") })
+        else { return 0 }
         return (Int(line.split(separator: " ").dropFirst().first ?? "") ?? 0) * 1024
     }
 }
@@ -68,7 +70,8 @@ struct Row {
 func formatted(_ v: Double, _ digits: Int = 0) -> String {
     let text = String(format: "%.\(digits)f", v)
     guard digits == 0, let n = Int(text) else { return text }
-    var out = "", digitsSeen = 0
+    var out = ""
+    var digitsSeen = 0
     for c in String(n).reversed() {
         if digitsSeen > 0 && digitsSeen % 3 == 0 && c != "-" { out.append(",") }
         out.append(c)
@@ -82,9 +85,10 @@ func printTable(_ title: String, _ rows: [Row]) {
     say("| measured | events | MiB | wall s | events/s | MiB/s | events/s per core | peak RSS MiB | note |")
     say("|---|---:|---:|---:|---:|---:|---:|---:|---|")
     for r in rows {
-        say("| \(r.name) | \(formatted(Double(r.events))) | \(formatted(Double(r.bytes) / 1_048_576, 1)) | \(formatted(r.wall, 2)) | "
-            + "\(formatted(r.eventsPerSecond)) | \(formatted(r.mibPerSecond, 1)) | \(r.eventsPerCoreSecond.map { formatted($0) } ?? "-") | "
-            + "\(r.peakRSS.map { formatted(Double($0) / 1_048_576, 1) } ?? "-") | \(r.note) |")
+        say(
+            "| \(r.name) | \(formatted(Double(r.events))) | \(formatted(Double(r.bytes) / 1_048_576, 1)) | \(formatted(r.wall, 2)) | "
+                + "\(formatted(r.eventsPerSecond)) | \(formatted(r.mibPerSecond, 1)) | \(r.eventsPerCoreSecond.map { formatted($0) } ?? "-") | "
+                + "\(r.peakRSS.map { formatted(Double($0) / 1_048_576, 1) } ?? "-") | \(r.note) |")
     }
 }
 
@@ -110,7 +114,9 @@ final class CountingReceiver: @unchecked Sendable {
         address.sin_addr.s_addr = inet_addr("127.0.0.1")
         var length = socklen_t(MemoryLayout<sockaddr_in>.size)
         let ok = withUnsafeMutablePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) == 0 && getsockname(fd, $0, &length) == 0 }
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                bind(fd, $0, length) == 0 && getsockname(fd, $0, &length) == 0
+            }
         }
         guard ok, listen(fd, 16) == 0 else { throw BenchError("cannot listen on loopback") }
         listener = fd
@@ -153,11 +159,36 @@ final class CountingReceiver: @unchecked Sendable {
         lock.unlock()
     }
 
-    var bytes: Int { lock.lock(); defer { lock.unlock() }; return _bytes }
-    var lines: Int { lock.lock(); defer { lock.unlock() }; return _lines }
-    var closedConnections: Int { lock.lock(); defer { lock.unlock() }; return _closed }
-    func takeKept() -> [UInt8] { lock.lock(); defer { lock.unlock() }; let k = kept; kept = []; return k }
-    func reset() { lock.lock(); _bytes = 0; _lines = 0; _closed = 0; kept = []; lock.unlock() }
+    var bytes: Int {
+        lock.lock()
+        defer { lock.unlock() }
+        return _bytes
+    }
+    var lines: Int {
+        lock.lock()
+        defer { lock.unlock() }
+        return _lines
+    }
+    var closedConnections: Int {
+        lock.lock()
+        defer { lock.unlock() }
+        return _closed
+    }
+    func takeKept() -> [UInt8] {
+        lock.lock()
+        defer { lock.unlock() }
+        let k = kept
+        kept = []
+        return k
+    }
+    func reset() {
+        lock.lock()
+        _bytes = 0
+        _lines = 0
+        _closed = 0
+        kept = []
+        lock.unlock()
+    }
 
     /// Waits until `condition` holds (checked every millisecond) or `timeout` passes.
     func wait(timeout: Double = 120, _ condition: (CountingReceiver) -> Bool) -> Bool {
@@ -179,7 +210,9 @@ func rawSend(_ bytes: [UInt8], port: Int) throws {
     address.sin_addr.s_addr = inet_addr("127.0.0.1")
     address.sin_port = UInt16(port).bigEndian
     let connected = withUnsafePointer(to: &address) {
-        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0 }
+        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+            connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0
+        }
     }
     guard connected else { throw BenchError("cannot connect to 127.0.0.1:\(port)") }
     var offset = 0

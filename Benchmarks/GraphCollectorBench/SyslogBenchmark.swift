@@ -3,8 +3,9 @@ import CollectorSinks
 import CollectorTesting
 import Foundation
 import TestReceivers
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// 2. LEEF encoding + syslog over TCP (octet-counted) to a loopback receiver that counts bytes,
@@ -21,9 +22,15 @@ enum SyslogBenchmark {
         // The timed pass: a receiver that only counts (this process's CPU includes its thread).
         let receiver = try CountingReceiver()
         let ours = try await send(batches, port: receiver.port, to: receiver)
-        guard receiver.bytes == wire.count else { throw BenchError("the timed pass sent \(receiver.bytes) bytes, the first \(wire.count)") }
-        var rows = [Row(name: "graph-collector syslog sink: LEEF 2.0 + RFC 5424 header + TCP", events: events, bytes: wire.count, wall: ours.wall,
-                        cpu: ours.cpu, peakRSS: ours.peakRSS, note: "\(wire.count / max(events, 1)) B/message on the wire")]
+        guard receiver.bytes == wire.count else {
+            throw BenchError("the timed pass sent \(receiver.bytes) bytes, the first \(wire.count)")
+        }
+        var rows = [
+            Row(
+                name: "graph-collector syslog sink: LEEF 2.0 + RFC 5424 header + TCP", events: events,
+                bytes: wire.count, wall: ours.wall,
+                cpu: ours.cpu, peakRSS: ours.peakRSS, note: "\(wire.count / max(events, 1)) B/message on the wire")
+        ]
 
         // The limit: the same bytes written straight to a socket.
         receiver.reset()
@@ -31,27 +38,38 @@ enum SyslogBenchmark {
             try rawSend(wire, port: receiver.port)
             guard receiver.wait({ $0.closedConnections >= 1 }) else { throw BenchError("raw send: no close") }
         }
-        guard receiver.bytes == wire.count else { throw BenchError("raw send: \(receiver.bytes) of \(wire.count) bytes arrived") }
-        rows.append(Row(name: "raw socket write of the same bytes (the limit)", events: events, bytes: wire.count, wall: raw.wall, cpu: raw.cpu,
-                        peakRSS: raw.peakRSS, note: "reference"))
+        guard receiver.bytes == wire.count else {
+            throw BenchError("raw send: \(receiver.bytes) of \(wire.count) bytes arrived")
+        }
+        rows.append(
+            Row(
+                name: "raw socket write of the same bytes (the limit)", events: events, bytes: wire.count,
+                wall: raw.wall, cpu: raw.cpu,
+                peakRSS: raw.peakRSS, note: "reference"))
 
         // A peer: rsyslog receiving those messages on imptcp and forwarding them with omfwd.
         if let row = try rsyslogForwarding(wire, events: events) { rows.append(row) }
-        printTable("2. LEEF + syslog over TCP, octet-counted, to a loopback receiver (\(formatted(Double(events))) events)", rows)
+        printTable(
+            "2. LEEF + syslog over TCP, octet-counted, to a loopback receiver (\(formatted(Double(events))) events)",
+            rows)
     }
 
     /// Sends the batches through a fresh syslog sink to the receiver; measured until it closes.
     static func send(_ batches: [[Event]], port: Int, to receiver: CountingReceiver) async throws -> Measurement {
-        let configuration = try CollectorTestingConfig.decode(SyslogSink.Configuration.self, yaml: """
-            transport: tcp
-            framing: octet-counting
-            targets: ["127.0.0.1:\(port)"]
-            """)
+        let configuration = try CollectorTestingConfig.decode(
+            SyslogSink.Configuration.self,
+            yaml: """
+                transport: tcp
+                framing: octet-counting
+                targets: ["127.0.0.1:\(port)"]
+                """)
         let sink = try await SyslogSink.Plugin.makeSink(configuration: configuration, context: benchContext("syslog"))
         return try await Measurement.of {
             for batch in batches { try await sink.write(batch) }
             try await sink.close()
-            guard receiver.wait({ $0.closedConnections >= 1 }) else { throw BenchError("the receiver never saw the connection close") }
+            guard receiver.wait({ $0.closedConnections >= 1 }) else {
+                throw BenchError("the receiver never saw the connection close")
+            }
         }
     }
 
@@ -73,8 +91,9 @@ enum SyslogBenchmark {
             input(type="imptcp" address="127.0.0.1" port="\(input)" ruleset="forward")
             """
         try conf.write(toFile: directory.file("rsyslog.conf"), atomically: true, encoding: .utf8)
-        let pid = try RsyslogReceiver.spawn(RsyslogReceiver.executable, ["-n", "-f", directory.file("rsyslog.conf"), "-i", directory.file("pid")],
-                                            log: directory.file("rsyslogd.log"))
+        let pid = try RsyslogReceiver.spawn(
+            RsyslogReceiver.executable, ["-n", "-f", directory.file("rsyslog.conf"), "-i", directory.file("pid")],
+            log: directory.file("rsyslogd.log"))
         defer {
             kill(pid, SIGTERM)
             var status: Int32 = 0
@@ -87,16 +106,22 @@ enum SyslogBenchmark {
         let start = clock.now
         try rawSend(wire, port: input)
         guard forwarded.wait(timeout: 300, { $0.lines >= events }) else {
-            throw BenchError("rsyslog forwarded \(forwarded.lines) of \(events) messages: \((try? String(contentsOfFile: directory.file("rsyslogd.log"), encoding: .utf8)) ?? "")")
+            throw BenchError(
+                "rsyslog forwarded \(forwarded.lines) of \(events) messages: \((try? String(contentsOfFile: directory.file("rsyslogd.log"), encoding: .utf8)) ?? "")"
+            )
         }
         let wall = (clock.now - start).seconds
-        return Row(name: "rsyslog 8 forwarding the same messages (imptcp → omfwd TCP)", events: events, bytes: wire.count, wall: wall,
-                   cpu: processCPU(pid) - cpu0, peakRSS: processPeakRSS(pid), note: "peer; CPU and RSS are rsyslogd's")
+        return Row(
+            name: "rsyslog 8 forwarding the same messages (imptcp → omfwd TCP)", events: events, bytes: wire.count,
+            wall: wall,
+            cpu: processCPU(pid) - cpu0, peakRSS: processPeakRSS(pid), note: "peer; CPU and RSS are rsyslogd's")
     }
 
     /// utime + stime of a process, in seconds.
     static func processCPU(_ pid: pid_t) -> Double {
-        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8), let close = stat.lastIndex(of: ")") else { return 0 }
+        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+            let close = stat.lastIndex(of: ")")
+        else { return 0 }
         let fields = stat[stat.index(after: close)...].split(separator: " ")
         // After ")": state is field 3, so utime (14) and stime (15) are at offsets 11 and 12.
         guard fields.count > 12, let user = Double(fields[11]), let system = Double(fields[12]) else { return 0 }
@@ -105,7 +130,8 @@ enum SyslogBenchmark {
 
     static func processPeakRSS(_ pid: pid_t) -> Int? {
         guard let status = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8),
-              let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }) else { return nil }
+            let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") })
+        else { return nil }
         return (Int(line.split(separator: " ").dropFirst().first ?? "") ?? 0) * 1024
     }
 }

@@ -33,13 +33,17 @@ enum WebhookBenchmark {
         let task = Task { try await server.run() }
         defer { task.cancel() }
         try await server.waitUntilListening()
-        guard case .ip4(_, let port)? = await server.listeningAddress else { throw BenchError("the receiver is not listening") }
-        let configuration = try CollectorTestingConfig.decode(WebhookSink.Configuration.self, yaml: """
-            url: http://127.0.0.1:\(port)/hook
-            format: ndjson
-            max_events_per_request: 500
-            max_concurrent: 2
-            """)
+        guard case .ip4(_, let port)? = await server.listeningAddress else {
+            throw BenchError("the receiver is not listening")
+        }
+        let configuration = try CollectorTestingConfig.decode(
+            WebhookSink.Configuration.self,
+            yaml: """
+                url: http://127.0.0.1:\(port)/hook
+                format: ndjson
+                max_events_per_request: 500
+                max_concurrent: 2
+                """)
         let sink = try await WebhookSink.Plugin.makeSink(configuration: configuration, context: benchContext("webhook"))
         let ours = try await Measurement.of {
             for batch in batches { try await sink.write(batch) }
@@ -47,10 +51,18 @@ enum WebhookBenchmark {
         }
         let (received, bytes, requests) = (await counter.events, await counter.bytes, await counter.requests)
         await server.stop(timeout: 1)
-        guard received == events else { throw BenchError("the receiver counted \(received) of \(events) events in \(requests) requests, \(bytes) bytes") }
-        printTable("4. Webhook sink, NDJSON batches of 500, to a loopback receiver (\(formatted(Double(events))) events)", [
-            Row(name: "graph-collector webhook sink (libcurl, 2 in flight)", events: events, bytes: bytes, wall: ours.wall, cpu: ours.cpu,
-                peakRSS: ours.peakRSS, note: "\(requests) requests; the receiver (FlyingFox) runs in the same process"),
-        ])
+        guard received == events else {
+            throw BenchError(
+                "the receiver counted \(received) of \(events) events in \(requests) requests, \(bytes) bytes")
+        }
+        printTable(
+            "4. Webhook sink, NDJSON batches of 500, to a loopback receiver (\(formatted(Double(events))) events)",
+            [
+                Row(
+                    name: "graph-collector webhook sink (libcurl, 2 in flight)", events: events, bytes: bytes,
+                    wall: ours.wall, cpu: ours.cpu,
+                    peakRSS: ours.peakRSS,
+                    note: "\(requests) requests; the receiver (FlyingFox) runs in the same process")
+            ])
     }
 }

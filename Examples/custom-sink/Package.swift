@@ -9,7 +9,7 @@ let package = Package(
     platforms: [.macOS(.v15)],
     dependencies: [
         // In your own project: .package(url: "https://github.com/<you>/graph-collector", from: "0.1.0")
-        .package(name: "graph-collector", path: "../.."),
+        .package(name: "graph-collector", path: "../..")
     ],
     targets: [
         .target(

@@ -7,12 +7,17 @@ extension FuzzHarness {
     /// every essential attribute whole, and fits the limit — or the encoder says it cannot.
     static let leef = FuzzHarness("leef", "LEEFEncoder with a size limit, read back by LEEFParsedEvent") { data in
         guard data.count >= 3 else { return }
-        let delimiters: [UInt8] = [UInt8(ascii: "^"), UInt8(ascii: "|"), 0x09, UInt8(ascii: ";"), UInt8(ascii: "~"), 0x01]
+        let delimiters: [UInt8] = [
+            UInt8(ascii: "^"), UInt8(ascii: "|"), 0x09, UInt8(ascii: ";"), UInt8(ascii: "~"), 0x01,
+        ]
         let version: LEEFFormat.Version = data[0] & 0x80 == 0 ? .v2 : .v1
-        let format = LEEFFormat(version: version, delimiter: delimiters[Int(data[0] & 0x7F) % delimiters.count],
-                                markTruncation: data[0] & 0x40 == 0)
+        let format = LEEFFormat(
+            version: version, delimiter: delimiters[Int(data[0] & 0x7F) % delimiters.count],
+            markTruncation: data[0] & 0x40 == 0)
         // Only formats the configuration accepts (a letter as delimiter is refused there).
-        guard format.problems().isEmpty else { preconditionFailure("the harness built a format the configuration refuses") }
+        guard format.problems().isEmpty else {
+            preconditionFailure("the harness built a format the configuration refuses")
+        }
         let limit = 40 + (Int(data[1]) << 4 | Int(data[2] >> 4))
         let event = Event.alert(alert(from: Array(data.dropFirst(3))))
         let encoder = LEEFEncoder(format: format)
@@ -35,7 +40,9 @@ extension FuzzHarness {
 
     /// An alert whose text fields are the input's NUL-separated pieces.
     static func alert(from data: [UInt8]) -> SecurityAlert {
-        var pieces = data.split(separator: 0, omittingEmptySubsequences: false).map { String(decoding: $0, as: UTF8.self) }
+        var pieces = data.split(separator: 0, omittingEmptySubsequences: false).map {
+            String(decoding: $0, as: UTF8.self)
+        }
         while pieces.count < 10 { pieces.append("") }
         func text(_ i: Int) -> String? { pieces[i].isEmpty ? nil : pieces[i] }
         let seconds = Int64(data.count) * 86_399
@@ -44,6 +51,7 @@ extension FuzzHarness {
             severity: Severity(rawValue: pieces[7]), status: pieces[4].isEmpty ? "new" : pieces[4], category: text(2),
             provider: text(5), lastUpdatedAt: Timestamp(nanosecondsSinceEpoch: seconds * 1_000_000_000),
             assignedTo: text(8), tenantId: text(6), webURL: text(9),
-            evidence: Evidence(ipAddresses: pieces.count > 10 ? [pieces[10]] : [], urls: pieces.count > 11 ? [pieces[11]] : []))
+            evidence: Evidence(
+                ipAddresses: pieces.count > 10 ? [pieces[10]] : [], urls: pieces.count > 11 ? [pieces[11]] : []))
     }
 }

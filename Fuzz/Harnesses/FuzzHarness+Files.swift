@@ -9,11 +9,13 @@ import GraphSecuritySource
 extension FuzzHarness {
     /// The YAML configuration with every built-in plugin (so the syslog, webhook, exec, file
     /// and Graph settings are decoded too): any text gives a configuration or located errors.
-    static let configuration = FuzzHarness("configuration", "ConfigLoader over YAML text, every built-in plugin") { data in
+    static let configuration = FuzzHarness("configuration", "ConfigLoader over YAML text, every built-in plugin") {
+        data in
         let directory = Scratch.reset()
         do throws(ConfigErrors) {
-            _ = try ConfigLoader.load(text: String(decoding: data, as: UTF8.self), name: "fuzz.yaml", directory: directory,
-                                      registry: .builtins(), environment: ["HOME": "/nonexistent"])
+            _ = try ConfigLoader.load(
+                text: String(decoding: data, as: UTF8.self), name: "fuzz.yaml", directory: directory,
+                registry: .builtins(), environment: ["HOME": "/nonexistent"])
         } catch {
             for e in error.errors { require(!e.description.isEmpty, "an empty error") }
         }
@@ -21,7 +23,9 @@ extension FuzzHarness {
 
     /// A Graph endpoint checkpoint as it is read at start: what reads writes and reads back.
     static let checkpoint = FuzzHarness("checkpoint", "EndpointCheckpoint(json:) and its JSON round trip") { data in
-        guard let json = try? JSONParser.parse(bytes: data), let checkpoint = EndpointCheckpoint(json: json) else { return }
+        guard let json = try? JSONParser.parse(bytes: data), let checkpoint = EndpointCheckpoint(json: json) else {
+            return
+        }
         let again = EndpointCheckpoint(json: checkpoint.json)
         require(again?.watermark == checkpoint.watermark, "a checkpoint does not read back")
         require(again?.pending.count == checkpoint.pending.count, "pending windows do not read back")

@@ -7,13 +7,15 @@ import GraphSecuritySource
 extension FuzzHarness {
     /// `Warning` header values (one per line of the input), as a 206 answer carries them.
     static let warningHeader = FuzzHarness("warning-header", "WarningHeader.parse over header lines") { data in
-        let values = String(decoding: data, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        let values = String(decoding: data, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false).map(
+            String.init)
         let (items, _) = WarningHeader.parse(values)
         for item in items { require(!item.raw.isEmpty, "an item without its text") }
     }
 
     /// `Retry-After` values: never a negative delay, never past the cap.
-    static let retryAfter = FuzzHarness("retry-after", "RetryAfter.parse (RFC 9110 delay-seconds and HTTP-date)") { data in
+    static let retryAfter = FuzzHarness("retry-after", "RetryAfter.parse (RFC 9110 delay-seconds and HTTP-date)") {
+        data in
         let now: Int64 = 1_764_000_000
         if let delay = RetryAfter.parse(String(decoding: data, as: UTF8.self), now: now) {
             require(delay >= .zero && delay <= RetryAfter.maximum, "delay \(delay) out of bounds")
@@ -40,7 +42,9 @@ extension FuzzHarness {
 
     /// A Graph collection page: every item normalized as each endpoint's kind, its unreadable
     /// times listed, and the alert written as our JSON and LEEF and read back.
-    static let graphPage = FuzzHarness("graph-page", "GraphPage + GraphNormalizer for v1, v2 and incidents, then JSON and LEEF") { data in
+    static let graphPage = FuzzHarness(
+        "graph-page", "GraphPage + GraphNormalizer for v1, v2 and incidents, then JSON and LEEF"
+    ) { data in
         guard let page = try? GraphPage(body: data) else { return }
         let leef = LEEFEncoder(format: LEEFFormat())
         for item in page.items.prefix(50) {
@@ -51,7 +55,9 @@ extension FuzzHarness {
                 let back = try? Event(json: event.jsonValue)
                 require(back?.alert?.id == alert.id, "alert \(alert.id) does not read back from its JSON")
                 let encoded = leef.encode(event)
-                require((try? LEEFParsedEvent(parsing: String(decoding: encoded.bytes, as: UTF8.self))) != nil, "LEEF does not parse")
+                require(
+                    (try? LEEFParsedEvent(parsing: String(decoding: encoded.bytes, as: UTF8.self))) != nil,
+                    "LEEF does not parse")
             }
         }
     }

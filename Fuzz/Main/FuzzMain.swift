@@ -1,7 +1,7 @@
 import FuzzHarnesses
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 // graph-collector-fuzz: one binary for every fuzz target, chosen by FUZZ_TARGET.
@@ -34,37 +34,37 @@ public func fuzzOneInput(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
 }
 
 #if !FUZZING
-@main
-struct Replayer {
-    static func main() {
-        let arguments = Array(CommandLine.arguments.dropFirst())
-        if arguments.first == "--list" || arguments.isEmpty {
-            for h in FuzzHarness.all { print("\(h.name)\t\(h.summary)") }
-            exit(arguments.isEmpty ? 2 : 0)
-        }
-        guard let harness = FuzzHarness.named(arguments[0]) else {
-            fail("no target '\(arguments[0])' (--list names them)", status: 2)
-        }
-        for path in arguments.dropFirst() {
-            guard let bytes = readAll(path) else {
-                fail("cannot read \(path)", status: 1)
+    @main
+    struct Replayer {
+        static func main() {
+            let arguments = Array(CommandLine.arguments.dropFirst())
+            if arguments.first == "--list" || arguments.isEmpty {
+                for h in FuzzHarness.all { print("\(h.name)\t\(h.summary)") }
+                exit(arguments.isEmpty ? 2 : 0)
             }
-            harness.run(bytes)
+            guard let harness = FuzzHarness.named(arguments[0]) else {
+                fail("no target '\(arguments[0])' (--list names them)", status: 2)
+            }
+            for path in arguments.dropFirst() {
+                guard let bytes = readAll(path) else {
+                    fail("cannot read \(path)", status: 1)
+                }
+                harness.run(bytes)
+            }
+            print("\(harness.name): \(arguments.count - 1) input(s) replayed, no finding")
         }
-        print("\(harness.name): \(arguments.count - 1) input(s) replayed, no finding")
-    }
 
-    static func readAll(_ path: String) -> [UInt8]? {
-        guard let file = fopen(path, "rb") else { return nil }
-        defer { fclose(file) }
-        var out: [UInt8] = []
-        var buffer = [UInt8](repeating: 0, count: 65_536)
-        while true {
-            let n = fread(&buffer, 1, buffer.count, file)
-            if n <= 0 { break }
-            out.append(contentsOf: buffer[0..<n])
+        static func readAll(_ path: String) -> [UInt8]? {
+            guard let file = fopen(path, "rb") else { return nil }
+            defer { fclose(file) }
+            var out: [UInt8] = []
+            var buffer = [UInt8](repeating: 0, count: 65_536)
+            while true {
+                let n = fread(&buffer, 1, buffer.count, file)
+                if n <= 0 { break }
+                out.append(contentsOf: buffer[0..<n])
+            }
+            return out
         }
-        return out
     }
-}
 #endif

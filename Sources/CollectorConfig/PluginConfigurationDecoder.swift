@@ -12,11 +12,13 @@ extension ConfigError {
             let what = context.map { "\(problem) (\($0.text) at line \($0.mark.line))" } ?? problem
             return ConfigError(file: file, line: mark.line, column: mark.column, message: "invalid YAML: \(what)")
         case .duplicatedKeysInMapping(let duplicates, let context):
-            return ConfigError(file: file, line: context.mark.line, column: context.mark.column,
-                               message: "duplicate key \(duplicates.map { "'\($0)'" }.joined(separator: ", ")) in one mapping")
+            return ConfigError(
+                file: file, line: context.mark.line, column: context.mark.column,
+                message: "duplicate key \(duplicates.map { "'\($0)'" }.joined(separator: ", ")) in one mapping")
         case .reader(let problem, let offset, _, _):
             // Not the text: a file that is not YAML at all may hold anything, secrets included.
-            return ConfigError(file: file, message: "invalid YAML: \(problem)" + (offset.map { " at byte \($0)" } ?? ""))
+            return ConfigError(
+                file: file, message: "invalid YAML: \(problem)" + (offset.map { " at byte \($0)" } ?? ""))
         default:
             return ConfigError(file: file, message: "invalid YAML")
         }

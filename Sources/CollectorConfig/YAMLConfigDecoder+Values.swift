@@ -1,6 +1,6 @@
 import CollectorCore
-import Foundation
 import CollectorSystem
+import Foundation
 
 /// Scalar values as configuration writes them: environment substitution and `*_file` secrets.
 extension YAMLConfigDecoder {
@@ -26,14 +26,23 @@ extension YAMLConfigDecoder {
                     name = body
                 }
                 guard !name.isEmpty, name.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "_" }) else {
-                    throw DecodingError.dataCorrupted(.init(codingPath: path, debugDescription: "'${\(body)}' is not a valid environment reference; write ${NAME} or ${NAME:-default}"))
+                    throw DecodingError.dataCorrupted(
+                        .init(
+                            codingPath: path,
+                            debugDescription:
+                                "'${\(body)}' is not a valid environment reference; write ${NAME} or ${NAME:-default}"))
                 }
                 if let value = environment[String(name)], !value.isEmpty {
                     out += value
                 } else if let fallback {
                     out += fallback
                 } else {
-                    throw DecodingError.dataCorrupted(.init(codingPath: path, debugDescription: "environment variable \(name) is not set (write ${\(name):-default} to give a default)"))
+                    throw DecodingError.dataCorrupted(
+                        .init(
+                            codingPath: path,
+                            debugDescription:
+                                "environment variable \(name) is not set (write ${\(name):-default} to give a default)")
+                    )
                 }
                 chars = after[after.index(after: close)...]
             } else {
@@ -54,7 +63,8 @@ extension YAMLConfigDecoder {
             throw DecodingError.dataCorrupted(.init(codingPath: codingPath, debugDescription: error.description))
         }
         guard var text = String(validating: bytes, as: UTF8.self) else {
-            throw DecodingError.dataCorrupted(.init(codingPath: codingPath, debugDescription: "file '\(path)' is not UTF-8 text"))
+            throw DecodingError.dataCorrupted(
+                .init(codingPath: codingPath, debugDescription: "file '\(path)' is not UTF-8 text"))
         }
         while text.hasSuffix("\n") || text.hasSuffix("\r") { text.removeLast() }
         return text

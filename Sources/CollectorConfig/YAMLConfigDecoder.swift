@@ -45,7 +45,9 @@ package final class YAMLConfigDecoder {
         case .keyNotFound(let key, let c):
             let hint = isPlaceholder(c.debugDescription) ? "" : " (\(c.debugDescription))"
             path = c.codingPath
-            message = "missing required key '\(key.stringValue)'\(hint)" + (c.codingPath.isEmpty ? "" : " in \(Self.pathText(c.codingPath))")
+            message =
+                "missing required key '\(key.stringValue)'\(hint)"
+                + (c.codingPath.isEmpty ? "" : " in \(Self.pathText(c.codingPath))")
         case .typeMismatch(_, let c):
             path = c.codingPath
             message = "\(Self.pathText(c.codingPath)): \(c.debugDescription)"
@@ -54,7 +56,8 @@ package final class YAMLConfigDecoder {
             message = "\(Self.pathText(c.codingPath)): a value is required here"
         case .dataCorrupted(let c):
             path = c.codingPath
-            message = c.codingPath.isEmpty ? c.debugDescription : "\(Self.pathText(c.codingPath)): \(c.debugDescription)"
+            message =
+                c.codingPath.isEmpty ? c.debugDescription : "\(Self.pathText(c.codingPath)): \(c.debugDescription)"
         @unknown default:
             return ConfigError(file: file, context: context, message: "\(error)")
         }
@@ -79,15 +82,19 @@ package final class YAMLConfigDecoder {
     package func unknownKeys(under prefix: String, context: String) -> [ConfigError] {
         var errors: [ConfigError] = []
         for (pathText, mapping) in mappings.sorted(by: { $0.key < $1.key })
-        where pathText == prefix || pathText.hasPrefix(prefix + ".") || pathText.hasPrefix(prefix + "[") || prefix.isEmpty {
+        where pathText == prefix || pathText.hasPrefix(prefix + ".") || pathText.hasPrefix(prefix + "[")
+            || prefix.isEmpty
+        {
             if openMappings.contains(pathText) { continue }
             let known = requestedKeys[pathText] ?? []
             for (keyNode, _) in mapping {
                 guard let key = keyNode.scalar?.string, !known.contains(key) else { continue }
                 if errors.count >= ConfigErrors.listed {
                     // Past the listed number only a count is kept: no suggestions computed.
-                    errors.append(ConfigError(file: file, line: keyNode.mark?.line, column: keyNode.mark?.column,
-                                              context: context, message: "unknown key"))
+                    errors.append(
+                        ConfigError(
+                            file: file, line: keyNode.mark?.line, column: keyNode.mark?.column,
+                            context: context, message: "unknown key"))
                     continue
                 }
                 let candidates = known.filter { !$0.hasSuffix("_file") || !known.contains(String($0.dropLast(5))) }
@@ -99,7 +106,8 @@ package final class YAMLConfigDecoder {
                     message += " (known keys: \(candidates.sorted().joined(separator: ", ")))"
                 }
                 let mark = keyNode.mark
-                errors.append(ConfigError(file: file, line: mark?.line, column: mark?.column, context: context, message: message))
+                errors.append(
+                    ConfigError(file: file, line: mark?.line, column: mark?.column, context: context, message: message))
             }
         }
         return errors
@@ -149,7 +157,11 @@ struct NodeDecoder: Decoder {
 
     func container<Key: CodingKey>(keyedBy type: Key.Type) throws -> KeyedDecodingContainer<Key> {
         guard case .mapping(let mapping) = node else {
-            throw DecodingError.typeMismatch([String: Any].self, .init(codingPath: codingPath, debugDescription: "expected a mapping (key: value lines), found \(describe(node))"))
+            throw DecodingError.typeMismatch(
+                [String: Any].self,
+                .init(
+                    codingPath: codingPath,
+                    debugDescription: "expected a mapping (key: value lines), found \(describe(node))"))
         }
         let pathText = YAMLConfigDecoder.pathText(codingPath)
         session.mappings[pathText] = mapping
@@ -159,7 +171,8 @@ struct NodeDecoder: Decoder {
 
     func unkeyedContainer() throws -> any UnkeyedDecodingContainer {
         guard case .sequence(let sequence) = node else {
-            throw DecodingError.typeMismatch([Any].self, .init(codingPath: codingPath, debugDescription: "expected a list, found \(describe(node))"))
+            throw DecodingError.typeMismatch(
+                [Any].self, .init(codingPath: codingPath, debugDescription: "expected a list, found \(describe(node))"))
         }
         return UnkeyedContainer(elements: Array(sequence), codingPath: codingPath, session: session)
     }
@@ -240,14 +253,17 @@ struct KeyedContainer<Key: CodingKey>: KeyedDecodingContainerProtocol {
         if let f = fileValue(key) {
             let filePath = try SingleValue(node: f, codingPath: path, session: session).decode(String.self)
             // The file's content is taken literally: no ${...} expansion inside a secret.
-            let content = try session.readSecretFile(filePath, codingPath: path).replacingOccurrences(of: "$", with: "$$")
+            let content = try session.readSecretFile(filePath, codingPath: path).replacingOccurrences(
+                of: "$", with: "$$")
             let node = Node.scalar(.init(content, .implicit, .doubleQuoted, f.mark))
             return try SingleValue(node: node, codingPath: path, session: session).decode(T.self)
         }
         throw DecodingError.keyNotFound(key, .init(codingPath: codingPath, debugDescription: ""))
     }
 
-    func nestedContainer<NestedKey: CodingKey>(keyedBy type: NestedKey.Type, forKey key: Key) throws -> KeyedDecodingContainer<NestedKey> {
+    func nestedContainer<NestedKey: CodingKey>(keyedBy type: NestedKey.Type, forKey key: Key) throws
+        -> KeyedDecodingContainer<NestedKey>
+    {
         guard let v = value(key) else {
             throw DecodingError.keyNotFound(key, .init(codingPath: codingPath, debugDescription: ""))
         }
@@ -261,7 +277,9 @@ struct KeyedContainer<Key: CodingKey>: KeyedDecodingContainerProtocol {
         return try NodeDecoder(node: v, codingPath: codingPath + [key], session: session).unkeyedContainer()
     }
 
-    func superDecoder() throws -> any Decoder { NodeDecoder(node: .mapping(mapping), codingPath: codingPath, session: session) }
+    func superDecoder() throws -> any Decoder {
+        NodeDecoder(node: .mapping(mapping), codingPath: codingPath, session: session)
+    }
 
     func superDecoder(forKey key: Key) throws -> any Decoder {
         NodeDecoder(node: value(key) ?? Node("", .implicit, .plain), codingPath: codingPath + [key], session: session)
@@ -284,7 +302,8 @@ struct UnkeyedContainer: UnkeyedDecodingContainer {
 
     private mutating func next() throws -> (Node, [any CodingKey]) {
         guard !isAtEnd else {
-            throw DecodingError.valueNotFound(Any.self, .init(codingPath: codingPath, debugDescription: "the list has too few elements"))
+            throw DecodingError.valueNotFound(
+                Any.self, .init(codingPath: codingPath, debugDescription: "the list has too few elements"))
         }
         let node = elements[currentIndex]
         let path = codingPath + [IndexKey(currentIndex)]
@@ -307,7 +326,9 @@ struct UnkeyedContainer: UnkeyedDecodingContainer {
         return try SingleValue(node: node, codingPath: path, session: session).decode(T.self)
     }
 
-    mutating func nestedContainer<NestedKey: CodingKey>(keyedBy type: NestedKey.Type) throws -> KeyedDecodingContainer<NestedKey> {
+    mutating func nestedContainer<NestedKey: CodingKey>(keyedBy type: NestedKey.Type) throws -> KeyedDecodingContainer<
+        NestedKey
+    > {
         let (node, path) = try next()
         return try NodeDecoder(node: node, codingPath: path, session: session).container(keyedBy: type)
     }
@@ -332,7 +353,9 @@ struct SingleValue: SingleValueDecodingContainer {
 
     private func text(expecting what: String) throws -> (String, Node.Scalar) {
         guard case .scalar(let scalar) = node else {
-            throw DecodingError.typeMismatch(String.self, .init(codingPath: codingPath, debugDescription: "expected \(what), found \(describe(node))"))
+            throw DecodingError.typeMismatch(
+                String.self,
+                .init(codingPath: codingPath, debugDescription: "expected \(what), found \(describe(node))"))
         }
         return (try session.substitute(scalar.string, path: codingPath), scalar)
     }
@@ -352,7 +375,8 @@ struct SingleValue: SingleValueDecodingContainer {
 
     func decode(_ type: String.Type) throws -> String {
         if isNullScalar(node) {
-            throw DecodingError.valueNotFound(String.self, .init(codingPath: codingPath, debugDescription: "a value is required here"))
+            throw DecodingError.valueNotFound(
+                String.self, .init(codingPath: codingPath, debugDescription: "a value is required here"))
         }
         let (t, _) = try text(expecting: "a text value")
         return t

@@ -58,7 +58,8 @@ extension CollectorApplication {
                     sinks.append(sink)
                     let deadLetters =
                         s.deadLetters
-                        ? DeadLetterStore(path: CollectorStatus.deadLetterPath(state: stateDirectory, sink: s.name)) : nil
+                        ? DeadLetterStore(path: CollectorStatus.deadLetterPath(state: stateDirectory, sink: s.name))
+                        : nil
                     slots.append(
                         EventPipeline.SinkSlot(
                             name: s.name, sink: sink, settings: s.delivery, deadLetters: deadLetters, spool: spool))
@@ -108,7 +109,8 @@ extension CollectorApplication {
                 do {
                     sources.append((s.name, try await entry.make(context)))
                 } catch {
-                    throw StartupError(message: "source '\(s.name)' (\(s.type), \(entry.file)) could not start: \(error)")
+                    throw StartupError(
+                        message: "source '\(s.name)' (\(s.type), \(entry.file)) could not start: \(error)")
                 }
             }
             let service = SourcesService(

@@ -24,7 +24,8 @@ public struct CollectorSettings: Sendable, Decodable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case stateDirectory = "state_directory", logging, pipeline, include, sources, sinks, simulator, metrics
+        case stateDirectory = "state_directory"
+        case logging, pipeline, include, sources, sinks, simulator, metrics
     }
 
     enum MetricsKeys: String, CodingKey { case listen }
@@ -41,7 +42,8 @@ public struct CollectorSettings: Sendable, Decodable {
             let m = try c.nestedContainer(keyedBy: MetricsKeys.self, forKey: .metrics)
             let text = try m.decode(String.self, forKey: .listen)
             guard let colon = text.lastIndex(of: ":"), let port = UInt16(text[text.index(after: colon)...]) else {
-                throw DecodingError.dataCorruptedError(forKey: .listen, in: m, debugDescription: "'\(text)' is not host:port, like 127.0.0.1:9464")
+                throw DecodingError.dataCorruptedError(
+                    forKey: .listen, in: m, debugDescription: "'\(text)' is not host:port, like 127.0.0.1:9464")
             }
             var host = String(text[..<colon])
             if host.hasPrefix("[") && host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
@@ -107,7 +109,9 @@ public struct SinkCommonSettings: Sendable, Decodable {
     public var spoolMaxSize: ByteSize?
 
     enum CodingKeys: String, CodingKey, CaseIterable {
-        case type, name, deadLetters = "dead_letters", spoolMaxSize = "spool_max_size"
+        case type, name
+        case deadLetters = "dead_letters"
+        case spoolMaxSize = "spool_max_size"
     }
 
     /// Every key a sink entry takes besides its plugin's options.

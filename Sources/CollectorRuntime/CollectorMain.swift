@@ -2,8 +2,8 @@ import ArgumentParser
 public import CollectorCore
 import CurlTransport
 import Foundation
-import GraphSimulator
 import GraphSecuritySource
+import GraphSimulator
 import GzipStream
 import Logging
 import UnixSignals

@@ -155,7 +155,8 @@ extension ConfigLoader {
             guard let options = Kind.options(of: common.type, in: registry) else {
                 errors.append(
                     unknownType(
-                        common.type, known: Kind.types(in: registry), kind: Kind.noun, decoder: entryDecoder, path: path,
+                        common.type, known: Kind.types(in: registry), kind: Kind.noun, decoder: entryDecoder,
+                        path: path,
                         label: label))
                 return nil
             }

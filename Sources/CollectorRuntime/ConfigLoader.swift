@@ -2,9 +2,10 @@ public import CollectorConfig
 public import CollectorCore
 import Foundation
 import Yams
+
 #if canImport(Glibc)
-import Glibc
-import CollectorSystem
+    import Glibc
+    import CollectorSystem
 #endif
 
 /// Reads a configuration file and its includes, decodes every entry with its plugin's
@@ -50,7 +51,9 @@ public enum ConfigLoader {
         }
     }
 
-    static func unknownType(_ type: String, known: [String], kind: String, decoder: YAMLConfigDecoder, path: [any CodingKey], label: String) -> ConfigError {
+    static func unknownType(
+        _ type: String, known: [String], kind: String, decoder: YAMLConfigDecoder, path: [any CodingKey], label: String
+    ) -> ConfigError {
         var message = "unknown \(kind) type '\(type)'"
         if let s = Suggestion.nearest(to: type, in: known) { message += "; did you mean '\(s)'?" }
         message += " (known: \(known.joined(separator: ", ")))"
@@ -60,7 +63,9 @@ public enum ConfigLoader {
 
     /// After a failed decode, keys after the failure were never asked for; count the plugin's
     /// documented options as known so only real typos are reported.
-    static func unknownKeysAfterFailure(_ decoder: YAMLConfigDecoder, path: [any CodingKey], context: String, extra: [String]) -> [ConfigError] {
+    static func unknownKeysAfterFailure(
+        _ decoder: YAMLConfigDecoder, path: [any CodingKey], context: String, extra: [String]
+    ) -> [ConfigError] {
         let pathText = YAMLConfigDecoder.pathText(path)
         decoder.requestedKeys[pathText, default: []].formUnion(extra)
         decoder.requestedKeys[pathText, default: []].formUnion(extra.map { $0 + "_file" })
@@ -91,7 +96,8 @@ public enum ConfigLoader {
         switch error.cause {
         case .notFound: return "no such file"
         case .notRegular(let what): return "cannot read it: it is \(what), not a regular file"
-        case .tooLarge(let limit): return "the file is larger than \(ByteSize(bytes: Int64(limit))); is it a configuration file?"
+        case .tooLarge(let limit):
+            return "the file is larger than \(ByteSize(bytes: Int64(limit))); is it a configuration file?"
         case .system(let reason): return "cannot read the file: \(reason)"
         }
     }
@@ -101,8 +107,10 @@ public enum ConfigLoader {
             guard let node = try Yams.compose(yaml: text) else { return Node("", .implicit, .plain) }
             if case .mapping = node { return node }
             if isNullScalar(node) { return node }
-            errors.append(ConfigError(file: file, line: node.mark?.line, column: node.mark?.column,
-                                      message: "the top level must be a mapping (key: value lines), found \(describeTopLevel(node))"))
+            errors.append(
+                ConfigError(
+                    file: file, line: node.mark?.line, column: node.mark?.column,
+                    message: "the top level must be a mapping (key: value lines), found \(describeTopLevel(node))"))
             return nil
         } catch {
             errors.append(ConfigError.yaml(error, file: file))
@@ -117,7 +125,6 @@ public enum ConfigLoader {
         default: return describe(node)
         }
     }
-
 
     static func directoryOf(_ file: String) -> String {
         let dir = FileSystem.directoryName(of: file)

@@ -1,7 +1,8 @@
-public import Logging
 import CollectorCore
+public import Logging
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Writes log lines to standard error: human-readable text by default, or one JSON object per

@@ -70,7 +70,10 @@ public actor InMemorySink: Sink {
             public var key: String
             /// Every write fails with a retryable error (a receiver that is down).
             public var failWrites: Bool
-            enum CodingKeys: String, CodingKey { case key, failWrites = "fail_writes" }
+            enum CodingKeys: String, CodingKey {
+                case key
+                case failWrites = "fail_writes"
+            }
             public init(from decoder: any Decoder) throws {
                 let c = try decoder.container(keyedBy: CodingKeys.self)
                 key = try c.decode(String.self, forKey: .key)

@@ -34,15 +34,20 @@ public enum SinkConformance {
             SampleEvents.alerts(0..<3),
             [SampleEvents.providerWarning(status: 403)],
             SampleEvents.alerts(3..<120),
-            [.health(CollectorHealth(component: "test", level: .warning, code: "conformance", message: "a health event",
-                                     observedAt: Timestamp(nanosecondsSinceEpoch: 1_763_900_000_000_000_000)))],
+            [
+                .health(
+                    CollectorHealth(
+                        component: "test", level: .warning, code: "conformance", message: "a health event",
+                        observedAt: Timestamp(nanosecondsSinceEpoch: 1_763_900_000_000_000_000)))
+            ],
         ]
         let sink = try await makeSink()
         for batch in batches {
             do {
                 try await sink.write(batch)
             } catch {
-                throw Failure(rule: "write accepts valid events", detail: "write of \(batch.count) event(s) threw \(error)")
+                throw Failure(
+                    rule: "write accepts valid events", detail: "write of \(batch.count) event(s) threw \(error)")
             }
         }
         do {
@@ -64,10 +69,14 @@ public enum SinkConformance {
         guard let written = try await readBack() else { return }
         let expected = batches.flatMap { $0 }
         guard written.count == expected.count else {
-            throw Failure(rule: "every accepted event is in the output", detail: "wrote \(expected.count), read back \(written.count)")
+            throw Failure(
+                rule: "every accepted event is in the output",
+                detail: "wrote \(expected.count), read back \(written.count)")
         }
         for (i, (a, b)) in zip(expected, written).enumerated() where !equivalent(a, b) {
-            throw Failure(rule: "events keep their order and content", detail: "event \(i) differs: wrote \(a.jsonValue), read \(b.jsonValue)")
+            throw Failure(
+                rule: "events keep their order and content",
+                detail: "event \(i) differs: wrote \(a.jsonValue), read \(b.jsonValue)")
         }
 
         // A sink built again over the same output keeps what was there (restart safety).
@@ -75,7 +84,9 @@ public enum SinkConformance {
         try await again.write(SampleEvents.alerts(200..<201))
         try await again.close()
         if let after = try await readBack(), after.count < expected.count {
-            throw Failure(rule: "a restarted sink does not lose earlier output", detail: "had \(expected.count), now \(after.count)")
+            throw Failure(
+                rule: "a restarted sink does not lose earlier output",
+                detail: "had \(expected.count), now \(after.count)")
         }
     }
 
@@ -94,29 +105,43 @@ public enum SinkConformance {
         let task = Task { try await sink.write(cancelled) }
         task.cancel()
         let finished = await withTaskGroup(of: Bool.self) { group in
-            group.addTask { _ = await task.result; return true }
-            group.addTask { try? await Task.sleep(for: timeout); return false }
+            group.addTask {
+                _ = await task.result
+                return true
+            }
+            group.addTask {
+                try? await Task.sleep(for: timeout)
+                return false
+            }
             let first = await group.next() ?? false
             group.cancelAll()
             return first
         }
         guard finished else {
-            throw Failure(rule: "a cancelled write returns promptly", detail: "write still running \(timeout) after its task was cancelled")
+            throw Failure(
+                rule: "a cancelled write returns promptly",
+                detail: "write still running \(timeout) after its task was cancelled")
         }
         let after = SampleEvents.alerts(1200..<1203)
         do {
             try await sink.write(after)
             try await sink.close()
         } catch {
-            throw Failure(rule: "a sink keeps working after a cancelled write", detail: "the next write or close threw \(error)")
+            throw Failure(
+                rule: "a sink keeps working after a cancelled write", detail: "the next write or close threw \(error)")
         }
         guard let written = try await readBack() else { return }
         let present = cancelled.filter { e in written.contains { equivalent($0, e) } }
         guard present.isEmpty || present.count == cancelled.count else {
-            throw Failure(rule: "a cancelled batch is all or nothing", detail: "\(present.count) of \(cancelled.count) events of the cancelled batch are in the output")
+            throw Failure(
+                rule: "a cancelled batch is all or nothing",
+                detail: "\(present.count) of \(cancelled.count) events of the cancelled batch are in the output")
         }
-        guard written.suffix(after.count).count == after.count, zip(written.suffix(after.count), after).allSatisfy({ equivalent($0, $1) }) else {
-            throw Failure(rule: "the batch after a cancelled write is accepted", detail: "the output does not end with it")
+        guard written.suffix(after.count).count == after.count,
+            zip(written.suffix(after.count), after).allSatisfy({ equivalent($0, $1) })
+        else {
+            throw Failure(
+                rule: "the batch after a cancelled write is accepted", detail: "the output does not end with it")
         }
     }
 
@@ -132,25 +157,38 @@ public enum SinkConformance {
         let sink = try await makeBrokenSink()
         let outcome: Result<Void, any Error> = await withTaskGroup(of: Result<Void, any Error>?.self) { group in
             group.addTask {
-                do { try await sink.write(SampleEvents.alerts(0..<3)); return .success(()) } catch { return .failure(error) }
+                do {
+                    try await sink.write(SampleEvents.alerts(0..<3))
+                    return .success(())
+                } catch { return .failure(error) }
             }
-            group.addTask { try? await Task.sleep(for: timeout); return nil }
+            group.addTask {
+                try? await Task.sleep(for: timeout)
+                return nil
+            }
             let first = await group.next() ?? nil
             group.cancelAll()
-            return first ?? .failure(Failure(rule: "a failing write returns", detail: "write still running after \(timeout)"))
+            return first
+                ?? .failure(Failure(rule: "a failing write returns", detail: "write still running after \(timeout)"))
         }
         try? await sink.close()
         switch outcome {
         case .success:
-            throw Failure(rule: "a write to a broken destination fails", detail: "write returned normally, so the pipeline would acknowledge events that went nowhere")
+            throw Failure(
+                rule: "a write to a broken destination fails",
+                detail: "write returned normally, so the pipeline would acknowledge events that went nowhere")
         case .failure(let error as Failure):
             throw error
         case .failure(let error as SinkError):
             if error.isRetryable != expectRetryable {
-                throw Failure(rule: "failures are classified", detail: "expected a \(expectRetryable ? "retryable" : "permanent") SinkError, got \(error)")
+                throw Failure(
+                    rule: "failures are classified",
+                    detail: "expected a \(expectRetryable ? "retryable" : "permanent") SinkError, got \(error)")
             }
         case .failure(let error):
-            throw Failure(rule: "failures are SinkErrors", detail: "threw \(type(of: error)): \(error); wrap it in SinkError.retryable or .permanent")
+            throw Failure(
+                rule: "failures are SinkErrors",
+                detail: "threw \(type(of: error)): \(error); wrap it in SinkError.retryable or .permanent")
         }
     }
 }

@@ -9,7 +9,9 @@ public struct TemporaryDirectory: Sendable {
         var bytes = Array(template.utf8CString)
         let made = bytes.withUnsafeMutableBufferPointer { mkdtemp($0.baseAddress!) }
         precondition(made != nil, "cannot create a temporary directory")
-        path = (String(decoding: bytes.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self) as NSString).standardizingPath
+        path =
+            (String(decoding: bytes.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self) as NSString)
+            .standardizingPath
     }
 
     /// `path/name`.
@@ -19,7 +21,8 @@ public struct TemporaryDirectory: Sendable {
     @discardableResult
     public func write(_ name: String, _ text: String) throws -> String {
         let full = file(name)
-        try FileManager.default.createDirectory(atPath: (full as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(
+            atPath: (full as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
         try text.write(toFile: full, atomically: true, encoding: .utf8)
         return full
     }
@@ -49,13 +52,16 @@ public enum CollectorProcess {
     }
 
     /// Starts `graph-collector` with arguments; the caller waits or signals it.
-    public static func start(_ arguments: [String], environment: [String: String]? = nil, directory: String? = nil) throws -> (Process, Pipe, Pipe) {
+    public static func start(_ arguments: [String], environment: [String: String]? = nil, directory: String? = nil)
+        throws -> (Process, Pipe, Pipe)
+    {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = arguments
         if let environment { process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 } }
         if let directory { process.currentDirectoryURL = URL(fileURLWithPath: directory) }
-        let out = Pipe(), err = Pipe()
+        let out = Pipe()
+        let err = Pipe()
         process.standardOutput = out
         process.standardError = err
         process.standardInput = FileHandle.nullDevice
@@ -64,7 +70,9 @@ public enum CollectorProcess {
     }
 
     /// Runs `graph-collector` to completion.
-    public static func run(_ arguments: [String], environment: [String: String]? = nil, directory: String? = nil) async throws -> ProcessResult {
+    public static func run(_ arguments: [String], environment: [String: String]? = nil, directory: String? = nil)
+        async throws -> ProcessResult
+    {
         let (process, out, err) = try start(arguments, environment: environment, directory: directory)
         return await finish(process, out, err)
     }
@@ -76,9 +84,10 @@ public enum CollectorProcess {
                 let stdoutData = out.fileHandleForReading.readDataToEndOfFile()
                 let stderrData = err.fileHandleForReading.readDataToEndOfFile()
                 process.waitUntilExit()
-                continuation.resume(returning: ProcessResult(
-                    status: process.terminationStatus, stdout: String(decoding: stdoutData, as: UTF8.self),
-                    stderr: String(decoding: stderrData, as: UTF8.self)))
+                continuation.resume(
+                    returning: ProcessResult(
+                        status: process.terminationStatus, stdout: String(decoding: stdoutData, as: UTF8.self),
+                        stderr: String(decoding: stderrData, as: UTF8.self)))
             }
         }
     }
@@ -96,7 +105,8 @@ public enum CollectorProcess {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: path)
         process.arguments = arguments
-        let out = Pipe(), err = Pipe()
+        let out = Pipe()
+        let err = Pipe()
         process.standardOutput = out
         process.standardError = err
         try process.run()

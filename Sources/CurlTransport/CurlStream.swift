@@ -1,6 +1,7 @@
 import CCurl
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// A raw byte stream over TCP or TLS, opened by libcurl in `CONNECT_ONLY` mode and written with
@@ -22,9 +23,11 @@ package final class CurlStream {
         /// TCP keep-alive idle time and probe interval; nil turns keep-alive off.
         package var keepAlive: Duration?
 
-        package init(host: String, port: Int, tls: Bool, caFile: String? = nil, clientCertificateFile: String? = nil,
-                     clientKeyFile: String? = nil, verifyPeer: Bool = true, serverName: String? = nil,
-                     connectTimeout: Duration = .seconds(10), keepAlive: Duration? = .seconds(60)) {
+        package init(
+            host: String, port: Int, tls: Bool, caFile: String? = nil, clientCertificateFile: String? = nil,
+            clientKeyFile: String? = nil, verifyPeer: Bool = true, serverName: String? = nil,
+            connectTimeout: Duration = .seconds(10), keepAlive: Duration? = .seconds(60)
+        ) {
             self.host = host
             self.port = port
             self.tls = tls
@@ -61,8 +64,11 @@ package final class CurlStream {
         _ = ccurl_setopt_string(h, CURLOPT_URL, url)
         _ = ccurl_setopt_long(h, CURLOPT_CONNECT_ONLY, 1)
         _ = ccurl_setopt_long(h, CURLOPT_NOSIGNAL, 1)
-        _ = ccurl_setopt_long(h, CURLOPT_CONNECTTIMEOUT_MS, Int(options.connectTimeout.components.seconds * 1000
-                                                               + options.connectTimeout.components.attoseconds / 1_000_000_000_000_000))
+        _ = ccurl_setopt_long(
+            h, CURLOPT_CONNECTTIMEOUT_MS,
+            Int(
+                options.connectTimeout.components.seconds * 1000
+                    + options.connectTimeout.components.attoseconds / 1_000_000_000_000_000))
         _ = ccurl_setopt_string(h, CURLOPT_NOPROXY, "*")
         if let keepAlive = options.keepAlive {
             let seconds = max(1, Int(keepAlive.components.seconds))
@@ -71,7 +77,8 @@ package final class CurlStream {
             _ = ccurl_setopt_long(h, CURLOPT_TCP_KEEPINTVL, max(1, seconds / 3))
         }
         if options.serverName != nil {
-            connectTo = curl_slist_append(nil, "\(bracket(name)):\(options.port):\(bracket(options.host)):\(options.port)")
+            connectTo = curl_slist_append(
+                nil, "\(bracket(name)):\(options.port):\(bracket(options.host)):\(options.port)")
             _ = ccurl_setopt_slist(h, CURLOPT_CONNECT_TO, connectTo)
         }
         if options.tls {
@@ -91,13 +98,15 @@ package final class CurlStream {
         guard code == CURLE_OK else {
             let detail = String(decoding: errorBuffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
             close()
-            throw StreamError(message: "connect to \(options.host):\(options.port)\(options.tls ? " (TLS)" : ""): "
-                              + (detail.isEmpty ? String(cString: curl_easy_strerror(code)) : detail), bytesSent: 0)
+            throw StreamError(
+                message: "connect to \(options.host):\(options.port)\(options.tls ? " (TLS)" : ""): "
+                    + (detail.isEmpty ? String(cString: curl_easy_strerror(code)) : detail), bytesSent: 0)
         }
         socket = ccurl_active_socket(h)
         guard socket >= 0 else {
             close()
-            throw StreamError(message: "connect to \(options.host):\(options.port): libcurl reported no socket", bytesSent: 0)
+            throw StreamError(
+                message: "connect to \(options.host):\(options.port): libcurl reported no socket", bytesSent: 0)
         }
     }
 
@@ -131,15 +140,19 @@ package final class CurlStream {
             if code == CURLE_AGAIN {
                 // TLS may need to read (a renegotiation, a session ticket) before it can write.
                 let left = deadline - ContinuousClock.now
-                let leftMs = Int32(clamping: max(0, left.components.seconds * 1000 + left.components.attoseconds / 1_000_000_000_000_000))
+                let leftMs = Int32(
+                    clamping: max(
+                        0, left.components.seconds * 1000 + left.components.attoseconds / 1_000_000_000_000_000))
                 var descriptor = pollfd(fd: socket, events: Int16(POLLOUT | POLLIN), revents: 0)
                 let ready = leftMs == 0 ? 0 : poll(&descriptor, 1, leftMs)
-                if ready > 0 && (descriptor.revents & Int16(POLLOUT)) == 0 && (descriptor.revents & Int16(POLLIN)) != 0 {
+                if ready > 0 && (descriptor.revents & Int16(POLLOUT)) == 0 && (descriptor.revents & Int16(POLLIN)) != 0
+                {
                     // Readable but not writable: let curl process what arrived, without spinning.
                     usleep(1000)
                 }
                 if ready == 0 {
-                    throw StreamError(message: "the receiver accepted no data for \(timeout) (send buffer full)", bytesSent: offset)
+                    throw StreamError(
+                        message: "the receiver accepted no data for \(timeout) (send buffer full)", bytesSent: offset)
                 }
                 if ready < 0 && errno != EINTR {
                     throw StreamError(message: "poll: \(String(cString: strerror(errno)))", bytesSent: offset)

@@ -1,6 +1,6 @@
 import CCurl
-import Synchronization
 import CollectorSystem
+import Synchronization
 
 /// Settings shared by every request of a client.
 package struct HTTPClientConfiguration: Sendable {

@@ -1,4 +1,3 @@
-
 /// An HTTP request for ``HTTPClient``.
 package struct HTTPRequest: Sendable {
     package var method: String
@@ -26,7 +25,10 @@ package struct HTTPResponse: Sendable {
     /// `HTTP/2` or `HTTP/1.1`.
     package var httpVersion: String
 
-    package init(status: Int, headers: [(name: String, value: String)], body: [UInt8], effectiveURL: String = "", httpVersion: String = "HTTP/1.1") {
+    package init(
+        status: Int, headers: [(name: String, value: String)], body: [UInt8], effectiveURL: String = "",
+        httpVersion: String = "HTTP/1.1"
+    ) {
         self.status = status
         self.headers = headers
         self.body = body
@@ -80,7 +82,8 @@ package struct HTTPClientError: Error, Sendable, CustomStringConvertible {
     package var description: String {
         switch kind {
         case .bodyTooLarge(let limit):
-            return "the response from \(url) is larger than the limit of \(limit) bytes (raise max_body_size if this is expected)"
+            return
+                "the response from \(url) is larger than the limit of \(limit) bytes (raise max_body_size if this is expected)"
         default:
             return "request to \(url) failed: \(message) (curl error \(code))"
         }

@@ -25,14 +25,22 @@ public struct JavaDateFormat: Sendable, Hashable, CustomStringConvertible {
         while i < chars.count {
             let c = chars[i]
             if c == "'" {
-                if i + 1 < chars.count && chars[i + 1] == "'" { tokens.append(.literal("'")); i += 2; continue }
+                if i + 1 < chars.count && chars[i + 1] == "'" {
+                    tokens.append(.literal("'"))
+                    i += 2
+                    continue
+                }
                 // Quoted text; '' inside it is one quote.
                 var text = ""
                 var j = i + 1
                 var closed = false
                 while j < chars.count {
                     if chars[j] == "'" {
-                        if j + 1 < chars.count && chars[j + 1] == "'" { text.append("'"); j += 2; continue }
+                        if j + 1 < chars.count && chars[j + 1] == "'" {
+                            text.append("'")
+                            j += 2
+                            continue
+                        }
                         closed = true
                         break
                     }
@@ -57,7 +65,11 @@ public struct JavaDateFormat: Sendable, Hashable, CustomStringConvertible {
                 case "X": ok = n == 1 || n == 3
                 default: ok = false
                 }
-                guard ok else { throw FormatError("date format '\(pattern)': '\(String(repeating: c, count: n))' is not supported (use yyyy MM MMM dd HH mm ss SSS z Z X)") }
+                guard ok else {
+                    throw FormatError(
+                        "date format '\(pattern)': '\(String(repeating: c, count: n))' is not supported (use yyyy MM MMM dd HH mm ss SSS z Z X)"
+                    )
+                }
                 tokens.append(.field(c, n))
                 i += n
                 continue

@@ -107,8 +107,11 @@ public struct LEEFEncoder: Sendable {
             Self.appendValue(attribute.value, delimiter: format.delimiter, to: &out)
         }
         guard let maxBytes, out.count - base > maxBytes else { return 0 }
-        let encoded = starts.indices.map { i in Array(out[starts[i]..<(i + 1 < starts.count ? starts[i + 1] - 1 : out.count)]) }
-        let cut = truncated(header: Array(out[base..<headerEnd]), attributes: attributes, encoded: encoded, maxBytes: maxBytes)
+        let encoded = starts.indices.map { i in
+            Array(out[starts[i]..<(i + 1 < starts.count ? starts[i + 1] - 1 : out.count)])
+        }
+        let cut = truncated(
+            header: Array(out[base..<headerEnd]), attributes: attributes, encoded: encoded, maxBytes: maxBytes)
         out.removeSubrange(base...)
         guard let cut else { return nil }
         out.append(contentsOf: cut.bytes)
@@ -134,7 +137,9 @@ public struct LEEFEncoder: Sendable {
                 n += 1
             }
             total += max(0, n - 1)
-            if format.markTruncation && !affected.isEmpty { total += 1 + "truncated=".utf8.count + String(affected.count).utf8.count + 1 }
+            if format.markTruncation && !affected.isEmpty {
+                total += 1 + "truncated=".utf8.count + String(affected.count).utf8.count + 1
+            }
             return total
         }
         // Least important first; among equals, the later attribute first. Importance 0 stays.
@@ -148,12 +153,18 @@ public struct LEEFEncoder: Sendable {
         // never inside an escape; one that would keep nothing but its key is dropped.
         var stuck = Set<Int>()
         while size() > maxBytes {
-            guard let longest = encoded.indices.filter({ keep[$0] && !stuck.contains($0) && attributes[$0].importance > 0 })
-                .max(by: { (cut[$0] ?? encoded[$0]).count < (cut[$1] ?? encoded[$1]).count }) else { break }
+            guard
+                let longest = encoded.indices.filter({
+                    keep[$0] && !stuck.contains($0) && attributes[$0].importance > 0
+                })
+                .max(by: { (cut[$0] ?? encoded[$0]).count < (cut[$1] ?? encoded[$1]).count })
+            else { break }
             let current = cut[longest] ?? encoded[longest]
             let keyLength = attributes[longest].key.utf8.count + 1
             let target = max(current.count - (size() - maxBytes), keyLength)
-            let shorter = target > keyLength ? Self.cutEscaped(current, to: target, keyLength: keyLength) : Array(current.prefix(keyLength))
+            let shorter =
+                target > keyLength
+                ? Self.cutEscaped(current, to: target, keyLength: keyLength) : Array(current.prefix(keyLength))
             if shorter.count <= keyLength {
                 keep[longest] = false
                 affected.insert(longest)
@@ -220,14 +231,26 @@ public struct LEEFEncoder: Sendable {
                 if i > run { out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[run..<i])) }
                 run = i + 1
                 switch b {
-                case 0x5C: out.append(0x5C); out.append(0x5C)
-                case 0x3D: out.append(0x5C); out.append(0x3D)
-                case 0x0A: out.append(0x5C); out.append(UInt8(ascii: "n"))
-                case 0x0D: out.append(0x5C); out.append(UInt8(ascii: "r"))
-                case 0x09: out.append(0x5C); out.append(UInt8(ascii: "t"))
+                case 0x5C:
+                    out.append(0x5C)
+                    out.append(0x5C)
+                case 0x3D:
+                    out.append(0x5C)
+                    out.append(0x3D)
+                case 0x0A:
+                    out.append(0x5C)
+                    out.append(UInt8(ascii: "n"))
+                case 0x0D:
+                    out.append(0x5C)
+                    out.append(UInt8(ascii: "r"))
+                case 0x09:
+                    out.append(0x5C)
+                    out.append(UInt8(ascii: "t"))
                 default:
-                    out.append(0x5C); out.append(UInt8(ascii: "x"))
-                    out.append(hexDigits[Int(b >> 4)]); out.append(hexDigits[Int(b & 0x0F)])
+                    out.append(0x5C)
+                    out.append(UInt8(ascii: "x"))
+                    out.append(hexDigits[Int(b >> 4)])
+                    out.append(hexDigits[Int(b & 0x0F)])
                 }
             }
             if run < bytes.count { out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[run...])) }
@@ -238,7 +261,8 @@ public struct LEEFEncoder: Sendable {
     /// `limit` characters of the original text.
     static func appendHeaderField(_ text: String, to out: inout [UInt8], limit: Int) {
         // Fast path: short enough in bytes (so in characters too) and nothing to escape.
-        if text.utf8.count <= limit, !text.utf8.contains(where: { $0 == 0x5C || $0 == 0x7C || $0 < 0x20 || $0 == 0x7F }) {
+        if text.utf8.count <= limit, !text.utf8.contains(where: { $0 == 0x5C || $0 == 0x7C || $0 < 0x20 || $0 == 0x7F })
+        {
             out.append(contentsOf: text.utf8)
             return
         }
@@ -247,8 +271,12 @@ public struct LEEFEncoder: Sendable {
             if count == limit { break }
             count += 1
             switch scalar.value {
-            case 0x5C: out.append(0x5C); out.append(0x5C)
-            case 0x7C: out.append(0x5C); out.append(0x7C)
+            case 0x5C:
+                out.append(0x5C)
+                out.append(0x5C)
+            case 0x7C:
+                out.append(0x5C)
+                out.append(0x7C)
             case 0..<0x20, 0x7F: out.append(0x20)
             default: out.append(contentsOf: String(scalar).utf8)
             }
@@ -270,7 +298,8 @@ public struct LEEFParsedEvent: Sendable, Hashable {
     public static func == (lhs: LEEFParsedEvent, rhs: LEEFParsedEvent) -> Bool {
         lhs.version == rhs.version && lhs.vendor == rhs.vendor && lhs.product == rhs.product
             && lhs.productVersion == rhs.productVersion && lhs.eventID == rhs.eventID && lhs.delimiter == rhs.delimiter
-            && lhs.attributes.map(\.key) == rhs.attributes.map(\.key) && lhs.attributes.map(\.value) == rhs.attributes.map(\.value)
+            && lhs.attributes.map(\.key) == rhs.attributes.map(\.key)
+            && lhs.attributes.map(\.value) == rhs.attributes.map(\.value)
     }
 
     public func hash(into hasher: inout Hasher) { hasher.combine(eventID) }
@@ -280,7 +309,9 @@ public struct LEEFParsedEvent: Sendable, Hashable {
     /// Parses a payload that starts with `LEEF:`.
     public init(parsing text: String) throws(FormatError) {
         let bytes = Array(text.utf8)
-        guard bytes.starts(with: Array("LEEF:".utf8)) else { throw FormatError("not a LEEF payload: \(text.prefix(40))") }
+        guard bytes.starts(with: Array("LEEF:".utf8)) else {
+            throw FormatError("not a LEEF payload: \(text.prefix(40))")
+        }
         var fields: [String] = []
         var current: [UInt8] = []
         var i = 5
@@ -289,10 +320,13 @@ public struct LEEFParsedEvent: Sendable, Hashable {
             guard i < bytes.count else { throw FormatError("LEEF header ends after \(fields.count) fields") }
             let b = bytes[i]
             if b == 0x5C, i + 1 < bytes.count, bytes[i + 1] == 0x5C || bytes[i + 1] == 0x7C {
-                current.append(bytes[i + 1]); i += 2; continue
+                current.append(bytes[i + 1])
+                i += 2
+                continue
             }
             if b == 0x7C {
-                fields.append(String(decoding: current, as: UTF8.self)); current = []
+                fields.append(String(decoding: current, as: UTF8.self))
+                current = []
             } else {
                 current.append(b)
             }
@@ -304,7 +338,9 @@ public struct LEEFParsedEvent: Sendable, Hashable {
         productVersion = fields[3]
         eventID = fields[4]
         if headerCount == 6 {
-            guard let d = LEEFFormat.parseDelimiter(fields[5]) else { throw FormatError("bad LEEF 2.0 delimiter '\(fields[5])'") }
+            guard let d = LEEFFormat.parseDelimiter(fields[5]) else {
+                throw FormatError("bad LEEF 2.0 delimiter '\(fields[5])'")
+            }
             delimiter = d
         } else {
             delimiter = 0x09
@@ -312,36 +348,52 @@ public struct LEEFParsedEvent: Sendable, Hashable {
         attributes = []
         let body = bytes[i...]
         for piece in body.split(separator: delimiter, omittingEmptySubsequences: true) {
-            var key: [UInt8] = []
-            var value: [UInt8] = []
-            var inValue = false
-            var j = piece.startIndex
-            while j < piece.endIndex {
-                let b = piece[j]
-                if !inValue {
-                    if b == 0x3D { inValue = true } else { key.append(b) }
-                    j += 1
-                    continue
-                }
-                if b == 0x5C, j + 1 < piece.endIndex {
-                    let next = piece[j + 1]
-                    switch next {
-                    case UInt8(ascii: "n"): value.append(0x0A); j += 2
-                    case UInt8(ascii: "r"): value.append(0x0D); j += 2
-                    case UInt8(ascii: "t"): value.append(0x09); j += 2
-                    case UInt8(ascii: "x") where j + 3 < piece.endIndex:
-                        let hex = String(decoding: piece[(j + 2)...(j + 3)], as: UTF8.self)
-                        guard let v = UInt8(hex, radix: 16) else { throw FormatError("bad escape \\x\(hex)") }
-                        value.append(v); j += 4
-                    default: value.append(next); j += 2
-                    }
-                    continue
-                }
-                value.append(b)
-                j += 1
-            }
-            guard inValue else { throw FormatError("attribute without '=': \(String(decoding: piece, as: UTF8.self).prefix(40))") }
-            attributes.append((String(decoding: key, as: UTF8.self), String(decoding: value, as: UTF8.self)))
+            attributes.append(try Self.attribute(piece))
         }
+    }
+
+    /// One `key=value` attribute, unescaped.
+    static func attribute(_ piece: ArraySlice<UInt8>) throws(FormatError) -> (key: String, value: String) {
+        var key: [UInt8] = []
+        var value: [UInt8] = []
+        var inValue = false
+        var j = piece.startIndex
+        while j < piece.endIndex {
+            let b = piece[j]
+            if !inValue {
+                if b == 0x3D { inValue = true } else { key.append(b) }
+                j += 1
+                continue
+            }
+            if b == 0x5C, j + 1 < piece.endIndex {
+                let next = piece[j + 1]
+                switch next {
+                case UInt8(ascii: "n"):
+                    value.append(0x0A)
+                    j += 2
+                case UInt8(ascii: "r"):
+                    value.append(0x0D)
+                    j += 2
+                case UInt8(ascii: "t"):
+                    value.append(0x09)
+                    j += 2
+                case UInt8(ascii: "x") where j + 3 < piece.endIndex:
+                    let hex = String(decoding: piece[(j + 2)...(j + 3)], as: UTF8.self)
+                    guard let v = UInt8(hex, radix: 16) else { throw FormatError("bad escape \\x\(hex)") }
+                    value.append(v)
+                    j += 4
+                default:
+                    value.append(next)
+                    j += 2
+                }
+                continue
+            }
+            value.append(b)
+            j += 1
+        }
+        guard inValue else {
+            throw FormatError("attribute without '=': \(String(decoding: piece, as: UTF8.self).prefix(40))")
+        }
+        return (String(decoding: key, as: UTF8.self), String(decoding: value, as: UTF8.self))
     }
 }

@@ -96,9 +96,11 @@ public enum LEEFField: String, Sendable, Hashable, CaseIterable {
         case .status, .provider, .tenantId, .src, .usrName, .identHostName, .title: return 1
         case .severity, .kind, .vendor, .url, .policy, .resource, .incidentId: return 2
         case .providerAlertId, .classification, .determination, .detectionSource, .serviceSource,
-             .mitreTechniques, .fileName, .fileSha256, .fileSha1: return 3
+            .mitreTechniques, .fileName, .fileSha256, .fileSha1:
+            return 3
         case .assignedTo, .createdTime, .firstActivityTime, .lastActivityTime, .resolvedTime,
-             .ipAddresses, .hostNames, .userNames, .alertWebUrl: return 4
+            .ipAddresses, .hostNames, .userNames, .alertWebUrl:
+            return 4
         case .processCommandLine: return 5
         case .description: return 6
         }
@@ -174,8 +176,12 @@ extension LEEFFormat {
                 LEEFAttribute("providerVendor", w.vendor, importance: 1),
                 LEEFAttribute("providerStatus", String(w.httpStatus), importance: 0),
             ]
-            if devTimeFormat != nil { out.insert(LEEFAttribute("devTimeFormat", devTimeFormat!.pattern, importance: 0), at: 1) }
-            if let latency = w.latencyMilliseconds { out.append(LEEFAttribute("latencyMs", String(latency), importance: 2)) }
+            if devTimeFormat != nil {
+                out.insert(LEEFAttribute("devTimeFormat", devTimeFormat!.pattern, importance: 0), at: 1)
+            }
+            if let latency = w.latencyMilliseconds {
+                out.append(LEEFAttribute("latencyMs", String(latency), importance: 2))
+            }
             if let endpoint = w.endpoint { out.append(LEEFAttribute("endpoint", endpoint, importance: 1)) }
             if let tenant = w.tenantId { out.append(LEEFAttribute("tenantId", tenant, importance: 1)) }
             out.append(LEEFAttribute("persistent", w.isPersistent ? "true" : "false", importance: 1))
@@ -199,7 +205,9 @@ extension LEEFFormat {
                 LEEFAttribute("level", h.level.rawValue, importance: 1),
                 LEEFAttribute("message", h.message, importance: 1),
             ]
-            if devTimeFormat != nil { out.insert(LEEFAttribute("devTimeFormat", devTimeFormat!.pattern, importance: 0), at: 1) }
+            if devTimeFormat != nil {
+                out.insert(LEEFAttribute("devTimeFormat", devTimeFormat!.pattern, importance: 0), at: 1)
+            }
             for (key, value) in h.details.sorted(by: { $0.key < $1.key }) {
                 let cleaned = String(key.unicodeScalars.map { LEEFFormat.isValidKey(String($0)) ? Character($0) : "_" })
                 out.append(LEEFAttribute("detail." + cleaned, value, importance: 3))
@@ -232,8 +240,10 @@ extension LEEFFormat {
             case .provider: value = alert.provider
             case .tenantId: value = alert.tenantId
             case .src: value = evidence.ipAddresses.first ?? evidence.hosts.lazy.flatMap(\.ipAddresses).first
-            case .usrName: value = evidence.users.first.flatMap { u in
-                u.userPrincipalName ?? u.accountName.map { name in u.domain.map { "\($0)\\\(name)" } ?? name } }
+            case .usrName:
+                value = evidence.users.first.flatMap { u in
+                    u.userPrincipalName ?? u.accountName.map { name in u.domain.map { "\($0)\\\(name)" } ?? name }
+                }
             case .identHostName: value = evidence.hosts.first.flatMap { $0.fqdn ?? $0.name }
             case .title: value = alert.title
             case .severity: value = alert.severity.rawValue
@@ -241,13 +251,15 @@ extension LEEFFormat {
             case .vendor: value = alert.vendor
             case .url: value = evidence.urls.first
             case .policy: value = alert.raw["detectorId"]?.scalarText
-            case .resource: value = evidence.files.first.flatMap { f in
-                switch (f.path, f.name) {
-                case (let p?, let n?): return p.hasSuffix("\\") || p.hasSuffix("/") ? p + n : p + (p.contains("\\") ? "\\" : "/") + n
-                case (let p?, nil): return p
-                case (nil, let n): return n
+            case .resource:
+                value = evidence.files.first.flatMap { f in
+                    switch (f.path, f.name) {
+                    case (let p?, let n?):
+                        return p.hasSuffix("\\") || p.hasSuffix("/") ? p + n : p + (p.contains("\\") ? "\\" : "/") + n
+                    case (let p?, nil): return p
+                    case (nil, let n): return n
+                    }
                 }
-            }
             case .incidentId: value = alert.incidentId
             case .providerAlertId: value = alert.providerAlertId
             case .classification: value = alert.classification
@@ -256,7 +268,9 @@ extension LEEFFormat {
             case .serviceSource: value = alert.serviceSource
             case .mitreTechniques: value = list(alert.mitreTechniques)
             case .fileName: value = evidence.files.first?.name
-            case .fileSha256: value = evidence.files.lazy.compactMap(\.sha256).first ?? evidence.processes.lazy.compactMap(\.sha256).first
+            case .fileSha256:
+                value =
+                    evidence.files.lazy.compactMap(\.sha256).first ?? evidence.processes.lazy.compactMap(\.sha256).first
             case .fileSha1: value = evidence.files.lazy.compactMap(\.sha1).first
             case .assignedTo: value = alert.assignedTo
             case .createdTime: value = time(alert.createdAt)
@@ -276,6 +290,13 @@ extension LEEFFormat {
                 out.append(LEEFAttribute("devTimeFormat", devTimeFormat.pattern, importance: 0))
             }
         }
+        out += rawAttributes(of: alert)
+        return out
+    }
+
+    /// The `raw_fields` attributes: values from the alert's Graph JSON, by pointer.
+    func rawAttributes(of alert: SecurityAlert) -> [LEEFAttribute] {
+        var out: [LEEFAttribute] = []
         for (key, pointer) in rawFields {
             guard let found = pointer.resolve(in: alert.raw) else { continue }
             let text: String?

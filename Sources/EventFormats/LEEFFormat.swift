@@ -41,7 +41,8 @@ public struct LEEFFormat: Sendable, Hashable {
     public init(
         version: Version = .v2, delimiter: UInt8 = UInt8(ascii: "^"), vendor: String = "graph-collector",
         product: String = "Microsoft Graph Security", productVersion: String = "1.0",
-        alertEventID: EventIDTemplate = EventIDTemplate.defaultAlert, providerWarningEventID: String = "ProviderWarning",
+        alertEventID: EventIDTemplate = EventIDTemplate.defaultAlert,
+        providerWarningEventID: String = "ProviderWarning",
         healthEventID: String = "CollectorHealth", severityMap: [String: Int] = LEEFFormat.defaultSeverityMap,
         defaultSeverity: Int = 5, devTimeFormat: JavaDateFormat? = nil, fieldKeys: [LEEFField: String?] = [:],
         rawFields: [(key: String, pointer: JSONPointer)] = [], markTruncation: Bool = true
@@ -63,7 +64,9 @@ public struct LEEFFormat: Sendable, Hashable {
     }
 
     /// informational 2, low 3, medium 5, high 8, unknown 4.
-    public static let defaultSeverityMap: [String: Int] = ["informational": 2, "low": 3, "medium": 5, "high": 8, "unknown": 4]
+    public static let defaultSeverityMap: [String: Int] = [
+        "informational": 2, "low": 3, "medium": 5, "high": 8, "unknown": 4,
+    ]
 
     public static func == (lhs: LEEFFormat, rhs: LEEFFormat) -> Bool {
         lhs.version == rhs.version && lhs.delimiter == rhs.delimiter && lhs.vendor == rhs.vendor
@@ -72,7 +75,8 @@ public struct LEEFFormat: Sendable, Hashable {
             && lhs.healthEventID == rhs.healthEventID && lhs.severityMap == rhs.severityMap
             && lhs.defaultSeverity == rhs.defaultSeverity && lhs.devTimeFormat == rhs.devTimeFormat
             && lhs.fieldKeys == rhs.fieldKeys && lhs.markTruncation == rhs.markTruncation
-            && lhs.rawFields.map(\.key) == rhs.rawFields.map(\.key) && lhs.rawFields.map(\.pointer) == rhs.rawFields.map(\.pointer)
+            && lhs.rawFields.map(\.key) == rhs.rawFields.map(\.key)
+            && lhs.rawFields.map(\.pointer) == rhs.rawFields.map(\.pointer)
     }
 
     public func hash(into hasher: inout Hasher) {
@@ -90,21 +94,29 @@ public struct LEEFFormat: Sendable, Hashable {
         if version == .v2 {
             let d = delimiter
             if d == UInt8(ascii: "=") || d == UInt8(ascii: "\\") || d == 0x0A || d == 0x0D || d == 0 || d >= 0x80
-                || (d >= UInt8(ascii: "0") && d <= UInt8(ascii: "9")) || (d >= UInt8(ascii: "A") && d <= UInt8(ascii: "Z"))
-                || (d >= UInt8(ascii: "a") && d <= UInt8(ascii: "z")) || d == UInt8(ascii: "_") || d == UInt8(ascii: ".") {
-                problems.append("delimiter \(LEEFFormat.delimiterText(d)) cannot separate attributes: it is a key character, an escape character or not ASCII")
+                || (d >= UInt8(ascii: "0") && d <= UInt8(ascii: "9"))
+                || (d >= UInt8(ascii: "A") && d <= UInt8(ascii: "Z"))
+                || (d >= UInt8(ascii: "a") && d <= UInt8(ascii: "z")) || d == UInt8(ascii: "_")
+                || d == UInt8(ascii: ".")
+            {
+                problems.append(
+                    "delimiter \(LEEFFormat.delimiterText(d)) cannot separate attributes: it is a key character, an escape character or not ASCII"
+                )
             }
         }
         for (field, severity) in severityMap.sorted(by: { $0.key < $1.key }) where !(1...10).contains(severity) {
             problems.append("severity_map.\(field): \(severity) is outside QRadar's 1–10")
         }
-        if !(1...10).contains(defaultSeverity) { problems.append("default_severity: \(defaultSeverity) is outside 1–10") }
+        if !(1...10).contains(defaultSeverity) {
+            problems.append("default_severity: \(defaultSeverity) is outside 1–10")
+        }
         var seen: [String: String] = [:]
         func claim(_ key: String, by owner: String) {
             if !LEEFFormat.isValidKey(key) {
                 problems.append("\(owner): key '\(key)' may only use letters, digits, '_' and '.'")
             } else if let other = seen[key] {
-                problems.append("\(owner): key '\(key)' is already used by \(other); each key may appear once per event")
+                problems.append(
+                    "\(owner): key '\(key)' is already used by \(other); each key may appear once per event")
             } else {
                 seen[key] = owner
             }
@@ -125,9 +137,11 @@ public struct LEEFFormat: Sendable, Hashable {
     }
 
     public static func isValidKey(_ key: String) -> Bool {
-        !key.isEmpty && key.utf8.count <= 255 && key.utf8.allSatisfy { b in
-            (b >= 0x30 && b <= 0x39) || (b >= 0x41 && b <= 0x5A) || (b >= 0x61 && b <= 0x7A) || b == 0x5F || b == 0x2E
-        }
+        !key.isEmpty && key.utf8.count <= 255
+            && key.utf8.allSatisfy { b in
+                (b >= 0x30 && b <= 0x39) || (b >= 0x41 && b <= 0x5A) || (b >= 0x61 && b <= 0x7A) || b == 0x5F
+                    || b == 0x2E
+            }
     }
 
     /// The delimiter as the LEEF 2.0 header declares it: the character when printable, else `xHH`.
@@ -142,7 +156,13 @@ public struct LEEFFormat: Sendable, Hashable {
         if text == "tab" || text == "\t" { return 0x09 }
         if text.utf8.count == 1, let b = text.utf8.first, b < 0x80 { return b }
         var hex = Substring(text)
-        if hex.hasPrefix("0x") || hex.hasPrefix("0X") { hex = hex.dropFirst(2) } else if hex.hasPrefix("x") || hex.hasPrefix("X") { hex = hex.dropFirst() } else { return nil }
+        if hex.hasPrefix("0x") || hex.hasPrefix("0X") {
+            hex = hex.dropFirst(2)
+        } else if hex.hasPrefix("x") || hex.hasPrefix("X") {
+            hex = hex.dropFirst()
+        } else {
+            return nil
+        }
         guard (1...4).contains(hex.count), let value = UInt32(hex, radix: 16), value < 0x80 else { return nil }
         return UInt8(value)
     }
@@ -151,10 +171,19 @@ public struct LEEFFormat: Sendable, Hashable {
 /// A JSON pointer (RFC 6901) into an alert's raw Graph document: `/evidence/0/ipAddress`.
 public struct JSONPointer: Sendable, Hashable, CustomStringConvertible {
     public var tokens: [String]
-    public var description: String { tokens.isEmpty ? "" : "/" + tokens.map { $0.replacingOccurrences(of: "~", with: "~0").replacingOccurrences(of: "/", with: "~1") }.joined(separator: "/") }
+    public var description: String {
+        tokens.isEmpty
+            ? ""
+            : "/"
+                + tokens.map { $0.replacingOccurrences(of: "~", with: "~0").replacingOccurrences(of: "/", with: "~1") }
+                .joined(separator: "/")
+    }
 
     public init?(_ text: String) {
-        if text.isEmpty { tokens = []; return }
+        if text.isEmpty {
+            tokens = []
+            return
+        }
         guard text.hasPrefix("/") else { return nil }
         tokens = text.dropFirst().split(separator: "/", omittingEmptySubsequences: false).map {
             $0.replacingOccurrences(of: "~1", with: "/").replacingOccurrences(of: "~0", with: "~")
@@ -189,8 +218,10 @@ public struct EventIDTemplate: Sendable, Hashable, CustomStringConvertible {
         case field(String)
     }
 
-    public static let placeholders = ["title", "category", "kind", "severity", "provider", "vendor", "status",
-                                      "detection_source", "service_source", "detector_id"]
+    public static let placeholders = [
+        "title", "category", "kind", "severity", "provider", "vendor", "status",
+        "detection_source", "service_source", "detector_id",
+    ]
     public static let defaultAlert = try! EventIDTemplate("{title}")
 
     let pieces: [Piece]
@@ -207,7 +238,9 @@ public struct EventIDTemplate: Sendable, Hashable, CustomStringConvertible {
             }
             let name = String(rest[rest.index(after: open)..<close])
             guard Self.placeholders.contains(name) else {
-                throw FormatError("event ID template '\(text)': unknown placeholder {\(name)}\(Suggestion.nearest(to: name, in: Self.placeholders).map { "; did you mean {\($0)}?" } ?? "; use one of " + Self.placeholders.map { "{\($0)}" }.joined(separator: " "))")
+                throw FormatError(
+                    "event ID template '\(text)': unknown placeholder {\(name)}\(Suggestion.nearest(to: name, in: Self.placeholders).map { "; did you mean {\($0)}?" } ?? "; use one of " + Self.placeholders.map { "{\($0)}" }.joined(separator: " "))"
+                )
             }
             pieces.append(.field(name))
             rest = rest[rest.index(after: close)...]

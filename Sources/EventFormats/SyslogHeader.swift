@@ -23,7 +23,8 @@ public struct SyslogHeader: Sendable, Hashable {
     ]
     /// Syslog severities by name (RFC 5424 §6.2.1).
     public static let severities: [String: Int] = [
-        "emergency": 0, "alert": 1, "critical": 2, "error": 3, "warning": 4, "notice": 5, "informational": 6, "debug": 7,
+        "emergency": 0, "alert": 1, "critical": 2, "error": 3, "warning": 4, "notice": 5, "informational": 6,
+        "debug": 7,
     ]
 
     public var style: Style
@@ -39,10 +40,14 @@ public struct SyslogHeader: Sendable, Hashable {
     public var severityMap: [String: Int]
 
     /// high → critical (2), medium → error (3), low → warning (4), informational → informational (6), unknown → notice (5).
-    public static let defaultSeverityMap: [String: Int] = ["high": 2, "medium": 3, "low": 4, "informational": 6, "unknown": 5]
+    public static let defaultSeverityMap: [String: Int] = [
+        "high": 2, "medium": 3, "low": 4, "informational": 6, "unknown": 5,
+    ]
 
-    public init(style: Style = .rfc5424Minimal, facility: Int = 16, hostname: String, appName: String = "graph-collector",
-                processID: String = "-", severityMap: [String: Int] = SyslogHeader.defaultSeverityMap) {
+    public init(
+        style: Style = .rfc5424Minimal, facility: Int = 16, hostname: String, appName: String = "graph-collector",
+        processID: String = "-", severityMap: [String: Int] = SyslogHeader.defaultSeverityMap
+    ) {
         self.style = style
         self.facility = facility
         self.hostname = hostname
@@ -64,7 +69,12 @@ public struct SyslogHeader: Sendable, Hashable {
         if style == .rfc5424 && (appName.isEmpty || appName.utf8.count > 48 || !printable(appName)) {
             out.append("app_name '\(appName)' must be 1–48 printable ASCII characters without spaces (RFC 5424)")
         }
-        if style == .rfc3164 && (appName.utf8.count > 32 || !appName.unicodeScalars.allSatisfy({ $0.properties.isAlphabetic || ("0"..."9").contains($0) || $0 == "-" || $0 == "_" || $0 == "." })) {
+        if style == .rfc3164
+            && (appName.utf8.count > 32
+                || !appName.unicodeScalars.allSatisfy({
+                    $0.properties.isAlphabetic || ("0"..."9").contains($0) || $0 == "-" || $0 == "_" || $0 == "."
+                }))
+        {
             out.append("app_name '\(appName)' must be at most 32 letters, digits, '-', '_' or '.' (RFC 3164 TAG)")
         }
         for (name, severity) in severityMap.sorted(by: { $0.key < $1.key }) where !(0...7).contains(severity) {
@@ -99,7 +109,8 @@ public struct SyslogHeader: Sendable, Hashable {
         }
         switch style {
         case .rfc5424, .rfc5424Minimal:
-            let stamp = "\(pad(c.year, 4))-\(pad(c.month, 2))-\(pad(c.day, 2))T\(pad(c.hour, 2)):\(pad(c.minute, 2)):\(pad(c.second, 2)).\(pad(c.nanosecond / 1_000_000, 3))Z"
+            let stamp =
+                "\(pad(c.year, 4))-\(pad(c.month, 2))-\(pad(c.day, 2))T\(pad(c.hour, 2)):\(pad(c.minute, 2)):\(pad(c.second, 2)).\(pad(c.nanosecond / 1_000_000, 3))Z"
             if style == .rfc5424Minimal { return Array("\(pri)1 \(stamp) \(hostname) ".utf8) }
             let msgID: String
             switch event {
@@ -112,7 +123,9 @@ public struct SyslogHeader: Sendable, Hashable {
             let month = JavaDateFormat.months[c.month - 1]
             let day = c.day < 10 ? " \(c.day)" : "\(c.day)"
             let tag = appName.isEmpty ? "" : (processID == "-" ? "\(appName): " : "\(appName)[\(processID)]: ")
-            return Array("\(pri)\(month) \(day) \(pad(c.hour, 2)):\(pad(c.minute, 2)):\(pad(c.second, 2)) \(hostname) \(tag)".utf8)
+            return Array(
+                "\(pri)\(month) \(day) \(pad(c.hour, 2)):\(pad(c.minute, 2)):\(pad(c.second, 2)) \(hostname) \(tag)"
+                    .utf8)
         case .none:
             return []
         }

@@ -11,8 +11,10 @@ package struct AlertGenerator: Sendable {
     package var start: Timestamp
     package var spacingMilliseconds: Int64
 
-    package init(seed: UInt64 = 1, tenantId: String = "b3c1b5fc-828c-45fa-a1e1-10d74f6d6e9c",
-                start: Timestamp, spacingMilliseconds: Int64 = 1000) {
+    package init(
+        seed: UInt64 = 1, tenantId: String = "b3c1b5fc-828c-45fa-a1e1-10d74f6d6e9c",
+        start: Timestamp, spacingMilliseconds: Int64 = 1000
+    ) {
         self.seed = seed
         self.tenantId = tenantId
         self.start = start
@@ -22,7 +24,10 @@ package struct AlertGenerator: Sendable {
     static let titles: [(String, String, String, [String])] = [
         ("Suspicious execution of hidden file", "DefenseEvasion", "antivirus", ["T1564.001"]),
         ("Suspicious PowerShell command line", "Execution", "microsoftDefenderForEndpoint", ["T1059.001"]),
-        ("Possible credential theft via LSASS access", "CredentialAccess", "microsoftDefenderForEndpoint", ["T1003.001"]),
+        (
+            "Possible credential theft via LSASS access", "CredentialAccess", "microsoftDefenderForEndpoint",
+            ["T1003.001"]
+        ),
         ("Anomalous token usage from unfamiliar location", "InitialAccess", "microsoftDefenderForCloudApps", ["T1078"]),
         ("Ransomware behavior detected in the file system", "Impact", "antivirus", ["T1486"]),
         ("Phishing link clicked by user", "InitialAccess", "microsoftDefenderForOffice365", ["T1566.002"]),
@@ -86,13 +91,15 @@ package struct AlertGenerator: Sendable {
             "severity": .string(Self.severities[pick(5, 4)]),
             "classification": revision >= 2 ? "truePositive" : "unknown",
             "determination": revision >= 2 ? "malware" : "unknown",
-            "serviceSource": .string(evolvable ? Self.evolvableServiceSources[n % 2] : Self.services[pick(6, Self.services.count)]),
+            "serviceSource": .string(
+                evolvable ? Self.evolvableServiceSources[n % 2] : Self.services[pick(6, Self.services.count)]),
             "detectionSource": .string(evolvable ? Self.evolvableDetectionSources[n % 5] : detection),
             "detectorId": .string("e0da400f-affd-43ef-b1d5-\(Self.hex(r, 12))"),
             "tenantId": .string(tenantId),
             "title": .string(title),
             "description": .string("\(title) on \(host). This activity could indicate a compromised host."),
-            "recommendedActions": "Collect artifacts and determine scope\n\tReview the machine timeline for suspicious activities.",
+            "recommendedActions":
+                "Collect artifacts and determine scope\n\tReview the machine timeline for suspicious activities.",
             "category": .string(category),
             "assignedTo": revision > 0 ? .string("\(user)@contoso.onmicrosoft.com") : nil,
             "alertWebUrl": .string("https://security.microsoft.com/alerts/\(id)?tid=\(tenantId)"),
@@ -123,9 +130,12 @@ package struct AlertGenerator: Sendable {
             host = "ws-\(AlertGenerator.hex(r, 4)).contoso.local"
             user = ["alice", "bob", "carol", "dave", "erin"][pick(1, 5)]
             ip = "10.\(pick(2, 250)).\(pick(3, 250)).\(pick(4, 250) + 1)"
-            sha256 = AlertGenerator.hex(AlertGenerator.mix(r), 16) + AlertGenerator.hex(AlertGenerator.mix(r ^ 1), 16)
+            sha256 =
+                AlertGenerator.hex(AlertGenerator.mix(r), 16) + AlertGenerator.hex(AlertGenerator.mix(r ^ 1), 16)
                 + AlertGenerator.hex(AlertGenerator.mix(r ^ 2), 16) + AlertGenerator.hex(AlertGenerator.mix(r ^ 3), 16)
-            sha1 = AlertGenerator.hex(AlertGenerator.mix(r ^ 4), 16) + AlertGenerator.hex(AlertGenerator.mix(r ^ 5), 16) + AlertGenerator.hex(AlertGenerator.mix(r ^ 6), 8)
+            sha1 =
+                AlertGenerator.hex(AlertGenerator.mix(r ^ 4), 16) + AlertGenerator.hex(AlertGenerator.mix(r ^ 5), 16)
+                + AlertGenerator.hex(AlertGenerator.mix(r ^ 6), 8)
         }
 
         func pick(_ k: Int, _ count: Int) -> Int { Int((r >> UInt64(k * 8)) % UInt64(count)) }
@@ -134,50 +144,59 @@ package struct AlertGenerator: Sendable {
     /// The alert's evidence: a device, a process, a file, an address and a URL.
     static func evidence(_ t: Traits, created: Timestamp) -> JSONValue {
         [
-                [
-                    "@odata.type": "#microsoft.graph.security.deviceEvidence",
-                    "createdDateTime": .string(created.iso8601()),
-                    "verdict": "unknown",
-                    "remediationStatus": "none",
-                    "mdeDeviceId": .string(Self.hex(Self.mix(t.r ^ 7), 16) + Self.hex(Self.mix(t.r ^ 8), 16)),
-                    "deviceDnsName": .string(t.host),
-                    "osPlatform": "Windows10",
-                    "osBuild": .number(String(19_041 + t.pick(7, 4000))),
-                    "ipInterfaces": [.string(t.ip)],
-                    "loggedOnUsers": [["accountName": .string(t.user), "domainName": "CONTOSO"]],
-                    "roles": ["compromised"],
-                    "tags": [],
+            [
+                "@odata.type": "#microsoft.graph.security.deviceEvidence",
+                "createdDateTime": .string(created.iso8601()),
+                "verdict": "unknown",
+                "remediationStatus": "none",
+                "mdeDeviceId": .string(Self.hex(Self.mix(t.r ^ 7), 16) + Self.hex(Self.mix(t.r ^ 8), 16)),
+                "deviceDnsName": .string(t.host),
+                "osPlatform": "Windows10",
+                "osBuild": .number(String(19_041 + t.pick(7, 4000))),
+                "ipInterfaces": [.string(t.ip)],
+                "loggedOnUsers": [["accountName": .string(t.user), "domainName": "CONTOSO"]],
+                "roles": ["compromised"],
+                "tags": [],
+            ],
+            [
+                "@odata.type": "#microsoft.graph.security.processEvidence",
+                "createdDateTime": .string(created.iso8601()),
+                "verdict": "suspicious",
+                "remediationStatus": "none",
+                "processId": .number(String(1000 + t.pick(1, 250) * 17)),
+                "parentProcessId": 668,
+                "processCommandLine": "powershell.exe -NoProfile -EncodedCommand SQBFAFgA",
+                "imageFile": [
+                    "t.sha1": .string(t.sha1), "t.sha256": .string(t.sha256), "fileName": "powershell.exe",
+                    "filePath": "C:\\Windows\\System32\\WindowsPowerShell\\v1.0", "fileSize": 450560,
                 ],
-                [
-                    "@odata.type": "#microsoft.graph.security.processEvidence",
-                    "createdDateTime": .string(created.iso8601()),
-                    "verdict": "suspicious",
-                    "remediationStatus": "none",
-                    "processId": .number(String(1000 + t.pick(1, 250) * 17)),
-                    "parentProcessId": 668,
-                    "processCommandLine": "powershell.exe -NoProfile -EncodedCommand SQBFAFgA",
-                    "imageFile": [
-                        "t.sha1": .string(t.sha1), "t.sha256": .string(t.sha256), "fileName": "powershell.exe",
-                        "filePath": "C:\\Windows\\System32\\WindowsPowerShell\\v1.0", "fileSize": 450560,
-                    ],
-                    "userAccount": [
-                        "accountName": .string(t.user), "domainName": "CONTOSO", "userSid": "S-1-5-21-1004336348-1177238915-682003330-1001",
-                        "userPrincipalName": .string("\(t.user)@contoso.com"), "displayName": .string(t.user.capitalized),
-                    ],
+                "userAccount": [
+                    "accountName": .string(t.user), "domainName": "CONTOSO",
+                    "userSid": "S-1-5-21-1004336348-1177238915-682003330-1001",
+                    "userPrincipalName": .string("\(t.user)@contoso.com"), "displayName": .string(t.user.capitalized),
                 ],
-                [
-                    "@odata.type": "#microsoft.graph.security.fileEvidence",
-                    "createdDateTime": .string(created.iso8601()),
-                    "verdict": "malicious",
-                    "remediationStatus": "prevented",
-                    "fileDetails": [
-                        "t.sha1": .string(t.sha1), "t.sha256": .string(t.sha256), "fileName": .string("payload-\(Self.hex(t.r, 6)).dll"),
-                        "filePath": "C:\\Users\\Public\\Downloads", "fileSize": .number(String(4096 + t.pick(2, 200) * 512)),
-                    ],
+            ],
+            [
+                "@odata.type": "#microsoft.graph.security.fileEvidence",
+                "createdDateTime": .string(created.iso8601()),
+                "verdict": "malicious",
+                "remediationStatus": "prevented",
+                "fileDetails": [
+                    "t.sha1": .string(t.sha1), "t.sha256": .string(t.sha256),
+                    "fileName": .string("payload-\(Self.hex(t.r, 6)).dll"),
+                    "filePath": "C:\\Users\\Public\\Downloads",
+                    "fileSize": .number(String(4096 + t.pick(2, 200) * 512)),
                 ],
-                ["@odata.type": "#microsoft.graph.security.ipEvidence", "ipAddress": .string("203.0.113.\(t.pick(3, 254) + 1)")],
-                ["@odata.type": "#microsoft.graph.security.urlEvidence", "url": .string("https://malicious-\(Self.hex(t.r, 6)).example/stage2")],
-            ]
+            ],
+            [
+                "@odata.type": "#microsoft.graph.security.ipEvidence",
+                "ipAddress": .string("203.0.113.\(t.pick(3, 254) + 1)"),
+            ],
+            [
+                "@odata.type": "#microsoft.graph.security.urlEvidence",
+                "url": .string("https://malicious-\(Self.hex(t.r, 6)).example/stage2"),
+            ],
+        ]
     }
 }
 

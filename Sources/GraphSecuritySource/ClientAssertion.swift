@@ -40,15 +40,19 @@ public struct ClientAssertionSigner: Sendable {
     public var thumbprint: String { sha1Thumbprint.map { String(format: "%02X", $0) }.joined() }
 
     public func assertion(clientId: String, tokenURL: String, now: Date = Date()) throws(Problem) -> String {
-        let header: JSONValue = ["alg": "RS256", "typ": "JWT", "x5t": .string(Self.base64URL(sha1Thumbprint)),
-                                 "x5t#S256": .string(Self.base64URL(sha256Thumbprint))]
+        let header: JSONValue = [
+            "alg": "RS256", "typ": "JWT", "x5t": .string(Self.base64URL(sha1Thumbprint)),
+            "x5t#S256": .string(Self.base64URL(sha256Thumbprint)),
+        ]
         let issued = Int(now.timeIntervalSince1970)
         let claims: JSONValue = [
             "aud": .string(tokenURL), "iss": .string(clientId), "sub": .string(clientId),
             "jti": .string(UUID().uuidString.lowercased()), "nbf": .number(String(issued)),
             "iat": .number(String(issued)), "exp": .number(String(issued + 600)),
         ]
-        let input = Self.base64URL(Array(JSONWriter.string(header).utf8)) + "." + Self.base64URL(Array(JSONWriter.string(claims).utf8))
+        let input =
+            Self.base64URL(Array(JSONWriter.string(header).utf8)) + "."
+            + Self.base64URL(Array(JSONWriter.string(claims).utf8))
         return input + "." + Self.base64URL(try sign(Array(input.utf8)))
     }
 
@@ -62,39 +66,58 @@ public struct ClientAssertionSigner: Sendable {
             var message = [CChar](repeating: 0, count: 256)
             copenssl_last_error(&message, message.count)
             let detail = String(decoding: message.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
-            throw Problem(description: "cannot sign with the private key (is it an RSA key, and the password right?)" + (detail.isEmpty ? "" : ": \(detail)"))
+            throw Problem(
+                description: "cannot sign with the private key (is it an RSA key, and the password right?)"
+                    + (detail.isEmpty ? "" : ": \(detail)"))
         }
         return Array(signature.prefix(length))
     }
 
     static func firstPEMBlock(_ pem: String, label: String) -> [UInt8]? {
         guard let begin = pem.range(of: "-----BEGIN \(label)-----"),
-              let end = pem.range(of: "-----END \(label)-----", range: begin.upperBound..<pem.endIndex) else { return nil }
+            let end = pem.range(of: "-----END \(label)-----", range: begin.upperBound..<pem.endIndex)
+        else { return nil }
         let body = pem[begin.upperBound..<end.lowerBound].filter { !$0.isWhitespace }
         return Data(base64Encoded: String(body)).map(Array.init)
     }
 
     static func base64URL(_ bytes: [UInt8]) -> String {
-        Data(bytes).base64EncodedString().replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
-            .replacingOccurrences(of: "=", with: "")
+        Data(bytes).base64EncodedString().replacingOccurrences(of: "+", with: "-").replacingOccurrences(
+            of: "/", with: "_"
+        )
+        .replacingOccurrences(of: "=", with: "")
     }
 }
 
 /// Checks a client assertion against a certificate, as the identity platform does (used by the
 /// built-in simulator): signature, audience, issuer/subject, expiry.
 package enum ClientAssertionVerifier {
-    package static func verify(_ jwt: String, certificatePEM: String, clientId: String, tokenURL: String, now: Date = Date()) -> String? {
+    package static func verify(
+        _ jwt: String, certificatePEM: String, clientId: String, tokenURL: String, now: Date = Date()
+    ) -> String? {
         let parts = jwt.split(separator: ".", omittingEmptySubsequences: false).map(String.init)
         guard parts.count == 3, let signature = decode(parts[2]), let claimsBytes = decode(parts[1]),
-              let claims = try? JSONParser.parse(bytes: claimsBytes) else { return "AADSTS50027: JWT token is invalid or malformed." }
+            let claims = try? JSONParser.parse(bytes: claimsBytes)
+        else { return "AADSTS50027: JWT token is invalid or malformed." }
         let input = Array((parts[0] + "." + parts[1]).utf8)
         let valid = input.withUnsafeBufferPointer { i in
-            signature.withUnsafeBufferPointer { s in copenssl_verify_rs256(certificatePEM, i.baseAddress, i.count, s.baseAddress, s.count) }
+            signature.withUnsafeBufferPointer { s in
+                copenssl_verify_rs256(certificatePEM, i.baseAddress, i.count, s.baseAddress, s.count)
+            }
         }
-        guard valid == 1 else { return "AADSTS700027: The certificate with identifier used to sign the client assertion is not registered on application, or the signature is invalid." }
-        guard claims["aud"]?.stringValue == tokenURL else { return "AADSTS700212: No matching federated identity record found for presented assertion audience." }
-        guard claims["iss"]?.stringValue == clientId, claims["sub"]?.stringValue == clientId else { return "AADSTS700021: Client assertion application identifier doesn't match 'client_id' parameter." }
-        guard let exp = claims["exp"]?.intValue, Double(exp) > now.timeIntervalSince1970 else { return "AADSTS700024: Client assertion is not within its valid time range." }
+        guard valid == 1 else {
+            return
+                "AADSTS700027: The certificate with identifier used to sign the client assertion is not registered on application, or the signature is invalid."
+        }
+        guard claims["aud"]?.stringValue == tokenURL else {
+            return "AADSTS700212: No matching federated identity record found for presented assertion audience."
+        }
+        guard claims["iss"]?.stringValue == clientId, claims["sub"]?.stringValue == clientId else {
+            return "AADSTS700021: Client assertion application identifier doesn't match 'client_id' parameter."
+        }
+        guard let exp = claims["exp"]?.intValue, Double(exp) > now.timeIntervalSince1970 else {
+            return "AADSTS700024: Client assertion is not within its valid time range."
+        }
         return nil
     }
 

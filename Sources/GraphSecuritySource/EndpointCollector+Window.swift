@@ -11,12 +11,15 @@ extension EndpointCollector {
     /// is accepted the checkpoint can move to the newest time in that prefix; that is saved every
     /// ``progressInterval`` until a page is partial (a 206 makes the window owed, which is
     /// recorded only when the window ends).
-    func collect(from: Timestamp, to: Timestamp, provider: String?, checkpoint cp: inout EndpointCheckpoint,
-                 publisher: any EventPublisher, saveProgress: Bool = false) async throws -> WindowResult {
+    func collect(
+        from: Timestamp, to: Timestamp, provider: String?, checkpoint cp: inout EndpointCheckpoint,
+        publisher: any EventPublisher, saveProgress: Bool = false
+    ) async throws -> WindowResult {
         var result = WindowResult()
         var progress = ProgressTracker()
-        var fetcher = PageFetcher(client: client, query: settings.query(to: to, provider: provider), from: from,
-                                  pageSize: pageSize, logger: logger)
+        var fetcher = PageFetcher(
+            client: client, query: settings.query(to: to, provider: provider), from: from,
+            pageSize: pageSize, logger: logger)
         defer { fetcher.cancel() }
         let clock = ContinuousClock()
         var lastProgress = clock.now
@@ -30,12 +33,14 @@ extension EndpointCollector {
         while true {
             try Task.checkCancellation()
             if stop.isRequested {
-                try await stopGracefully(progress, checkpoint: cp, allowed: progressAllowed, startWatermark: startWatermark)
+                try await stopGracefully(
+                    progress, checkpoint: cp, allowed: progressAllowed, startWatermark: startWatermark)
             }
             let answer = try await fetcher.fetch()
             pageSize = fetcher.pageSize
-            let page = processor.process(status: answer.status, items: answer.page.items, warnings: answer.warnings,
-                                         query: GraphClient.redact(fetcher.url), observedAt: .now(), recentKeys: &cp.recentKeys)
+            let page = processor.process(
+                status: answer.status, items: answer.page.items, warnings: answer.warnings,
+                query: GraphClient.redact(fetcher.url), observedAt: .now(), recentKeys: &cp.recentKeys)
             if !fetcher.pagesByTime, !shiftedItself, showsUpdate(page, duringPagingOf: result, since: pagingStarted) {
                 shiftedItself = true
                 noteShifts([
@@ -57,7 +62,8 @@ extension EndpointCollector {
             }
             if let newest = page.newest { fetcher.lastTime = max(previous ?? newest, newest) }
             if !page.events.isEmpty {
-                progress.published(try await publisher.publish(page.events), keys: page.newKeys, newest: fetcher.lastTime)
+                progress.published(
+                    try await publisher.publish(page.events), keys: page.newKeys, newest: fetcher.lastTime)
                 status.update(stream: stream) { $0.eventsPublished += page.events.count }
             }
             // Out of time order (not what Graph documents for these endpoints) or partial: saving
@@ -65,15 +71,8 @@ extension EndpointCollector {
             if let oldest = page.oldest, let saved = savedProgress, oldest < saved { progressAllowed = false }
             if page.isPartial { progressAllowed = false }
             if progressAllowed, progress.count > 2, clock.now - lastProgress >= Self.progressInterval {
-                // Settle all but the two newest pages (they keep the sinks busy meanwhile).
-                let reached = try await progress.settle(keeping: 2)
-                try await saveProgressCheckpoint(cp, reached: reached, unsettled: progress.unsettledKeys, startWatermark: startWatermark)
-                if let reached, reached > startWatermark {
-                    savedProgress = reached
-                    // Keys older than the overlap before what is accepted can never be seen again
-                    // in this window: drop them, so a long backfill's memory does not grow with it.
-                    prune(&cp, watermark: reached)
-                }
+                let reached = try await saveAcceptedProgress(&progress, checkpoint: &cp, startWatermark: startWatermark)
+                savedProgress = reached ?? savedProgress
                 lastProgress = clock.now
             }
             guard fetcher.advance(after: answer, newest: page.newest, previous: previous) else { break }
@@ -83,11 +82,28 @@ extension EndpointCollector {
         }
         _ = try await progress.settle()
         if !fetcher.pagesByTime {
-            shiftWatch.watch(ShiftWatch.Watched(scope: provider.map(CollectionScope.provider) ?? .wholeEndpoint, from: from, to: to,
-                                                pagingStarted: pagingStarted, pagingEnded: .now(), ids: result.ids,
-                                                hadPartialPages: result.partialPages > 0))
+            shiftWatch.watch(
+                ShiftWatch.Watched(
+                    scope: provider.map(CollectionScope.provider) ?? .wholeEndpoint, from: from, to: to,
+                    pagingStarted: pagingStarted, pagingEnded: .now(), ids: result.ids,
+                    hadPartialPages: result.partialPages > 0))
         }
         return result
+    }
+
+    /// Settles all but the two newest pages (they keep the sinks busy meanwhile) and saves the
+    /// checkpoint up to what the sinks accepted; the time reached, when it moved.
+    private func saveAcceptedProgress(
+        _ progress: inout ProgressTracker, checkpoint cp: inout EndpointCheckpoint, startWatermark: Timestamp
+    ) async throws -> Timestamp? {
+        let reached = try await progress.settle(keeping: 2)
+        try await saveProgressCheckpoint(
+            cp, reached: reached, unsettled: progress.unsettledKeys, startWatermark: startWatermark)
+        guard let reached, reached > startWatermark else { return nil }
+        // Keys older than the overlap before what is accepted can never be seen again in this
+        // window: drop them, so a long backfill's memory does not grow with it.
+        prune(&cp, watermark: reached)
+        return reached
     }
 
     /// A second version of an alert within one nextLink paging: it was updated meanwhile, which
@@ -116,22 +132,35 @@ extension EndpointCollector {
     /// Windows an update during their nextLink paging may have shifted become owed again.
     private func noteShifts(_ suspects: [ShiftWatch.Watched]) {
         for w in suspects {
-            let message = "an alert was updated while an earlier window was paged by nextLink, which can skip another alert; "
+            let message =
+                "an alert was updated while an earlier window was paged by nextLink, which can skip another alert; "
                 + "collecting that window again"
-            logger.notice("\(message)", metadata: [
-                            "endpoint": "\(settings.endpoint.rawValue)", "scope": "\(w.scope)", "from": "\(w.from)", "to": "\(w.to)"])
-            suspectWindows.append(OwedWindow(scope: w.scope, from: w.from, to: w.to, firstFailure: .now(), lastStatus: 200, attempts: 1))
+            logger.notice(
+                "\(message)",
+                metadata: [
+                    "endpoint": "\(settings.endpoint.rawValue)", "scope": "\(w.scope)", "from": "\(w.from)",
+                    "to": "\(w.to)",
+                ])
+            suspectWindows.append(
+                OwedWindow(scope: w.scope, from: w.from, to: w.to, firstFailure: .now(), lastStatus: 200, attempts: 1))
         }
     }
 
     /// Graceful shutdown: waits for what is published (the sinks are still working), checkpoints
     /// it when progress may be saved, and stops.
-    private func stopGracefully(_ progress: ProgressTracker, checkpoint cp: EndpointCheckpoint, allowed: Bool,
-                                startWatermark: Timestamp) async throws -> Never {
+    private func stopGracefully(
+        _ progress: ProgressTracker, checkpoint cp: EndpointCheckpoint, allowed: Bool,
+        startWatermark: Timestamp
+    ) async throws -> Never {
         if allowed, await progress.allAccepted() {
-            try await saveProgressCheckpoint(cp, reached: progress.newestPublished, unsettled: [], startWatermark: startWatermark)
-            logger.info("stopped for shutdown; checkpointed what the sinks accepted", metadata: [
-                "endpoint": "\(settings.endpoint.rawValue)", "up_to": "\(progress.newestPublished?.description ?? "-")"])
+            try await saveProgressCheckpoint(
+                cp, reached: progress.newestPublished, unsettled: [], startWatermark: startWatermark)
+            logger.info(
+                "stopped for shutdown; checkpointed what the sinks accepted",
+                metadata: [
+                    "endpoint": "\(settings.endpoint.rawValue)",
+                    "up_to": "\(progress.newestPublished?.description ?? "-")",
+                ])
         }
         throw CancellationError()
     }
@@ -148,16 +177,21 @@ extension EndpointCollector {
             }
         }
         for failure in page.failures {
-            logger.warning("provider failed behind a 206 Partial Content answer; its window will be collected again", metadata: [
-                "provider": "\(failure.vendor)/\(failure.provider)", "status": "\(failure.status)",
-                "endpoint": "\(settings.endpoint.rawValue)"])
+            logger.warning(
+                "provider failed behind a 206 Partial Content answer; its window will be collected again",
+                metadata: [
+                    "provider": "\(failure.vendor)/\(failure.provider)", "status": "\(failure.status)",
+                    "endpoint": "\(settings.endpoint.rawValue)",
+                ])
         }
     }
 
     /// Saves `cp` with its watermark moved to `reached` (alerts up to there are accepted), and
     /// without the duplicate keys of the pages not yet accepted, so a restart collects those again.
-    private func saveProgressCheckpoint(_ cp: EndpointCheckpoint, reached: Timestamp?, unsettled: [String],
-                                        startWatermark: Timestamp) async throws {
+    private func saveProgressCheckpoint(
+        _ cp: EndpointCheckpoint, reached: Timestamp?, unsettled: [String],
+        startWatermark: Timestamp
+    ) async throws {
         guard let reached, reached > startWatermark else { return }
         var progress = cp
         for key in unsettled { progress.recentKeys[key] = nil }
@@ -191,12 +225,20 @@ extension EndpointCollector {
         if let checkpoint { return checkpoint }
         if let saved = try await store.load() {
             guard let c = EndpointCheckpoint(json: saved) else {
-                throw SourceStopped(reason: "checkpoint '\(store.path)' is not a checkpoint; move it away to start over")
+                throw SourceStopped(
+                    reason: "checkpoint '\(store.path)' is not a checkpoint; move it away to start over")
             }
             checkpoint = c
-            status.update(stream: stream) { $0.watermark = c.watermark; $0.pendingWindows = c.pending.count }
-            logger.info("resuming from checkpoint", metadata: [
-                "endpoint": "\(settings.endpoint.rawValue)", "watermark": "\(c.watermark)", "pending_windows": "\(c.pending.count)"])
+            status.update(stream: stream) {
+                $0.watermark = c.watermark
+                $0.pendingWindows = c.pending.count
+            }
+            logger.info(
+                "resuming from checkpoint",
+                metadata: [
+                    "endpoint": "\(settings.endpoint.rawValue)", "watermark": "\(c.watermark)",
+                    "pending_windows": "\(c.pending.count)",
+                ])
             return c
         }
         let c = EndpointCheckpoint(watermark: Timestamp.now().adding(.zero - settings.lookBack))
@@ -206,33 +248,49 @@ extension EndpointCollector {
 
     /// The completeness audit of a closed window: Graph's `$count` for it against the distinct
     /// alerts seen in it. A shortfall makes the whole window owed, and says so.
-    func audit(_ result: WindowResult, from: Timestamp, to: Timestamp, now: Timestamp, checkpoint cp: inout EndpointCheckpoint,
-               publisher: any EventPublisher) async {
+    func audit(
+        _ result: WindowResult, from: Timestamp, to: Timestamp, now: Timestamp, checkpoint cp: inout EndpointCheckpoint,
+        publisher: any EventPublisher
+    ) async {
         let url = settings.query(to: to, provider: nil).url(from: from, top: 1, count: true)
         let count: Int
         do {
             guard let c = try await client.list(url).page.count else {
-                logger.warning("the audit's $count answer had no @odata.count; skipping the audit", metadata: ["endpoint": "\(settings.endpoint.rawValue)"])
+                logger.warning(
+                    "the audit's $count answer had no @odata.count; skipping the audit",
+                    metadata: ["endpoint": "\(settings.endpoint.rawValue)"])
                 return
             }
             count = c
         } catch {
-            logger.warning("the audit's $count request failed; skipping the audit of this window", metadata: [
-                "endpoint": "\(settings.endpoint.rawValue)", "error": "\(error)"])
+            logger.warning(
+                "the audit's $count request failed; skipping the audit of this window",
+                metadata: [
+                    "endpoint": "\(settings.endpoint.rawValue)", "error": "\(error)",
+                ])
             return
         }
         status.update(stream: stream) { $0.auditedWindows += 1 }
         guard count > result.ids.count else { return }
         let missing = count - result.ids.count
-        scheduler.add(OwedWindow(scope: .wholeEndpoint, from: from, to: to, firstFailure: now, lastStatus: 200, attempts: 1), to: &cp.pending)
+        scheduler.add(
+            OwedWindow(scope: .wholeEndpoint, from: from, to: to, firstFailure: now, lastStatus: 200, attempts: 1),
+            to: &cp.pending)
         status.update(stream: stream) { $0.auditShortfalls += 1 }
-        let message = "audit: Graph counts \(count) alerts in \(settings.endpoint.rawValue) for \(from.iso8601(fractionDigits: 0))…"
+        let message =
+            "audit: Graph counts \(count) alerts in \(settings.endpoint.rawValue) for \(from.iso8601(fractionDigits: 0))…"
             + "\(to.iso8601(fractionDigits: 0)), the collector saw \(result.ids.count); the window is collected again"
         logger.warning("\(message)", metadata: ["tenant": "\(settings.tenant)"])
-        _ = try? await publisher.publish([.health(CollectorHealth(
-            component: "source:\(settings.sourceName)", level: .warning, code: "audit_shortfall", message: message,
-            details: ["endpoint": settings.endpoint.rawValue, "tenant": settings.tenant, "graph_count": String(count),
-                      "seen": String(result.ids.count), "missing": String(missing)]))])
+        _ = try? await publisher.publish([
+            .health(
+                CollectorHealth(
+                    component: "source:\(settings.sourceName)", level: .warning, code: "audit_shortfall",
+                    message: message,
+                    details: [
+                        "endpoint": settings.endpoint.rawValue, "tenant": settings.tenant, "graph_count": String(count),
+                        "seen": String(result.ids.count), "missing": String(missing),
+                    ]))
+        ])
     }
 }
 

@@ -32,9 +32,11 @@ package actor EndpointCollector {
         package var expandAlerts = false
         package var audit = false
 
-        package init(tenant: String, endpoint: GraphEndpoint, graphURL: String, apiVersion: String = "v1.0", pageSize: Int,
-                     filter: String? = nil, lag: Duration, overlap: Duration, lookBack: Duration, giveUpAfter: Duration,
-                     maxRecentKeys: Int = 500_000, sourceName: String) {
+        package init(
+            tenant: String, endpoint: GraphEndpoint, graphURL: String, apiVersion: String = "v1.0", pageSize: Int,
+            filter: String? = nil, lag: Duration, overlap: Duration, lookBack: Duration, giveUpAfter: Duration,
+            maxRecentKeys: Int = 500_000, sourceName: String
+        ) {
             self.tenant = tenant
             self.endpoint = endpoint
             self.graphURL = graphURL
@@ -50,8 +52,9 @@ package actor EndpointCollector {
         }
 
         func query(to: Timestamp, provider: String?) -> WindowQuery {
-            WindowQuery(graphURL: graphURL, apiVersion: apiVersion, endpoint: endpoint, to: to, provider: provider,
-                        userFilter: filter, expandAlerts: expandAlerts)
+            WindowQuery(
+                graphURL: graphURL, apiVersion: apiVersion, endpoint: endpoint, to: to, provider: provider,
+                userFilter: filter, expandAlerts: expandAlerts)
         }
     }
 
@@ -76,8 +79,10 @@ package actor EndpointCollector {
     package internal(set) var duplicatesDropped = 0
     package internal(set) var warningsSeen = 0
 
-    package init(settings: Settings, client: any GraphListing, store: CheckpointFile, logger: Logger, status: SourceStatusBoard,
-                 stop: StopRequest = StopRequest()) {
+    package init(
+        settings: Settings, client: any GraphListing, store: CheckpointFile, logger: Logger, status: SourceStatusBoard,
+        stop: StopRequest = StopRequest()
+    ) {
         self.status = status
         self.stop = stop
         self.settings = settings
@@ -128,7 +133,8 @@ package actor EndpointCollector {
             s.lastSuccessAt = now
             s.watermark = cp.watermark
             s.pendingWindows = cp.pending.count
-            s.lastError = failedWindows > 0 ? "\(failedWindows) owed window(s) failed to collect this poll; they stay owed" : nil
+            s.lastError =
+                failedWindows > 0 ? "\(failedWindows) owed window(s) failed to collect this poll; they stay owed" : nil
         }
     }
 
@@ -138,21 +144,30 @@ package actor EndpointCollector {
         error is CancellationError || error is SourceStopped
     }
 
-    private func collectNewWindow(to end: Timestamp, now: Timestamp, checkpoint cp: inout EndpointCheckpoint,
-                                  publisher: any EventPublisher) async throws {
+    private func collectNewWindow(
+        to end: Timestamp, now: Timestamp, checkpoint cp: inout EndpointCheckpoint,
+        publisher: any EventPublisher
+    ) async throws {
         let start = cp.watermark.adding(.zero - settings.overlap)
         // Progress inside a window relies on pages coming oldest first across the whole answer;
         // legacy v1 alerts aggregate each provider's top results, so there it is only saved
         // when the window ends.
-        let result = try await collect(from: start, to: end, provider: nil, checkpoint: &cp, publisher: publisher,
-                                       saveProgress: settings.endpoint != .alerts)
+        let result = try await collect(
+            from: start, to: end, provider: nil, checkpoint: &cp, publisher: publisher,
+            saveProgress: settings.endpoint != .alerts)
         for provider in scheduler.owe(after: result, from: start, to: end, now: now, checkpoint: &cp) {
-            logger.notice("a provider that was given up on answers again; collecting it again", metadata: [
-                "provider": "\(provider)", "endpoint": "\(settings.endpoint.rawValue)"])
+            logger.notice(
+                "a provider that was given up on answers again; collecting it again",
+                metadata: [
+                    "provider": "\(provider)", "endpoint": "\(settings.endpoint.rawValue)",
+                ])
         }
         if let reason = result.wholeWindowOwedBecause {
-            logger.warning("\(reason); the whole window will be collected again", metadata: [
-                "endpoint": "\(settings.endpoint.rawValue)", "from": "\(start)", "to": "\(end)"])
+            logger.warning(
+                "\(reason); the whole window will be collected again",
+                metadata: [
+                    "endpoint": "\(settings.endpoint.rawValue)", "from": "\(start)", "to": "\(end)",
+                ])
         }
         if settings.audit, result.failures.isEmpty, result.wholeWindowOwedBecause == nil {
             await audit(result, from: start, to: end, now: now, checkpoint: &cp, publisher: publisher)
@@ -165,7 +180,9 @@ package actor EndpointCollector {
     }
 
     /// Collects every owed window again, each on its own; returns how many failed.
-    private func recover(now: Timestamp, checkpoint cp: inout EndpointCheckpoint, publisher: any EventPublisher) async throws -> Int {
+    private func recover(now: Timestamp, checkpoint cp: inout EndpointCheckpoint, publisher: any EventPublisher)
+        async throws -> Int
+    {
         var queue = cp.pending
         var kept: [OwedWindow] = []
         var failed = 0
@@ -177,16 +194,22 @@ package actor EndpointCollector {
             let decision: RecoveryScheduler.Decision
             let keysBefore = cp.recentKeys
             do {
-                let (d, unfilteredResult) = try await recollect(window, now: now, checkpoint: &cp, publisher: publisher, also: &also)
+                let (d, unfilteredResult) = try await recollect(
+                    window, now: now, checkpoint: &cp, publisher: publisher, also: &also)
                 decision = d
                 if let unfilteredResult {
                     // Everything in the range was asked for: it settles the other windows it covers.
-                    let settled = scheduler.settled(by: unfilteredResult, from: window.from, to: window.to, among: queue + kept)
+                    let settled = scheduler.settled(
+                        by: unfilteredResult, from: window.from, to: window.to, among: queue + kept)
                     queue.removeAll { settled.contains($0) }
                     kept.removeAll { settled.contains($0) }
                     for w in settled {
-                        logger.notice("recovered an owed window with another window's collection", metadata: [
-                            "scope": "\(w.scope)", "endpoint": "\(settings.endpoint.rawValue)", "from": "\(w.from)", "to": "\(w.to)"])
+                        logger.notice(
+                            "recovered an owed window with another window's collection",
+                            metadata: [
+                                "scope": "\(w.scope)", "endpoint": "\(settings.endpoint.rawValue)", "from": "\(w.from)",
+                                "to": "\(w.to)",
+                            ])
                     }
                 }
             } catch let error where Self.endsThePoll(error) {
@@ -197,15 +220,23 @@ package actor EndpointCollector {
                 failed += 1
                 let status = (error as? GraphError)?.status ?? 0
                 decision = scheduler.failed(window, status: status, now: now)
-                logger.warning("an owed window failed to collect; it stays owed and the other windows go on", metadata: [
-                    "scope": "\(window.scope)", "endpoint": "\(settings.endpoint.rawValue)", "from": "\(window.from)",
-                    "to": "\(window.to)", "error": "\(error)"])
+                logger.warning(
+                    "an owed window failed to collect; it stays owed and the other windows go on",
+                    metadata: [
+                        "scope": "\(window.scope)", "endpoint": "\(settings.endpoint.rawValue)",
+                        "from": "\(window.from)",
+                        "to": "\(window.to)", "error": "\(error)",
+                    ])
             }
             switch decision {
             case .recovered:
-                logger.notice("recovered an owed window", metadata: [
-                    "scope": "\(window.scope)", "endpoint": "\(settings.endpoint.rawValue)", "from": "\(window.from)",
-                    "to": "\(window.to)", "attempts": "\(window.attempts &+ 1)"])
+                logger.notice(
+                    "recovered an owed window",
+                    metadata: [
+                        "scope": "\(window.scope)", "endpoint": "\(settings.endpoint.rawValue)",
+                        "from": "\(window.from)",
+                        "to": "\(window.to)", "attempts": "\(window.attempts &+ 1)",
+                    ])
             case .stillOwed(let w):
                 kept.append(w)
             case .abandoned(let w):
@@ -227,48 +258,74 @@ package actor EndpointCollector {
     /// authentication and throttling ones) is dropped for the whole window, said once.
     /// Returns the decision, and the window's result when it was collected without a provider
     /// filter (it then proves the range for every provider it did not name).
-    private func recollect(_ window: OwedWindow, now: Timestamp, checkpoint cp: inout EndpointCheckpoint,
-                           publisher: any EventPublisher, also: inout [OwedWindow]) async throws
+    private func recollect(
+        _ window: OwedWindow, now: Timestamp, checkpoint cp: inout EndpointCheckpoint,
+        publisher: any EventPublisher, also: inout [OwedWindow]
+    ) async throws
         -> (RecoveryScheduler.Decision, WindowResult?)
     {
         var window = window
         let result: WindowResult
         let keysBefore = cp.recentKeys
         do {
-            result = try await collect(from: window.from, to: window.to, provider: window.queryProvider, checkpoint: &cp,
-                                       publisher: publisher)
-        } catch let error as GraphError where window.queryProvider != nil && error.kind == .badRequest
+            result = try await collect(
+                from: window.from, to: window.to, provider: window.queryProvider, checkpoint: &cp,
+                publisher: publisher)
+        } catch let error as GraphError
+            where window.queryProvider != nil && error.kind == .badRequest
             && PageFetcher.topLimit(in: error.message) == nil && !error.message.contains("SkipToken")
         {
             // What the refused attempt published is not known to be accepted: publish it again.
             cp.recentKeys = keysBefore
             window.unfiltered = true
-            let message = "Graph refused the query for \(window.scope) (\(error)); its window "
+            let message =
+                "Graph refused the query for \(window.scope) (\(error)); its window "
                 + "\(window.from.iso8601(fractionDigits: 0))…\(window.to.iso8601(fractionDigits: 0)) is collected without the provider filter, "
                 + "de-duplicated, until it is recovered"
-            logger.warning("\(message)", metadata: ["endpoint": "\(settings.endpoint.rawValue)", "tenant": "\(settings.tenant)"])
-            _ = try await publisher.publish([.health(CollectorHealth(
-                component: "source:\(settings.sourceName)", level: .warning, code: "provider_filter_refused", message: message,
-                details: ["provider": window.scope.providerName ?? "", "endpoint": settings.endpoint.rawValue, "tenant": settings.tenant]))])
-            result = try await collect(from: window.from, to: window.to, provider: nil, checkpoint: &cp, publisher: publisher)
+            logger.warning(
+                "\(message)", metadata: ["endpoint": "\(settings.endpoint.rawValue)", "tenant": "\(settings.tenant)"])
+            _ = try await publisher.publish([
+                .health(
+                    CollectorHealth(
+                        component: "source:\(settings.sourceName)", level: .warning, code: "provider_filter_refused",
+                        message: message,
+                        details: [
+                            "provider": window.scope.providerName ?? "", "endpoint": settings.endpoint.rawValue,
+                            "tenant": settings.tenant,
+                        ]))
+            ])
+            result = try await collect(
+                from: window.from, to: window.to, provider: nil, checkpoint: &cp, publisher: publisher)
         }
         // `window` carries `unfiltered` into what the scheduler keeps.
-        return (scheduler.decide(window, after: result, now: now, also: &also), window.queryProvider == nil ? result : nil)
+        return (
+            scheduler.decide(window, after: result, now: now, also: &also), window.queryProvider == nil ? result : nil
+        )
     }
 
-    private func abandon(_ window: OwedWindow, now: Timestamp, checkpoint cp: inout EndpointCheckpoint,
-                         publisher: any EventPublisher) async throws {
+    private func abandon(
+        _ window: OwedWindow, now: Timestamp, checkpoint cp: inout EndpointCheckpoint,
+        publisher: any EventPublisher
+    ) async throws {
         let who = window.scope.providerName ?? settings.endpoint.rawValue
         let age = Int(now.duration(since: window.firstFailure).components.seconds)
-        let message = "giving up on \(who) for \(window.from.iso8601(fractionDigits: 0))...\(window.to.iso8601(fractionDigits: 0)) "
+        let message =
+            "giving up on \(who) for \(window.from.iso8601(fractionDigits: 0))...\(window.to.iso8601(fractionDigits: 0)) "
             + "after \(window.attempts) attempts over \(age) s: it keeps answering \(window.lastStatus). Its alerts for that window are "
             + "NOT collected, and its later failures no longer hold collection back (they are still reported). Fix the licence or "
             + "permission, then collect the window again by moving the checkpoint back."
-        logger.critical("\(message)", metadata: ["endpoint": "\(settings.endpoint.rawValue)", "tenant": "\(settings.tenant)"])
+        logger.critical(
+            "\(message)", metadata: ["endpoint": "\(settings.endpoint.rawValue)", "tenant": "\(settings.tenant)"])
         if let provider = window.scope.providerName { cp.abandoned[provider] = now }
-        _ = try await publisher.publish([.health(CollectorHealth(
-            component: "source:\(settings.sourceName)", level: .critical, code: "provider_window_abandoned", message: message,
-            details: ["provider": who, "status": String(window.lastStatus), "tenant": settings.tenant,
-                      "from": window.from.iso8601(), "to": window.to.iso8601()]))]).delivered()
+        _ = try await publisher.publish([
+            .health(
+                CollectorHealth(
+                    component: "source:\(settings.sourceName)", level: .critical, code: "provider_window_abandoned",
+                    message: message,
+                    details: [
+                        "provider": who, "status": String(window.lastStatus), "tenant": settings.tenant,
+                        "from": window.from.iso8601(), "to": window.to.iso8601(),
+                    ]))
+        ]).delivered()
     }
 }

@@ -1,8 +1,8 @@
 package import CollectorCore
+import CollectorSystem
 package import CurlTransport
 import Foundation
 package import Logging
-import CollectorSystem
 
 /// One answer of a Graph list endpoint.
 package struct GraphAnswer: Sendable {
@@ -37,8 +37,11 @@ package final class GraphClient: GraphListing {
     let logger: Logger
     let userAgent: String
 
-    init(http: HTTPClient, tokens: TokenProvider, limiter: RateLimiter, retry: RetryPolicy, maxAttempts: Int, logger: Logger,
-         userAgent: String = "graph-collector/\(CollectorVersion.current)") {
+    init(
+        http: HTTPClient, tokens: TokenProvider, limiter: RateLimiter, retry: RetryPolicy, maxAttempts: Int,
+        logger: Logger,
+        userAgent: String = "graph-collector/\(CollectorVersion.current)"
+    ) {
         self.userAgent = userAgent
         self.http = http
         self.tokens = tokens
@@ -65,19 +68,26 @@ package final class GraphClient: GraphListing {
                     // permission problem still ends the poll.
                     if !refreshedAfter401 { attempt -= 1 }
                     refreshedAfter401 = true
-                    logger.info("token rejected; refreshing and retrying the same page", metadata: ["url": "\(Self.redact(url))"])
+                    logger.info(
+                        "token rejected; refreshing and retrying the same page",
+                        metadata: ["url": "\(Self.redact(url))"])
                     _ = try await tokens.refresh()
                     if attempt > 0 { try await Task.sleep(for: retry.delay(forAttempt: attempt)) }
                     continue
                 }
-                guard error.kind == .transient || error.kind == .network || error.kind == .malformedResponse, attempt < maxAttempts else {
+                guard error.kind == .transient || error.kind == .network || error.kind == .malformedResponse,
+                    attempt < maxAttempts
+                else {
                     throw error
                 }
                 let delay = error.retryAfter ?? retry.delay(forAttempt: attempt)
                 if error.status == 429, let after = error.retryAfter { await limiter.pause(for: after) }
                 logger.warning(
                     "Graph request failed; retrying the same page",
-                    metadata: ["url": "\(Self.redact(url))", "attempt": "\(attempt)", "retry_in": "\(delay)", "error": "\(error)"])
+                    metadata: [
+                        "url": "\(Self.redact(url))", "attempt": "\(attempt)", "retry_in": "\(delay)",
+                        "error": "\(error)",
+                    ])
                 try await Task.sleep(for: delay)
             }
         }
@@ -88,13 +98,19 @@ package final class GraphClient: GraphListing {
         try await limiter.acquire()
         let response: HTTPResponse
         do {
-            response = try await http.send(HTTPRequest(url: url, headers: [
-                ("Authorization", "Bearer \(token.value)"), ("Accept", "application/json"), ("User-Agent", userAgent),
-                ("Prefer", Self.prefer(for: url)),
-            ]))
+            response = try await http.send(
+                HTTPRequest(
+                    url: url,
+                    headers: [
+                        ("Authorization", "Bearer \(token.value)"), ("Accept", "application/json"),
+                        ("User-Agent", userAgent),
+                        ("Prefer", Self.prefer(for: url)),
+                    ]))
         } catch {
             if error.kind == .cancelled { throw CancellationError() }
-            throw GraphError(kind: error.isRetryable ? .network : .malformedResponse, status: nil, code: "network", message: error.description, url: url)
+            throw GraphError(
+                kind: error.isRetryable ? .network : .malformedResponse, status: nil, code: "network",
+                message: error.description, url: url)
         }
         switch response.status {
         case 200, 206:
@@ -102,7 +118,9 @@ package final class GraphClient: GraphListing {
                 let page = try GraphPage(body: response.body)
                 return GraphAnswer(status: response.status, page: page, warnings: response.values("Warning"))
             } catch {
-                throw GraphError(kind: .malformedResponse, status: response.status, code: "malformed_body", message: "\(error)", url: url)
+                throw GraphError(
+                    kind: .malformedResponse, status: response.status, code: "malformed_body", message: "\(error)",
+                    url: url)
             }
         default:
             let json = try? JSONParser.parse(bytes: response.body)
@@ -117,7 +135,8 @@ package final class GraphClient: GraphListing {
             case 408, 429, 500...599: kind = .transient
             default: kind = .badRequest
             }
-            throw GraphError(kind: kind, status: response.status, code: code, message: message, url: url, retryAfter: retryAfter)
+            throw GraphError(
+                kind: kind, status: response.status, code: code, message: message, url: url, retryAfter: retryAfter)
         }
     }
 
@@ -125,12 +144,16 @@ package final class GraphClient: GraphListing {
     static func parseRetryAfter(_ value: String) -> Duration? { HTTPResponse.parseRetryAfter(value) }
 
     /// A client for one tenant signing in with a client secret (for tests and tools).
-    package static func make(cloud: GraphCloud, tenant: String, clientId: String, secret: String, http: HTTPClient,
-                             requestsPerMinute: Int, retry: RetryPolicy, maxAttempts: Int, logger: Logger) -> GraphClient {
-        let tokens = TokenProvider(cloud: cloud, tenant: tenant, clientId: clientId, credential: .secret(Secret(secret)), http: http,
-                                   refreshMargin: .milliseconds(500))
-        return GraphClient(http: http, tokens: tokens, limiter: RateLimiter(perMinute: requestsPerMinute), retry: retry,
-                           maxAttempts: maxAttempts, logger: logger)
+    package static func make(
+        cloud: GraphCloud, tenant: String, clientId: String, secret: String, http: HTTPClient,
+        requestsPerMinute: Int, retry: RetryPolicy, maxAttempts: Int, logger: Logger
+    ) -> GraphClient {
+        let tokens = TokenProvider(
+            cloud: cloud, tenant: tenant, clientId: clientId, credential: .secret(Secret(secret)), http: http,
+            refreshMargin: .milliseconds(500))
+        return GraphClient(
+            http: http, tokens: tokens, limiter: RateLimiter(perMinute: requestsPerMinute), retry: retry,
+            maxAttempts: maxAttempts, logger: logger)
     }
 
     /// The `Prefer` header: Graph's page size, and on alerts_v2 and incidents the enum members
@@ -144,7 +167,9 @@ package final class GraphClient: GraphListing {
 
     /// A URL for logs: the path and query only.
     static func redact(_ url: String) -> String {
-        guard let schemeEnd = url.range(of: "://"), let slash = url[schemeEnd.upperBound...].firstIndex(of: "/") else { return url }
+        guard let schemeEnd = url.range(of: "://"), let slash = url[schemeEnd.upperBound...].firstIndex(of: "/") else {
+            return url
+        }
         return String(url[slash...]).removingPercentEncoding ?? String(url[slash...])
     }
 }

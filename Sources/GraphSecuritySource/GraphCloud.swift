@@ -8,13 +8,17 @@ public struct GraphCloud: Sendable, Hashable {
         self.graphURL = graphURL.hasSuffix("/") ? String(graphURL.dropLast()) : graphURL
     }
 
-    public static let global = GraphCloud(loginURL: "https://login.microsoftonline.com", graphURL: "https://graph.microsoft.com")
+    public static let global = GraphCloud(
+        loginURL: "https://login.microsoftonline.com", graphURL: "https://graph.microsoft.com")
     /// US Government L4 (GCC High).
-    public static let usGov = GraphCloud(loginURL: "https://login.microsoftonline.us", graphURL: "https://graph.microsoft.us")
+    public static let usGov = GraphCloud(
+        loginURL: "https://login.microsoftonline.us", graphURL: "https://graph.microsoft.us")
     /// US Government L5 (DoD).
-    public static let dod = GraphCloud(loginURL: "https://login.microsoftonline.us", graphURL: "https://dod-graph.microsoft.us")
+    public static let dod = GraphCloud(
+        loginURL: "https://login.microsoftonline.us", graphURL: "https://dod-graph.microsoft.us")
     /// Microsoft Graph operated by 21Vianet (legacy v1 alerts are not available there).
-    public static let china = GraphCloud(loginURL: "https://login.chinacloudapi.cn", graphURL: "https://microsoftgraph.chinacloudapi.cn")
+    public static let china = GraphCloud(
+        loginURL: "https://login.chinacloudapi.cn", graphURL: "https://microsoftgraph.chinacloudapi.cn")
 
     public static let names = ["global", "usgov", "dod", "china", "simulator"]
 

@@ -1,3 +1,5 @@
+public import CollectorCore
+
 /// The Graph Security API resources the collector reads.
 public enum GraphEndpoint: String, Sendable, Hashable, CaseIterable, Codable {
     /// Legacy federated `/security/alerts` (v1). Answers 206 with `Warning` items when a
@@ -39,5 +41,4 @@ public enum GraphEndpoint: String, Sendable, Hashable, CaseIterable, Codable {
     }
 }
 
-public import CollectorCore
 public typealias SecurityAlertKind = SecurityAlert.Kind

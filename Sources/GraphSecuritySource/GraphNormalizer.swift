@@ -34,9 +34,14 @@ public enum GraphNormalizer {
         let fields: [String]
         switch kind(of: item, endpoint: endpoint) {
         case .alertV1:
-            fields = ["createdDateTime", "eventDateTime", "lastEventDateTime", "lastModifiedDateTime", "closedDateTime"]
+            fields = [
+                "createdDateTime", "eventDateTime", "lastEventDateTime", "lastModifiedDateTime", "closedDateTime",
+            ]
         case .alertV2:
-            fields = ["createdDateTime", "firstActivityDateTime", "lastActivityDateTime", "lastUpdateDateTime", "resolvedDateTime"]
+            fields = [
+                "createdDateTime", "firstActivityDateTime", "lastActivityDateTime", "lastUpdateDateTime",
+                "resolvedDateTime",
+            ]
         case .incident:
             fields = ["createdDateTime", "lastUpdateDateTime", "resolvedDateTime"]
         }
@@ -83,7 +88,8 @@ public enum GraphNormalizer {
         SecurityAlert(
             kind: .alertV2, id: id, providerAlertId: string(item["providerAlertId"]),
             incidentId: string(item["incidentId"]), title: string(item["title"]) ?? "(untitled alert)",
-            description: string(item["description"]), severity: Severity(rawValue: string(item["severity"]) ?? "unknown"),
+            description: string(item["description"]),
+            severity: Severity(rawValue: string(item["severity"]) ?? "unknown"),
             status: string(item["status"]) ?? "unknown", classification: string(item["classification"]),
             determination: string(item["determination"]), category: string(item["category"]),
             vendor: string(item["vendorName"]) ?? "Microsoft",
@@ -116,7 +122,8 @@ public enum GraphNormalizer {
         let target = string(item["redirectIncidentId"]) ?? id
         return SecurityAlert(
             kind: .incident, id: id, incidentId: target, title: string(item["displayName"]) ?? "(untitled incident)",
-            description: string(item["description"]), severity: Severity(rawValue: string(item["severity"]) ?? "unknown"),
+            description: string(item["description"]),
+            severity: Severity(rawValue: string(item["severity"]) ?? "unknown"),
             status: string(item["status"]) ?? "unknown", classification: string(item["classification"]),
             determination: string(item["determination"]), vendor: "Microsoft", provider: "Microsoft 365 Defender",
             createdAt: time(item["createdDateTime"]), lastUpdatedAt: time(item["lastUpdateDateTime"]),
@@ -131,24 +138,28 @@ public enum GraphNormalizer {
         for h in item["hostStates"]?.arrayValue ?? [] {
             let ips = [string(h["privateIpAddress"]), string(h["publicIpAddress"])].compactMap { $0 }
             evidence.hosts.append(
-                Evidence.Host(name: string(h["netBiosName"]), fqdn: string(h["fqdn"]), os: string(h["os"]), ipAddresses: ips))
+                Evidence.Host(
+                    name: string(h["netBiosName"]), fqdn: string(h["fqdn"]), os: string(h["os"]), ipAddresses: ips))
         }
         for u in item["userStates"]?.arrayValue ?? [] {
             evidence.users.append(
-                Evidence.User(accountName: string(u["accountName"]), domain: string(u["domainName"]),
-                              userPrincipalName: string(u["userPrincipalName"]), sid: string(u["aadUserId"])))
+                Evidence.User(
+                    accountName: string(u["accountName"]), domain: string(u["domainName"]),
+                    userPrincipalName: string(u["userPrincipalName"]), sid: string(u["aadUserId"])))
             if let ip = string(u["logonIp"]) { evidence.ipAddresses.append(ip) }
         }
         for f in item["fileStates"]?.arrayValue ?? [] {
             let (sha1, sha256) = hashes(f["fileHash"])
-            evidence.files.append(Evidence.File(name: string(f["name"]), path: string(f["path"]), sha1: sha1, sha256: sha256))
+            evidence.files.append(
+                Evidence.File(name: string(f["name"]), path: string(f["path"]), sha1: sha1, sha256: sha256))
         }
         for p in item["processes"]?.arrayValue ?? [] {
             let (_, sha256) = hashes(p["fileHash"])
             evidence.processes.append(
-                Evidence.Process(processId: p["processId"]?.intValue, parentProcessId: p["parentProcessId"]?.intValue,
-                                 commandLine: string(p["commandLine"]), imageName: string(p["name"]),
-                                 imagePath: string(p["path"]), sha256: sha256, accountName: string(p["accountName"])))
+                Evidence.Process(
+                    processId: p["processId"]?.intValue, parentProcessId: p["parentProcessId"]?.intValue,
+                    commandLine: string(p["commandLine"]), imageName: string(p["name"]),
+                    imagePath: string(p["path"]), sha256: sha256, accountName: string(p["accountName"])))
         }
         for c in item["networkConnections"]?.arrayValue ?? [] {
             for key in ["sourceAddress", "destinationAddress", "natSourceAddress", "natDestinationAddress"] {
@@ -161,7 +172,8 @@ public enum GraphNormalizer {
         return SecurityAlert(
             kind: .alertV1, id: id, incidentId: strings(item["incidentIds"]).first,
             title: string(item["title"]) ?? "(untitled alert)", description: string(item["description"]),
-            severity: Severity(rawValue: string(item["severity"]) ?? "unknown"), status: string(item["status"]) ?? "unknown",
+            severity: Severity(rawValue: string(item["severity"]) ?? "unknown"),
+            status: string(item["status"]) ?? "unknown",
             classification: string(item["feedback"]), category: string(item["category"]),
             vendor: string(vendorInfo?["vendor"]), provider: string(vendorInfo?["provider"]),
             detectionSource: string(vendorInfo?["subProvider"]),
@@ -173,7 +185,9 @@ public enum GraphNormalizer {
     }
 
     static func hashes(_ fileHash: JSONValue?) -> (String?, String?) {
-        guard let fileHash, let type = string(fileHash["hashType"])?.lowercased(), let value = string(fileHash["hashValue"]) else {
+        guard let fileHash, let type = string(fileHash["hashType"])?.lowercased(),
+            let value = string(fileHash["hashValue"])
+        else {
             return (nil, nil)
         }
         switch type {
@@ -212,11 +226,13 @@ public enum GraphNormalizer {
             switch type {
             case "#microsoft.graph.security.deviceEvidence":
                 e.hosts.append(
-                    Evidence.Host(name: string(item["hostName"]) ?? string(item["deviceDnsName"]),
-                                  fqdn: string(item["deviceDnsName"]), deviceId: string(item["mdeDeviceId"]),
-                                  os: string(item["osPlatform"]), ipAddresses: strings(item["ipInterfaces"])))
+                    Evidence.Host(
+                        name: string(item["hostName"]) ?? string(item["deviceDnsName"]),
+                        fqdn: string(item["deviceDnsName"]), deviceId: string(item["mdeDeviceId"]),
+                        os: string(item["osPlatform"]), ipAddresses: strings(item["ipInterfaces"])))
                 for u in item["loggedOnUsers"]?.arrayValue ?? [] {
-                    e.users.append(Evidence.User(accountName: string(u["accountName"]), domain: string(u["domainName"])))
+                    e.users.append(
+                        Evidence.User(accountName: string(u["accountName"]), domain: string(u["domainName"])))
                 }
             case "#microsoft.graph.security.userEvidence":
                 if let u = user(item["userAccount"]) { e.users.append(u) }
@@ -230,9 +246,10 @@ public enum GraphNormalizer {
                 let image = file(item["imageFile"])
                 let account = user(item["userAccount"])
                 e.processes.append(
-                    Evidence.Process(processId: item["processId"]?.intValue, parentProcessId: item["parentProcessId"]?.intValue,
-                                     commandLine: string(item["processCommandLine"]), imageName: image?.name,
-                                     imagePath: image?.path, sha256: image?.sha256, accountName: account?.accountName))
+                    Evidence.Process(
+                        processId: item["processId"]?.intValue, parentProcessId: item["parentProcessId"]?.intValue,
+                        commandLine: string(item["processCommandLine"]), imageName: image?.name,
+                        imagePath: image?.path, sha256: image?.sha256, accountName: account?.accountName))
                 if let account { e.users.append(account) }
             case "#microsoft.graph.security.mailboxEvidence":
                 if let u = user(item["userAccount"]) { e.users.append(u) }

@@ -32,13 +32,20 @@ extension GraphSecurityCollector {
                 try await collector.poll(publisher: publisher)
                 failures = 0
                 if tracker.succeeded() {
-                    context.logger.notice("the endpoint answers again", metadata: ["endpoint": "\(endpoint.rawValue)", "tenant": "\(tenant)"])
+                    context.logger.notice(
+                        "the endpoint answers again",
+                        metadata: ["endpoint": "\(endpoint.rawValue)", "tenant": "\(tenant)"])
                     collector.status.update(stream: collector.stream) { $0.unavailable = nil }
                 }
                 if configuration.stopWhenCaughtUp, await !collector.hasPendingWindows {
-                    let delivered = await collector.delivered, duplicates = await collector.duplicatesDropped
-                    context.logger.info("caught up", metadata: ["endpoint": "\(endpoint.rawValue)", "tenant": "\(tenant)",
-                                                                "alerts": "\(delivered)", "duplicates_dropped": "\(duplicates)"])
+                    let delivered = await collector.delivered
+                    let duplicates = await collector.duplicatesDropped
+                    context.logger.info(
+                        "caught up",
+                        metadata: [
+                            "endpoint": "\(endpoint.rawValue)", "tenant": "\(tenant)",
+                            "alerts": "\(delivered)", "duplicates_dropped": "\(duplicates)",
+                        ])
                     return
                 }
                 try await context.stop.sleep(for: configuration.pollInterval.duration)
@@ -64,23 +71,31 @@ extension GraphSecurityCollector {
         }
     }
 
-    private func reportFailure(_ error: any Error, failures: Int, collector: EndpointCollector, publisher: any EventPublisher) async throws {
+    private func reportFailure(
+        _ error: any Error, failures: Int, collector: EndpointCollector, publisher: any EventPublisher
+    ) async throws {
         let endpoint = collector.settings.endpoint.rawValue
         let message = "poll of \(endpoint) failed: \(error)"
         collector.status.update(stream: collector.stream) { s in
             s.lastPollResult = .failed
             s.lastError = message
         }
-        context.logger.error("\(message)", metadata: ["tenant": "\(collector.settings.tenant)", "consecutive_failures": "\(failures)"])
+        context.logger.error(
+            "\(message)", metadata: ["tenant": "\(collector.settings.tenant)", "consecutive_failures": "\(failures)"])
         let code = (error as? GraphError)?.kind == .authentication ? "auth_failed" : "poll_failed"
-        _ = try? await publisher.publish([.health(CollectorHealth(
-            component: "source:\(context.name)", level: .error, code: code, message: message,
-            details: ["endpoint": endpoint, "tenant": collector.settings.tenant]))])
+        _ = try? await publisher.publish([
+            .health(
+                CollectorHealth(
+                    component: "source:\(context.name)", level: .error, code: code, message: message,
+                    details: ["endpoint": endpoint, "tenant": collector.settings.tenant]))
+        ])
     }
 
     /// One critical event the first time (and when the reason changes); a debug line after that.
-    private func reportUnavailable(_ unavailable: EndpointAvailability.Unavailable, collector: EndpointCollector,
-                                   publisher: any EventPublisher) async throws {
+    private func reportUnavailable(
+        _ unavailable: EndpointAvailability.Unavailable, collector: EndpointCollector,
+        publisher: any EventPublisher
+    ) async throws {
         let endpoint = collector.settings.endpoint.rawValue
         let retry = configuration.unavailableRetryInterval
         collector.status.update(stream: collector.stream) { s in
@@ -93,11 +108,16 @@ extension GraphSecurityCollector {
             context.logger.debug("endpoint still unavailable", metadata: metadata)
             return
         }
-        let message = "\(unavailable.message). \(unavailable.action). It is tried again every \(retry); the tenant's other endpoints go on."
+        let message =
+            "\(unavailable.message). \(unavailable.action). It is tried again every \(retry); the tenant's other endpoints go on."
         context.logger.critical("\(message)", metadata: metadata)
-        _ = try? await publisher.publish([.health(CollectorHealth(
-            component: "source:\(context.name)", level: .critical, code: "endpoint_unavailable", message: message,
-            details: ["endpoint": endpoint, "tenant": collector.settings.tenant, "retry_interval": "\(retry)"]))])
+        _ = try? await publisher.publish([
+            .health(
+                CollectorHealth(
+                    component: "source:\(context.name)", level: .critical, code: "endpoint_unavailable",
+                    message: message,
+                    details: ["endpoint": endpoint, "tenant": collector.settings.tenant, "retry_interval": "\(retry)"]))
+        ])
     }
 }
 
@@ -136,17 +156,25 @@ struct EndpointAvailability {
         let found: (String, String)?
         switch graph.kind {
         case .gone where endpoint == .alerts:
-            found = ("Graph answers \(graph.status ?? 0) for the legacy alerts endpoint (/security/alerts, v1)",
-                     "Microsoft retired it on \(GraphSecurityCollector.Configuration.legacyAlertsRetirement): collect alerts_v2 and incidents instead (README: Legacy v1 alerts)")
+            found = (
+                "Graph answers \(graph.status ?? 0) for the legacy alerts endpoint (/security/alerts, v1)",
+                "Microsoft retired it on \(GraphSecurityCollector.Configuration.legacyAlertsRetirement): collect alerts_v2 and incidents instead (README: Legacy v1 alerts)"
+            )
         case .gone:
-            found = ("Graph answers \(graph.status ?? 0) for \(endpoint.rawValue): \(graph.message)",
-                     "check the source's cloud, graph_url and api_version: the endpoint does not exist there")
+            found = (
+                "Graph answers \(graph.status ?? 0) for \(endpoint.rawValue): \(graph.message)",
+                "check the source's cloud, graph_url and api_version: the endpoint does not exist there"
+            )
         case .badRequest where count >= 2:
-            found = ("Graph refuses the \(endpoint.rawValue) query poll after poll (\(graph))",
-                     "check the source's filter and page_size: Graph will not take them")
+            found = (
+                "Graph refuses the \(endpoint.rawValue) query poll after poll (\(graph))",
+                "check the source's filter and page_size: Graph will not take them"
+            )
         case .authentication where graph.status == 403 && count >= 2:
-            found = ("Graph refuses access to \(endpoint.rawValue) (\(graph))",
-                     "grant the app registration \(endpoint.requiredPermission) (application permission, admin consent)")
+            found = (
+                "Graph refuses access to \(endpoint.rawValue) (\(graph))",
+                "grant the app registration \(endpoint.requiredPermission) (application permission, admin consent)"
+            )
         default:
             found = nil
         }

@@ -1,8 +1,8 @@
 public import CollectorCore
+import CollectorSystem
 import CurlTransport
 import Foundation
 import Logging
-import CollectorSystem
 
 /// `type: graph-security`: collects alerts and incidents from the Microsoft Graph Security API.
 public struct GraphSecurityCollector: Source {
@@ -15,8 +15,12 @@ public struct GraphSecurityCollector: Source {
         public var signer: ClientAssertionSigner?
 
         enum CodingKeys: String, CodingKey {
-            case tenantId = "tenant_id", clientId = "client_id", clientSecret = "client_secret"
-            case certificate, privateKey = "private_key", privateKeyPassword = "private_key_password"
+            case tenantId = "tenant_id"
+            case clientId = "client_id"
+            case clientSecret = "client_secret"
+            case certificate
+            case privateKey = "private_key"
+            case privateKeyPassword = "private_key_password"
         }
 
         public init(from decoder: any Decoder) throws {
@@ -32,16 +36,27 @@ public struct GraphSecurityCollector: Source {
                 signer = nil
             case (nil, let cert?, let key?):
                 do {
-                    signer = try ClientAssertionSigner(certificatePEM: cert, privateKeyPEM: key.reveal(), password: password)
+                    signer = try ClientAssertionSigner(
+                        certificatePEM: cert, privateKeyPEM: key.reveal(), password: password)
                 } catch {
-                    throw DecodingError.dataCorruptedError(forKey: .certificate, in: c, debugDescription: error.description)
+                    throw DecodingError.dataCorruptedError(
+                        forKey: .certificate, in: c, debugDescription: error.description)
                 }
             case (nil, nil, nil):
-                throw DecodingError.keyNotFound(CodingKeys.clientSecret, .init(codingPath: c.codingPath, debugDescription: "give client_secret (or client_secret_file), or certificate_file and private_key_file"))
+                throw DecodingError.keyNotFound(
+                    CodingKeys.clientSecret,
+                    .init(
+                        codingPath: c.codingPath,
+                        debugDescription:
+                            "give client_secret (or client_secret_file), or certificate_file and private_key_file"))
             case (_?, _, _):
-                throw DecodingError.dataCorruptedError(forKey: .clientSecret, in: c, debugDescription: "give either client_secret or a certificate, not both")
+                throw DecodingError.dataCorruptedError(
+                    forKey: .clientSecret, in: c,
+                    debugDescription: "give either client_secret or a certificate, not both")
             default:
-                throw DecodingError.dataCorruptedError(forKey: certificate == nil ? .certificate : .privateKey, in: c, debugDescription: "certificate sign-in needs both certificate_file and private_key_file")
+                throw DecodingError.dataCorruptedError(
+                    forKey: certificate == nil ? .certificate : .privateKey, in: c,
+                    debugDescription: "certificate sign-in needs both certificate_file and private_key_file")
             }
         }
 
@@ -64,8 +79,12 @@ public struct GraphSecurityCollector: Source {
         public var maxBodySize: ByteSize = .mebibytes(64)
 
         enum CodingKeys: String, CodingKey {
-            case connectTimeout = "connect_timeout", timeout, proxy, noProxy = "no_proxy", caFile = "ca_file"
-            case verifyTLS = "verify_tls", maxBodySize = "max_body_size"
+            case connectTimeout = "connect_timeout"
+            case timeout, proxy
+            case noProxy = "no_proxy"
+            case caFile = "ca_file"
+            case verifyTLS = "verify_tls"
+            case maxBodySize = "max_body_size"
         }
 
         public init() {}
@@ -111,24 +130,45 @@ public struct GraphSecurityCollector: Source {
         public var unavailableRetryInterval: ConfigDuration
 
         enum CodingKeys: String, CodingKey {
-            case cloud, loginURL = "login_url", graphURL = "graph_url", apiVersion = "api_version", tenants, endpoints
-            case pollInterval = "poll_interval", ingestionLag = "ingestion_lag", overlap, lookBack = "look_back"
-            case pageSize = "page_size", filter, requestsPerMinute = "requests_per_minute", maxAttempts = "max_attempts"
-            case retry, providerGiveUpAfter = "provider_give_up_after", stopWhenCaughtUp = "stop_when_caught_up", http
-            case audit, expandAlerts = "expand_alerts", userAgent = "user_agent", unavailableRetryInterval = "unavailable_retry_interval"
+            case cloud
+            case loginURL = "login_url"
+            case graphURL = "graph_url"
+            case apiVersion = "api_version"
+            case tenants, endpoints
+            case pollInterval = "poll_interval"
+            case ingestionLag = "ingestion_lag"
+            case overlap
+            case lookBack = "look_back"
+            case pageSize = "page_size"
+            case filter
+            case requestsPerMinute = "requests_per_minute"
+            case maxAttempts = "max_attempts"
+            case retry
+            case providerGiveUpAfter = "provider_give_up_after"
+            case stopWhenCaughtUp = "stop_when_caught_up"
+            case http
+            case audit
+            case expandAlerts = "expand_alerts"
+            case userAgent = "user_agent"
+            case unavailableRetryInterval = "unavailable_retry_interval"
         }
 
         public init(from decoder: any Decoder) throws {
             let c = try decoder.container(keyedBy: CodingKeys.self)
             cloud = try c.decodeIfPresent(String.self, forKey: .cloud) ?? "global"
             guard GraphCloud.names.contains(cloud) else {
-                throw DecodingError.dataCorruptedError(forKey: .cloud, in: c, debugDescription: "expected one of \(GraphCloud.names.joined(separator: ", ")), found '\(cloud)'")
+                throw DecodingError.dataCorruptedError(
+                    forKey: .cloud, in: c,
+                    debugDescription: "expected one of \(GraphCloud.names.joined(separator: ", ")), found '\(cloud)'")
             }
             loginURL = try c.decodeIfPresent(String.self, forKey: .loginURL)
             graphURL = try c.decodeIfPresent(String.self, forKey: .graphURL)
             apiVersion = try c.decodeIfPresent(String.self, forKey: .apiVersion) ?? "v1.0"
             tenants = try c.decode([Tenant].self, forKey: .tenants)
-            guard !tenants.isEmpty else { throw DecodingError.dataCorruptedError(forKey: .tenants, in: c, debugDescription: "name at least one tenant") }
+            guard !tenants.isEmpty else {
+                throw DecodingError.dataCorruptedError(
+                    forKey: .tenants, in: c, debugDescription: "name at least one tenant")
+            }
             endpoints = try c.decodeIfPresent([GraphEndpoint].self, forKey: .endpoints) ?? [.alertsV2, .incidents]
             pollInterval = try c.decodeIfPresent(ConfigDuration.self, forKey: .pollInterval) ?? .seconds(60)
             ingestionLag = try c.decodeIfPresent(ConfigDuration.self, forKey: .ingestionLag) ?? .seconds(120)
@@ -137,72 +177,129 @@ public struct GraphSecurityCollector: Source {
             pageSize = try c.decodeIfPresent([String: Int].self, forKey: .pageSize) ?? [:]
             for (name, size) in pageSize {
                 guard let endpoint = GraphEndpoint(rawValue: name) else {
-                    throw DecodingError.dataCorruptedError(forKey: .pageSize, in: c, debugDescription: "unknown endpoint '\(name)' (alerts, alerts_v2, incidents)")
+                    throw DecodingError.dataCorruptedError(
+                        forKey: .pageSize, in: c,
+                        debugDescription: "unknown endpoint '\(name)' (alerts, alerts_v2, incidents)")
                 }
                 guard (1...endpoint.maximumPageSize).contains(size) else {
-                    throw DecodingError.dataCorruptedError(forKey: .pageSize, in: c, debugDescription: "\(name): $top must be 1...\(endpoint.maximumPageSize)")
+                    throw DecodingError.dataCorruptedError(
+                        forKey: .pageSize, in: c,
+                        debugDescription: "\(name): $top must be 1...\(endpoint.maximumPageSize)")
                 }
             }
             filter = try c.decodeIfPresent(String.self, forKey: .filter)
             requestsPerMinute = try c.decodeIfPresent(Int.self, forKey: .requestsPerMinute) ?? 150
             maxAttempts = try c.decodeIfPresent(Int.self, forKey: .maxAttempts) ?? 8
-            retry = try c.decodeIfPresent(RetryPolicy.self, forKey: .retry) ?? RetryPolicy(initialDelay: .seconds(1), maxDelay: .seconds(60))
-            providerGiveUpAfter = try c.decodeIfPresent(ConfigDuration.self, forKey: .providerGiveUpAfter) ?? .seconds(86_400)
+            retry =
+                try c.decodeIfPresent(RetryPolicy.self, forKey: .retry)
+                ?? RetryPolicy(initialDelay: .seconds(1), maxDelay: .seconds(60))
+            providerGiveUpAfter =
+                try c.decodeIfPresent(ConfigDuration.self, forKey: .providerGiveUpAfter) ?? .seconds(86_400)
             stopWhenCaughtUp = try c.decodeIfPresent(Bool.self, forKey: .stopWhenCaughtUp) ?? false
             http = try c.decodeIfPresent(HTTPSettings.self, forKey: .http) ?? HTTPSettings()
             audit = try c.decodeIfPresent(Bool.self, forKey: .audit) ?? false
             expandAlerts = try c.decodeIfPresent(Bool.self, forKey: .expandAlerts) ?? false
-            userAgent = try c.decodeIfPresent(String.self, forKey: .userAgent) ?? "graph-collector/\(CollectorVersion.current)"
+            userAgent =
+                try c.decodeIfPresent(String.self, forKey: .userAgent) ?? "graph-collector/\(CollectorVersion.current)"
             guard !userAgent.isEmpty, userAgent.utf8.allSatisfy({ $0 >= 0x20 && $0 < 0x7F }) else {
-                throw DecodingError.dataCorruptedError(forKey: .userAgent, in: c, debugDescription: "must be printable ASCII text")
+                throw DecodingError.dataCorruptedError(
+                    forKey: .userAgent, in: c, debugDescription: "must be printable ASCII text")
             }
-            unavailableRetryInterval = try c.decodeIfPresent(ConfigDuration.self, forKey: .unavailableRetryInterval) ?? .seconds(3600)
-            guard requestsPerMinute >= 1 else { throw DecodingError.dataCorruptedError(forKey: .requestsPerMinute, in: c, debugDescription: "must be at least 1") }
-            guard maxAttempts >= 1 else { throw DecodingError.dataCorruptedError(forKey: .maxAttempts, in: c, debugDescription: "must be at least 1") }
+            unavailableRetryInterval =
+                try c.decodeIfPresent(ConfigDuration.self, forKey: .unavailableRetryInterval) ?? .seconds(3600)
+            guard requestsPerMinute >= 1 else {
+                throw DecodingError.dataCorruptedError(
+                    forKey: .requestsPerMinute, in: c, debugDescription: "must be at least 1")
+            }
+            guard maxAttempts >= 1 else {
+                throw DecodingError.dataCorruptedError(
+                    forKey: .maxAttempts, in: c, debugDescription: "must be at least 1")
+            }
         }
     }
 
     public enum Plugin: SourcePlugin {
         public static let type = "graph-security"
-        public static let summary = "Microsoft Graph Security API: alerts_v2, incidents and legacy alerts, with 206 provider recovery"
+        public static let summary =
+            "Microsoft Graph Security API: alerts_v2, incidents and legacy alerts, with 206 provider recovery"
         public static let options: [PluginOption] = [
-            PluginOption("cloud", type: "global | usgov | dod | china | simulator", default: "global", "national cloud; simulator: the built-in simulator of the top-level 'simulator:' section"),
+            PluginOption(
+                "cloud", type: "global | usgov | dod | china | simulator", default: "global",
+                "national cloud; simulator: the built-in simulator of the top-level 'simulator:' section"),
             PluginOption("login_url", type: "URL", default: "the cloud's", "sign-in host override"),
             PluginOption("graph_url", type: "URL", default: "the cloud's", "Graph host override"),
             PluginOption("api_version", type: "string", default: "v1.0", "Graph API version path"),
-            PluginOption("tenants", type: "list", default: nil, "tenant_id, client_id, and client_secret (or client_secret_file) or certificate_file + private_key_file (+ private_key_password) per tenant"),
-            PluginOption("endpoints", type: "list", default: "[alerts_v2, incidents]", "alerts_v2, incidents, alerts (legacy v1, federated: answers 206)"),
+            PluginOption(
+                "tenants", type: "list", default: nil,
+                "tenant_id, client_id, and client_secret (or client_secret_file) or certificate_file + private_key_file (+ private_key_password) per tenant"
+            ),
+            PluginOption(
+                "endpoints", type: "list", default: "[alerts_v2, incidents]",
+                "alerts_v2, incidents, alerts (legacy v1, federated: answers 206)"),
             PluginOption("poll_interval", type: "duration", default: "60s", "time between polls"),
-            PluginOption("ingestion_lag", type: "duration", default: "2m", "a window ends this long before now: alerts appear in the API late"),
-            PluginOption("overlap", type: "duration", default: "5m", "each window starts this long before the last one ended; duplicates are removed"),
+            PluginOption(
+                "ingestion_lag", type: "duration", default: "2m",
+                "a window ends this long before now: alerts appear in the API late"),
+            PluginOption(
+                "overlap", type: "duration", default: "5m",
+                "each window starts this long before the last one ended; duplicates are removed"),
             PluginOption("look_back", type: "duration", default: "7d", "how far back the first run starts"),
-            PluginOption("page_size", type: "map", default: "{alerts: 1000, alerts_v2: 1000, incidents: 50}", "$top per endpoint; lowered automatically if the API refuses it"),
+            PluginOption(
+                "page_size", type: "map", default: "{alerts: 1000, alerts_v2: 1000, incidents: 50}",
+                "$top per endpoint; lowered automatically if the API refuses it"),
             PluginOption("filter", type: "OData", default: "none", "ANDed to every query, e.g. \"severity eq 'high'\""),
-            PluginOption("requests_per_minute", type: "integer", default: "150", "per tenant (Graph's documented limit for security alerts)"),
-            PluginOption("max_attempts", type: "integer", default: "8", "tries of one page before the poll fails (429, 5xx, network, bad bodies)"),
-            PluginOption("retry", type: "mapping", default: "{initial_delay: 1s, max_delay: 60s, multiplier: 2}", "backoff with full jitter when no Retry-After is given"),
-            PluginOption("provider_give_up_after", type: "duration", default: "24h", "stop re-querying a provider that keeps answering 401/403 after this long (reported loudly)"),
-            PluginOption("stop_when_caught_up", type: "boolean", default: "false", "finish once every endpoint reached now minus the lag and no provider window is owed"),
-            PluginOption("audit", type: "boolean", default: "false", "ask Graph for $count of each closed window (alerts_v2, incidents) and collect it again if alerts are missing"),
-            PluginOption("expand_alerts", type: "boolean", default: "false", "incidents with $expand=alerts: their alerts' evidence and techniques merged into the incident"),
-            PluginOption("user_agent", type: "string", default: "graph-collector/<version>", "User-Agent of every Graph request"),
-            PluginOption("unavailable_retry_interval", type: "duration", default: "1h", "an endpoint that cannot be collected (retired, not found, a persistent 400) is tried again this often"),
-            PluginOption("http", type: "mapping", default: "{connect_timeout: 10s, timeout: 60s, verify_tls: true, max_body_size: 64MiB}", "proxy, no_proxy, ca_file as well"),
+            PluginOption(
+                "requests_per_minute", type: "integer", default: "150",
+                "per tenant (Graph's documented limit for security alerts)"),
+            PluginOption(
+                "max_attempts", type: "integer", default: "8",
+                "tries of one page before the poll fails (429, 5xx, network, bad bodies)"),
+            PluginOption(
+                "retry", type: "mapping", default: "{initial_delay: 1s, max_delay: 60s, multiplier: 2}",
+                "backoff with full jitter when no Retry-After is given"),
+            PluginOption(
+                "provider_give_up_after", type: "duration", default: "24h",
+                "stop re-querying a provider that keeps answering 401/403 after this long (reported loudly)"),
+            PluginOption(
+                "stop_when_caught_up", type: "boolean", default: "false",
+                "finish once every endpoint reached now minus the lag and no provider window is owed"),
+            PluginOption(
+                "audit", type: "boolean", default: "false",
+                "ask Graph for $count of each closed window (alerts_v2, incidents) and collect it again if alerts are missing"
+            ),
+            PluginOption(
+                "expand_alerts", type: "boolean", default: "false",
+                "incidents with $expand=alerts: their alerts' evidence and techniques merged into the incident"),
+            PluginOption(
+                "user_agent", type: "string", default: "graph-collector/<version>", "User-Agent of every Graph request"),
+            PluginOption(
+                "unavailable_retry_interval", type: "duration", default: "1h",
+                "an endpoint that cannot be collected (retired, not found, a persistent 400) is tried again this often"),
+            PluginOption(
+                "http", type: "mapping",
+                default: "{connect_timeout: 10s, timeout: 60s, verify_tls: true, max_body_size: 64MiB}",
+                "proxy, no_proxy, ca_file as well"),
         ]
 
         public static func makeSource(configuration: Configuration, context: SourceContext) async throws -> any Source {
             let cloud: GraphCloud
             if configuration.cloud == "simulator" {
                 guard let url = context.services["graph-simulator"] else {
-                    throw SourceStopped(reason: "source '\(context.name)': cloud: simulator needs a top-level 'simulator:' section in the configuration")
+                    throw SourceStopped(
+                        reason:
+                            "source '\(context.name)': cloud: simulator needs a top-level 'simulator:' section in the configuration"
+                    )
                 }
                 cloud = GraphCloud(loginURL: url, graphURL: url)
             } else {
                 let base = GraphCloud.named(configuration.cloud) ?? .global
-                cloud = GraphCloud(loginURL: configuration.loginURL ?? base.loginURL, graphURL: configuration.graphURL ?? base.graphURL)
+                cloud = GraphCloud(
+                    loginURL: configuration.loginURL ?? base.loginURL, graphURL: configuration.graphURL ?? base.graphURL
+                )
             }
             if configuration.cloud == "china" && configuration.endpoints.contains(.alerts) {
-                context.logger.warning("legacy v1 alerts are not available in the China cloud; the alerts endpoint will fail")
+                context.logger.warning(
+                    "legacy v1 alerts are not available in the China cloud; the alerts endpoint will fail")
             }
             var http = HTTPClientConfiguration()
             http.connectTimeout = configuration.http.connectTimeout.duration
@@ -213,7 +310,8 @@ public struct GraphSecurityCollector: Source {
             http.verifyTLS = configuration.http.verifyTLS
             http.maxBodySize = Int(configuration.http.maxBodySize.bytes)
             if !http.verifyTLS { context.logger.warning("TLS verification is off for Graph; use only in a lab") }
-            return GraphSecurityCollector(configuration: configuration, cloud: cloud, http: HTTPClient(configuration: http), context: context)
+            return GraphSecurityCollector(
+                configuration: configuration, cloud: cloud, http: HTTPClient(configuration: http), context: context)
         }
     }
 
@@ -225,24 +323,33 @@ public struct GraphSecurityCollector: Source {
     func collectors() -> [EndpointCollector] {
         var result: [EndpointCollector] = []
         for tenant in configuration.tenants {
-            let tokens = TokenProvider(cloud: cloud, tenant: tenant.tenantId, clientId: tenant.clientId,
-                                       credential: tenant.credential(tokenURL: cloud.tokenURL(tenant: tenant.tenantId)), http: http)
+            let tokens = TokenProvider(
+                cloud: cloud, tenant: tenant.tenantId, clientId: tenant.clientId,
+                credential: tenant.credential(tokenURL: cloud.tokenURL(tenant: tenant.tenantId)), http: http)
             let limiter = RateLimiter(perMinute: configuration.requestsPerMinute)
             var logger = context.logger
             logger[metadataKey: "tenant"] = "\(tenant.tenantId)"
-            let client = GraphClient(http: http, tokens: tokens, limiter: limiter, retry: configuration.retry,
-                                     maxAttempts: configuration.maxAttempts, logger: logger, userAgent: configuration.userAgent)
+            let client = GraphClient(
+                http: http, tokens: tokens, limiter: limiter, retry: configuration.retry,
+                maxAttempts: configuration.maxAttempts, logger: logger, userAgent: configuration.userAgent)
             for endpoint in configuration.endpoints {
                 var settings = EndpointCollector.Settings(
-                    tenant: tenant.tenantId, endpoint: endpoint, graphURL: cloud.graphURL, apiVersion: configuration.apiVersion,
-                    pageSize: configuration.pageSize[endpoint.rawValue] ?? endpoint.maximumPageSize, filter: configuration.filter,
+                    tenant: tenant.tenantId, endpoint: endpoint, graphURL: cloud.graphURL,
+                    apiVersion: configuration.apiVersion,
+                    pageSize: configuration.pageSize[endpoint.rawValue] ?? endpoint.maximumPageSize,
+                    filter: configuration.filter,
                     lag: configuration.ingestionLag.duration, overlap: configuration.overlap.duration,
                     lookBack: configuration.lookBack.duration, giveUpAfter: configuration.providerGiveUpAfter.duration,
                     maxRecentKeys: 500_000, sourceName: context.name)
                 settings.expandAlerts = configuration.expandAlerts
                 settings.audit = configuration.audit && endpoint != .alerts
-                let store = CheckpointFile(path: "\(context.stateDirectory)/\(Self.safe(tenant.tenantId))/\(endpoint.rawValue).checkpoint.json")
-                result.append(EndpointCollector(settings: settings, client: client, store: store, logger: logger, status: context.status, stop: context.stop))
+                let store = CheckpointFile(
+                    path: "\(context.stateDirectory)/\(Self.safe(tenant.tenantId))/\(endpoint.rawValue).checkpoint.json"
+                )
+                result.append(
+                    EndpointCollector(
+                        settings: settings, client: client, store: store, logger: logger, status: context.status,
+                        stop: context.stop))
             }
         }
         return result
@@ -259,8 +366,10 @@ extension GraphSecurityCollector.Configuration: ConfigurationAdvice {
 
     public var advice: [String] {
         guard endpoints.contains(.alerts) else { return [] }
-        return ["endpoint 'alerts' (legacy /security/alerts, v1) was retired by Microsoft on \(Self.legacyAlertsRetirement) and stops "
+        return [
+            "endpoint 'alerts' (legacy /security/alerts, v1) was retired by Microsoft on \(Self.legacyAlertsRetirement) and stops "
                 + "returning data: collect alerts_v2 (and incidents) instead; README 'Legacy v1 alerts' maps the fields. "
-                + "Keep 'alerts' only for a tenant or cloud where it still answers."]
+                + "Keep 'alerts' only for a tenant or cloud where it still answers."
+        ]
     }
 }

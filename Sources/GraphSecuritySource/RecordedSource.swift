@@ -1,7 +1,7 @@
 public import CollectorCore
+import CollectorSystem
 import Foundation
 import Logging
-import CollectorSystem
 
 /// `type: graph-recorded`: replays Graph Security API answers recorded to files, through the
 /// same page parsing, `Warning` handling and normalization as live collection.
@@ -27,7 +27,10 @@ public struct RecordedSource: Source {
             case always
         }
 
-        enum CodingKeys: String, CodingKey { case directory, replay, tenantId = "tenant_id" }
+        enum CodingKeys: String, CodingKey {
+            case directory, replay
+            case tenantId = "tenant_id"
+        }
 
         public init(from decoder: any Decoder) throws {
             let c = try decoder.container(keyedBy: CodingKeys.self)
@@ -41,17 +44,24 @@ public struct RecordedSource: Source {
         public static let type = "graph-recorded"
         public static let summary = "Replays recorded Graph Security API answers (200 and 206 with Warning headers)"
         public static let options: [PluginOption] = [
-            PluginOption("directory", type: "path", default: nil, "folder of recorded answers (*.json), relative to the main config file"),
-            PluginOption("replay", type: "once | always", default: "once", "once: each file once, checkpointed; always: every run"),
+            PluginOption(
+                "directory", type: "path", default: nil,
+                "folder of recorded answers (*.json), relative to the main config file"),
+            PluginOption(
+                "replay", type: "once | always", default: "once",
+                "once: each file once, checkpointed; always: every run"),
             PluginOption("tenant_id", type: "string", default: "none", "tenant named in provider-warning events"),
         ]
 
         public static func makeSource(configuration: Configuration, context: SourceContext) async throws -> any Source {
-            let directory = configuration.directory.hasPrefix("/")
+            let directory =
+                configuration.directory.hasPrefix("/")
                 ? configuration.directory : "\(context.configurationDirectory)/\(configuration.directory)"
             var isDirectory: ObjCBool = false
-            guard FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory), isDirectory.boolValue else {
-                throw SourceStopped(reason: "source '\(context.name)': recorded directory '\(directory)' does not exist")
+            guard FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory), isDirectory.boolValue
+            else {
+                throw SourceStopped(
+                    reason: "source '\(context.name)': recorded directory '\(directory)' does not exist")
             }
             return RecordedSource(directory: directory, configuration: configuration, context: context)
         }
@@ -62,7 +72,8 @@ public struct RecordedSource: Source {
     let context: SourceContext
 
     public func run(publisher: any EventPublisher) async throws {
-        let files = try FileManager.default.contentsOfDirectory(atPath: directory).filter { $0.hasSuffix(".json") }.sorted()
+        let files = try FileManager.default.contentsOfDirectory(atPath: directory).filter { $0.hasSuffix(".json") }
+            .sorted()
         let store = CheckpointFile(path: "\(context.stateDirectory)/recorded.checkpoint.json")
         var completed = Set<String>()
         if configuration.replay == .once, let saved = try await store.load() {
@@ -75,7 +86,8 @@ public struct RecordedSource: Source {
             let events = await replay(file: file)
             let report = try await publisher.publish(events).delivered()
             guard report.isComplete else {
-                throw SourceStopped(reason: "sinks did not accept the events of '\(file)'; stopping without checkpointing it")
+                throw SourceStopped(
+                    reason: "sinks did not accept the events of '\(file)'; stopping without checkpointing it")
             }
             published += events.count
             if configuration.replay == .once {
@@ -94,18 +106,26 @@ public struct RecordedSource: Source {
         let observedAt = Timestamp.now()
         func failure(_ code: String, _ message: String) -> [Event] {
             context.logger.error("\(message)", metadata: ["source": "\(context.name)", "file": "\(path)"])
-            return [.health(CollectorHealth(component: "source:\(context.name)", level: .error, code: code, message: message,
-                                            details: ["file": path], observedAt: observedAt))]
+            return [
+                .health(
+                    CollectorHealth(
+                        component: "source:\(context.name)", level: .error, code: code, message: message,
+                        details: ["file": path], observedAt: observedAt))
+            ]
         }
         let record: JSONValue
         do {
-            guard let bytes = try AtomicFile.read(path) else { return failure("recording_missing", "recording '\(path)' disappeared") }
+            guard let bytes = try AtomicFile.read(path) else {
+                return failure("recording_missing", "recording '\(path)' disappeared")
+            }
             record = try JSONParser.parse(bytes: bytes)
         } catch {
             return failure("recording_unreadable", "cannot read recording '\(path)': \(error)")
         }
-        guard let endpointName = record["endpoint"]?.stringValue, let endpoint = GraphEndpoint(rawValue: endpointName) else {
-            return failure("recording_invalid", "recording '\(path)': 'endpoint' must be one of alerts, alerts_v2, incidents")
+        guard let endpointName = record["endpoint"]?.stringValue, let endpoint = GraphEndpoint(rawValue: endpointName)
+        else {
+            return failure(
+                "recording_invalid", "recording '\(path)': 'endpoint' must be one of alerts, alerts_v2, incidents")
         }
         let status = record["status"]?.intValue ?? 200
         let query = record["request"]?.stringValue ?? "/v1.0/security/\(endpoint.rawValue)"
@@ -119,18 +139,23 @@ public struct RecordedSource: Source {
             let (items, malformed) = WarningHeader.parse(values)
             for item in items {
                 let warning = ProviderDiagnosis.warning(
-                    for: item, query: query, endpoint: endpoint, tenantId: configuration.tenantId, observedAt: observedAt)
+                    for: item, query: query, endpoint: endpoint, tenantId: configuration.tenantId,
+                    observedAt: observedAt)
                 context.logger.warning(
                     "provider failed behind a 206 Partial Content answer",
-                    metadata: ["source": "\(context.name)", "provider": "\(item.vendor)/\(item.provider)",
-                               "status": "\(item.status)", "diagnosis": "\(warning.diagnosis)"])
+                    metadata: [
+                        "source": "\(context.name)", "provider": "\(item.vendor)/\(item.provider)",
+                        "status": "\(item.status)", "diagnosis": "\(warning.diagnosis)",
+                    ])
                 events.append(.providerWarning(warning))
             }
             for bad in malformed {
-                events.append(.health(CollectorHealth(
-                    component: "source:\(context.name)", level: .warning, code: "warning_header_malformed",
-                    message: "a Warning header item could not be parsed: \(bad)", details: ["file": path],
-                    observedAt: observedAt)))
+                events.append(
+                    .health(
+                        CollectorHealth(
+                            component: "source:\(context.name)", level: .warning, code: "warning_header_malformed",
+                            message: "a Warning header item could not be parsed: \(bad)", details: ["file": path],
+                            observedAt: observedAt)))
             }
         } else if status != 200 {
             return failure("recording_status", "recording '\(path)' holds an HTTP \(status) answer without a page")

@@ -1,6 +1,6 @@
 public import CollectorCore
-import Logging
 import CollectorSystem
+import Logging
 
 /// `type: synthetic`: publishes generated alerts (``AlertGenerator``) through the same
 /// normalization as real Graph pages. For trying sinks, load tests and crash tests: with
@@ -18,7 +18,11 @@ public struct SyntheticSource: Source {
         public var inFlightBatches: Int
 
         enum CodingKeys: String, CodingKey {
-            case count, batchSize = "batch_size", seed, tenantId = "tenant_id", start, resume
+            case count
+            case batchSize = "batch_size"
+            case seed
+            case tenantId = "tenant_id"
+            case start, resume
             case inFlightBatches = "in_flight_batches"
         }
 
@@ -35,10 +39,12 @@ public struct SyntheticSource: Source {
                 throw DecodingError.dataCorruptedError(forKey: .count, in: c, debugDescription: "must not be negative")
             }
             guard (1...GraphEndpoint.alertsV2.maximumPageSize).contains(batchSize) else {
-                throw DecodingError.dataCorruptedError(forKey: .batchSize, in: c, debugDescription: "must be between 1 and 1000")
+                throw DecodingError.dataCorruptedError(
+                    forKey: .batchSize, in: c, debugDescription: "must be between 1 and 1000")
             }
             guard inFlightBatches >= 1 else {
-                throw DecodingError.dataCorruptedError(forKey: .inFlightBatches, in: c, debugDescription: "must be at least 1")
+                throw DecodingError.dataCorruptedError(
+                    forKey: .inFlightBatches, in: c, debugDescription: "must be at least 1")
             }
         }
     }
@@ -48,12 +54,19 @@ public struct SyntheticSource: Source {
         public static let summary = "Generated alerts_v2-shaped alerts, for trying sinks and load tests"
         public static let options: [PluginOption] = [
             PluginOption("count", type: "integer", default: "1000", "how many alerts to publish"),
-            PluginOption("batch_size", type: "integer", default: "500", "alerts per published batch (1-1000, like a Graph page)"),
+            PluginOption(
+                "batch_size", type: "integer", default: "500", "alerts per published batch (1-1000, like a Graph page)"),
             PluginOption("seed", type: "integer", default: "1", "generator seed; the same seed gives the same alerts"),
-            PluginOption("tenant_id", type: "string", default: "b3c1b5fc-828c-45fa-a1e1-10d74f6d6e9c", "tenantId written into the alerts"),
-            PluginOption("start", type: "RFC 3339 time", default: "now minus one day", "createdDateTime of the first alert"),
-            PluginOption("resume", type: "boolean", default: "true", "checkpoint progress and continue from it after a restart"),
-            PluginOption("in_flight_batches", type: "integer", default: "4", "batches published before waiting for the oldest to be acknowledged"),
+            PluginOption(
+                "tenant_id", type: "string", default: "b3c1b5fc-828c-45fa-a1e1-10d74f6d6e9c",
+                "tenantId written into the alerts"),
+            PluginOption(
+                "start", type: "RFC 3339 time", default: "now minus one day", "createdDateTime of the first alert"),
+            PluginOption(
+                "resume", type: "boolean", default: "true", "checkpoint progress and continue from it after a restart"),
+            PluginOption(
+                "in_flight_batches", type: "integer", default: "4",
+                "batches published before waiting for the oldest to be acknowledged"),
         ]
 
         public static func makeSource(configuration: Configuration, context: SourceContext) async throws -> any Source {
@@ -75,11 +88,14 @@ public struct SyntheticSource: Source {
         let store = CheckpointFile(path: checkpointPath)
         var state = (configuration.resume ? try await store.load() : nil) ?? .object([])
         let startText = state["start"]?.stringValue
-        let start = configuration.start ?? startText.flatMap(Timestamp.init(iso8601:)) ?? Timestamp.now().adding(seconds: -86_400)
+        let start =
+            configuration.start ?? startText.flatMap(Timestamp.init(iso8601:))
+            ?? Timestamp.now().adding(seconds: -86_400)
         let generator = AlertGenerator(seed: configuration.seed, tenantId: configuration.tenantId, start: start)
         var next = configuration.resume ? (state["next"]?.intValue ?? 0) : 0
         if next > 0 {
-            context.logger.info("resuming from checkpoint", metadata: ["source": "\(context.name)", "next_alert": "\(next)"])
+            context.logger.info(
+                "resuming from checkpoint", metadata: ["source": "\(context.name)", "next_alert": "\(next)"])
         }
         var inFlight: [(DeliveryReceipt, Int)] = []
 
@@ -87,7 +103,8 @@ public struct SyntheticSource: Source {
             let (receipt, end) = inFlight.removeFirst()
             let report = await receipt.delivered()
             guard report.isComplete else {
-                throw SourceStopped(reason: "sinks did not accept alerts up to #\(end); stopping without checkpointing past them")
+                throw SourceStopped(
+                    reason: "sinks did not accept alerts up to #\(end); stopping without checkpointing past them")
             }
             if configuration.resume {
                 state = ["start": .string(start.iso8601()), "next": .number(String(end))]
@@ -100,7 +117,8 @@ public struct SyntheticSource: Source {
             if context.stop.isRequested {
                 // Graceful shutdown: checkpoint what the sinks accept of what is in flight.
                 while !inFlight.isEmpty { try await settleOldest() }
-                context.logger.info("stopped for shutdown", metadata: ["source": "\(context.name)", "next_alert": "\(next)"])
+                context.logger.info(
+                    "stopped for shutdown", metadata: ["source": "\(context.name)", "next_alert": "\(next)"])
                 return
             }
             let end = min(next + configuration.batchSize, configuration.count)
@@ -120,7 +138,8 @@ public struct SyntheticSource: Source {
             if inFlight.count >= configuration.inFlightBatches { try await settleOldest() }
         }
         while !inFlight.isEmpty { try await settleOldest() }
-        context.logger.info("synthetic source finished", metadata: ["source": "\(context.name)", "alerts": "\(configuration.count)"])
+        context.logger.info(
+            "synthetic source finished", metadata: ["source": "\(context.name)", "alerts": "\(configuration.count)"])
     }
 }
 

@@ -1,7 +1,7 @@
 public import CollectorCore
+import CollectorSystem
 import CurlTransport
 import Foundation
-import CollectorSystem
 
 /// How the app proves who it is.
 public enum ClientCredential: Sendable {
@@ -29,7 +29,10 @@ actor TokenProvider {
     private var token: Token?
     private(set) var fetched = 0
 
-    init(cloud: GraphCloud, tenant: String, clientId: String, credential: ClientCredential, http: HTTPClient, refreshMargin: Duration = .seconds(120)) {
+    init(
+        cloud: GraphCloud, tenant: String, clientId: String, credential: ClientCredential, http: HTTPClient,
+        refreshMargin: Duration = .seconds(120)
+    ) {
         self.cloud = cloud
         self.tenant = tenant
         self.clientId = clientId
@@ -58,27 +61,40 @@ actor TokenProvider {
                 form.append(("client_assertion_type", "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"))
                 form.append(("client_assertion", try make()))
             } catch {
-                throw GraphError(kind: .authentication, status: nil, code: "client_assertion", message: "cannot sign the client assertion: \(error)", url: cloud.tokenURL(tenant: tenant))
+                throw GraphError(
+                    kind: .authentication, status: nil, code: "client_assertion",
+                    message: "cannot sign the client assertion: \(error)", url: cloud.tokenURL(tenant: tenant))
             }
         }
         let body = form.map { "\(PercentEncoding.encode($0.0))=\(PercentEncoding.encode($0.1))" }.joined(separator: "&")
         let url = cloud.tokenURL(tenant: tenant)
         let response: HTTPResponse
         do {
-            response = try await http.send(HTTPRequest(method: "POST", url: url, headers: [("Content-Type", "application/x-www-form-urlencoded"), ("Accept", "application/json")], body: Array(body.utf8)))
+            response = try await http.send(
+                HTTPRequest(
+                    method: "POST", url: url,
+                    headers: [("Content-Type", "application/x-www-form-urlencoded"), ("Accept", "application/json")],
+                    body: Array(body.utf8)))
         } catch {
-            throw GraphError(kind: error.isRetryable ? .transient : .network, status: nil, code: "network", message: error.description, url: url)
+            throw GraphError(
+                kind: error.isRetryable ? .transient : .network, status: nil, code: "network",
+                message: error.description, url: url)
         }
         let json = try? JSONParser.parse(bytes: response.body)
         guard response.status == 200, let access = json?["access_token"]?.stringValue else {
             // AAD answers {"error": "invalid_client", "error_description": "AADSTS7000215: ..."}.
             let code = json?["error"]?.stringValue ?? "http_\(response.status)"
-            let description = json?["error_description"]?.stringValue?.split(separator: "\r\n").first.map(String.init) ?? response.bodyText.prefix(300).description
+            let description =
+                json?["error_description"]?.stringValue?.split(separator: "\r\n").first.map(String.init)
+                ?? response.bodyText.prefix(300).description
             let kind: GraphError.Kind = response.status >= 500 || response.status == 429 ? .transient : .authentication
-            throw GraphError(kind: kind, status: response.status, code: code, message: "sign-in for tenant \(tenant) failed: \(description)", url: url)
+            throw GraphError(
+                kind: kind, status: response.status, code: code,
+                message: "sign-in for tenant \(tenant) failed: \(description)", url: url)
         }
         let lifetime = json?["expires_in"]?.intValue ?? Int(json?["expires_in"]?.stringValue ?? "") ?? 3599
-        let t = Token(value: access, expiresAt: .now + .seconds(lifetime), roles: Self.roles(fromJWT: access), lifetime: lifetime)
+        let t = Token(
+            value: access, expiresAt: .now + .seconds(lifetime), roles: Self.roles(fromJWT: access), lifetime: lifetime)
         token = t
         fetched += 1
         return t
@@ -90,7 +106,9 @@ actor TokenProvider {
         guard parts.count >= 2 else { return [] }
         var b64 = parts[1].replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
         while b64.count % 4 != 0 { b64 += "=" }
-        guard let data = Data(base64Encoded: b64), let json = try? JSONParser.parse(bytes: Array(data)) else { return [] }
+        guard let data = Data(base64Encoded: b64), let json = try? JSONParser.parse(bytes: Array(data)) else {
+            return []
+        }
         return (json["roles"]?.arrayValue ?? []).compactMap(\.stringValue)
     }
 }

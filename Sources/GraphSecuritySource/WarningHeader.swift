@@ -66,7 +66,8 @@ public enum WarningHeader {
             return .failure(Malformed(text: raw, problem: "warn-text is not Vendor/Provider/Status/Latency"))
         }
         guard let status = Int(parts[parts.count - 2]), (100...599).contains(status) else {
-            return .failure(Malformed(text: raw, problem: "provider status '\(parts[parts.count - 2])' is not an HTTP status"))
+            return .failure(
+                Malformed(text: raw, problem: "provider status '\(parts[parts.count - 2])' is not an HTTP status"))
         }
         let latencyText = parts[parts.count - 1]
         let latency = Int(latencyText)
@@ -78,8 +79,9 @@ public enum WarningHeader {
             return .failure(Malformed(text: raw, problem: "vendor or provider is empty"))
         }
         return .success(
-            Item(code: value.code, agent: value.agent, vendor: parts[0], provider: provider, status: status,
-                 latencyMilliseconds: latency, raw: raw))
+            Item(
+                code: value.code, agent: value.agent, vendor: parts[0], provider: provider, status: status,
+                latencyMilliseconds: latency, raw: raw))
     }
 
     struct Scanner {
@@ -191,23 +193,30 @@ public enum ProviderDiagnosis {
         let missing = "Alerts from \(vendor)/\(provider) for this query are missing from the answer."
         switch status {
         case 400:
-            return "\(missing) The provider rejected the query as malformed (400): a $filter or $top it does not support. Remove provider-specific terms from the source's filter."
+            return
+                "\(missing) The provider rejected the query as malformed (400): a $filter or $top it does not support. Remove provider-specific terms from the source's filter."
         case 401:
-            return "\(missing) The provider did not accept the app's token (401 Unauthorized): grant the app registration the \(permission) application permission with admin consent, and check that the tenant is licensed for \(provider). This will not clear by itself."
+            return
+                "\(missing) The provider did not accept the app's token (401 Unauthorized): grant the app registration the \(permission) application permission with admin consent, and check that the tenant is licensed for \(provider). This will not clear by itself."
         case 403:
-            return "\(missing) The provider refused access (403 Forbidden): the tenant is not licensed for \(provider), or the app lacks the \(permission) application permission or admin consent. This will not clear by itself; an administrator must fix the licence or permission."
+            return
+                "\(missing) The provider refused access (403 Forbidden): the tenant is not licensed for \(provider), or the app lacks the \(permission) application permission or admin consent. This will not clear by itself; an administrator must fix the licence or permission."
         case 408, 504:
-            return "\(missing) The provider timed out (\(status)); Graph waits about 10 seconds for a provider. Usually transient: the window is queried again."
+            return
+                "\(missing) The provider timed out (\(status)); Graph waits about 10 seconds for a provider. Usually transient: the window is queried again."
         case 429:
-            return "\(missing) The provider is throttling requests (429). Transient: the window is queried again after a pause."
+            return
+                "\(missing) The provider is throttling requests (429). Transient: the window is queried again after a pause."
         case 500:
-            return "\(missing) The provider had an internal error (500). Usually transient: the window is queried again; if it persists, open a case with Microsoft naming the provider."
+            return
+                "\(missing) The provider had an internal error (500). Usually transient: the window is queried again; if it persists, open a case with Microsoft naming the provider."
         case 502, 503:
             return "\(missing) The provider is unavailable (\(status)). Usually transient: the window is queried again."
         case 500...599:
             return "\(missing) The provider failed with \(status). Usually transient: the window is queried again."
         default:
-            return "\(missing) The provider answered \(status), which Graph does not document for providers; check the provider's health in the Microsoft 365 Defender portal."
+            return
+                "\(missing) The provider answered \(status), which Graph does not document for providers; check the provider's health in the Microsoft 365 Defender portal."
         }
     }
 

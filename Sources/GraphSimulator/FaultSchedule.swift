@@ -32,7 +32,8 @@ public struct FaultSchedule: Sendable {
         public var description: String {
             switch self {
             case .none: return "none"
-            case .partial(let p, _, let empty, let ends): return "206(\(p.count) provider(s)\(empty ? ", empty" : "")\(ends ? ", last" : ""))"
+            case .partial(let p, _, let empty, let ends):
+                return "206(\(p.count) provider(s)\(empty ? ", empty" : "")\(ends ? ", last" : ""))"
             case .throttled(let date): return date ? "429(date)" : "429(seconds)"
             case .unavailable: return "503"
             case .truncated: return "truncated"
@@ -109,7 +110,8 @@ public struct FaultSchedule: Sendable {
                 if !named.contains(p) { named.append(p) }
             }
             let statuses = named.map { _ in [504, 403, 429, 500, 401][random(5)] }
-            return .partial(providers: named, statuses: statuses, emptyValue: random(4) == 0, endsPaging: random(5) == 0)
+            return .partial(
+                providers: named, statuses: statuses, emptyValue: random(4) == 0, endsPaging: random(5) == 0)
         case 30..<42: return .throttled(httpDate: random(2) == 0)
         case 42..<50: return .unavailable
         case 50..<58: return .truncated
@@ -121,7 +123,8 @@ public struct FaultSchedule: Sendable {
         case 78..<84: return request.hasProviderFilter ? .providerFilterRefused : .none
         default:
             guard updatesAllowed, request.visibleCount > 0 else { return .none }
-            return .updateAlert(index: random(request.visibleCount), lateBy: random(2) == 0 ? 0 : random(maximumLateness))
+            return .updateAlert(
+                index: random(request.visibleCount), lateBy: random(2) == 0 ? 0 : random(maximumLateness))
         }
     }
 }
@@ -133,6 +136,7 @@ extension Timestamp {
         let days = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"]
         let months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
         func two(_ v: Int) -> String { v < 10 ? "0\(v)" : "\(v)" }
-        return "\(days[c.weekday]), \(two(c.day)) \(months[c.month - 1]) \(c.year) \(two(c.hour)):\(two(c.minute)):\(two(c.second)) GMT"
+        return
+            "\(days[c.weekday]), \(two(c.day)) \(months[c.month - 1]) \(c.year) \(two(c.hour)):\(two(c.minute)):\(two(c.second)) GMT"
     }
 }

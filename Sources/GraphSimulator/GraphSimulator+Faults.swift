@@ -38,7 +38,8 @@ extension GraphSimulator {
         for endpoint in GraphEndpoint.allCases {
             var keys = Set<String>()
             for record in data.visible(endpoint, now: now) {
-                if let alert = try? GraphNormalizer.normalize(data.json(record, endpoint: endpoint), endpoint: endpoint) {
+                if let alert = try? GraphNormalizer.normalize(data.json(record, endpoint: endpoint), endpoint: endpoint)
+                {
                     keys.insert(alert.deduplicationKey)
                 }
             }
@@ -62,26 +63,37 @@ extension GraphSimulator {
             return .partial(fault)
         case .throttled(let httpDate):
             statistics.throttled += 1
-            return .respond(graphErrorResponse(429, "TooManyRequests", "Too many requests.",
-                                               headers: [("Retry-After", httpDate ? now.imfFixdate : "0")]))
+            return .respond(
+                graphErrorResponse(
+                    429, "TooManyRequests", "Too many requests.",
+                    headers: [("Retry-After", httpDate ? now.imfFixdate : "0")]))
         case .unavailable:
             return .respond(graphErrorResponse(503, "ServiceUnavailable", "The service is temporarily unavailable."))
         case .truncated:
-            return .respond(SimulatorResponse(status: 200, headers: [("Content-Type", "application/json")],
-                                              body: Array("{\"value\": [{\"id\": \"cut".utf8)))
+            return .respond(
+                SimulatorResponse(
+                    status: 200, headers: [("Content-Type", "application/json")],
+                    body: Array("{\"value\": [{\"id\": \"cut".utf8)))
         case .revokedToken:
             tokens[token] = nil
-            return .respond(graphErrorResponse(401, "InvalidAuthenticationToken", "Access token has expired or is not yet valid."))
+            return .respond(
+                graphErrorResponse(401, "InvalidAuthenticationToken", "Access token has expired or is not yet valid."))
         case .forbidden:
             return .respond(graphErrorResponse(403, "Forbidden", "Insufficient privileges to complete the operation."))
         case .skipTokenRefused:
             statistics.rejected += 1
-            return .respond(graphErrorResponse(400, "BadRequest", "Query option 'SkipToken' is not allowed. To allow it, set the "
-                                                   + "'AllowedQueryOptions' property on EnableQueryAttribute or QueryValidationSettings."))
+            return .respond(
+                graphErrorResponse(
+                    400, "BadRequest",
+                    "Query option 'SkipToken' is not allowed. To allow it, set the "
+                        + "'AllowedQueryOptions' property on EnableQueryAttribute or QueryValidationSettings."))
         case .providerFilterRefused:
             statistics.rejected += 1
-            return .respond(graphErrorResponse(400, "BadRequest", "Invalid filter clause: the property 'vendorInformation/provider' "
-                                                   + "cannot be used in a $filter query for this tenant."))
+            return .respond(
+                graphErrorResponse(
+                    400, "BadRequest",
+                    "Invalid filter clause: the property 'vendorInformation/provider' "
+                        + "cannot be used in a $filter query for this tenant."))
         case .updateAlert(let index, let late):
             data.update(endpoint, visibleIndex: index, now: now, dated: now.adding(seconds: -Double(late) / 1000))
             return .proceed
@@ -91,7 +103,8 @@ extension GraphSimulator {
     /// The providers failing for this query by the configuration's `failing_providers`, and
     /// their Warning items.
     func federationFailures(_ parsed: ODataQuery) -> ([String], Set<String>) {
-        let providerFilter = parsed.conditions.first { $0.property == "vendorInformation/provider" && $0.op == "eq" }?.value
+        let providerFilter = parsed.conditions.first { $0.property == "vendorInformation/provider" && $0.op == "eq" }?
+            .value
         let inScope = providerFilter.map { [$0] } ?? configuration.providers
         var warnings: [String] = []
         var failing = Set<String>()
@@ -122,11 +135,15 @@ extension GraphSimulator {
 
     static func hidingNewMembers(_ json: JSONValue) -> JSONValue {
         guard case .object(let members) = json else { return json }
-        return .object(members.map { key, value in
-            let evolvable = (key == "detectionSource" && AlertGenerator.evolvableDetectionSources.contains(value.stringValue ?? ""))
-                || (key == "serviceSource" && AlertGenerator.evolvableServiceSources.contains(value.stringValue ?? ""))
-            return (key, evolvable ? .string("unknownFutureValue") : value)
-        })
+        return .object(
+            members.map { key, value in
+                let evolvable =
+                    (key == "detectionSource"
+                        && AlertGenerator.evolvableDetectionSources.contains(value.stringValue ?? ""))
+                    || (key == "serviceSource"
+                        && AlertGenerator.evolvableServiceSources.contains(value.stringValue ?? ""))
+                return (key, evolvable ? .string("unknownFutureValue") : value)
+            })
     }
 }
 

@@ -88,7 +88,9 @@ public actor GraphSimulator {
 
     // MARK: Handling
 
-    func handle(method: String, path: String, query: [(String, String)], headers: [String: String], body: Data) async -> SimulatorResponse {
+    func handle(method: String, path: String, query: [(String, String)], headers: [String: String], body: Data) async
+        -> SimulatorResponse
+    {
         if method == "POST", path.hasSuffix("/oauth2/v2.0/token") { return token(path: path, body: body) }
         guard method == "GET" else { return graphError(405, "MethodNotAllowed", "Only GET is supported here.") }
         let endpoint: GraphEndpoint
@@ -135,17 +137,26 @@ public actor GraphSimulator {
             skipTokenRequests += 1
             if skipTokenRequests % n == 0 {
                 statistics.rejected += 1
-                return graphError(400, "BadRequest", "Query option 'SkipToken' is not allowed. To allow it, set the 'AllowedQueryOptions' property on EnableQueryAttribute or QueryValidationSettings.")
+                return graphError(
+                    400, "BadRequest",
+                    "Query option 'SkipToken' is not allowed. To allow it, set the 'AllowedQueryOptions' property on EnableQueryAttribute or QueryValidationSettings."
+                )
             }
         }
         let limit = min(endpoint.maximumPageSize, configuration.maxPageSize ?? Int.max)
         if let top = parsed.top, top > limit {
             statistics.rejected += 1
-            return graphError(400, "BadRequest", "The limit of '\(limit)' for Top query has been exceeded. The value from the incoming request is '\(top)'.")
+            return graphError(
+                400, "BadRequest",
+                "The limit of '\(limit)' for Top query has been exceeded. The value from the incoming request is '\(top)'."
+            )
         }
         if let skip = parsed.skip, skip > 500 {
             statistics.rejected += 1
-            return graphError(400, "BadRequest", "The limit of '500' for Skip query has been exceeded. The value from the incoming request is '\(skip)'.")
+            return graphError(
+                400, "BadRequest",
+                "The limit of '500' for Skip query has been exceeded. The value from the incoming request is '\(skip)'."
+            )
         }
         return list(endpoint: endpoint, path: path, query: query, parsed: parsed, now: now, options: options)
     }
@@ -157,8 +168,10 @@ public actor GraphSimulator {
             recentRequests.removeAll { $0 < windowStart }
             if recentRequests.count >= limit {
                 statistics.throttled += 1
-                let retry = max(1, Int(60 - (Double(now.nanosecondsSinceEpoch - recentRequests[0].nanosecondsSinceEpoch) / 1e9)))
-                return graphError(429, "TooManyRequests", "Too many requests.", headers: [("Retry-After", String(retry))])
+                let retry = max(
+                    1, Int(60 - (Double(now.nanosecondsSinceEpoch - recentRequests[0].nanosecondsSinceEpoch) / 1e9)))
+                return graphError(
+                    429, "TooManyRequests", "Too many requests.", headers: [("Retry-After", String(retry))])
             }
             recentRequests.append(now)
         }
@@ -175,8 +188,10 @@ public actor GraphSimulator {
         return nil
     }
 
-    private func list(endpoint: GraphEndpoint, path: String, query: [(String, String)], parsed: ODataQuery, now: Timestamp,
-                      options: ListOptions) -> SimulatorResponse {
+    private func list(
+        endpoint: GraphEndpoint, path: String, query: [(String, String)], parsed: ODataQuery, now: Timestamp,
+        options: ListOptions
+    ) -> SimulatorResponse {
         var records = data.visible(endpoint, now: now)
         // Federation: which providers this query reaches, and which of them fail now. A failing
         // provider's items are left out of the page; paging itself is over all providers' items,
@@ -200,7 +215,9 @@ public actor GraphSimulator {
             for (index, c) in parsed.conditions.enumerated() {
                 if c.isTime {
                     guard let value = times[index] else { return false }
-                    let t = (c.property == "createdDateTime" || c.property == "eventDateTime") ? record.created : record.lastUpdate
+                    let t =
+                        (c.property == "createdDateTime" || c.property == "eventDateTime")
+                        ? record.created : record.lastUpdate
                     if !ODataQuery.compare(t, c.op, value) { return false }
                 } else if c.property == "vendorInformation/provider" {
                     if !ODataQuery.compare(record.provider, c.op, c.value) { return false }
@@ -220,7 +237,9 @@ public actor GraphSimulator {
         var page = offset < records.count ? Array(records[offset..<min(records.count, offset + pageSize)]) : []
         if !failing.isEmpty { page = page.filter { !failing.contains($0.provider) } }
         if emptyValue { page = [] }
-        var body: [(String, JSON)] = [("@odata.context", .string("\(baseURL)/v1.0/$metadata#security/\(endpoint.rawValue)"))]
+        var body: [(String, JSON)] = [
+            ("@odata.context", .string("\(baseURL)/v1.0/$metadata#security/\(endpoint.rawValue)"))
+        ]
         if options.count { body.append(("@odata.count", .number(String(records.count)))) }
         body.append(("value", .array(page.map { item(for: $0, endpoint: endpoint, options: options) })))
         if offset + pageSize < records.count && !endsPaging {
@@ -234,24 +253,35 @@ public actor GraphSimulator {
         var headers: [(String, String)] = [("Content-Type", "application/json; odata.metadata=minimal")]
         for w in warnings { headers.append(("Warning", w)) }
         if !warnings.isEmpty { statistics.partialAnswers += 1 }
-        return SimulatorResponse(status: warnings.isEmpty && options.partial == nil ? 200 : 206, headers: headers, body: bytes)
+        return SimulatorResponse(
+            status: warnings.isEmpty && options.partial == nil ? 200 : 206, headers: headers, body: bytes)
     }
 
     private func token(path: String, body: Data) -> SimulatorResponse {
         let form = Dictionary(URLEncoding.pairs(String(decoding: body, as: UTF8.self)), uniquingKeysWith: { a, _ in a })
         let tenant = path.split(separator: "/").first.map(String.init) ?? ""
         func aad(_ status: Int, _ error: String, _ description: String) -> SimulatorResponse {
-            let json: JSON = ["error": .string(error), "error_description": .string(description), "error_codes": [], "timestamp": .string(Timestamp.now().iso8601(fractionDigits: 0))]
-            return SimulatorResponse(status: status, headers: [("Content-Type", "application/json")], body: Array(JSONWriter.string(json).utf8))
+            let json: JSON = [
+                "error": .string(error), "error_description": .string(description), "error_codes": [],
+                "timestamp": .string(Timestamp.now().iso8601(fractionDigits: 0)),
+            ]
+            return SimulatorResponse(
+                status: status, headers: [("Content-Type", "application/json")],
+                body: Array(JSONWriter.string(json).utf8))
         }
         guard tenant == configuration.tenantId else {
-            return aad(400, "invalid_request", "AADSTS90002: Tenant '\(tenant)' not found. Check to make sure you have the correct tenant ID.")
+            return aad(
+                400, "invalid_request",
+                "AADSTS90002: Tenant '\(tenant)' not found. Check to make sure you have the correct tenant ID.")
         }
         guard form["grant_type"] == "client_credentials" else {
             return aad(400, "unsupported_grant_type", "AADSTS70003: The app requested an unsupported grant type.")
         }
         guard form["client_id"] == configuration.clientId else {
-            return aad(400, "unauthorized_client", "AADSTS700016: Application with identifier '\(form["client_id"] ?? "")' was not found in the directory.")
+            return aad(
+                400, "unauthorized_client",
+                "AADSTS700016: Application with identifier '\(form["client_id"] ?? "")' was not found in the directory."
+            )
         }
         if let assertion = form["client_assertion"] {
             guard form["client_assertion_type"] == "urn:ietf:params:oauth:client-assertion-type:jwt-bearer" else {
@@ -260,15 +290,23 @@ public actor GraphSimulator {
             guard let certificate = configuration.clientCertificate else {
                 return aad(401, "invalid_client", "AADSTS700027: No certificate is registered on the application.")
             }
-            if let problem = ClientAssertionVerifier.verify(assertion, certificatePEM: certificate, clientId: configuration.clientId,
-                                                            tokenURL: "\(baseURL)/\(tenant)/oauth2/v2.0/token") {
+            if let problem = ClientAssertionVerifier.verify(
+                assertion, certificatePEM: certificate, clientId: configuration.clientId,
+                tokenURL: "\(baseURL)/\(tenant)/oauth2/v2.0/token")
+            {
                 return aad(401, "invalid_client", problem)
             }
         } else if form["client_secret"] != configuration.clientSecret {
-            return aad(401, "invalid_client", "AADSTS7000215: Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, not the client secret ID.")
+            return aad(
+                401, "invalid_client",
+                "AADSTS7000215: Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, not the client secret ID."
+            )
         }
         guard form["scope"] == "\(baseURL)/.default" else {
-            return aad(400, "invalid_scope", "AADSTS70011: The provided request must include a 'scope' input parameter. The provided value '\(form["scope"] ?? "")' is not valid.")
+            return aad(
+                400, "invalid_scope",
+                "AADSTS70011: The provided request must include a 'scope' input parameter. The provided value '\(form["scope"] ?? "")' is not valid."
+            )
         }
         tokenCounter += 1
         statistics.tokensIssued += 1
@@ -276,21 +314,42 @@ public actor GraphSimulator {
         let lifetime = configuration.tokenLifetime.seconds
         tokens[token] = Timestamp.now().adding(seconds: lifetime)
         // The access token is a JWT-shaped string with the roles a real one carries.
-        let claims: JSON = ["roles": ["SecurityEvents.Read.All", "SecurityAlert.Read.All", "SecurityIncident.Read.All"], "tid": .string(tenant)]
+        let claims: JSON = [
+            "roles": ["SecurityEvents.Read.All", "SecurityAlert.Read.All", "SecurityIncident.Read.All"],
+            "tid": .string(tenant),
+        ]
         let jwt = "eyJhbGciOiJub25lIn0." + Base64URL.encode(Array(JSONWriter.string(claims).utf8)) + "." + token
         tokens[jwt] = tokens[token]
-        let json: JSON = ["token_type": "Bearer", "expires_in": .number(String(Int(lifetime))), "ext_expires_in": .number(String(Int(lifetime))), "access_token": .string(jwt)]
-        return SimulatorResponse(status: 200, headers: [("Content-Type", "application/json")], body: Array(JSONWriter.string(json).utf8))
+        let json: JSON = [
+            "token_type": "Bearer", "expires_in": .number(String(Int(lifetime))),
+            "ext_expires_in": .number(String(Int(lifetime))), "access_token": .string(jwt),
+        ]
+        return SimulatorResponse(
+            status: 200, headers: [("Content-Type", "application/json")], body: Array(JSONWriter.string(json).utf8))
     }
 
-    func graphErrorResponse(_ status: Int, _ code: String, _ message: String, headers extra: [(String, String)] = []) -> SimulatorResponse {
+    func graphErrorResponse(_ status: Int, _ code: String, _ message: String, headers extra: [(String, String)] = [])
+        -> SimulatorResponse
+    {
         graphError(status, code, message, headers: extra)
     }
 
-    private func graphError(_ status: Int, _ code: String, _ message: String, headers extra: [(String, String)] = []) -> SimulatorResponse {
-        let json: JSON = ["error": ["code": .string(code), "message": .string(message),
-                                         "innerError": ["date": .string(Timestamp.now().iso8601(fractionDigits: 0)), "request-id": .string(UUID().uuidString.lowercased()), "client-request-id": .string(UUID().uuidString.lowercased())]]]
-        return SimulatorResponse(status: status, headers: [("Content-Type", "application/json")] + extra, body: Array(JSONWriter.string(json).utf8))
+    private func graphError(_ status: Int, _ code: String, _ message: String, headers extra: [(String, String)] = [])
+        -> SimulatorResponse
+    {
+        let json: JSON = [
+            "error": [
+                "code": .string(code), "message": .string(message),
+                "innerError": [
+                    "date": .string(Timestamp.now().iso8601(fractionDigits: 0)),
+                    "request-id": .string(UUID().uuidString.lowercased()),
+                    "client-request-id": .string(UUID().uuidString.lowercased()),
+                ],
+            ]
+        ]
+        return SimulatorResponse(
+            status: status, headers: [("Content-Type", "application/json")] + extra,
+            body: Array(JSONWriter.string(json).utf8))
     }
 }
 
@@ -307,7 +366,8 @@ public struct SimulatorError: Error, Sendable, CustomStringConvertible {
 
 enum Base64URL {
     static func encode(_ bytes: [UInt8]) -> String {
-        Data(bytes).base64EncodedString().replacingOccurrences("+", "-").replacingOccurrences("/", "_").replacingOccurrences("=", "")
+        Data(bytes).base64EncodedString().replacingOccurrences("+", "-").replacingOccurrences("/", "_")
+            .replacingOccurrences("=", "")
     }
 }
 
@@ -320,10 +380,13 @@ struct SimulatorHandler: HTTPHandler {
         let rawQuery = request.target.query(percentEncoded: true)
         let query = URLEncoding.pairs(rawQuery)
         let body = try await request.bodyData
-        let answer = await simulator.handle(method: request.method.rawValue, path: request.path, query: query, headers: headers, body: body)
+        let answer = await simulator.handle(
+            method: request.method.rawValue, path: request.path, query: query, headers: headers, body: body)
         var responseHeaders = HTTPHeaders()
         for (name, value) in answer.headers { responseHeaders.addValue(value, for: HTTPHeader(name)) }
-        return FlyingFox.HTTPResponse(statusCode: HTTPStatusCode(answer.status, phrase: Self.phrase(answer.status)), headers: responseHeaders, body: Data(answer.body))
+        return FlyingFox.HTTPResponse(
+            statusCode: HTTPStatusCode(answer.status, phrase: Self.phrase(answer.status)), headers: responseHeaders,
+            body: Data(answer.body))
     }
 
     static func phrase(_ status: Int) -> String {

@@ -20,7 +20,9 @@ struct ODataQuery: Sendable {
 
     struct Problem: Error, Sendable { var message: String }
 
-    static let timeProperties: Set<String> = ["lastUpdateDateTime", "lastModifiedDateTime", "createdDateTime", "eventDateTime"]
+    static let timeProperties: Set<String> = [
+        "lastUpdateDateTime", "lastModifiedDateTime", "createdDateTime", "eventDateTime",
+    ]
 
     init(items: [(String, String)]) throws(Problem) {
         for (name, value) in items {
@@ -28,13 +30,19 @@ struct ODataQuery: Sendable {
             case "$filter": conditions = try Self.parseFilter(value)
             case "$orderby":
                 let parts = value.split(separator: " ").map(String.init)
-                guard let first = parts.first, parts.count <= 2 else { throw Problem(message: "Invalid $orderby '\(value)'.") }
+                guard let first = parts.first, parts.count <= 2 else {
+                    throw Problem(message: "Invalid $orderby '\(value)'.")
+                }
                 orderBy = (first, parts.count < 2 || parts[1].lowercased() == "asc")
             case "$top":
-                guard let n = Int(value), n >= 0 else { throw Problem(message: "Invalid value '\(value)' for $top query option.") }
+                guard let n = Int(value), n >= 0 else {
+                    throw Problem(message: "Invalid value '\(value)' for $top query option.")
+                }
                 top = n
             case "$skip":
-                guard let n = Int(value), n >= 0 else { throw Problem(message: "Invalid value '\(value)' for $skip query option.") }
+                guard let n = Int(value), n >= 0 else {
+                    throw Problem(message: "Invalid value '\(value)' for $skip query option.")
+                }
                 skip = n
             case "$skiptoken":
                 guard let n = Int(value), n >= 0 else { throw Problem(message: "Invalid skip token.") }
@@ -42,7 +50,9 @@ struct ODataQuery: Sendable {
             case "$count", "$select", "$expand":
                 break
             default:
-                if name.hasPrefix("$") { throw Problem(message: "Query option '\(name.dropFirst())' is not supported.") }
+                if name.hasPrefix("$") {
+                    throw Problem(message: "Query option '\(name.dropFirst())' is not supported.")
+                }
             }
         }
     }
@@ -57,7 +67,9 @@ struct ODataQuery: Sendable {
         while i < chars.count {
             let c = chars[i]
             if c == "'" { inQuote.toggle() }
-            if !inQuote, c == " ", i + 5 <= chars.count, String(chars[i..<min(i + 5, chars.count)]).lowercased() == " and " {
+            if !inQuote, c == " ", i + 5 <= chars.count,
+                String(chars[i..<min(i + 5, chars.count)]).lowercased() == " and "
+            {
                 parts.append(current)
                 current = ""
                 i += 5
@@ -90,7 +102,9 @@ struct ODataQuery: Sendable {
             if value.hasPrefix("'") && value.hasSuffix("'") && value.count >= 2 {
                 value = String(value.dropFirst().dropLast()).replacingOccurrences("''", "'")
             } else if isTime {
-                guard Timestamp(iso8601: value) != nil else { throw Problem(message: "Invalid DateTimeOffset literal '\(value)'.") }
+                guard Timestamp(iso8601: value) != nil else {
+                    throw Problem(message: "Invalid DateTimeOffset literal '\(value)'.")
+                }
             }
             conditions.append(Condition(property: tokens[0], op: tokens[1].lowercased(), value: value, isTime: isTime))
         }
@@ -133,7 +147,8 @@ enum URLEncoding {
         while i < u.endIndex {
             let b = u[i]
             if b == UInt8(ascii: "%"), let h = u.index(i, offsetBy: 2, limitedBy: u.endIndex), h < u.endIndex,
-               let v = UInt8(String(decoding: u[u.index(after: i)...h], as: UTF8.self), radix: 16) {
+                let v = UInt8(String(decoding: u[u.index(after: i)...h], as: UTF8.self), radix: 16)
+            {
                 bytes.append(v)
                 i = u.index(after: h)
             } else {

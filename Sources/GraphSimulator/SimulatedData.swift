@@ -35,8 +35,13 @@ struct SimulatedData: Sendable {
                 // Every fifth alert was updated an hour later (if that is already in the past).
                 let updatedLater = i % 5 == 0 && created.adding(seconds: 3600) < startedAt
                 let lastUpdate = updatedLater ? created.adding(seconds: 3600) : created
-                let provider = configuration.providers.isEmpty ? "Microsoft Defender ATP" : configuration.providers[i % configuration.providers.count]
-                records.append(SimulatedRecord(index: i, created: created, lastUpdate: lastUpdate, revision: updatedLater ? 1 : 0, provider: provider))
+                let provider =
+                    configuration.providers.isEmpty
+                    ? "Microsoft Defender ATP" : configuration.providers[i % configuration.providers.count]
+                records.append(
+                    SimulatedRecord(
+                        index: i, created: created, lastUpdate: lastUpdate, revision: updatedLater ? 1 : 0,
+                        provider: provider))
             }
             baseline[endpoint] = records.sorted(by: Self.order)
         }
@@ -67,9 +72,13 @@ struct SimulatedData: Sendable {
                 let created = startedAt.adding(seconds: Double(k + 1) / configuration.arrivalRate)
                 let update = created.adding(seconds: configuration.updateAfter.seconds)
                 let revision = update <= now ? 1 : 0
-                let provider = configuration.providers.isEmpty ? "Microsoft Defender ATP" : configuration.providers[(base + k) % configuration.providers.count]
-                result.append(SimulatedRecord(index: base + k, created: created, lastUpdate: revision == 1 ? update : created,
-                                              revision: revision, provider: provider))
+                let provider =
+                    configuration.providers.isEmpty
+                    ? "Microsoft Defender ATP" : configuration.providers[(base + k) % configuration.providers.count]
+                result.append(
+                    SimulatedRecord(
+                        index: base + k, created: created, lastUpdate: revision == 1 ? update : created,
+                        revision: revision, provider: provider))
             }
             result.sort(by: Self.order)
         }
@@ -90,14 +99,17 @@ struct SimulatedData: Sendable {
         let records = visible(endpoint, now: now)
         guard records.indices.contains(visibleIndex) else { return }
         var record = records[visibleIndex]
-        record = SimulatedRecord(index: record.index, created: record.created, lastUpdate: max(time, record.lastUpdate.adding(seconds: 0.000001)),
-                                 revision: record.revision + 1, provider: record.provider)
+        record = SimulatedRecord(
+            index: record.index, created: record.created,
+            lastUpdate: max(time, record.lastUpdate.adding(seconds: 0.000001)),
+            revision: record.revision + 1, provider: record.provider)
         updates[endpoint, default: [:]][record.index] = record
     }
 
     /// The JSON Graph would return for a record.
     func json(_ record: SimulatedRecord, endpoint: GraphEndpoint) -> JSONValue {
-        let v2 = generator.alert(record.index, created: record.created, updated: record.lastUpdate, revision: record.revision)
+        let v2 = generator.alert(
+            record.index, created: record.created, updated: record.lastUpdate, revision: record.revision)
         switch endpoint {
         case .alertsV2: return v2
         case .alerts: return Self.v1(from: v2, provider: record.provider, tenant: configuration.tenantId)
@@ -128,23 +140,34 @@ struct SimulatedData: Sendable {
             "status": status,
             "title": v2["title"] ?? .null,
             "sourceMaterials": .array([v2["alertWebUrl"] ?? .null]),
-            "vendorInformation": ["provider": .string(provider), "providerVersion": nil, "subProvider": nil, "vendor": "Microsoft"],
-            "hostStates": [[
-                "fqdn": device?["deviceDnsName"] ?? .null, "netBiosName": nil, "os": device?["osPlatform"] ?? .null,
-                "privateIpAddress": device?["ipInterfaces"]?.arrayValue?.first ?? .null, "publicIpAddress": nil,
-            ]],
-            "userStates": [[
-                "accountName": process?["userAccount"]?["accountName"] ?? .null, "domainName": "CONTOSO",
-                "userPrincipalName": process?["userAccount"]?["userPrincipalName"] ?? .null,
-            ]],
-            "fileStates": [[
-                "name": file?["fileDetails"]?["fileName"] ?? .null, "path": file?["fileDetails"]?["filePath"] ?? .null,
-                "fileHash": ["hashType": "sha256", "hashValue": file?["fileDetails"]?["sha256"] ?? .null],
-            ]],
-            "processes": [[
-                "processId": process?["processId"] ?? .null, "commandLine": process?["processCommandLine"] ?? .null,
-                "name": "powershell.exe", "accountName": process?["userAccount"]?["accountName"] ?? .null,
-            ]],
+            "vendorInformation": [
+                "provider": .string(provider), "providerVersion": nil, "subProvider": nil, "vendor": "Microsoft",
+            ],
+            "hostStates": [
+                [
+                    "fqdn": device?["deviceDnsName"] ?? .null, "netBiosName": nil, "os": device?["osPlatform"] ?? .null,
+                    "privateIpAddress": device?["ipInterfaces"]?.arrayValue?.first ?? .null, "publicIpAddress": nil,
+                ]
+            ],
+            "userStates": [
+                [
+                    "accountName": process?["userAccount"]?["accountName"] ?? .null, "domainName": "CONTOSO",
+                    "userPrincipalName": process?["userAccount"]?["userPrincipalName"] ?? .null,
+                ]
+            ],
+            "fileStates": [
+                [
+                    "name": file?["fileDetails"]?["fileName"] ?? .null,
+                    "path": file?["fileDetails"]?["filePath"] ?? .null,
+                    "fileHash": ["hashType": "sha256", "hashValue": file?["fileDetails"]?["sha256"] ?? .null],
+                ]
+            ],
+            "processes": [
+                [
+                    "processId": process?["processId"] ?? .null, "commandLine": process?["processCommandLine"] ?? .null,
+                    "name": "powershell.exe", "accountName": process?["userAccount"]?["accountName"] ?? .null,
+                ]
+            ],
             "networkConnections": [],
         ]
     }

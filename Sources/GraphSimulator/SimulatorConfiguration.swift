@@ -11,7 +11,10 @@ public struct SimulatorConfiguration: Sendable, Decodable {
         public var failures: Int?
         public var latencyMilliseconds: Int
 
-        enum CodingKeys: String, CodingKey { case provider, status, failures, latencyMilliseconds = "latency_ms" }
+        enum CodingKeys: String, CodingKey {
+            case provider, status, failures
+            case latencyMilliseconds = "latency_ms"
+        }
 
         public init(provider: String, status: Int, failures: Int? = nil, latencyMilliseconds: Int = 10) {
             self.provider = provider
@@ -25,7 +28,8 @@ public struct SimulatorConfiguration: Sendable, Decodable {
             provider = try c.decode(String.self, forKey: .provider)
             status = try c.decode(Int.self, forKey: .status)
             failures = try c.decodeIfPresent(Int.self, forKey: .failures)
-            latencyMilliseconds = try c.decodeIfPresent(Int.self, forKey: .latencyMilliseconds) ?? (status == 504 ? 10_000 : 10)
+            latencyMilliseconds =
+                try c.decodeIfPresent(Int.self, forKey: .latencyMilliseconds) ?? (status == 504 ? 10_000 : 10)
         }
     }
 
@@ -44,7 +48,9 @@ public struct SimulatorConfiguration: Sendable, Decodable {
     public var updateAfter: ConfigDuration = .seconds(60)
     /// Alerts become visible this long after their last update (Graph's ingestion delay).
     public var ingestionDelay: ConfigDuration = .seconds(0)
-    public var providers = ["Microsoft Defender ATP", "Azure Advanced Threat Protection", "MCAS", "IPC", "ASC", "Azure Sentinel"]
+    public var providers = [
+        "Microsoft Defender ATP", "Azure Advanced Threat Protection", "MCAS", "IPC", "ASC", "Azure Sentinel",
+    ]
     public var failingProviders: [FailingProvider] = []
     public var tokenLifetime: ConfigDuration = .seconds(3599)
     /// Every Nth API request answers 429 with `Retry-After: 1`.
@@ -67,14 +73,28 @@ public struct SimulatorConfiguration: Sendable, Decodable {
     public init() {}
 
     enum CodingKeys: String, CodingKey {
-        case tenantId = "tenant_id", clientId = "client_id", clientSecret = "client_secret", alertsV2 = "alerts_v2"
+        case tenantId = "tenant_id"
+        case clientId = "client_id"
+        case clientSecret = "client_secret"
+        case alertsV2 = "alerts_v2"
         case clientCertificate = "client_certificate"
-        case alertsV1 = "alerts_v1", incidents, history, arrivalRate = "arrival_rate", updateAfter = "update_after"
-        case ingestionDelay = "ingestion_delay", providers, failingProviders = "failing_providers"
-        case tokenLifetime = "token_lifetime", throttleEvery = "throttle_every", rateLimitPerMinute = "rate_limit_per_minute"
-        case serverErrorEvery = "server_error_every", truncateEvery = "truncate_every"
-        case rejectSkipTokenEvery = "reject_skip_token_every", pageDelay = "page_delay", seed
-        case revokeTokenEvery = "revoke_token_every", maxPageSize = "max_page_size"
+        case alertsV1 = "alerts_v1"
+        case incidents, history
+        case arrivalRate = "arrival_rate"
+        case updateAfter = "update_after"
+        case ingestionDelay = "ingestion_delay"
+        case providers
+        case failingProviders = "failing_providers"
+        case tokenLifetime = "token_lifetime"
+        case throttleEvery = "throttle_every"
+        case rateLimitPerMinute = "rate_limit_per_minute"
+        case serverErrorEvery = "server_error_every"
+        case truncateEvery = "truncate_every"
+        case rejectSkipTokenEvery = "reject_skip_token_every"
+        case pageDelay = "page_delay"
+        case seed
+        case revokeTokenEvery = "revoke_token_every"
+        case maxPageSize = "max_page_size"
     }
 
     public init(from decoder: any Decoder) throws {
@@ -91,12 +111,14 @@ public struct SimulatorConfiguration: Sendable, Decodable {
         arrivalRate = try c.decodeIfPresent(Double.self, forKey: .arrivalRate) ?? d.arrivalRate
         guard arrivalRate.isFinite, (0...100_000).contains(arrivalRate) else {
             throw DecodingError.dataCorruptedError(
-                forKey: .arrivalRate, in: c, debugDescription: "arrival_rate must be from 0 to 100000 alerts per second")
+                forKey: .arrivalRate, in: c, debugDescription: "arrival_rate must be from 0 to 100000 alerts per second"
+            )
         }
         for (key, count) in [(CodingKeys.alertsV2, alertsV2), (.alertsV1, alertsV1), (.incidents, incidents)]
         where !(0...10_000_000).contains(count) {
             throw DecodingError.dataCorruptedError(
-                forKey: key, in: c, debugDescription: "\(key.stringValue) must be from 0 to 10000000 (the simulator keeps them in memory)")
+                forKey: key, in: c,
+                debugDescription: "\(key.stringValue) must be from 0 to 10000000 (the simulator keeps them in memory)")
         }
         updateAfter = try c.decodeIfPresent(ConfigDuration.self, forKey: .updateAfter) ?? d.updateAfter
         ingestionDelay = try c.decodeIfPresent(ConfigDuration.self, forKey: .ingestionDelay) ?? d.ingestionDelay
@@ -112,7 +134,10 @@ public struct SimulatorConfiguration: Sendable, Decodable {
         seed = try c.decodeIfPresent(UInt64.self, forKey: .seed) ?? d.seed
         revokeTokenEvery = try c.decodeIfPresent(Int.self, forKey: .revokeTokenEvery)
         maxPageSize = try c.decodeIfPresent(Int.self, forKey: .maxPageSize)
-        for key in [CodingKeys.throttleEvery, .serverErrorEvery, .truncateEvery, .rejectSkipTokenEvery, .revokeTokenEvery, .maxPageSize] {
+        for key in [
+            CodingKeys.throttleEvery, .serverErrorEvery, .truncateEvery, .rejectSkipTokenEvery, .revokeTokenEvery,
+            .maxPageSize,
+        ] {
             if let n = try c.decodeIfPresent(Int.self, forKey: key), n < 1 {
                 throw DecodingError.dataCorruptedError(forKey: key, in: c, debugDescription: "must be at least 1")
             }

@@ -108,7 +108,8 @@ package enum GzipDecoder {
                     rc = inflateReset(stream)  // another member follows
                     if rc != Z_OK { failure = GzipError(code: rc, operation: "inflateReset") }
                 } else if rc != Z_OK {
-                    failure = GzipError(code: rc, operation: stream.pointee.avail_in == 0 ? "inflate (truncated input)" : "inflate")
+                    failure = GzipError(
+                        code: rc, operation: stream.pointee.avail_in == 0 ? "inflate (truncated input)" : "inflate")
                 } else if stream.pointee.avail_in == 0 && stream.pointee.avail_out != 0 {
                     failure = GzipError(code: Z_BUF_ERROR, operation: "inflate (truncated input)")
                 }
@@ -178,7 +179,10 @@ extension GzipDecoder {
                     scan.content.append(contentsOf: memberContent)
                     memberContent.removeAll(keepingCapacity: true)
                     if stream.pointee.avail_in == 0 { return }
-                    guard inflateReset(stream) == Z_OK else { scan.problem = "inflateReset failed"; return }
+                    guard inflateReset(stream) == Z_OK else {
+                        scan.problem = "inflateReset failed"
+                        return
+                    }
                 } else if rc != Z_OK && rc != Z_BUF_ERROR {
                     scan.problem = "damaged data after byte \(scan.validLength) (zlib code \(rc))"
                     return

@@ -3,14 +3,17 @@ import Testing
 
 @Suite struct JSONParserTests {
     @Test func keepsNumbersAsWrittenAndMembersInOrder() throws {
-        let text = #"{"b":1.10,"a":-3e5,"big":123456789012345678901234567890,"s":"x\u00e9\n\ud83d\ude00","n":null,"t":[true,false]}"#
+        let text =
+            #"{"b":1.10,"a":-3e5,"big":123456789012345678901234567890,"s":"x\u00e9\n\ud83d\ude00","n":null,"t":[true,false]}"#
         let value = try JSONParser.parse(text)
         #expect(value["b"] == .number("1.10"))
         #expect(value["big"] == .number("123456789012345678901234567890"))
         #expect(value["s"] == .string("xé\n😀"))
         #expect(value.objectMembers?.map(\.0) == ["b", "a", "big", "s", "n", "t"])
         // Writing gives back the same text, digit for digit.
-        #expect(JSONWriter.string(value) == #"{"b":1.10,"a":-3e5,"big":123456789012345678901234567890,"s":"xé\n😀","n":null,"t":[true,false]}"#)
+        #expect(
+            JSONWriter.string(value)
+                == #"{"b":1.10,"a":-3e5,"big":123456789012345678901234567890,"s":"xé\n😀","n":null,"t":[true,false]}"#)
     }
 
     @Test(arguments: [
@@ -85,16 +88,23 @@ enum SampleEventsCore {
     static var all: [Event] {
         let t = Timestamp(nanosecondsSinceEpoch: 1_763_900_000_123_456_700)
         return [
-            .alert(SecurityAlert(kind: .alertV1, id: "x", title: "t", severity: .high, status: "newAlert", createdAt: t,
-                                 lastUpdatedAt: t, tenantId: "ten", mitreTechniques: ["T1"],
-                                 evidence: Evidence(hosts: [.init(name: "h", ipAddresses: ["1.1.1.1"])], users: [.init(accountName: "u")],
-                                                    ipAddresses: ["2.2.2.2"], urls: ["https://x"], files: [.init(name: "f", sha1: "s1", size: 3)],
-                                                    processes: [.init(processId: 4, commandLine: "c")]),
-                                 raw: ["id": "x", "n": .number("1.50")])),
-            .providerWarning(ProviderWarning(vendor: "Microsoft", provider: "IPC", httpStatus: 504, latencyMilliseconds: 10000,
-                                             query: "/v1.0/security/alerts", endpoint: "alerts", tenantId: nil, observedAt: t,
-                                             diagnosis: "d", isPersistent: false, rawItem: "199 - \"Microsoft/IPC/504/10000\"")),
-            .health(CollectorHealth(component: "source:x", level: .error, code: "c", message: "m", details: ["k": "v"], observedAt: t)),
+            .alert(
+                SecurityAlert(
+                    kind: .alertV1, id: "x", title: "t", severity: .high, status: "newAlert", createdAt: t,
+                    lastUpdatedAt: t, tenantId: "ten", mitreTechniques: ["T1"],
+                    evidence: Evidence(
+                        hosts: [.init(name: "h", ipAddresses: ["1.1.1.1"])], users: [.init(accountName: "u")],
+                        ipAddresses: ["2.2.2.2"], urls: ["https://x"], files: [.init(name: "f", sha1: "s1", size: 3)],
+                        processes: [.init(processId: 4, commandLine: "c")]),
+                    raw: ["id": "x", "n": .number("1.50")])),
+            .providerWarning(
+                ProviderWarning(
+                    vendor: "Microsoft", provider: "IPC", httpStatus: 504, latencyMilliseconds: 10000,
+                    query: "/v1.0/security/alerts", endpoint: "alerts", tenantId: nil, observedAt: t,
+                    diagnosis: "d", isPersistent: false, rawItem: "199 - \"Microsoft/IPC/504/10000\"")),
+            .health(
+                CollectorHealth(
+                    component: "source:x", level: .error, code: "c", message: "m", details: ["k": "v"], observedAt: t)),
         ]
     }
 }

@@ -1,7 +1,8 @@
-@testable import CollectorCore
 import CollectorTesting
 import Logging
 import Testing
+
+@testable import CollectorCore
 
 /// The pipeline's waits follow the clock it is given: minutes of backoff and batching delay pass
 /// when the test moves a manual clock, not in real time.

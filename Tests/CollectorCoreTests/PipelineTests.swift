@@ -1,14 +1,16 @@
 import CollectorCore
+import CollectorSystem
 import CollectorTesting
 import Logging
 import Testing
-import CollectorSystem
 
 @Suite struct PipelineTests {
     let logger = Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() })
 
-    func runPipeline(_ slots: [EventPipeline.SinkSlot], drain: Duration = .seconds(5),
-                     _ body: (EventPipeline) async throws -> Void) async throws {
+    func runPipeline(
+        _ slots: [EventPipeline.SinkSlot], drain: Duration = .seconds(5),
+        _ body: (EventPipeline) async throws -> Void
+    ) async throws {
         let pipeline = EventPipeline(sinks: slots, drainTimeout: drain, logger: logger)
         let task = Task { try await pipeline.run() }
         try await body(pipeline)
@@ -17,7 +19,8 @@ import CollectorSystem
     }
 
     @Test func fansOutInOrderAndBatchesByCount() async throws {
-        let a = InMemorySink(), b = InMemorySink()
+        let a = InMemorySink()
+        let b = InMemorySink()
         let batch = BatchPolicy(maxEvents: 10, maxBytes: .mebibytes(10), maxDelay: .seconds(0.05))
         try await runPipeline([.init(name: "a", sink: a, batch: batch), .init(name: "b", sink: b, batch: batch)]) { p in
             let r1 = try await p.publish(SampleEvents.alerts(0..<25))
@@ -30,7 +33,8 @@ import CollectorSystem
         #expect(ids == (0..<30).map { "alert-\($0)" })
         #expect(await b.events.count == 30)
         #expect(await a.batches.allSatisfy { $0.count <= 10 })
-        let closedA = await a.closed, closedB = await b.closed
+        let closedA = await a.closed
+        let closedB = await b.closed
         #expect(closedA && closedB)
     }
 
@@ -64,7 +68,8 @@ import CollectorSystem
     @Test func permanentRejectionIsReportedAndDoesNotStall() async throws {
         let sink = InMemorySink()
         await sink.failNext(1, .permanent)
-        try await runPipeline([.init(name: "s", sink: sink, batch: BatchPolicy(maxEvents: 5, maxDelay: .seconds(0.01)))]) { p in
+        try await runPipeline([.init(name: "s", sink: sink, batch: BatchPolicy(maxEvents: 5, maxDelay: .seconds(0.01)))]
+        ) { p in
             let first = try await p.publish(SampleEvents.alerts(0..<5)).delivered()
             #expect(first.rejectedBy["s"] != nil && first.isComplete)
             let second = try await p.publish(SampleEvents.alerts(5..<10)).delivered()
@@ -76,7 +81,8 @@ import CollectorSystem
     @Test func aSplitBatchIsAcceptedOnlyIfEveryPartWas() async throws {
         let sink = InMemorySink()
         await sink.failNext(1, .permanent)
-        try await runPipeline([.init(name: "s", sink: sink, batch: BatchPolicy(maxEvents: 5, maxDelay: .seconds(0.01)))]) { p in
+        try await runPipeline([.init(name: "s", sink: sink, batch: BatchPolicy(maxEvents: 5, maxDelay: .seconds(0.01)))]
+        ) { p in
             // Ten events go out as two batches; the first is rejected, the second accepted.
             let report = try await p.publish(SampleEvents.alerts(0..<10)).delivered()
             #expect(report.rejectedBy["s"] != nil && report.acceptedBy.isEmpty)
@@ -85,14 +91,19 @@ import CollectorSystem
     }
 
     @Test func receiptsWaitForRequiredSinksOnly() async throws {
-        let fast = InMemorySink(), slow = InMemorySink(), optional = InMemorySink()
+        let fast = InMemorySink()
+        let slow = InMemorySink()
+        let optional = InMemorySink()
         await slow.pause()
         await optional.failNext(1000, .retryable)
         let quick = BatchPolicy(maxEvents: 100, maxDelay: .seconds(0.01))
         try await runPipeline(
-            [.init(name: "fast", sink: fast, batch: quick), .init(name: "slow", sink: slow, batch: quick),
-             .init(name: "optional", sink: optional, required: false, batch: quick,
-                   retry: RetryPolicy(initialDelay: .seconds(0.01), maxDelay: .seconds(0.01)))],
+            [
+                .init(name: "fast", sink: fast, batch: quick), .init(name: "slow", sink: slow, batch: quick),
+                .init(
+                    name: "optional", sink: optional, required: false, batch: quick,
+                    retry: RetryPolicy(initialDelay: .seconds(0.01), maxDelay: .seconds(0.01))),
+            ],
             drain: .milliseconds(100)
         ) { p in
             let receipt = try await p.publish(SampleEvents.alerts(0..<3))
@@ -109,7 +120,9 @@ import CollectorSystem
     @Test func backpressureMakesPublishersWait() async throws {
         let sink = InMemorySink()
         await sink.setDelay(.milliseconds(50))
-        try await runPipeline([.init(name: "s", sink: sink, batch: BatchPolicy(maxEvents: 10, maxDelay: .seconds(0.01)), queueCapacity: 10)]) { p in
+        try await runPipeline([
+            .init(name: "s", sink: sink, batch: BatchPolicy(maxEvents: 10, maxDelay: .seconds(0.01)), queueCapacity: 10)
+        ]) { p in
             let clock = ContinuousClock()
             let start = clock.now
             for i in 0..<5 { _ = try await p.publish(SampleEvents.alerts((i * 10)..<(i * 10 + 10))) }
@@ -124,8 +137,12 @@ import CollectorSystem
         await sink.setDelay(.milliseconds(50))
         let size = SampleEvents.alerts(0..<10).reduce(0) { $0 + $1.approximateByteCount }
         // Room for 10,000 events but only one publish of ten by size.
-        try await runPipeline([.init(name: "s", sink: sink, batch: BatchPolicy(maxEvents: 10, maxDelay: .seconds(0.01)), queueCapacity: 10_000,
-                                     queueMaxBytes: size)]) { p in
+        try await runPipeline([
+            .init(
+                name: "s", sink: sink, batch: BatchPolicy(maxEvents: 10, maxDelay: .seconds(0.01)),
+                queueCapacity: 10_000,
+                queueMaxBytes: size)
+        ]) { p in
             let clock = ContinuousClock()
             let start = clock.now
             for i in 0..<5 { _ = try await p.publish(SampleEvents.alerts((i * 10)..<(i * 10 + 10))) }
@@ -136,7 +153,9 @@ import CollectorSystem
 
     @Test func shutdownDrainsWhatIsQueued() async throws {
         let sink = InMemorySink()
-        let pipeline = EventPipeline(sinks: [.init(name: "s", sink: sink, batch: BatchPolicy(maxEvents: 7, maxDelay: .seconds(10)))], logger: logger)
+        let pipeline = EventPipeline(
+            sinks: [.init(name: "s", sink: sink, batch: BatchPolicy(maxEvents: 7, maxDelay: .seconds(10)))],
+            logger: logger)
         let task = Task { try await pipeline.run() }
         let receipt = try await pipeline.publish(SampleEvents.alerts(0..<20))
         await pipeline.shutdown()

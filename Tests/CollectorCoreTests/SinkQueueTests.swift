@@ -1,6 +1,7 @@
-@testable import CollectorCore
 import CollectorTesting
 import Testing
+
+@testable import CollectorCore
 
 /// The sink queue's accounting, without a worker, a sink or a clock.
 @Suite struct SinkQueueTests {

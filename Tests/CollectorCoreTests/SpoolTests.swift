@@ -88,11 +88,17 @@ import Testing
         try await spool.open()
         let sink = InMemorySink()
         await sink.pause()
-        let pipeline = EventPipeline(sinks: [.init(name: "s", sink: sink, batch: BatchPolicy(maxEvents: 10, maxDelay: .seconds(0.01)),
-                                                   queueCapacity: 20, spool: spool)], logger: logger)
+        let pipeline = EventPipeline(
+            sinks: [
+                .init(
+                    name: "s", sink: sink, batch: BatchPolicy(maxEvents: 10, maxDelay: .seconds(0.01)),
+                    queueCapacity: 20, spool: spool)
+            ], logger: logger)
         let running = Task { try await pipeline.run() }
         var receipts: [DeliveryReceipt] = []
-        for n in stride(from: 0, to: 300, by: 10) { receipts.append(try await pipeline.publish(SampleEvents.alerts(n..<n + 10))) }
+        for n in stride(from: 0, to: 300, by: 10) {
+            receipts.append(try await pipeline.publish(SampleEvents.alerts(n..<n + 10)))
+        }
         // Acknowledged while the sink is stuck: everything beyond the queue (the first two
         // batches, one of them in the sink's hands) is on disk.
         for r in receipts.dropFirst(2) { #expect(await r.delivered().isComplete) }

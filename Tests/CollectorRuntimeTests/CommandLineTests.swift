@@ -6,13 +6,18 @@ import GzipStream
 import Logging
 import Testing
 
-let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
+let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+    .deletingLastPathComponent().path
 
 @Suite struct CommandLineTests {
     @Test func validateAcceptsEveryShippedConfiguration() async throws {
-        let shipped = (try FileManager.default.contentsOfDirectory(atPath: "\(repositoryRoot)/Plugins-config"))
+        let shipped =
+            (try FileManager.default.contentsOfDirectory(atPath: "\(repositoryRoot)/Plugins-config"))
             .filter { $0.hasSuffix(".yaml") }.map { "\(repositoryRoot)/Plugins-config/\($0)" }
-            + ["\(repositoryRoot)/Examples/quickstart/collector.yaml", "\(repositoryRoot)/Examples/qradar/collector.yaml"]
+            + [
+                "\(repositoryRoot)/Examples/quickstart/collector.yaml",
+                "\(repositoryRoot)/Examples/qradar/collector.yaml",
+            ]
         #expect(shipped.count >= 4)
         let result = try await CollectorProcess.run(["validate", "--config"] + shipped)
         #expect(result.status == 0, "\(result.stderr)")
@@ -24,17 +29,23 @@ let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
         func file(for type: String) -> String {
             // A plugin's file is <type>.yaml, or <type>-<payload>.yaml (syslog-leef.yaml).
             let names = (try? FileManager.default.contentsOfDirectory(atPath: "\(repositoryRoot)/Plugins-config")) ?? []
-            let name = names.contains("\(type).yaml") ? "\(type).yaml" : names.first { $0.hasPrefix("\(type)-") } ?? "\(type).yaml"
+            let name =
+                names.contains("\(type).yaml")
+                ? "\(type).yaml" : names.first { $0.hasPrefix("\(type)-") } ?? "\(type).yaml"
             return "\(repositoryRoot)/Plugins-config/\(name)"
         }
         for type in registry.sinkTypes {
             let text = try String(contentsOfFile: file(for: type), encoding: .utf8)
             #expect(text.contains("type: \(type)\n"))
-            for option in registry.sink(type: type)!.options { #expect(text.contains("\(option.name):"), "\(type): \(option.name)") }
+            for option in registry.sink(type: type)!.options {
+                #expect(text.contains("\(option.name):"), "\(type): \(option.name)")
+            }
         }
         for type in registry.sourceTypes {
             let text = try String(contentsOfFile: "\(repositoryRoot)/Plugins-config/\(type).yaml", encoding: .utf8)
-            for option in registry.source(type: type)!.options { #expect(text.contains("\(option.name):"), "\(type): \(option.name)") }
+            for option in registry.source(type: type)!.options {
+                #expect(text.contains("\(option.name):"), "\(type): \(option.name)")
+            }
         }
     }
 
@@ -44,12 +55,15 @@ let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
         let registry = PluginRegistry.builtins()
         let names = try FileManager.default.contentsOfDirectory(atPath: "\(repositoryRoot)/Plugins-config")
         func text(for type: String) throws -> String? {
-            guard let name = names.contains("\(type).yaml") ? "\(type).yaml" : names.first(where: { $0.hasPrefix("\(type)-") })
+            guard
+                let name = names.contains("\(type).yaml")
+                    ? "\(type).yaml" : names.first(where: { $0.hasPrefix("\(type)-") })
             else { return nil }
             return try String(contentsOfFile: "\(repositoryRoot)/Plugins-config/\(name)", encoding: .utf8)
         }
         func shows(_ text: String, _ key: String, _ value: String) -> Bool {
-            text.contains("\(key): \(value)\n") || text.contains("\(key): \(value) ") || text.contains("\(key): \"\(value)\"")
+            text.contains("\(key): \(value)\n") || text.contains("\(key): \(value) ")
+                || text.contains("\(key): \"\(value)\"")
         }
         let common = SinkDeliverySettings.defaultsListing.map { entry -> (String, String) in
             let key = entry.prefix { $0 != " " }.split(separator: ".").last.map(String.init) ?? ""
@@ -70,26 +84,36 @@ let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
     }
 
     @Test func theDocCConfigurationReferenceNamesEveryPluginAndItsFile() throws {
-        let reference = try String(contentsOfFile: "\(repositoryRoot)/Sources/CollectorCore/CollectorCore.docc/ConfigurationReference.md", encoding: .utf8)
-        let shipped = try FileManager.default.contentsOfDirectory(atPath: "\(repositoryRoot)/Plugins-config").filter { $0.hasSuffix(".yaml") }
+        let reference = try String(
+            contentsOfFile: "\(repositoryRoot)/Sources/CollectorCore/CollectorCore.docc/ConfigurationReference.md",
+            encoding: .utf8)
+        let shipped = try FileManager.default.contentsOfDirectory(atPath: "\(repositoryRoot)/Plugins-config").filter {
+            $0.hasSuffix(".yaml")
+        }
         let registry = PluginRegistry.builtins()
         for type in registry.sinkTypes + registry.sourceTypes {
             #expect(reference.contains("| `\(type)` |"), "\(type) is missing from ConfigurationReference.md")
         }
-        for file in shipped { #expect(reference.contains("Plugins-config/\(file)"), "\(file) is missing from ConfigurationReference.md") }
+        for file in shipped {
+            #expect(reference.contains("Plugins-config/\(file)"), "\(file) is missing from ConfigurationReference.md")
+        }
     }
 
     @Test func theBuiltinQuickstartIsTheExampleQuickstart() throws {
-        let example = try String(contentsOfFile: "\(repositoryRoot)/Examples/quickstart/collector.yaml", encoding: .utf8)
-        let result = try ConfigLoader.load(text: example.replacingOccurrences(of: "../../quickstart-", with: "graph-collector-"),
-                                           name: "x", directory: ".", registry: .builtins())
+        let example = try String(
+            contentsOfFile: "\(repositoryRoot)/Examples/quickstart/collector.yaml", encoding: .utf8)
+        let result = try ConfigLoader.load(
+            text: example.replacingOccurrences(of: "../../quickstart-", with: "graph-collector-"),
+            name: "x", directory: ".", registry: .builtins())
         #expect(result.sources.map(\.settings.type) == ["graph-security"])
         let builtin = try CollectorProcess.runSync(["run", "--help"])
         #expect(builtin.contains("built-in quickstart"))
     }
 
     @Test func protocolTestReportsEachStepAndTheFailingProviders() async throws {
-        let result = try await CollectorProcess.run(["test", "--config", "\(repositoryRoot)/Examples/quickstart/collector.yaml"])
+        let result = try await CollectorProcess.run([
+            "test", "--config", "\(repositoryRoot)/Examples/quickstart/collector.yaml",
+        ])
         #expect(result.status == 0, "\(result.stderr)")
         #expect(result.stdout.contains("[PASS] tenant 5f1c7d3e-2a4b-4c6d-8e9f-0a1b2c3d4e5f: signed in"))
         #expect(result.stdout.contains("[PASS] alerts_v2"))
@@ -98,8 +122,12 @@ let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
         #expect(result.stdout.contains("Collection would work, with the warnings above."))
         let dir = TemporaryDirectory()
         defer { dir.remove() }
-        let example = try String(contentsOfFile: "\(repositoryRoot)/Examples/quickstart/collector.yaml", encoding: .utf8)
-        let bad = try dir.write("bad.yaml", example.replacingOccurrences(of: "client_secret: simulator-secret", with: "client_secret: Xq9-not-the-secret"))
+        let example = try String(
+            contentsOfFile: "\(repositoryRoot)/Examples/quickstart/collector.yaml", encoding: .utf8)
+        let bad = try dir.write(
+            "bad.yaml",
+            example.replacingOccurrences(
+                of: "client_secret: simulator-secret", with: "client_secret: Xq9-not-the-secret"))
         let failed = try await CollectorProcess.run(["test", "--config", bad])
         #expect(failed.status == 1)
         #expect(failed.stdout.contains("[FAIL]") && failed.stdout.contains("AADSTS7000215"))
@@ -121,7 +149,9 @@ let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
     @Test func runCollectsEveryEventIntoRealFiles() async throws {
         let dir = TemporaryDirectory()
         defer { dir.remove() }
-        let config = try dir.write("c.yaml", """
+        let config = try dir.write(
+            "c.yaml",
+            """
             sources:
               - type: synthetic
                 count: 2500
@@ -138,25 +168,31 @@ let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
         let alerts = try String(contentsOfFile: dir.file("out/alert.ndjson"), encoding: .utf8).split(separator: "\n")
         #expect(alerts.count == 2500 + 4)
         #expect(Set(alerts.map { try! JSONParser.parse(String($0))["id"]!.stringValue! }).count == 2504)
-        let warnings = try String(contentsOfFile: dir.file("out/provider_warning.ndjson"), encoding: .utf8).split(separator: "\n")
+        let warnings = try String(contentsOfFile: dir.file("out/provider_warning.ndjson"), encoding: .utf8).split(
+            separator: "\n")
         #expect(warnings.count == 3)
         // JSON logs, one object per line, with the 206 diagnosis.
         let logLines = result.stderr.split(separator: "\n")
         #expect(logLines.allSatisfy { (try? JSONParser.parse(String($0))) != nil })
         #expect(result.stderr.contains("401 Unauthorized"))
         // The synthetic source checkpointed its progress after the acknowledgements.
-        let checkpoint = try JSONParser.parse(String(contentsOfFile: dir.file("state/sources/synthetic/synthetic.checkpoint.json"), encoding: .utf8))
+        let checkpoint = try JSONParser.parse(
+            String(contentsOfFile: dir.file("state/sources/synthetic/synthetic.checkpoint.json"), encoding: .utf8))
         #expect(checkpoint["next"] == .number("2500"))
         // A second run resumes: nothing more from either source.
         let again = try await CollectorProcess.run(["run", "--config", config])
         #expect(again.status == 0)
-        #expect(try String(contentsOfFile: dir.file("out/alert.ndjson"), encoding: .utf8).split(separator: "\n").count == 2504)
+        #expect(
+            try String(contentsOfFile: dir.file("out/alert.ndjson"), encoding: .utf8).split(separator: "\n").count
+                == 2504)
     }
 
     @Test func sigtermShutsDownGracefullyAndFlushes() async throws {
         let dir = TemporaryDirectory()
         defer { dir.remove() }
-        let config = try dir.write("c.yaml", """
+        let config = try dir.write(
+            "c.yaml",
+            """
             sources:
               - type: synthetic
                 count: 100000000
@@ -181,7 +217,8 @@ let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
         #expect(text.hasSuffix("\n"))
         let count = text.split(separator: "\n").count
         // Everything the checkpoint claims was acknowledged is in the file.
-        let checkpoint = try JSONParser.parse(String(contentsOfFile: dir.file("state/sources/synthetic/synthetic.checkpoint.json"), encoding: .utf8))
+        let checkpoint = try JSONParser.parse(
+            String(contentsOfFile: dir.file("state/sources/synthetic/synthetic.checkpoint.json"), encoding: .utf8))
         let acknowledged = checkpoint["next"]?.intValue ?? 0
         #expect(acknowledged > 0 && count >= acknowledged, "checkpoint \(acknowledged), file \(count)")
     }
@@ -211,7 +248,9 @@ let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
         defer { dir.remove() }
         var registry = PluginRegistry.builtins()
         registry.register(sink: InMemorySink.Plugin.self)
-        let path = try dir.write("c.yaml", """
+        let path = try dir.write(
+            "c.yaml",
+            """
             sources:
               - type: synthetic
                 count: 1234
@@ -222,12 +261,13 @@ let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
                 batch: {max_events: 100}
             """)
         let loaded = try ConfigLoader.load(file: path, registry: registry)
-        let summary = try await CollectorApplication.run(loaded, logger: Logger(label: "t", factory: { _ in SwiftLogNoOpLogHandler() }))
+        let summary = try await CollectorApplication.run(
+            loaded, logger: Logger(label: "t", factory: { _ in SwiftLogNoOpLogHandler() }))
         #expect(summary.sinks.first?.accepted == 1234)
-        let sink = try #require(InMemorySink.Plugin.sink(forKey: "custom-\(ObjectIdentifier(CustomSinkTests.self).hashValue)"))
+        let sink = try #require(
+            InMemorySink.Plugin.sink(forKey: "custom-\(ObjectIdentifier(CustomSinkTests.self).hashValue)"))
         #expect(await sink.events.count == 1234)
         #expect(await sink.batches.allSatisfy { $0.count <= 100 })
         #expect(await sink.closed)
     }
 }
-

@@ -7,7 +7,9 @@ import Foundation
 import Testing
 
 /// Loads YAML written to a temporary file; returns the errors' descriptions (empty when valid).
-func problems(_ yaml: String, files extra: [String: String] = [:], environment: [String: String] = [:]) throws -> [String] {
+func problems(_ yaml: String, files extra: [String: String] = [:], environment: [String: String] = [:]) throws
+    -> [String]
+{
     let dir = TemporaryDirectory()
     defer { dir.remove() }
     for (name, text) in extra { try dir.write(name, text) }
@@ -22,7 +24,8 @@ func problems(_ yaml: String, files extra: [String: String] = [:], environment: 
 
 @Suite struct ConfigErrorTests {
     @Test func unknownKeyNamesFileLineAndSuggestion() throws {
-        let errors = try problems("""
+        let errors = try problems(
+            """
             sinks:
               - type: json-file
                 directory: out
@@ -41,7 +44,8 @@ func problems(_ yaml: String, files extra: [String: String] = [:], environment: 
     }
 
     @Test func wrongTypeSaysWhatWasExpected() throws {
-        let errors = try problems("""
+        let errors = try problems(
+            """
             sinks:
               - type: json-file
                 directory: out
@@ -50,37 +54,56 @@ func problems(_ yaml: String, files extra: [String: String] = [:], environment: 
                   max_events: 0
             """)
         #expect(errors.count == 1)
-        #expect(errors[0] == "main.yaml:6:19: sinks[0] (json-file): sinks[0].batch.max_events: must be at least 1", "\(errors)")
+        #expect(
+            errors[0] == "main.yaml:6:19: sinks[0] (json-file): sinks[0].batch.max_events: must be at least 1",
+            "\(errors)")
         let second = try problems("sinks:\n  - type: json-file\n    directory: out\n    max_rotated_files: many\n")
-        #expect(second == ["main.yaml:4:24: sinks[0] (json-file): sinks[0].max_rotated_files: expected a whole number, found 'many'"])
+        #expect(
+            second == [
+                "main.yaml:4:24: sinks[0] (json-file): sinks[0].max_rotated_files: expected a whole number, found 'many'"
+            ])
     }
 
     @Test func missingRequiredKeyAndTyposOfIt() throws {
         let errors = try problems("sinks:\n  - type: json-file\n    directry: out\n")
-        #expect(errors.contains("main.yaml:2:5: sinks[0] (json-file): missing required key 'directory' in sinks[0]"), "\(errors)")
-        #expect(errors.contains("main.yaml:3:5: sinks[0] (json-file): unknown key 'directry'; did you mean 'directory'?"), "\(errors)")
+        #expect(
+            errors.contains("main.yaml:2:5: sinks[0] (json-file): missing required key 'directory' in sinks[0]"),
+            "\(errors)")
+        #expect(
+            errors.contains("main.yaml:3:5: sinks[0] (json-file): unknown key 'directry'; did you mean 'directory'?"),
+            "\(errors)")
     }
 
     @Test func unknownSinkTypeSuggestsTheNearest() throws {
         let errors = try problems("sinks:\n  - type: json-files\n    directory: out\n")
         #expect(errors.count == 1)
-        #expect(errors.first?.hasPrefix("main.yaml:2:11: sinks[0]: unknown sink type 'json-files'; did you mean 'json-file'? (known: ") == true, "\(errors)")
+        #expect(
+            errors.first?.hasPrefix(
+                "main.yaml:2:11: sinks[0]: unknown sink type 'json-files'; did you mean 'json-file'? (known: ") == true,
+            "\(errors)")
     }
 
     @Test func pathEscapingTheBaseDirectoryIsRejected() throws {
         let errors = try problems("sinks:\n  - type: json-file\n    directory: out\n    path: ../../etc/cron.d/x\n")
         #expect(errors.count == 1)
-        #expect(errors[0].hasPrefix("main.yaml:4:11: sinks[0] (json-file): sinks[0].path: the path template '../../etc/cron.d/x' contains '..'"), "\(errors)")
+        #expect(
+            errors[0].hasPrefix(
+                "main.yaml:4:11: sinks[0] (json-file): sinks[0].path: the path template '../../etc/cron.d/x' contains '..'"
+            ), "\(errors)")
     }
 
     @Test func enumValuesAreListed() throws {
-        let errors = try problems("logging:\n  level: loud\nsinks:\n  - type: json-file\n    directory: out\n    fsync: sometimes\n")
+        let errors = try problems(
+            "logging:\n  level: loud\nsinks:\n  - type: json-file\n    directory: out\n    fsync: sometimes\n")
         #expect(errors.contains { $0.hasPrefix("main.yaml:2:10: logging.level: expected one of trace, debug, info") })
-        #expect(errors.contains { $0.contains("sinks[0].fsync: expected one of never, batch, interval, found 'sometimes'") })
+        #expect(
+            errors.contains { $0.contains("sinks[0].fsync: expected one of never, batch, interval, found 'sometimes'") }
+        )
     }
 
     @Test func everyProblemIsListedAtOnce() throws {
-        let errors = try problems("""
+        let errors = try problems(
+            """
             sate_directory: x
             sources:
               - type: synthetic
@@ -105,7 +128,9 @@ func problems(_ yaml: String, files extra: [String: String] = [:], environment: 
         let dir = TemporaryDirectory()
         defer { dir.remove() }
         try dir.write("secret.txt", "s3cr3t\n")
-        let path = try dir.write("main.yaml", """
+        let path = try dir.write(
+            "main.yaml",
+            """
             state_directory: ${STATE:-fallback-state}
             sources:
               - type: synthetic
@@ -119,17 +144,26 @@ func problems(_ yaml: String, files extra: [String: String] = [:], environment: 
         #expect(loaded.settings.stateDirectory == "fallback-state")
         #expect(loaded.sources.count == 1 && loaded.sinks.count == 1)
         let unset = try problems("sinks:\n  - type: json-file\n    directory: ${NOT_SET}\n")
-        #expect(unset == ["main.yaml:3:16: sinks[0] (json-file): sinks[0].directory: environment variable NOT_SET is not set (write ${NOT_SET:-default} to give a default)"])
-        let decoded = try CollectorTestingConfig.decode(JSONFileSink.Configuration.self, yaml: "directory: ${D}\npath: \"a-$$.ndjson\"", environment: ["D": "/x"])
+        #expect(
+            unset == [
+                "main.yaml:3:16: sinks[0] (json-file): sinks[0].directory: environment variable NOT_SET is not set (write ${NOT_SET:-default} to give a default)"
+            ])
+        let decoded = try CollectorTestingConfig.decode(
+            JSONFileSink.Configuration.self, yaml: "directory: ${D}\npath: \"a-$$.ndjson\"", environment: ["D": "/x"])
         #expect(decoded.directory == "/x" && decoded.path.description == "a-$.ndjson")
     }
 
     @Test func includesByGlobAndReportsTheirFile() throws {
         let errors = try problems(
             "include: [plugins/*.yaml]\nsources:\n  - type: synthetic\n",
-            files: ["plugins/a.yaml": "sinks:\n  - type: json-file\n    name: a\n    directory: out\n",
-                    "plugins/b.yaml": "sinks:\n  - type: json-file\n    name: b\n    directori: out\n"])
-        #expect(errors.contains("plugins/b.yaml:4:5: sinks[0] (json-file): unknown key 'directori'; did you mean 'directory'?"), "\(errors)")
+            files: [
+                "plugins/a.yaml": "sinks:\n  - type: json-file\n    name: a\n    directory: out\n",
+                "plugins/b.yaml": "sinks:\n  - type: json-file\n    name: b\n    directori: out\n",
+            ])
+        #expect(
+            errors.contains(
+                "plugins/b.yaml:4:5: sinks[0] (json-file): unknown key 'directori'; did you mean 'directory'?"),
+            "\(errors)")
         let missing = try problems("include: [nothere.yaml]\n")
         #expect(missing.count == 1 && missing[0].contains("included file 'nothere.yaml' does not exist"))
     }
@@ -141,7 +175,8 @@ func problems(_ yaml: String, files extra: [String: String] = [:], environment: 
         let s = try CollectorTestingConfig.decode(SecretHolder.self, yaml: "password_file: \(dir.file("pw.txt"))")
         #expect(s.password.reveal() == "pa$$w${NOT_SET}")
         let empty = try problems("sinks:\n  - type: json-file\n    directory:\n")
-        #expect(empty == ["main.yaml:3:15: sinks[0] (json-file): sinks[0].directory: a value is required here"], "\(empty)")
+        #expect(
+            empty == ["main.yaml:3:15: sinks[0] (json-file): sinks[0].directory: a value is required here"], "\(empty)")
     }
 
     @Test func secretsNeverPrint() throws {

@@ -1,9 +1,9 @@
 import CollectorCore
 import CollectorRuntime
 import CollectorTesting
+import CurlTransport
 import Foundation
 import Logging
-import CurlTransport
 import Testing
 
 /// Dead letters, best-effort sinks and the status file.
@@ -16,7 +16,12 @@ import Testing
         let sink = InMemorySink()
         await sink.failNext(1, .permanent)
         let store = DeadLetterStore(path: dir.file("sinks/s/deadletter.ndjson"))
-        let pipeline = EventPipeline(sinks: [.init(name: "s", sink: sink, batch: BatchPolicy(maxEvents: 5, maxDelay: .seconds(0.01)), deadLetters: store)], logger: logger)
+        let pipeline = EventPipeline(
+            sinks: [
+                .init(
+                    name: "s", sink: sink, batch: BatchPolicy(maxEvents: 5, maxDelay: .seconds(0.01)),
+                    deadLetters: store)
+            ], logger: logger)
         let running = Task { try await pipeline.run() }
         let first = try await pipeline.publish(SampleEvents.alerts(0..<5))
         let second = try await pipeline.publish(SampleEvents.alerts(5..<10))
@@ -35,13 +40,18 @@ import Testing
         let slow = InMemorySink()
         await slow.pause()
         let main = InMemorySink()
-        let pipeline = EventPipeline(sinks: [
-            .init(name: "main", sink: main),
-            .init(name: "slow", sink: slow, required: false, batch: BatchPolicy(maxEvents: 10), queueCapacity: 20, whenFull: .dropNewest),
-        ], logger: logger)
+        let pipeline = EventPipeline(
+            sinks: [
+                .init(name: "main", sink: main),
+                .init(
+                    name: "slow", sink: slow, required: false, batch: BatchPolicy(maxEvents: 10), queueCapacity: 20,
+                    whenFull: .dropNewest),
+            ], logger: logger)
         let running = Task { try await pipeline.run() }
         var receipts: [DeliveryReceipt] = []
-        for n in stride(from: 0, to: 200, by: 10) { receipts.append(try await pipeline.publish(SampleEvents.alerts(n..<n + 10))) }
+        for n in stride(from: 0, to: 200, by: 10) {
+            receipts.append(try await pipeline.publish(SampleEvents.alerts(n..<n + 10)))
+        }
         for r in receipts { #expect(await r.delivered().isComplete) }
         let stats = await pipeline.statistics()
         #expect(stats[1].dropped >= 160, "\(stats[1])")
@@ -53,7 +63,9 @@ import Testing
 
     @Test func dropNewestNeedsANonRequiredSink() throws {
         let yaml = "sinks:\n  - type: json-file\n    directory: out\n    when_full: drop_newest\nsources: []\n"
-        #expect(throws: (any Error).self) { try ConfigLoader.load(text: yaml, name: "c.yaml", directory: ".", registry: .builtins()) }
+        #expect(throws: (any Error).self) {
+            try ConfigLoader.load(text: yaml, name: "c.yaml", directory: ".", registry: .builtins())
+        }
         do {
             _ = try ConfigLoader.load(text: yaml, name: "c.yaml", directory: ".", registry: .builtins())
         } catch {
@@ -64,7 +76,9 @@ import Testing
     @Test func deadletterListAndReplayThroughTheCommandLine() async throws {
         let dir = TemporaryDirectory()
         defer { dir.remove() }
-        let config = try dir.write("collector.yaml", """
+        let config = try dir.write(
+            "collector.yaml",
+            """
             state_directory: state
             sources:
               - type: synthetic
@@ -89,7 +103,10 @@ import Testing
         let replay = try await CollectorProcess.run(["deadletter", "replay", "--config", config, "--sink", "archive"])
         #expect(replay.status == 0, "\(replay.stderr)")
         let lines = try String(contentsOfFile: dir.file("out/replayed.ndjson"), encoding: .utf8).split(separator: "\n")
-        #expect(try lines.map { try Event(json: JSONParser.parse(String($0))) } == SampleEvents.alerts(0..<4) + [SampleEvents.providerWarning()])
+        #expect(
+            try lines.map { try Event(json: JSONParser.parse(String($0))) } == SampleEvents.alerts(0..<4) + [
+                SampleEvents.providerWarning()
+            ])
         #expect(!FileManager.default.fileExists(atPath: dir.file("state/sinks/archive/deadletter.ndjson")))
         let again = try await CollectorProcess.run(["deadletter", "list", "--config", config])
         #expect(again.stdout.contains("no dead letters"))
@@ -98,7 +115,9 @@ import Testing
     @Test func statusShowsWhatTheSinksDid() async throws {
         let dir = TemporaryDirectory()
         defer { dir.remove() }
-        let config = try dir.write("collector.yaml", """
+        let config = try dir.write(
+            "collector.yaml",
+            """
             state_directory: state
             sources:
               - type: synthetic
@@ -128,7 +147,9 @@ import Testing
     @Test func servesPrometheusCountersAndHealthWhileRunning() async throws {
         let dir = TemporaryDirectory()
         defer { dir.remove() }
-        let config = try dir.write("collector.yaml", """
+        let config = try dir.write(
+            "collector.yaml",
+            """
             state_directory: state
             metrics: {listen: "127.0.0.1:0"}
             sources:
@@ -143,7 +164,9 @@ import Testing
         let (process, out, err) = try CollectorProcess.start(["run", "--config", config, "--log-level", "error"])
         var port: Int?
         for _ in 0..<400 {
-            if let text = try? String(contentsOfFile: dir.file("state/metrics.port"), encoding: .utf8), let p = Int(text.trimmingCharacters(in: .whitespacesAndNewlines)) {
+            if let text = try? String(contentsOfFile: dir.file("state/metrics.port"), encoding: .utf8),
+                let p = Int(text.trimmingCharacters(in: .whitespacesAndNewlines))
+            {
                 port = p
                 break
             }
@@ -154,14 +177,20 @@ import Testing
         var accepted = 0
         for _ in 0..<200 where accepted == 0 {
             let response = try await client.send(HTTPRequest(url: "http://127.0.0.1:\(p)/metrics"))
-            #expect(response.status == 200 && response.value("Content-Type")?.hasPrefix("text/plain; version=0.0.4") == true)
-            let line = response.bodyText.split(separator: "\n").first { $0.hasPrefix("graph_collector_sink_accepted_events_total{sink=\"files\",required=\"true\"}") }
+            #expect(
+                response.status == 200 && response.value("Content-Type")?.hasPrefix("text/plain; version=0.0.4") == true
+            )
+            let line = response.bodyText.split(separator: "\n").first {
+                $0.hasPrefix("graph_collector_sink_accepted_events_total{sink=\"files\",required=\"true\"}")
+            }
             accepted = Int(line?.split(separator: " ").last ?? "") ?? 0
             if accepted == 0 { try await Task.sleep(for: .milliseconds(50)) }
         }
         #expect(accepted > 0)
         let metrics = try await client.send(HTTPRequest(url: "http://127.0.0.1:\(p)/metrics")).bodyText
-        let published = metrics.split(separator: "\n").first { $0.hasPrefix("graph_collector_source_events_published_total{source=\"synthetic\",stream=\"alerts_v2\"}") }
+        let published = metrics.split(separator: "\n").first {
+            $0.hasPrefix("graph_collector_source_events_published_total{source=\"synthetic\",stream=\"alerts_v2\"}")
+        }
         #expect((Int(published?.split(separator: " ").last ?? "") ?? 0) > 0, "\(metrics)")
         #expect(metrics.contains("graph_collector_source_last_poll_time_seconds{source=\"synthetic\""))
         let health = try await client.send(HTTPRequest(url: "http://127.0.0.1:\(p)/healthz"))

@@ -25,8 +25,10 @@ struct SimulatorRun {
     }
 
     /// Runs the collector until it has caught up; returns what the sink received.
-    func collect(endpoints: String = "[alerts_v2, incidents, alerts]", extra: String = "", sinkExtra: String = "",
-                 credentials: String? = nil, cancelAfter: Duration? = nil) async throws -> (events: [Event], summary: CollectorApplication.Summary?) {
+    func collect(
+        endpoints: String = "[alerts_v2, incidents, alerts]", extra: String = "", sinkExtra: String = "",
+        credentials: String? = nil, cancelAfter: Duration? = nil
+    ) async throws -> (events: [Event], summary: CollectorApplication.Summary?) {
         let key = UUID().uuidString
         var registry = PluginRegistry.builtins()
         registry.register(sink: InMemorySink.Plugin.self)
@@ -78,7 +80,9 @@ func alertKeys(_ events: [Event], _ kind: SecurityAlert.Kind) -> [String] {
 
 @Suite(.serialized) struct GraphCollectionTests {
     func expectComplete(_ run: SimulatorRun, _ events: [Event], excluding providers: Set<String> = []) async {
-        for (endpoint, kind) in [(GraphEndpoint.alertsV2, SecurityAlert.Kind.alertV2), (.incidents, .incident), (.alerts, .alertV1)] {
+        for (endpoint, kind) in [
+            (GraphEndpoint.alertsV2, SecurityAlert.Kind.alertV2), (.incidents, .incident), (.alerts, .alertV1),
+        ] {
             var expected = await run.simulator.visibleIDs(endpoint)
             if endpoint == .alerts && !providers.isEmpty {
                 let all = events.compactMap { $0.alert }.filter { $0.kind == .alertV1 }
@@ -139,7 +143,8 @@ func alertKeys(_ events: [Event], _ kind: SecurityAlert.Kind) -> [String] {
         let hidden = alerts.filter { $0.kind == .alertV2 }.map { GraphSimulatorTesting.hidingNewMembers($0.raw) }
         #expect(hidden.contains { $0["detectionSource"]?.stringValue == "unknownFutureValue" })
         let incidents = alerts.filter { $0.kind == .incident }
-        #expect(!incidents.isEmpty && incidents.allSatisfy { !$0.evidence.hosts.isEmpty && !$0.mitreTechniques.isEmpty })
+        #expect(
+            !incidents.isEmpty && incidents.allSatisfy { !$0.evidence.hosts.isEmpty && !$0.mitreTechniques.isEmpty })
         await run.simulator.stop()
     }
 
@@ -157,7 +162,9 @@ func alertKeys(_ events: [Event], _ kind: SecurityAlert.Kind) -> [String] {
         }
         let (events, _) = try await run.collect(endpoints: "[alerts]")
         let warnings = events.compactMap(\.providerWarning)
-        #expect(warnings.count == 3 && warnings.allSatisfy { $0.provider == "IPC" && $0.httpStatus == 504 && !$0.isPersistent })
+        #expect(
+            warnings.count == 3
+                && warnings.allSatisfy { $0.provider == "IPC" && $0.httpStatus == 504 && !$0.isPersistent })
         let got = alertKeys(events, .alertV1)
         #expect(Set(got) == Set(await run.simulator.visibleIDs(.alerts)))
         #expect(got.count == Set(got).count)
@@ -166,10 +173,15 @@ func alertKeys(_ events: [Event], _ kind: SecurityAlert.Kind) -> [String] {
         #expect(ipc.count == 40)
         #expect(try run.checkpoint("alerts")?["pending"]?.arrayValue?.isEmpty == true)
         // The status file counts the warnings by provider and shows the stream caught up.
-        let status = try JSONParser.parse(bytes: Array(try #require(FileManager.default.contents(atPath: run.state.file("status.json")))))
-        let stream = try #require(status["streams"]?.arrayValue?.first { $0["stream"]?.stringValue == "\(run.simulator.configuration.tenantId)/alerts" })
+        let status = try JSONParser.parse(
+            bytes: Array(try #require(FileManager.default.contents(atPath: run.state.file("status.json")))))
+        let stream = try #require(
+            status["streams"]?.arrayValue?.first {
+                $0["stream"]?.stringValue == "\(run.simulator.configuration.tenantId)/alerts"
+            })
         let byProvider = stream["provider_warnings"]?.objectMembers ?? []
-        #expect(byProvider.count == 1 && byProvider[0].0.hasSuffix("/IPC") && byProvider[0].1.intValue == 3, "\(stream)")
+        #expect(
+            byProvider.count == 1 && byProvider[0].0.hasSuffix("/IPC") && byProvider[0].1.intValue == 3, "\(stream)")
         #expect(stream["last_poll_result"]?.stringValue == "complete" && stream["pending_windows"]?.intValue == 0)
         #expect((stream["watermark_lag_seconds"]?.intValue ?? 999) < 60)
         await run.simulator.stop()
@@ -178,10 +190,13 @@ func alertKeys(_ events: [Event], _ kind: SecurityAlert.Kind) -> [String] {
     @Test func aPersistentlyForbiddenProviderStopsHoldingBackAndIsReported() async throws {
         let run = try await SimulatorRun { $0.failingProviders = [.init(provider: "MCAS", status: 403)] }
         let (events, _) = try await run.collect(endpoints: "[alerts]", extra: "provider_give_up_after: 300ms")
-        let abandoned = events.compactMap { e -> CollectorHealth? in if case .health(let h) = e { return h } else { return nil } }
-            .filter { $0.code == "provider_window_abandoned" }
+        let abandoned = events.compactMap { e -> CollectorHealth? in
+            if case .health(let h) = e { return h } else { return nil }
+        }
+        .filter { $0.code == "provider_window_abandoned" }
         #expect(abandoned.count == 1 && abandoned[0].level == .critical && abandoned[0].details["provider"] == "MCAS")
-        #expect(events.compactMap(\.providerWarning).allSatisfy { $0.isPersistent && $0.diagnosis.contains("licensed") })
+        #expect(
+            events.compactMap(\.providerWarning).allSatisfy { $0.isPersistent && $0.diagnosis.contains("licensed") })
         let got = Set(alertKeys(events, .alertV1))
         #expect(got.count == 200)  // 240 minus MCAS's 40
         #expect(try run.checkpoint("alerts")?["abandoned"]?["MCAS"] != nil)
@@ -198,10 +213,13 @@ func alertKeys(_ events: [Event], _ kind: SecurityAlert.Kind) -> [String] {
         let (first, _) = try await run.collect(endpoints: "[alerts_v2]")
         try await Task.sleep(for: .seconds(2))
         let (second, _) = try await run.collect(endpoints: "[alerts_v2]")
-        let firstAlerts = first.compactMap(\.alert), secondAlerts = second.compactMap(\.alert)
+        let firstAlerts = first.compactMap(\.alert)
+        let secondAlerts = second.compactMap(\.alert)
         #expect(!firstAlerts.isEmpty)
         // Alerts seen new in the first run come again, updated, in the second.
-        let updated = secondAlerts.filter { s in firstAlerts.contains { $0.id == s.id && $0.lastUpdatedAt != s.lastUpdatedAt } }
+        let updated = secondAlerts.filter { s in
+            firstAlerts.contains { $0.id == s.id && $0.lastUpdatedAt != s.lastUpdatedAt }
+        }
         #expect(!updated.isEmpty)
         let keys = (firstAlerts + secondAlerts).map(\.deduplicationKey)
         #expect(keys.count == Set(keys).count)
@@ -237,8 +255,9 @@ func alertKeys(_ events: [Event], _ kind: SecurityAlert.Kind) -> [String] {
     @Test func theCheckpointNeverPassesUnacknowledgedEvents() async throws {
         let run = try await SimulatorRun { _ in }
         // The only sink is down: the run is stopped after a while, and nothing may be checkpointed.
-        let (refused, summary) = try await run.collect(endpoints: "[alerts_v2]", sinkExtra: "fail_writes: true\nretry: {initial_delay: 10ms, max_delay: 20ms}",
-                                                       cancelAfter: .milliseconds(1500))
+        let (refused, summary) = try await run.collect(
+            endpoints: "[alerts_v2]", sinkExtra: "fail_writes: true\nretry: {initial_delay: 10ms, max_delay: 20ms}",
+            cancelAfter: .milliseconds(1500))
         #expect(refused.isEmpty)
         #expect(summary == nil || summary!.sinks[0].accepted == 0)
         #expect(try run.checkpoint("alerts_v2") == nil)
@@ -256,15 +275,18 @@ func alertKeys(_ events: [Event], _ kind: SecurityAlert.Kind) -> [String] {
             c.pageDelay = .seconds(0.05)
         }
         // Stopped part-way through its one long window (60 pages of 50).
-        let (first, _) = try await run.collect(endpoints: "[alerts_v2]", extra: "page_size: {alerts_v2: 50}\nrequests_per_minute: 100000",
-                                               cancelAfter: .milliseconds(2500))
+        let (first, _) = try await run.collect(
+            endpoints: "[alerts_v2]", extra: "page_size: {alerts_v2: 50}\nrequests_per_minute: 100000",
+            cancelAfter: .milliseconds(2500))
         let firstIDs = alertKeys(first, .alertV2)
         #expect(firstIDs.count > 200 && firstIDs.count < 3000, "\(firstIDs.count) delivered before the stop")
-        let saved = try #require(try run.checkpoint("alerts_v2")?["watermark"]?.stringValue.flatMap(Timestamp.init(iso8601:)))
+        let saved = try #require(
+            try run.checkpoint("alerts_v2")?["watermark"]?.stringValue.flatMap(Timestamp.init(iso8601:)))
         // Everything up to the saved watermark was delivered in the first run.
         let upTo = Set(first.compactMap(\.alert).filter { $0.kind == .alertV2 && $0.lastUpdatedAt! <= saved }.map(\.id))
         #expect(upTo.count > 100)
-        let (second, _) = try await run.collect(endpoints: "[alerts_v2]", extra: "page_size: {alerts_v2: 50}\nrequests_per_minute: 100000")
+        let (second, _) = try await run.collect(
+            endpoints: "[alerts_v2]", extra: "page_size: {alerts_v2: 50}\nrequests_per_minute: 100000")
         let secondIDs = alertKeys(second, .alertV2)
         #expect(Set(firstIDs).union(secondIDs) == Set(await run.simulator.visibleIDs(.alertsV2)))
         // The second run starts near where the first stopped: it repeats what was published after
@@ -283,8 +305,9 @@ func alertKeys(_ events: [Event], _ kind: SecurityAlert.Kind) -> [String] {
             c.incidents = 0
             c.pageDelay = .seconds(0.05)
         }
-        let (first, _) = try await run.collect(endpoints: "[alerts]", extra: "page_size: {alerts: 50}\nrequests_per_minute: 100000",
-                                               cancelAfter: .milliseconds(2000))
+        let (first, _) = try await run.collect(
+            endpoints: "[alerts]", extra: "page_size: {alerts: 50}\nrequests_per_minute: 100000",
+            cancelAfter: .milliseconds(2000))
         #expect(alertKeys(first, .alertV1).count > 100)
         #expect(try run.checkpoint("alerts") == nil)
         await run.simulator.stop()
@@ -294,21 +317,28 @@ func alertKeys(_ events: [Event], _ kind: SecurityAlert.Kind) -> [String] {
         let keys = TemporaryDirectory(prefix: "graph-cert")
         defer { keys.remove() }
         for name in ["app", "other"] {
-            let made = try await CollectorProcess.runTool("/usr/bin/env", [
-                "openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", keys.file("\(name).key"),
-                "-out", keys.file("\(name).crt"), "-days", "2", "-subj", "/CN=graph-collector-\(name)"])
+            let made = try await CollectorProcess.runTool(
+                "/usr/bin/env",
+                [
+                    "openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", keys.file("\(name).key"),
+                    "-out", keys.file("\(name).crt"), "-days", "2", "-subj", "/CN=graph-collector-\(name)",
+                ])
             #expect(made.status == 0, "\(made.stderr)")
         }
         let certificate = try String(contentsOfFile: keys.file("app.crt"), encoding: .utf8)
         let run = try await SimulatorRun { $0.clientCertificate = certificate }
-        let (events, _) = try await run.collect(endpoints: "[incidents]",
-                                                credentials: "certificate_file: \(keys.file("app.crt")), private_key_file: \(keys.file("app.key"))")
+        let (events, _) = try await run.collect(
+            endpoints: "[incidents]",
+            credentials: "certificate_file: \(keys.file("app.crt")), private_key_file: \(keys.file("app.key"))")
         #expect(Set(alertKeys(events, .incident)) == Set(await run.simulator.visibleIDs(.incidents)))
         #expect(await run.simulator.statistics.tokensIssued >= 1)
         // A key that does not belong to the registered certificate is refused, and said so.
-        let (refused, _) = try await run.collect(endpoints: "[incidents]",
-                                                 credentials: "certificate_file: \(keys.file("other.crt")), private_key_file: \(keys.file("other.key"))")
-        let health = refused.compactMap { e -> CollectorHealth? in if case .health(let h) = e { return h } else { return nil } }
+        let (refused, _) = try await run.collect(
+            endpoints: "[incidents]",
+            credentials: "certificate_file: \(keys.file("other.crt")), private_key_file: \(keys.file("other.key"))")
+        let health = refused.compactMap { e -> CollectorHealth? in
+            if case .health(let h) = e { return h } else { return nil }
+        }
         #expect(health.contains { $0.code == "auth_failed" && $0.message.contains("AADSTS700027") })
         await run.simulator.stop()
     }

@@ -11,7 +11,9 @@ import Testing
 /// collector). Each uses the exact input that killed the process before.
 @Suite struct HostileInputTests {
     @Test func retryAfterHeadersThatTrappedFoundationAreRefused() {
-        for value in ["s\u{0656}", "s\u{301}", "M\u{656}", "Mon, \u{301}", String(decoding: [0x73, 0xD9, 0x96], as: UTF8.self)] {
+        for value in [
+            "s\u{0656}", "s\u{301}", "M\u{656}", "Mon, \u{301}", String(decoding: [0x73, 0xD9, 0x96], as: UTF8.self),
+        ] {
             #expect(HTTPResponse.parseRetryAfter(value) == nil, "\(value.unicodeScalars.map { $0.value })")
         }
     }
@@ -26,15 +28,19 @@ import Testing
         #expect(RetryAfter.parse("Sun Nov  6 08:49:37 1994", now: now) == .seconds(37))
         #expect(RetryAfter.parse("Sat, 05 Nov 1994 08:49:37 GMT", now: now) == .zero)  // in the past
         #expect(RetryAfter.parse("Fri, 01 Jan 9999 00:00:00 GMT", now: now) == RetryAfter.maximum)
-        for bad in ["", "-1", "1.5", "soon", "Sun, 31 Feb 1994 08:49:37 GMT", "Sun, 06 Nov 1994 25:49:37 GMT",
-                    "Sun, 06 Nov 1994 08:49:37 UTC", "Sun, 06 Nov 1994 08:49:37 GMT trailing", "Sun Nov 6 08:49:37 1994"] {
+        for bad in [
+            "", "-1", "1.5", "soon", "Sun, 31 Feb 1994 08:49:37 GMT", "Sun, 06 Nov 1994 25:49:37 GMT",
+            "Sun, 06 Nov 1994 08:49:37 UTC", "Sun, 06 Nov 1994 08:49:37 GMT trailing", "Sun Nov 6 08:49:37 1994",
+        ] {
             #expect(RetryAfter.parse(bad, now: now) == nil, "\(bad)")
         }
     }
 
     @Test func timesOutsideTheRepresentableRangeAreUnreadableNotFatal() throws {
-        for text in ["0001-01-01T00:00:00Z", "1677-09-21T00:12:43Z", "2262-04-12T00:00:00Z", "9999-12-31T23:59:59.9999999Z",
-                     "0000-01-01T00:00:00+23:59"] {
+        for text in [
+            "0001-01-01T00:00:00Z", "1677-09-21T00:12:43Z", "2262-04-12T00:00:00Z", "9999-12-31T23:59:59.9999999Z",
+            "0000-01-01T00:00:00+23:59",
+        ] {
             #expect(Timestamp(iso8601: text) == nil, "\(text)")
         }
         #expect(Timestamp(iso8601: "1678-01-01T00:00:00Z") != nil)
@@ -46,7 +52,8 @@ import Testing
     }
 
     @Test func anAlertWithAnUnsetResolvedTimeIsNormalizedWithTheFieldLeftOut() throws {
-        let item = try JSONParser.parse("""
+        let item = try JSONParser.parse(
+            """
             {"id": "da1", "title": "t", "lastUpdateDateTime": "2026-11-01T10:00:00Z",
              "resolvedDateTime": "0001-01-01T00:00:00Z", "createdDateTime": "not a time"}
             """)
@@ -62,8 +69,14 @@ import Testing
             ("pipeline: {drain_timeout: 1e300}", "main.yaml:1:"),
             ("pipeline: {drain_timeout: 99999999999999999999d}", "main.yaml:1:"),
             ("pipeline: {drain_timeout: .nan}", "main.yaml:1:"),
-            ("sinks:\n  - type: json-file\n    directory: out\n    queue_max_size: 99999999999999999999gb", "main.yaml:4:"),
-            ("sinks:\n  - type: json-file\n    directory: out\n    queue_max_size: 99999999999999999999", "main.yaml:4:"),
+            (
+                "sinks:\n  - type: json-file\n    directory: out\n    queue_max_size: 99999999999999999999gb",
+                "main.yaml:4:"
+            ),
+            (
+                "sinks:\n  - type: json-file\n    directory: out\n    queue_max_size: 99999999999999999999",
+                "main.yaml:4:"
+            ),
         ]
         for (yaml, location) in cases {
             let errors = try problems(yaml)
@@ -87,7 +100,8 @@ import Testing
         #expect(directory.count == 1 && directory[0].contains("a directory"), "\(directory)")
         let glob = try problems("include: [\"/proc/self/*map*\"]")
         #expect(!glob.isEmpty && glob.allSatisfy { !$0.contains("permissions?") }, "\(glob)")
-        let secret = try problems("""
+        let secret = try problems(
+            """
             sources:
               - type: graph-security
                 tenants:
@@ -119,13 +133,17 @@ import Testing
     @Test func runDeliversAnAlertWhoseTimeIsOutOfRange() async throws {
         let dir = TemporaryDirectory()
         defer { dir.remove() }
-        try dir.write("recorded/001.json", """
+        try dir.write(
+            "recorded/001.json",
+            """
             {"endpoint": "alerts_v2", "request": "/v1.0/security/alerts_v2", "status": 200, "headers": {},
              "body": {"value": [{"@odata.type": "#microsoft.graph.security.alert", "id": "unset-resolved",
                "title": "t", "severity": "high", "lastUpdateDateTime": "2026-11-01T10:00:00Z",
                "resolvedDateTime": "0001-01-01T00:00:00Z", "firstActivityDateTime": "9999-12-31T23:59:59Z"}]}}
             """)
-        let config = try dir.write("c.yaml", """
+        let config = try dir.write(
+            "c.yaml",
+            """
             sources: [{type: graph-recorded, directory: recorded}]
             sinks: [{type: json-file, directory: out, path: "{event_type}.ndjson"}]
             """)

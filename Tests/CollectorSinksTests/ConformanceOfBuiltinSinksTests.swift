@@ -2,8 +2,8 @@ import CollectorCore
 import CollectorSinks
 import CollectorTesting
 import Foundation
-import Testing
 import TestReceivers
+import Testing
 
 /// The parts of the conformance suite that need no receiver, run against every built-in sink.
 @Suite struct ConformanceOfBuiltinSinksTests {
@@ -23,19 +23,25 @@ import TestReceivers
     @Test func failuresAreRetryableSinkErrors() async throws {
         let port = try RsyslogReceiver.freePort(udp: false)  // nothing listens there
         try await SinkConformance.checkFailureReporting {
-            SyslogSink(configuration: try syslogConfig("targets: [\"127.0.0.1:\(port)\"]\nconnect_timeout: 1s"), logger: quiet)
+            SyslogSink(
+                configuration: try syslogConfig("targets: [\"127.0.0.1:\(port)\"]\nconnect_timeout: 1s"), logger: quiet)
         }
         try await SinkConformance.checkFailureReporting {
-            SyslogSink(configuration: try syslogConfig("transport: tls\ntargets: [\"127.0.0.1:\(port)\"]\nconnect_timeout: 1s"), logger: quiet)
+            SyslogSink(
+                configuration: try syslogConfig(
+                    "transport: tls\ntargets: [\"127.0.0.1:\(port)\"]\nconnect_timeout: 1s"), logger: quiet)
         }
         try await SinkConformance.checkFailureReporting {
-            WebhookSink(configuration: try webhookConfig("url: http://127.0.0.1:\(port)/x\nconnect_timeout: 1s"), logger: quiet)
+            WebhookSink(
+                configuration: try webhookConfig("url: http://127.0.0.1:\(port)/x\nconnect_timeout: 1s"), logger: quiet)
         }
         try await SinkConformance.checkFailureReporting {
             ExecSink(configuration: ExecSink.Configuration(command: ["/nonexistent/program"], ack: true), logger: quiet)
         }
         try await SinkConformance.checkFailureReporting {
-            try await JSONFileSink.open(configuration: try JSONFileSink.Configuration(directory: "/proc/self", path: "graph-collector-test.ndjson"), logger: quiet)
+            try await JSONFileSink.open(
+                configuration: try JSONFileSink.Configuration(
+                    directory: "/proc/self", path: "graph-collector-test.ndjson"), logger: quiet)
         }
     }
 }

@@ -5,7 +5,9 @@ import Foundation
 import Testing
 
 @Suite struct ExecSinkTests {
-    static let child = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Support/exec_child.sh").path
+    static let child = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent(
+        "Support/exec_child.sh"
+    ).path
 
     func readEvents(_ path: String) throws -> [Event] {
         guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { return [] }
@@ -27,11 +29,14 @@ import Testing
         defer { dir.remove() }
         let work = dir.file("work dir with 'quotes' and spaces")
         try FileManager.default.createDirectory(atPath: work, withIntermediateDirectories: true)
-        let sink = ExecSink(configuration: try CollectorTestingConfig.decode(ExecSink.Configuration.self, yaml: """
-            command: [/bin/sh, \(Self.child), relative.ndjson]
-            working_directory: "\(work)"
-            ack: true
-            """), logger: quiet)
+        let sink = ExecSink(
+            configuration: try CollectorTestingConfig.decode(
+                ExecSink.Configuration.self,
+                yaml: """
+                    command: [/bin/sh, \(Self.child), relative.ndjson]
+                    working_directory: "\(work)"
+                    ack: true
+                    """), logger: quiet)
         try await sink.write(SampleEvents.alerts(0..<3))
         try await sink.close()
         #expect(try readEvents("\(work)/relative.ndjson").count == 3, "the relative path resolves in working_directory")
@@ -41,14 +46,20 @@ import Testing
         let dir = TemporaryDirectory()
         defer { dir.remove() }
         let out = dir.file("out.ndjson")
-        let sink = ExecSink(configuration: try CollectorTestingConfig.decode(ExecSink.Configuration.self, yaml: """
-            command: [/bin/sh, \(Self.child), \(out), "3"]
-            ack: true
-            ack_timeout: 5s
-            """), logger: quiet)
+        let sink = ExecSink(
+            configuration: try CollectorTestingConfig.decode(
+                ExecSink.Configuration.self,
+                yaml: """
+                    command: [/bin/sh, \(Self.child), \(out), "3"]
+                    ack: true
+                    ack_timeout: 5s
+                    """), logger: quiet)
         let pipeline = EventPipeline(
-            sinks: [.init(name: "exec", sink: sink, batch: BatchPolicy(maxEvents: 20, maxDelay: .seconds(0.02)),
-                          retry: RetryPolicy(initialDelay: .seconds(0.02), maxDelay: .seconds(0.2)))],
+            sinks: [
+                .init(
+                    name: "exec", sink: sink, batch: BatchPolicy(maxEvents: 20, maxDelay: .seconds(0.02)),
+                    retry: RetryPolicy(initialDelay: .seconds(0.02), maxDelay: .seconds(0.2)))
+            ],
             logger: quiet)
         let running = Task { try await pipeline.run() }
         let receipt = try await pipeline.publish((0..<200).map { TrickyEvents.alert($0) })
@@ -68,14 +79,19 @@ import Testing
         let dir = TemporaryDirectory()
         defer { dir.remove() }
         let out = dir.file("lines.ndjson")
-        let sink = ExecSink(configuration: try CollectorTestingConfig.decode(ExecSink.Configuration.self, yaml: """
-            command: "cat > \(out); echo done > \(out).finished"
-            """), logger: quiet)
+        let sink = ExecSink(
+            configuration: try CollectorTestingConfig.decode(
+                ExecSink.Configuration.self,
+                yaml: """
+                    command: "cat > \(out); echo done > \(out).finished"
+                    """), logger: quiet)
         try await sink.write(SampleEvents.alerts(0..<50))
         try await sink.write([SampleEvents.providerWarning()])
         try await sink.close()
         #expect(try readEvents(out) == SampleEvents.alerts(0..<50) + [SampleEvents.providerWarning()])
-        #expect(FileManager.default.fileExists(atPath: out + ".finished"), "close() ends the child's input and lets it finish")
+        #expect(
+            FileManager.default.fileExists(atPath: out + ".finished"),
+            "close() ends the child's input and lets it finish")
     }
 
     @Test func aChattyChildWithoutAcknowledgementsCannotStallTheSink() async throws {
@@ -83,17 +99,21 @@ import Testing
         defer { dir.remove() }
         let out = dir.file("lines.ndjson")
         // Writes 2 MB to stdout (nobody reads it) and to stderr before reading its input.
-        let sink = ExecSink(configuration: try CollectorTestingConfig.decode(ExecSink.Configuration.self, yaml: """
-            command: "head -c 2000000 /dev/zero | tr '\\\\0' x; head -c 100000 /dev/zero | tr '\\\\0' y >&2; cat > \(out)"
-            write_timeout: 20s
-            """), logger: quiet)
+        let sink = ExecSink(
+            configuration: try CollectorTestingConfig.decode(
+                ExecSink.Configuration.self,
+                yaml: """
+                    command: "head -c 2000000 /dev/zero | tr '\\\\0' x; head -c 100000 /dev/zero | tr '\\\\0' y >&2; cat > \(out)"
+                    write_timeout: 20s
+                    """), logger: quiet)
         try await sink.write((0..<300).map { TrickyEvents.alert($0) })
         try await sink.close()
         #expect(try readEvents(out).count == 300)
     }
 
     @Test func aMissingProgramIsARetryableErrorThatSaysSo() async throws {
-        let sink = ExecSink(configuration: ExecSink.Configuration(command: ["/nonexistent/sink-program"], ack: true), logger: quiet)
+        let sink = ExecSink(
+            configuration: ExecSink.Configuration(command: ["/nonexistent/sink-program"], ack: true), logger: quiet)
         do {
             try await sink.write([SampleEvents.alert(1)])
             Issue.record("no error")

@@ -20,7 +20,9 @@ func zcatEvents(_ dir: String) async throws -> [Event] {
     for file in ArchiveReaderOrder.files(dir) {
         let result = try await CollectorProcess.runTool("/bin/zcat", [file])
         #expect(result.status == 0, "zcat \(file): \(result.stderr)")
-        for line in result.stdout.split(separator: "\n") { events.append(try Event(json: JSONParser.parse(String(line)))) }
+        for line in result.stdout.split(separator: "\n") {
+            events.append(try Event(json: JSONParser.parse(String(line))))
+        }
     }
     return events
 }
@@ -49,9 +51,13 @@ enum ArchiveReaderOrder {
         let dir = TemporaryDirectory()
         defer { dir.remove() }
         let sink = try await GzipArchiveSink.open(
-            configuration: try archiveConfig("directory: \(dir.path)\npath: \"%Y/events.ndjson.gz\"\nmax_file_size: 100KiB\nsize_measure: uncompressed\nlevel: 9"), logger: quiet)
+            configuration: try archiveConfig(
+                "directory: \(dir.path)\npath: \"%Y/events.ndjson.gz\"\nmax_file_size: 100KiB\nsize_measure: uncompressed\nlevel: 9"
+            ), logger: quiet)
         let events = (0..<600).map { TrickyEvents.alert($0) }
-        for start in stride(from: 0, to: events.count, by: 50) { try await sink.write(Array(events[start..<start + 50])) }
+        for start in stride(from: 0, to: events.count, by: 50) {
+            try await sink.write(Array(events[start..<start + 50]))
+        }
         try await sink.close()
         let gz = archiveFiles(dir.path)
         #expect(gz.count > 3, "size rotation made several files: \(gz)")
@@ -69,21 +75,25 @@ enum ArchiveReaderOrder {
         // The whole NDJSON is byte-identical to what json-file would write.
         var expected = JSONWriter()
         for e in events { e.ndjsonLine(into: &expected) }
-        let all = try await CollectorProcess.runTool("/bin/sh", ["-c", "cat \(ArchiveReaderOrder.files(dir.path).joined(separator: " ")) | zcat"])
+        let all = try await CollectorProcess.runTool(
+            "/bin/sh", ["-c", "cat \(ArchiveReaderOrder.files(dir.path).joined(separator: " ")) | zcat"])
         #expect(Array(all.stdout.utf8) == expected.bytes)
     }
 
     @Test func manifestsRecordCountTimesAndChecksum() async throws {
         let dir = TemporaryDirectory()
         defer { dir.remove() }
-        let sink = try await GzipArchiveSink.open(configuration: try archiveConfig("directory: \(dir.path)\npath: a.ndjson.gz"), logger: quiet)
+        let sink = try await GzipArchiveSink.open(
+            configuration: try archiveConfig("directory: \(dir.path)\npath: a.ndjson.gz"), logger: quiet)
         try await sink.write(SampleEvents.alerts(5..<10))
         try await sink.write(SampleEvents.alerts(0..<5))
         try await sink.close()
         let file = try #require(archiveFiles(dir.path).first)
         let manifest = try ArchiveManifest(json: String(contentsOfFile: file + ".manifest.json", encoding: .utf8))
         #expect(manifest.events == 10 && manifest.members == 2 && !manifest.recovered)
-        #expect(manifest.firstEventTime == SampleEvents.alert(0).time && manifest.lastEventTime == SampleEvents.alert(9).time)
+        #expect(
+            manifest.firstEventTime == SampleEvents.alert(0).time
+                && manifest.lastEventTime == SampleEvents.alert(9).time)
         let sha = try await CollectorProcess.runTool("/usr/bin/sha256sum", [file])
         #expect(sha.stdout.hasPrefix(manifest.sha256))
         // A flipped byte is found.
@@ -102,13 +112,16 @@ enum ArchiveReaderOrder {
             configuration: try archiveConfig("directory: \(dir.path)\npath: \"{severity}.ndjson.gz\""), logger: quiet)
         try await sink.write(SampleEvents.alerts(0..<40))
         try await sink.close()
-        let from = SampleEvents.alert(10).time!, to = SampleEvents.alert(19).time!
+        let from = SampleEvents.alert(10).time!
+        let to = SampleEvents.alert(19).time!
         var ids: [String] = []
         try ArchiveReader.cat(directory: dir.path, from: from, to: to) { line in
             ids.append(try Event(json: JSONParser.parse(String(decoding: line, as: UTF8.self))).alert!.id)
         }
         #expect(Set(ids) == Set((10..<20).map { "alert-\($0)" }) && ids.count == 10)
-        let cli = try await CollectorProcess.run(["archive", "cat", dir.path, "--from", from.iso8601(), "--to", to.iso8601()])
+        let cli = try await CollectorProcess.run([
+            "archive", "cat", dir.path, "--from", from.iso8601(), "--to", to.iso8601(),
+        ])
         #expect(cli.status == 0 && cli.stdout.split(separator: "\n").count == 10)
         let verify = try await CollectorProcess.run(["archive", "verify", dir.path])
         #expect(verify.status == 0, "\(verify.stdout)")
@@ -119,7 +132,8 @@ enum ArchiveReaderOrder {
         let dir = TemporaryDirectory()
         defer { dir.remove() }
         let sink = try await GzipArchiveSink.open(
-            configuration: try archiveConfig("directory: \(dir.path)\npath: r.ndjson.gz\nmax_file_size: 1\nmax_files: 3"), logger: quiet)
+            configuration: try archiveConfig(
+                "directory: \(dir.path)\npath: r.ndjson.gz\nmax_file_size: 1\nmax_files: 3"), logger: quiet)
         for n in 0..<7 { try await sink.write([SampleEvents.alert(n)]) }  // one file per batch
         try await sink.close()
         let kept = archiveFiles(dir.path)
@@ -129,7 +143,11 @@ enum ArchiveReaderOrder {
         #expect(files(under: dir.path).filter { $0.hasSuffix(".manifest.json") }.count == 3)
 
         // By age: files older than max_age go when the next file is finished.
-        for file in kept { _ = utime(file, nil); var t = utimbuf(actime: 1_000_000, modtime: 1_000_000); _ = utime(file, &t) }
+        for file in kept {
+            _ = utime(file, nil)
+            var t = utimbuf(actime: 1_000_000, modtime: 1_000_000)
+            _ = utime(file, &t)
+        }
         let aged = try await GzipArchiveSink.open(
             configuration: try archiveConfig("directory: \(dir.path)\npath: r.ndjson.gz\nmax_age: 1d"), logger: quiet)
         try await aged.write([SampleEvents.alert(99)])
@@ -141,7 +159,8 @@ enum ArchiveReaderOrder {
         let dir = TemporaryDirectory()
         defer { dir.remove() }
         let sink = try await GzipArchiveSink.open(
-            configuration: try archiveConfig("directory: \(dir.path)\npath: t.ndjson.gz\nrotate_interval: 200ms"), logger: quiet)
+            configuration: try archiveConfig("directory: \(dir.path)\npath: t.ndjson.gz\nrotate_interval: 200ms"),
+            logger: quiet)
         try await sink.write(SampleEvents.alerts(0..<3))
         #expect(archiveFiles(dir.path).allSatisfy { $0.hasSuffix(".part") })
         try await Task.sleep(for: .milliseconds(300))
@@ -183,7 +202,9 @@ enum ArchiveReaderOrder {
     @Test func killDashNineNeverLosesAcknowledgedEvents() async throws {
         let dir = TemporaryDirectory()
         defer { dir.remove() }
-        let configPath = try dir.write("collector.yaml", """
+        let configPath = try dir.write(
+            "collector.yaml",
+            """
             state_directory: state
             sources:
               - type: synthetic
@@ -212,14 +233,17 @@ enum ArchiveReaderOrder {
             kill(process.processIdentifier, SIGKILL)
             process.waitUntilExit()
             #expect(process.terminationReason == .uncaughtSignal)
-            let checkpoint = try JSONParser.parse(String(contentsOfFile: dir.file("state/sources/synthetic/synthetic.checkpoint.json"), encoding: .utf8))
+            let checkpoint = try JSONParser.parse(
+                String(contentsOfFile: dir.file("state/sources/synthetic/synthetic.checkpoint.json"), encoding: .utf8))
             let next = checkpoint["next"]?.intValue ?? 0
             #expect(next >= acknowledged)
             acknowledged = next
         }
         #expect(acknowledged > 0)
         // A sink started over the directory repairs and finishes what the last kill left.
-        let sink = try await GzipArchiveSink.open(configuration: try GzipArchiveSink.Configuration(directory: archive, path: "events.ndjson.gz"), logger: quiet)
+        let sink = try await GzipArchiveSink.open(
+            configuration: try GzipArchiveSink.Configuration(directory: archive, path: "events.ndjson.gz"),
+            logger: quiet)
         try await sink.close()
         let gz = archiveFiles(archive)
         #expect(!gz.contains { $0.hasSuffix(".part") })
@@ -234,6 +258,8 @@ enum ArchiveReaderOrder {
         }
         let missing = (0..<acknowledged).filter { !present.contains(generator.id($0)) }
         #expect(missing.isEmpty, "\(missing.count) acknowledged alerts missing, first \(Array(missing.prefix(5)))")
-        print("gzip archive kill -9 ×8: \(acknowledged) acknowledged alerts, \(present.count) archived, \(gz.count) files")
+        print(
+            "gzip archive kill -9 ×8: \(acknowledged) acknowledged alerts, \(present.count) archived, \(gz.count) files"
+        )
     }
 }

@@ -18,7 +18,10 @@ func readEvents(_ path: String) throws -> [Event] {
 
 func files(under dir: String) -> [String] {
     (FileManager.default.enumerator(atPath: dir)?.allObjects as? [String] ?? [])
-        .filter { var d: ObjCBool = false; return FileManager.default.fileExists(atPath: "\(dir)/\($0)", isDirectory: &d) && !d.boolValue }
+        .filter {
+            var d: ObjCBool = false
+            return FileManager.default.fileExists(atPath: "\(dir)/\($0)", isDirectory: &d) && !d.boolValue
+        }
         .sorted()
 }
 
@@ -39,15 +42,17 @@ func config(_ yaml: String) throws -> JSONFileSink.Configuration {
     @Test func templatesPathsByTimeAndEventFields() async throws {
         let dir = TemporaryDirectory()
         defer { dir.remove() }
-        let c = try config("directory: \(dir.path)\npath: \"%Y/%m-%d/{event_type}-{severity}.ndjson\"\ntime_source: event")
+        let c = try config(
+            "directory: \(dir.path)\npath: \"%Y/%m-%d/{event_type}-{severity}.ndjson\"\ntime_source: event")
         let sink = try await JSONFileSink.open(configuration: c, logger: quiet)
         try await sink.write(SampleEvents.alerts(0..<8) + [SampleEvents.providerWarning()])
         try await sink.close()
         // SampleEvents times are 2025-11-23 (1_763_900_000 s).
-        #expect(files(under: dir.path) == [
-            "2025/11-23/alert-high.ndjson", "2025/11-23/alert-informational.ndjson", "2025/11-23/alert-low.ndjson",
-            "2025/11-23/alert-medium.ndjson", "2025/11-23/provider_warning-unknown.ndjson",
-        ])
+        #expect(
+            files(under: dir.path) == [
+                "2025/11-23/alert-high.ndjson", "2025/11-23/alert-informational.ndjson", "2025/11-23/alert-low.ndjson",
+                "2025/11-23/alert-medium.ndjson", "2025/11-23/provider_warning-unknown.ndjson",
+            ])
         #expect(try lines(dir.file("2025/11-23/alert-high.ndjson")).count == 2)
     }
 
@@ -84,7 +89,10 @@ func config(_ yaml: String) throws -> JSONFileSink.Configuration {
         let rotated = all.filter { $0 != "ev.ndjson" }
         #expect(all.contains("ev.ndjson"))
         #expect(rotated.count == 2, "\(all)")
-        #expect(rotated.allSatisfy { $0.range(of: #"^ev\.\d{8}T\d{6}Z(-\d+)?\.ndjson$"#, options: .regularExpression) != nil })
+        #expect(
+            rotated.allSatisfy {
+                $0.range(of: #"^ev\.\d{8}T\d{6}Z(-\d+)?\.ndjson$"#, options: .regularExpression) != nil
+            })
         for f in all {
             let size = try FileManager.default.attributesOfItem(atPath: dir.file(f))[.size] as! Int
             #expect(size <= 3 * 1024, "\(f) is \(size) bytes")
@@ -119,7 +127,9 @@ func config(_ yaml: String) throws -> JSONFileSink.Configuration {
         let sink = try await JSONFileSink.open(configuration: c, logger: quiet)
         try await sink.write(SampleEvents.alerts(0..<1))
         try await sink.close()
-        func mode(_ p: String) throws -> Int { (try FileManager.default.attributesOfItem(atPath: p)[.posixPermissions] as! NSNumber).intValue }
+        func mode(_ p: String) throws -> Int {
+            (try FileManager.default.attributesOfItem(atPath: p)[.posixPermissions] as! NSNumber).intValue
+        }
         #expect(try mode(dir.file("d/sub/ev.ndjson")) == 0o600)
         #expect(try mode(dir.file("d/sub")) == 0o700)
         #expect(try mode(dir.file("d")) == 0o700)
@@ -135,13 +145,17 @@ func config(_ yaml: String) throws -> JSONFileSink.Configuration {
         let dir = TemporaryDirectory()
         defer { dir.remove() }
         let good = JSONWriter.string(SampleEvents.alert(1).jsonValue)
-        try (good + "\n" + #"{"event_type":"alert","id":"half"#).write(toFile: dir.file("ev.ndjson"), atomically: true, encoding: .utf8)
-        let sink = try await JSONFileSink.open(configuration: try JSONFileSink.Configuration(directory: dir.path, path: "ev.ndjson"), logger: quiet)
+        try (good + "\n" + #"{"event_type":"alert","id":"half"#).write(
+            toFile: dir.file("ev.ndjson"), atomically: true, encoding: .utf8)
+        let sink = try await JSONFileSink.open(
+            configuration: try JSONFileSink.Configuration(directory: dir.path, path: "ev.ndjson"), logger: quiet)
         try await sink.write(SampleEvents.alerts(2..<3))
         #expect(await sink.repairedFiles == 1)
         try await sink.close()
         #expect(try readEvents(dir.file("ev.ndjson")).compactMap { $0.alert?.id } == ["alert-1", "alert-2"])
-        #expect(try String(contentsOfFile: dir.file("ev.ndjson.torn"), encoding: .utf8) == #"{"event_type":"alert","id":"half"# + "\n")
+        #expect(
+            try String(contentsOfFile: dir.file("ev.ndjson.torn"), encoding: .utf8)
+                == #"{"event_type":"alert","id":"half"# + "\n")
     }
 
     /// kill -9 of a real collector process while it writes: afterwards every complete line
@@ -150,7 +164,9 @@ func config(_ yaml: String) throws -> JSONFileSink.Configuration {
     @Test func killDashNineLeavesOnlyWholeLines() async throws {
         let dir = TemporaryDirectory()
         defer { dir.remove() }
-        let configPath = try dir.write("collector.yaml", """
+        let configPath = try dir.write(
+            "collector.yaml",
+            """
             state_directory: state
             sources:
               - type: synthetic
@@ -168,7 +184,8 @@ func config(_ yaml: String) throws -> JSONFileSink.Configuration {
         for round in 0..<4 {
             let (process, _, _) = try CollectorProcess.start(["run", "--config", configPath, "--log-level", "error"])
             // Wait until the file has data, then a little more, different each round.
-            for _ in 0..<200 where (try? FileManager.default.attributesOfItem(atPath: file)[.size] as? Int ?? 0) ?? 0 < 100_000 {
+            for _ in 0..<200
+            where (try? FileManager.default.attributesOfItem(atPath: file)[.size] as? Int ?? 0) ?? 0 < 100_000 {
                 try await Task.sleep(for: .milliseconds(25))
             }
             try await Task.sleep(for: .milliseconds(37 * round + 11))

@@ -20,7 +20,9 @@ func expectGolden(_ name: String, _ bytes: [UInt8], sourceLocation: SourceLocati
         try Data(bytes).write(to: URL(fileURLWithPath: path))
     }
     let golden = try Data(contentsOf: URL(fileURLWithPath: path))
-    #expect(Array(golden) == bytes, "\(name) differs:\n\(String(decoding: bytes, as: UTF8.self))", sourceLocation: sourceLocation)
+    #expect(
+        Array(golden) == bytes, "\(name) differs:\n\(String(decoding: bytes, as: UTF8.self))",
+        sourceLocation: sourceLocation)
 }
 
 /// A header field as LEEF carries it: control characters become spaces.
@@ -32,18 +34,34 @@ func headerText(_ s: String) -> String {
 @Suite struct SyslogMessageTests {
     @Test func goldenMessagesForEachHeaderAndFormat() throws {
         let cases: [(String, String, Event)] = [
-            ("leef2-rfc5424-minimal.txt", "targets: [siem:514]\nhostname: collector01.corp.example", SampleEvents.alert(3)),
+            (
+                "leef2-rfc5424-minimal.txt", "targets: [siem:514]\nhostname: collector01.corp.example",
+                SampleEvents.alert(3)
+            ),
             ("leef2-tricky.txt", "targets: [siem:514]\nhostname: collector01", TrickyEvents.alert(1)),
-            ("leef1-rfc3164.txt", "targets: [siem:514]\nheader: rfc3164\nhostname: collector01\nleef: {version: \"1.0\"}", TrickyEvents.alert(2)),
-            ("leef2-rfc5424-devtimeformat.txt", """
-             targets: [siem:514]
-             header: rfc5424
-             hostname: collector01
-             facility: local4
-             leef: {delimiter: x09, event_id: "{category}-{severity}", dev_time_format: "MMM dd yyyy HH:mm:ss.SSS z", vendor: Contoso, fields: {description: null, usr_name: userName}, raw_fields: {dst: /evidence/0/remoteIpAddress}}
-             """, TrickyEvents.alert(3)),
-            ("leef2-provider-warning.txt", "targets: [siem:514]\nhostname: collector01", SampleEvents.providerWarning(status: 403)),
-            ("json-rfc5424.txt", "targets: [siem:514]\nformat: json\nhostname: collector01\napp_name: gc", SampleEvents.alert(1)),
+            (
+                "leef1-rfc3164.txt",
+                "targets: [siem:514]\nheader: rfc3164\nhostname: collector01\nleef: {version: \"1.0\"}",
+                TrickyEvents.alert(2)
+            ),
+            (
+                "leef2-rfc5424-devtimeformat.txt",
+                """
+                targets: [siem:514]
+                header: rfc5424
+                hostname: collector01
+                facility: local4
+                leef: {delimiter: x09, event_id: "{category}-{severity}", dev_time_format: "MMM dd yyyy HH:mm:ss.SSS z", vendor: Contoso, fields: {description: null, usr_name: userName}, raw_fields: {dst: /evidence/0/remoteIpAddress}}
+                """, TrickyEvents.alert(3)
+            ),
+            (
+                "leef2-provider-warning.txt", "targets: [siem:514]\nhostname: collector01",
+                SampleEvents.providerWarning(status: 403)
+            ),
+            (
+                "json-rfc5424.txt", "targets: [siem:514]\nformat: json\nhostname: collector01\napp_name: gc",
+                SampleEvents.alert(1)
+            ),
         ]
         for (name, yaml, event) in cases {
             var config = try syslogConfig(yaml)
@@ -72,9 +90,12 @@ func headerText(_ s: String) -> String {
 
     @Test func configurationErrorsSayWhatIsWrong() throws {
         func error(_ yaml: String) -> String {
-            do { _ = try syslogConfig(yaml); return "no error" } catch { return "\(error)" }
+            do {
+                _ = try syslogConfig(yaml)
+                return "no error"
+            } catch { return "\(error)" }
         }
-        #expect(error("transport: tcp") .contains("targets"))
+        #expect(error("transport: tcp").contains("targets"))
         #expect(error("targets: [\"siem:99999\"]").contains("not host:port"))
         #expect(error("targets: [siem]\ntransport: udp\nframing: lf").contains("no framing"))
         #expect(error("targets: [siem]\nfacility: lokal0").contains("did you mean 'local0'"))

@@ -4,8 +4,8 @@ import CollectorTesting
 import EventFormats
 import Foundation
 import Logging
-import Testing
 import TestReceivers
+import Testing
 
 /// The syslog sink against a real rsyslog on loopback (installed by `make test`).
 @Suite(.serialized) struct SyslogSinkTests {
@@ -13,18 +13,24 @@ import TestReceivers
     func minimalHeader(_ raw: String) -> (pri: Int, time: String, host: String, payload: String)? {
         guard raw.hasPrefix("<"), let close = raw.firstIndex(of: ">") else { return nil }
         let pri = Int(raw[raw.index(after: raw.startIndex)..<close]) ?? -1
-        let parts = raw[raw.index(after: close)...].split(separator: " ", maxSplits: 3, omittingEmptySubsequences: false)
+        let parts = raw[raw.index(after: close)...].split(
+            separator: " ", maxSplits: 3, omittingEmptySubsequences: false)
         guard parts.count == 4, parts[0] == "1" else { return nil }
         return (pri, String(parts[1]), String(parts[2]), String(parts[3]))
     }
 
-    func expectSamePayload(_ parsed: LEEFParsedEvent, as event: Event, format: LEEFFormat, sourceLocation: SourceLocation = #_sourceLocation) {
+    func expectSamePayload(
+        _ parsed: LEEFParsedEvent, as event: Event, format: LEEFFormat,
+        sourceLocation: SourceLocation = #_sourceLocation
+    ) {
         let expected = format.attributes(of: event)
         #expect(parsed.attributes.map(\.key) == expected.map(\.key), sourceLocation: sourceLocation)
         #expect(parsed.attributes.map(\.value) == expected.map(\.value), sourceLocation: sourceLocation)
     }
 
-    func send(_ events: [Event], _ config: SyslogSink.Configuration, batch: Int = 50) async throws -> SyslogSink.Statistics {
+    func send(_ events: [Event], _ config: SyslogSink.Configuration, batch: Int = 50) async throws
+        -> SyslogSink.Statistics
+    {
         let sink = SyslogSink(configuration: config, logger: quiet)
         for start in stride(from: 0, to: events.count, by: batch) {
             try await sink.write(Array(events[start..<min(events.count, start + batch)]))
@@ -37,7 +43,8 @@ import TestReceivers
 
     @Test func udpWithFullRFC5424HeaderArrivesIntact() async throws {
         let rsyslog = try RsyslogReceiver()
-        let config = try syslogConfig("""
+        let config = try syslogConfig(
+            """
             transport: udp
             targets: ["127.0.0.1:\(rsyslog.udpPort)"]
             header: rfc5424
@@ -86,7 +93,8 @@ import TestReceivers
 
     @Test func tcpWithLFFramingAndLEEF1() async throws {
         let rsyslog = try RsyslogReceiver()
-        let config = try syslogConfig("""
+        let config = try syslogConfig(
+            """
             transport: tcp
             targets: ["127.0.0.1:\(rsyslog.tcpPort)"]
             framing: lf
@@ -106,12 +114,15 @@ import TestReceivers
             #expect(parsed.delimiter == 0x09)
             expectSamePayload(parsed, as: event, format: config.leef)
         }
-        #expect(try LEEFParsedEvent(parsing: String(received.last!.raw.split(separator: " ", maxSplits: 5)[5])).eventID == "ProviderWarning")
+        #expect(
+            try LEEFParsedEvent(parsing: String(received.last!.raw.split(separator: " ", maxSplits: 5)[5])).eventID
+                == "ProviderWarning")
     }
 
     @Test func tcpWithOctetCountingCarriesVeryLongEvents() async throws {
         let rsyslog = try RsyslogReceiver()
-        let config = try syslogConfig("""
+        let config = try syslogConfig(
+            """
             targets: ["127.0.0.1:\(rsyslog.tcpPort)"]
             framing: octet-counting
             hostname: collector01
@@ -133,7 +144,8 @@ import TestReceivers
 
     @Test func mutualTLSWithOctetCounting() async throws {
         let rsyslog = try RsyslogReceiver()
-        let config = try syslogConfig("""
+        let config = try syslogConfig(
+            """
             transport: tls
             targets: ["localhost:\(rsyslog.tlsPort)"]
             hostname: collector01
@@ -156,7 +168,8 @@ import TestReceivers
 
     @Test func tlsRefusesAReceiverWhoseCertificateNamesAnotherHost() async throws {
         let rsyslog = try RsyslogReceiver()
-        let config = try syslogConfig("""
+        let config = try syslogConfig(
+            """
             transport: tls
             targets: ["127.0.0.1:\(rsyslog.tlsPort)"]
             tls: {ca_file: \(rsyslog.caFile), client_certificate: \(rsyslog.clientCertificate), client_key: \(rsyslog.clientKey), server_name: siem.example.org}
@@ -176,7 +189,8 @@ import TestReceivers
     @Test func failsOverToTheNextTargetWhenThePrimaryIsDown() async throws {
         let rsyslog = try RsyslogReceiver()
         let dead = try RsyslogReceiver.freePort(udp: false)
-        let config = try syslogConfig("targets: [\"127.0.0.1:\(dead)\", \"127.0.0.1:\(rsyslog.tcpPort)\"]\nconnect_timeout: 2s")
+        let config = try syslogConfig(
+            "targets: [\"127.0.0.1:\(dead)\", \"127.0.0.1:\(rsyslog.tcpPort)\"]\nconnect_timeout: 2s")
         let statistics = try await send(SampleEvents.alerts(0..<20), config)
         #expect(statistics.connects == 1)
         #expect(try await rsyslog.received(atLeast: 20).count == 20)
@@ -184,7 +198,9 @@ import TestReceivers
 
     @Test func keepsTheSinkContractWithJSONPayloads() async throws {
         let rsyslog = try RsyslogReceiver()
-        let config = try syslogConfig("targets: [\"127.0.0.1:\(rsyslog.tcpPort)\"]\nformat: json\nframing: octet-counting\nmax_message_size: 64KiB")
+        let config = try syslogConfig(
+            "targets: [\"127.0.0.1:\(rsyslog.tcpPort)\"]\nformat: json\nframing: octet-counting\nmax_message_size: 64KiB"
+        )
         try await SinkConformance.check(
             makeSink: { SyslogSink(configuration: config, logger: quiet) },
             readBack: {
@@ -199,13 +215,16 @@ import TestReceivers
 
     @Test func aReceiverRestartedMidStreamLosesNothing() async throws {
         let rsyslog = try RsyslogReceiver()
-        let config = try syslogConfig("targets: [\"127.0.0.1:\(rsyslog.tcpPort)\"]\nframing: octet-counting\nconnect_timeout: 1s\nresend_window: 100ms")
+        let config = try syslogConfig(
+            "targets: [\"127.0.0.1:\(rsyslog.tcpPort)\"]\nframing: octet-counting\nconnect_timeout: 1s\nresend_window: 100ms"
+        )
         let sink = SyslogSink(configuration: config, logger: quiet)
         let pipeline = EventPipeline(
             sinks: [
-                .init(name: "rsyslog", sink: sink,
-                      batch: BatchPolicy(maxEvents: 25, maxDelay: .seconds(0.05)),
-                      retry: RetryPolicy(initialDelay: .seconds(0.05), maxDelay: .seconds(0.5))),
+                .init(
+                    name: "rsyslog", sink: sink,
+                    batch: BatchPolicy(maxEvents: 25, maxDelay: .seconds(0.05)),
+                    retry: RetryPolicy(initialDelay: .seconds(0.05), maxDelay: .seconds(0.5)))
             ],
             logger: quiet)
         let total = 3000
@@ -247,7 +266,9 @@ import TestReceivers
         #expect(statistics.connects >= 3 && statistics.connectionsLost >= 2, "\(statistics)")
         // Every duplicate comes from the resend window (or a retried batch), nothing else.
         #expect(duplicates <= statistics.messagesResent + 2 * 25, "\(duplicates) duplicates, \(statistics)")
-        print("receiver restarted twice: \(received.count) messages for \(total) events, \(duplicates) duplicates; \(statistics)")
+        print(
+            "receiver restarted twice: \(received.count) messages for \(total) events, \(duplicates) duplicates; \(statistics)"
+        )
     }
 }
 
@@ -263,29 +284,32 @@ import TestReceivers
         // On shutdown the spool is retried until drain_timeout: short while the receiver is down,
         // long enough to empty it once the receiver is back.
         func configuration(drain: String) throws -> String {
-            try dir.write("collector.yaml", """
-            state_directory: state
-            pipeline: {drain_timeout: \(drain)}
-            sources:
-              - type: synthetic
-                count: 3000
-                batch_size: 250
-            sinks:
-              - type: syslog
-                name: siem
-                targets: ["127.0.0.1:\(rsyslog.tcpPort)"]
-                framing: octet-counting
-                connect_timeout: 1s
-                queue_capacity: 500
-                spool_max_size: 64MiB
-                retry: {initial_delay: 100ms, max_delay: 300ms}
-            """)
+            try dir.write(
+                "collector.yaml",
+                """
+                state_directory: state
+                pipeline: {drain_timeout: \(drain)}
+                sources:
+                  - type: synthetic
+                    count: 3000
+                    batch_size: 250
+                sinks:
+                  - type: syslog
+                    name: siem
+                    targets: ["127.0.0.1:\(rsyslog.tcpPort)"]
+                    framing: octet-counting
+                    connect_timeout: 1s
+                    queue_capacity: 500
+                    spool_max_size: 64MiB
+                    retry: {initial_delay: 100ms, max_delay: 300ms}
+                """)
         }
         var config = try configuration(drain: "2s")
         // 1. The receiver is down: the run still finishes, every alert acknowledged via the spool.
         let first = try await CollectorProcess.run(["run", "--config", config, "--log-level", "error"])
         #expect(first.status == 0, "\(first.stderr)")
-        let checkpoint = try JSONParser.parse(String(contentsOfFile: dir.file("state/sources/synthetic/synthetic.checkpoint.json"), encoding: .utf8))
+        let checkpoint = try JSONParser.parse(
+            String(contentsOfFile: dir.file("state/sources/synthetic/synthetic.checkpoint.json"), encoding: .utf8))
         #expect(checkpoint["next"]?.intValue == 3000)
         let status = try await CollectorProcess.run(["status", "--config", config, "--json"])
         let siem = try #require(try JSONParser.parse(status.stdout)["sinks"]?.arrayValue?.first)

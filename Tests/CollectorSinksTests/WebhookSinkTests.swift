@@ -2,8 +2,8 @@ import CollectorCore
 import CollectorSinks
 import CollectorTesting
 import Foundation
-import Testing
 import TestReceivers
+import Testing
 
 func webhookConfig(_ yaml: String) throws -> WebhookSink.Configuration {
     try CollectorTestingConfig.decode(WebhookSink.Configuration.self, yaml: yaml)
@@ -14,8 +14,10 @@ func webhookConfig(_ yaml: String) throws -> WebhookSink.Configuration {
     static let oldSecret = "whsec_" + Data("the-previous-key".utf8).base64EncodedString()
 
     @Test func everyEventArrivesSignedThroughFailuresWithStableIDs() async throws {
-        let receiver = try await WebhookReceiver(secrets: [Self.secret, Self.oldSecret], githubSecret: "gh-secret", failFirst: 5)
-        let config = try webhookConfig("""
+        let receiver = try await WebhookReceiver(
+            secrets: [Self.secret, Self.oldSecret], githubSecret: "gh-secret", failFirst: 5)
+        let config = try webhookConfig(
+            """
             url: \(receiver.url)
             max_events_per_request: 40
             max_concurrent: 3
@@ -25,13 +27,18 @@ func webhookConfig(_ yaml: String) throws -> WebhookSink.Configuration {
             """)
         let sink = WebhookSink(configuration: config, logger: quiet)
         let pipeline = EventPipeline(
-            sinks: [.init(name: "hook", sink: sink, batch: BatchPolicy(maxEvents: 200, maxDelay: .seconds(0.05)),
-                          retry: RetryPolicy(initialDelay: .seconds(0.05), maxDelay: .seconds(0.3)))],
+            sinks: [
+                .init(
+                    name: "hook", sink: sink, batch: BatchPolicy(maxEvents: 200, maxDelay: .seconds(0.05)),
+                    retry: RetryPolicy(initialDelay: .seconds(0.05), maxDelay: .seconds(0.3)))
+            ],
             logger: quiet)
         let running = Task { try await pipeline.run() }
         let events = (0..<1000).map { TrickyEvents.alert($0) }
         var receipts: [DeliveryReceipt] = []
-        for start in stride(from: 0, to: 1000, by: 100) { receipts.append(try await pipeline.publish(Array(events[start..<start + 100]))) }
+        for start in stride(from: 0, to: 1000, by: 100) {
+            receipts.append(try await pipeline.publish(Array(events[start..<start + 100])))
+        }
         for r in receipts { #expect(await r.delivered().isComplete) }
         await pipeline.shutdown()
         try await running.value
@@ -39,7 +46,9 @@ func webhookConfig(_ yaml: String) throws -> WebhookSink.Configuration {
         let arrived = try receiver.events()
         #expect(Set(arrived.map { $0.event.alert!.id }) == Set(events.map { $0.alert!.id }))
         #expect(arrived.count == events.count, "no duplicates: accepted requests are not sent again")
-        #expect(arrived.map(\.event) .sorted { $0.alert!.id < $1.alert!.id } == events.sorted { $0.alert!.id < $1.alert!.id })
+        #expect(
+            arrived.map(\.event).sorted { $0.alert!.id < $1.alert!.id } == events.sorted { $0.alert!.id < $1.alert!.id }
+        )
         let attempts = try receiver.attempts()
         #expect(attempts.allSatisfy { $0.valid }, "every signature verifies with Python's hmac")
         #expect(attempts.allSatisfy { $0.auth == "Bearer token-123" })
@@ -53,7 +62,8 @@ func webhookConfig(_ yaml: String) throws -> WebhookSink.Configuration {
 
     @Test func jsonArrayBodiesWithGzipAndBasicAuth() async throws {
         let receiver = try await WebhookReceiver(secrets: [Self.secret])
-        let config = try webhookConfig("""
+        let config = try webhookConfig(
+            """
             url: \(receiver.url)
             format: json-array
             gzip: true
@@ -65,7 +75,9 @@ func webhookConfig(_ yaml: String) throws -> WebhookSink.Configuration {
         try await sink.close()
         // (Python re-serializes array items, so compare identities, not number spellings.)
         func key(_ e: Event) -> String { e.eventType + ":" + (e.alert?.id ?? e.providerWarning?.provider ?? "") }
-        #expect(try receiver.events().map { key($0.event) } == (SampleEvents.alerts(0..<30) + [SampleEvents.providerWarning()]).map(key))
+        #expect(
+            try receiver.events().map { key($0.event) }
+                == (SampleEvents.alerts(0..<30) + [SampleEvents.providerWarning()]).map(key))
         let attempt = try #require(try receiver.attempts().first)
         #expect(attempt.valid && attempt.auth == "Basic " + Data("collector:p@ss:word".utf8).base64EncodedString())
     }
@@ -76,13 +88,16 @@ func webhookConfig(_ yaml: String) throws -> WebhookSink.Configuration {
         let batch = SampleEvents.alerts(0..<3)
         let id = try #require(sink.deliveries(for: batch).first?.id)
         let receiver = try await WebhookReceiver(secrets: [Self.secret], rejectIDs: [id])
-        let live = WebhookSink(configuration: try webhookConfig("url: \(receiver.url)\nsigning: {secrets: [\"\(Self.secret)\"]}"), logger: quiet)
+        let live = WebhookSink(
+            configuration: try webhookConfig("url: \(receiver.url)\nsigning: {secrets: [\"\(Self.secret)\"]}"),
+            logger: quiet)
         do {
             try await live.write(batch)
             Issue.record("a 400 was accepted")
         } catch let error as SinkError {
             #expect(!error.isRetryable)
-            #expect(error.description.contains("HTTP 400") && error.description.contains("bad request: schema"), "\(error)")
+            #expect(
+                error.description.contains("HTTP 400") && error.description.contains("bad request: schema"), "\(error)")
         }
         // A receiver that is down is retryable.
         do {
@@ -96,7 +111,9 @@ func webhookConfig(_ yaml: String) throws -> WebhookSink.Configuration {
     }
 
     @Test func aRejectionInABatchWaitsForTheRetryableRestAndIsReportedOnce() async throws {
-        let config = try webhookConfig("url: http://127.0.0.1:1/x\nmax_events_per_request: 2\nmax_concurrent: 1\nsigning: {secrets: [\"\(Self.secret)\"]}")
+        let config = try webhookConfig(
+            "url: http://127.0.0.1:1/x\nmax_events_per_request: 2\nmax_concurrent: 1\nsigning: {secrets: [\"\(Self.secret)\"]}"
+        )
         let batch = SampleEvents.alerts(0..<6)  // three requests
         let ids = WebhookSink(configuration: config, logger: quiet).deliveries(for: batch).map(\.id)
         #expect(ids.count == 3)
@@ -108,7 +125,10 @@ func webhookConfig(_ yaml: String) throws -> WebhookSink.Configuration {
         var errors: [SinkError] = []
         // As the pipeline does: retry after a retryable error, stop after success or a permanent one.
         for _ in 0..<3 {
-            do { try await sink.write(batch); break } catch let error as SinkError {
+            do {
+                try await sink.write(batch)
+                break
+            } catch let error as SinkError {
                 errors.append(error)
                 if !error.isRetryable { break }
             }
@@ -122,7 +142,10 @@ func webhookConfig(_ yaml: String) throws -> WebhookSink.Configuration {
 
     @Test func configurationErrors() throws {
         func error(_ yaml: String) -> String {
-            do { _ = try webhookConfig(yaml); return "no error" } catch { return "\(error)" }
+            do {
+                _ = try webhookConfig(yaml)
+                return "no error"
+            } catch { return "\(error)" }
         }
         #expect(error("url: ftp://x").contains("not an http"))
         #expect(error("url: https://x.example\nretryable_status: [\"4x\"]").contains("not a status code"))

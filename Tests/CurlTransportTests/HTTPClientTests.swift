@@ -1,16 +1,19 @@
 import CollectorCore
-import GraphSecuritySource
 import CurlTransport
 import Foundation
+import GraphSecuritySource
 import GraphSimulator
 import Testing
 
 /// The libcurl client against a real loopback server (the simulator).
 @Suite struct HTTPClientTests {
     func token(_ client: HTTPClient, _ url: String, _ c: SimulatorConfiguration) async throws -> String {
-        let body = "grant_type=client_credentials&client_id=\(c.clientId)&client_secret=\(c.clientSecret)&scope=\(url)/.default"
-        let response = try await client.send(HTTPRequest(method: "POST", url: "\(url)/\(c.tenantId)/oauth2/v2.0/token",
-                                                         headers: [("Content-Type", "application/x-www-form-urlencoded")], body: Array(body.utf8)))
+        let body =
+            "grant_type=client_credentials&client_id=\(c.clientId)&client_secret=\(c.clientSecret)&scope=\(url)/.default"
+        let response = try await client.send(
+            HTTPRequest(
+                method: "POST", url: "\(url)/\(c.tenantId)/oauth2/v2.0/token",
+                headers: [("Content-Type", "application/x-www-form-urlencoded")], body: Array(body.utf8)))
         #expect(response.status == 200)
         return try #require(JSONParser.parse(bytes: response.body)["access_token"]?.stringValue)
     }
@@ -22,7 +25,8 @@ import Testing
         let url = try await sim.start()
         let client = HTTPClient()
         let bearer = try await token(client, url, c)
-        let response = try await client.send(HTTPRequest(url: "\(url)/v1.0/security/alerts?$top=3", headers: [("Authorization", "Bearer \(bearer)")]))
+        let response = try await client.send(
+            HTTPRequest(url: "\(url)/v1.0/security/alerts?$top=3", headers: [("Authorization", "Bearer \(bearer)")]))
         #expect(response.status == 206)
         #expect(response.value("content-type")?.hasPrefix("application/json") == true)
         let (items, malformed) = WarningHeader.parse(response.values("Warning"))
@@ -31,7 +35,10 @@ import Testing
         // The failing providers' items are missing from the page (at most $top, possibly fewer).
         let page = try #require(try JSONParser.parse(bytes: response.body)["value"]?.arrayValue)
         #expect(page.count <= 3)
-        #expect(page.allSatisfy { !["IPC", "Azure Sentinel"].contains($0["vendorInformation"]?["provider"]?.stringValue ?? "") })
+        #expect(
+            page.allSatisfy {
+                !["IPC", "Azure Sentinel"].contains($0["vendorInformation"]?["provider"]?.stringValue ?? "")
+            })
         await client.shutdown()
         await sim.stop()
     }
@@ -45,7 +52,9 @@ import Testing
         let client = HTTPClient(configuration: settings)
         let bearer = try await token(HTTPClient(), url, c)
         await #expect {
-            _ = try await client.send(HTTPRequest(url: "\(url)/v1.0/security/alerts_v2?$top=50", headers: [("Authorization", "Bearer \(bearer)")]))
+            _ = try await client.send(
+                HTTPRequest(
+                    url: "\(url)/v1.0/security/alerts_v2?$top=50", headers: [("Authorization", "Bearer \(bearer)")]))
         } throws: { error in
             guard let e = error as? HTTPClientError, case .bodyTooLarge(let limit) = e.kind else { return false }
             return limit == 2048 && e.description.contains("larger than the limit of 2048 bytes") && !e.isRetryable
@@ -77,12 +86,18 @@ import Testing
         let clock = ContinuousClock()
         let start = clock.now
         await #expect {
-            _ = try await client.send(HTTPRequest(url: "\(url)/v1.0/security/alerts_v2?$top=1", headers: [("Authorization", "Bearer \(bearer)")]))
+            _ = try await client.send(
+                HTTPRequest(
+                    url: "\(url)/v1.0/security/alerts_v2?$top=1", headers: [("Authorization", "Bearer \(bearer)")]))
         } throws: { ($0 as? HTTPClientError)?.kind == .timeout }
         #expect(clock.now - start < .seconds(8))
 
         let patient = HTTPClient()
-        let task = Task { try await patient.send(HTTPRequest(url: "\(url)/v1.0/security/alerts_v2?$top=1", headers: [("Authorization", "Bearer \(bearer)")])) }
+        let task = Task {
+            try await patient.send(
+                HTTPRequest(
+                    url: "\(url)/v1.0/security/alerts_v2?$top=1", headers: [("Authorization", "Bearer \(bearer)")]))
+        }
         try await Task.sleep(for: .milliseconds(200))
         let cancelledAt = clock.now
         task.cancel()

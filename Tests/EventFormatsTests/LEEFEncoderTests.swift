@@ -15,7 +15,9 @@ func headerText(_ s: String) -> String {
 /// tested with golden files in CollectorSinksTests).
 @Suite struct LEEFEncoderTests {
     @Test func everyValueRoundTripsThroughTheEscaping() throws {
-        for (version, delimiter) in [(LEEFFormat.Version.v2, UInt8(ascii: "^")), (.v2, 0x09), (.v2, UInt8(ascii: "|")), (.v1, 0x09)] {
+        for (version, delimiter) in [
+            (LEEFFormat.Version.v2, UInt8(ascii: "^")), (.v2, 0x09), (.v2, UInt8(ascii: "|")), (.v1, 0x09),
+        ] {
             let format = LEEFFormat(version: version, delimiter: delimiter)
             let encoder = LEEFEncoder(format: format)
             for n in 0..<20 {
@@ -55,10 +57,13 @@ func headerText(_ s: String) -> String {
             let cut = try #require(encoder.encode(event, maxBytes: limit))
             #expect(cut.wasTruncated)
             #expect(cut.bytes.count <= limit, "limit \(limit): \(cut.bytes.count)")
-            let parsed = try LEEFParsedEvent(parsing: String(decoding: cut.bytes, as: UTF8.self))  // valid UTF-8 and LEEF
+            // Valid UTF-8 and LEEF:
+            let parsed = try LEEFParsedEvent(parsing: String(decoding: cut.bytes, as: UTF8.self))
             #expect(parsed.eventID == headerText(event.alert!.title))
             let whole = try LEEFParsedEvent(parsing: String(decoding: full.bytes, as: UTF8.self))
-            for key in ["devTime", "sev", "cat", "alertId"] { #expect(parsed[key] == whole[key], "limit \(limit) changed \(key)") }
+            for key in ["devTime", "sev", "cat", "alertId"] {
+                #expect(parsed[key] == whole[key], "limit \(limit) changed \(key)")
+            }
             #expect(parsed["description"] == nil)  // the least important goes first
             #expect(Int(parsed["truncated"] ?? "") == cut.truncatedAttributes)
         }
@@ -85,10 +90,11 @@ func headerText(_ s: String) -> String {
             }
             #expect(cut.bytes.count <= limit, "limit \(limit): \(cut.bytes.count)")
             let parsed = try LEEFParsedEvent(parsing: String(decoding: cut.bytes, as: UTF8.self))
-            for key in ["devTime", "sev", "cat", "alertId"] { #expect(parsed[key] == whole[key], "limit \(limit) changed \(key)") }
+            for key in ["devTime", "sev", "cat", "alertId"] {
+                #expect(parsed[key] == whole[key], "limit \(limit) changed \(key)")
+            }
         }
     }
-
 
     @Test func javaDateFormatsRenderInUTC() throws {
         #expect(try JavaDateFormat("MMM dd yyyy HH:mm:ss.SSS z").format(fixedTime) == "Nov 23 2025 12:13:20.123 UTC")

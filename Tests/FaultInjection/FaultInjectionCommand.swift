@@ -15,10 +15,11 @@
 
 import ArgumentParser
 import CollectorTesting
-import TestReceivers
 import Foundation
+import TestReceivers
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 @main
@@ -41,7 +42,8 @@ struct FaultInjectionCommand: AsyncParsableCommand {
         transform: { text in
             let names = Set(text.split(separator: ",").map(String.init))
             if let bad = names.first(where: { Case(rawValue: $0) == nil }) {
-                throw ValidationError("unknown case '\(bad)'; cases: \(Case.allCases.map(\.rawValue).joined(separator: ", "))")
+                throw ValidationError(
+                    "unknown case '\(bad)'; cases: \(Case.allCases.map(\.rawValue).joined(separator: ", "))")
             }
             return names
         })
@@ -66,10 +68,12 @@ struct FaultInjectionCommand: AsyncParsableCommand {
     func run() async throws {
         Self.enterNamespaceUnlessRoot()
         say(
-            "fault-injection: seed \(seedValue), \(alerts) alerts and \(kills) kills in kill-9, \(small) alerts in the other cases")
+            "fault-injection: seed \(seedValue), \(alerts) alerts and \(kills) kills in kill-9, \(small) alerts in the other cases"
+        )
         say("collector: \(CollectorProcess.executable)")
         let runner = CaseRunner(options: self)
-        var passed = 0, failed = 0
+        var passed = 0
+        var failed = 0
         for c in Case.allCases where only?.contains(c.rawValue) ?? true {
             let clock = ContinuousClock()
             let started = clock.now
@@ -82,7 +86,7 @@ struct FaultInjectionCommand: AsyncParsableCommand {
             }
             let seconds = (clock.now - started).components.seconds
             say("\(outcome.passed ? "PASS" : "FAIL") \(c.rawValue) (\(seconds) s)")
-            outcome.lines.forEach { say($0) }
+            for line in outcome.lines { say(line) }
             if outcome.passed { passed += 1 } else { failed += 1 }
         }
         say("\(passed) passed, \(failed) failed")
@@ -95,9 +99,13 @@ struct FaultInjectionCommand: AsyncParsableCommand {
         setenv("FAULT_INJECTION_NAMESPACE", "1", 1)
         let me = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().path
         let argv =
-            (["unshare", "--user", "--map-root-user", "--mount", me] + CommandLine.arguments.dropFirst()).map { strdup($0) }
+            (["unshare", "--user", "--map-root-user", "--mount", me] + CommandLine.arguments.dropFirst()).map {
+                strdup($0)
+            }
             + [nil]
         execv("/usr/bin/unshare", argv)
-        say("note: not root and cannot enter a namespace (\(String(cString: strerror(errno)))); the disk cases will fail")
+        say(
+            "note: not root and cannot enter a namespace (\(String(cString: strerror(errno)))); the disk cases will fail"
+        )
     }
 }

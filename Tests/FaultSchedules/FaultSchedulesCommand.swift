@@ -7,7 +7,8 @@ import Logging
 struct FaultSchedulesCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "fault-schedules",
-        abstract: "Collect from the simulator under random faults drawn per request from a seed; check every alert's latest version arrived.",
+        abstract:
+            "Collect from the simulator under random faults drawn per request from a seed; check every alert's latest version arrived.",
         discussion: """
             Each seed draws, request by request: 206 naming 0-3 providers (empty pages, 206 ending the paging), 429 with \
             Retry-After in seconds or as an HTTP-date, 503, truncated bodies, revoked tokens (and short-lived ones), 403 \
@@ -51,12 +52,18 @@ struct FaultSchedulesCommand: AsyncParsableCommand {
                     }
                 }
             }
-            while index < min(parallel, list.count) { start(list[index]); index += 1 }
+            while index < min(parallel, list.count) {
+                start(list[index])
+                index += 1
+            }
             for await outcome in group {
                 outcomes.append(outcome)
                 if everySeed || seed != nil || !outcome.passed { report(outcome) }
                 if !outcome.passed { failures.append(outcome) }
-                if index < list.count { start(list[index]); index += 1 }
+                if index < list.count {
+                    start(list[index])
+                    index += 1
+                }
             }
         }
         summarize(outcomes, failures: failures, seconds: ContinuousClock.now - started)
@@ -64,11 +71,13 @@ struct FaultSchedulesCommand: AsyncParsableCommand {
     }
 
     func report(_ o: ScheduleRun.Outcome) {
-        let faults = o.faults.filter { $0.key != "none" }.sorted { $0.key < $1.key }.map { "\($0.key)×\($0.value)" }.joined(separator: " ")
+        let faults = o.faults.filter { $0.key != "none" }.sorted { $0.key < $1.key }.map { "\($0.key)×\($0.value)" }
+            .joined(separator: " ")
         let verdict = o.passed ? "PASS" : "FAIL"
-        print("\(verdict) seed \(o.seed): \(o.expected) alert versions, \(o.delivered) delivered, \(o.missing.count) missing, "
-              + "\(o.duplicates) duplicates; \(o.requests) requests, \(o.polls) polls (\(o.failedPolls) failed), "
-              + String(format: "%.1f s", o.seconds) + "; faults: \(faults)")
+        print(
+            "\(verdict) seed \(o.seed): \(o.expected) alert versions, \(o.delivered) delivered, \(o.missing.count) missing, "
+                + "\(o.duplicates) duplicates; \(o.requests) requests, \(o.polls) polls (\(o.failedPolls) failed), "
+                + String(format: "%.1f s", o.seconds) + "; faults: \(faults)")
         if let stalled = o.stalled { print("  stalled: \(stalled)") }
         for key in o.missing.prefix(10) { print("  missing \(key)") }
         if !o.passed { print("  replay: fault-schedules --seed \(o.seed) --verbose") }
@@ -79,10 +88,12 @@ struct FaultSchedulesCommand: AsyncParsableCommand {
         let expected = outcomes.reduce(0) { $0 + $1.expected }
         var totals: [String: Int] = [:]
         for o in outcomes { for (k, v) in o.faults where k != "none" { totals[k, default: 0] += v } }
-        print("faults drawn: " + totals.sorted { $0.key < $1.key }.map { "\($0.key)×\($0.value)" }.joined(separator: " "))
-        print("alert versions checked: \(expected); duplicates per seed: min \(duplicates.min() ?? 0), "
-              + "median \(duplicates.sorted()[duplicates.count / 2 < duplicates.count ? duplicates.count / 2 : 0]), max \(duplicates.max() ?? 0); "
-              + "\(seconds.components.seconds) s")
+        print(
+            "faults drawn: " + totals.sorted { $0.key < $1.key }.map { "\($0.key)×\($0.value)" }.joined(separator: " "))
+        print(
+            "alert versions checked: \(expected); duplicates per seed: min \(duplicates.min() ?? 0), "
+                + "median \(duplicates.sorted()[duplicates.count / 2 < duplicates.count ? duplicates.count / 2 : 0]), max \(duplicates.max() ?? 0); "
+                + "\(seconds.components.seconds) s")
         if !failures.isEmpty { print("failing seeds: " + failures.map { String($0.seed) }.joined(separator: ", ")) }
         print("fault-schedules: \(outcomes.count - failures.count) passed, \(failures.count) failed")
     }

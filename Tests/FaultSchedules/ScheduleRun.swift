@@ -35,8 +35,10 @@ struct ScheduleRun {
         }
     }
 
-    static let providers = ["Microsoft Defender ATP", "Defender and Sentinel", "O'Brien's Watch", "Azure Advanced Threat Protection",
-                            "MCAS (legacy)"]
+    static let providers = [
+        "Microsoft Defender ATP", "Defender and Sentinel", "O'Brien's Watch", "Azure Advanced Threat Protection",
+        "MCAS (legacy)",
+    ]
 
     let seed: UInt64
     let scale: Int
@@ -64,8 +66,10 @@ struct ScheduleRun {
         let state = TemporaryDirectory(prefix: "fault-schedule-\(seed)")
         defer { state.remove() }
         let client = GraphClient.make(
-            cloud: GraphCloud(loginURL: url, graphURL: url), tenant: c.tenantId, clientId: c.clientId, secret: c.clientSecret,
-            http: http, requestsPerMinute: 1_000_000, retry: RetryPolicy(initialDelay: .seconds(0.001), maxDelay: .seconds(0.004)),
+            cloud: GraphCloud(loginURL: url, graphURL: url), tenant: c.tenantId, clientId: c.clientId,
+            secret: c.clientSecret,
+            http: http, requestsPerMinute: 1_000_000,
+            retry: RetryPolicy(initialDelay: .seconds(0.001), maxDelay: .seconds(0.004)),
             maxAttempts: 3, logger: logger)
         let publisher = RecordingPublisher()
         let status = SourceStatusBoard(source: "fault-schedule")
@@ -74,13 +78,17 @@ struct ScheduleRun {
         var collectors: [EndpointCollector] = []
         for endpoint in [GraphEndpoint.alerts, .alertsV2, .incidents] {
             var settings = EndpointCollector.Settings(
-                tenant: c.tenantId, endpoint: endpoint, graphURL: url, pageSize: endpoint == .incidents ? 6 : 10, lag: .zero,
-                overlap: .seconds(2), lookBack: .seconds(86_400), giveUpAfter: .seconds(86_400 * 365), sourceName: "fault-schedule")
+                tenant: c.tenantId, endpoint: endpoint, graphURL: url, pageSize: endpoint == .incidents ? 6 : 10,
+                lag: .zero,
+                overlap: .seconds(2), lookBack: .seconds(86_400), giveUpAfter: .seconds(86_400 * 365),
+                sourceName: "fault-schedule")
             settings.audit = audit && endpoint != .alerts
             settings.expandAlerts = expand
-            collectors.append(EndpointCollector(
-                settings: settings, client: client, store: CheckpointFile(path: state.file("\(endpoint.rawValue).json")),
-                logger: logger, status: status))
+            collectors.append(
+                EndpointCollector(
+                    settings: settings, client: client,
+                    store: CheckpointFile(path: state.file("\(endpoint.rawValue).json")),
+                    logger: logger, status: status))
         }
         // Churn: the schedule updates alerts (some dated late) among its faults.
         let churn = 40 + dice(100)
@@ -99,11 +107,25 @@ struct ScheduleRun {
             }
             for (i, collector) in collectors.enumerated() where !done.contains(i) {
                 await poll(collector, publisher, &outcome)
-                if let cp = await collector.currentCheckpoint, cp.watermark >= quiet, cp.pending.isEmpty { done.insert(i) }
+                if let cp = await collector.currentCheckpoint, cp.watermark >= quiet, cp.pending.isEmpty {
+                    done.insert(i)
+                }
             }
         }
-        let truth = await simulator.truth()
-        let events = await publisher.events
+        Self.compare(truth: await simulator.truth(), with: await publisher.events, into: &outcome)
+        outcome.requests = await simulator.statistics.apiRequests
+        outcome.faults = await simulator.faultsDrawn
+        await http.shutdown()
+        await simulator.stop()
+        outcome.seconds =
+            Double((ContinuousClock.now - started).components.attoseconds) / 1e18
+            + Double((ContinuousClock.now - started).components.seconds)
+        return outcome
+    }
+
+    /// What the simulator shows against what was delivered: expected, delivered, duplicates, and
+    /// each missing version with what did arrive of that alert.
+    static func compare(truth: [GraphEndpoint: Set<String>], with events: [Event], into outcome: inout Outcome) {
         for (endpoint, keys) in truth {
             let delivered = events.compactMap(\.alert).filter { $0.kind == endpoint.alertKind }.map(\.deduplicationKey)
             let distinct = Set(delivered)
@@ -113,16 +135,12 @@ struct ScheduleRun {
             for key in keys.subtracting(distinct).sorted() {
                 let id = key.split(separator: "@").first.map(String.init) ?? key
                 let seen = distinct.filter { $0.hasPrefix(id + "@") }.sorted()
-                outcome.missing.append("\(endpoint.rawValue): \(key)" + (seen.isEmpty ? " (no version of it arrived)" : " (arrived: \(seen.joined(separator: ", ")))"))
+                outcome.missing.append(
+                    "\(endpoint.rawValue): \(key)"
+                        + (seen.isEmpty ? " (no version of it arrived)" : " (arrived: \(seen.joined(separator: ", ")))")
+                )
             }
         }
-        outcome.requests = await simulator.statistics.apiRequests
-        outcome.faults = await simulator.faultsDrawn
-        await http.shutdown()
-        await simulator.stop()
-        outcome.seconds = Double((ContinuousClock.now - started).components.attoseconds) / 1e18
-            + Double((ContinuousClock.now - started).components.seconds)
-        return outcome
     }
 
     /// One poll; a failure is counted, the next poll retries (as the daemon's loop does, minus the wait).

@@ -45,11 +45,13 @@ final class ScriptedGraph: GraphListing {
 
     func collector(_ graph: ScriptedGraph, state: TemporaryDirectory) -> EndpointCollector {
         let settings = EndpointCollector.Settings(
-            tenant: "t", endpoint: .alerts, graphURL: "https://graph.test", pageSize: 100, lag: .zero, overlap: .seconds(60),
+            tenant: "t", endpoint: .alerts, graphURL: "https://graph.test", pageSize: 100, lag: .zero,
+            overlap: .seconds(60),
             lookBack: .seconds(86_400), giveUpAfter: .seconds(86_400), sourceName: "graph")
-        return EndpointCollector(settings: settings, client: graph, store: CheckpointFile(path: state.file("cp.json")),
-                                 logger: Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() }),
-                                 status: SourceStatusBoard(source: "graph"))
+        return EndpointCollector(
+            settings: settings, client: graph, store: CheckpointFile(path: state.file("cp.json")),
+            logger: Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() }),
+            status: SourceStatusBoard(source: "graph"))
     }
 
     func owing(_ windows: [OwedWindow], state: TemporaryDirectory) throws {
@@ -59,8 +61,9 @@ final class ScriptedGraph: GraphListing {
     }
 
     func window(_ provider: String) -> OwedWindow {
-        OwedWindow(scope: .provider(provider), from: Self.t0, to: Self.t0.adding(seconds: 600), firstFailure: Self.t0,
-                   lastStatus: 504, attempts: 1)
+        OwedWindow(
+            scope: .provider(provider), from: Self.t0, to: Self.t0.adding(seconds: 600), firstFailure: Self.t0,
+            lastStatus: 504, attempts: 1)
     }
 
     @Test func oneOwedWindowFailingNeitherAbortsTheOthersNorForgetsThoseRecovered() async throws {
@@ -68,15 +71,24 @@ final class ScriptedGraph: GraphListing {
         defer { state.remove() }
         try owing([window("IPC"), window("MCAS"), window("ASC")], state: state)
         let graph = ScriptedGraph([
-            .init(applies: { $0.contains("eq 'MCAS'") }, answer: { url in
-                throw GraphError(kind: .transient, status: 503, code: "ServiceUnavailable", message: "down", url: url)
-            }),
-            .init(applies: { $0.contains("eq 'IPC'") }, answer: { _ in
-                GraphAnswer(status: 200, page: GraphPage(items: ScriptedGraph.alerts([("i1", "IPC", 10)]), nextLink: nil))
-            }),
-            .init(applies: { $0.contains("eq 'ASC'") }, answer: { _ in
-                GraphAnswer(status: 200, page: GraphPage(items: ScriptedGraph.alerts([("a1", "ASC", 20)]), nextLink: nil))
-            }),
+            .init(
+                applies: { $0.contains("eq 'MCAS'") },
+                answer: { url in
+                    throw GraphError(
+                        kind: .transient, status: 503, code: "ServiceUnavailable", message: "down", url: url)
+                }),
+            .init(
+                applies: { $0.contains("eq 'IPC'") },
+                answer: { _ in
+                    GraphAnswer(
+                        status: 200, page: GraphPage(items: ScriptedGraph.alerts([("i1", "IPC", 10)]), nextLink: nil))
+                }),
+            .init(
+                applies: { $0.contains("eq 'ASC'") },
+                answer: { _ in
+                    GraphAnswer(
+                        status: 200, page: GraphPage(items: ScriptedGraph.alerts([("a1", "ASC", 20)]), nextLink: nil))
+                }),
         ])
         let publisher = RecordingPublisher()
         let c = collector(graph, state: state)
@@ -86,7 +98,8 @@ final class ScriptedGraph: GraphListing {
         #expect(cp.pending.first?.attempts == 2 && cp.pending.first?.lastStatus == 503)
         #expect(Set(await publisher.events.compactMap(\.alert).map(\.id)) == ["i1", "a1"])
         // Saved as it went: a restart owes only MCAS.
-        let saved = try #require(EndpointCheckpoint(json: JSONParser.parse(String(contentsOfFile: state.file("cp.json"), encoding: .utf8))))
+        let saved = try #require(
+            EndpointCheckpoint(json: JSONParser.parse(String(contentsOfFile: state.file("cp.json"), encoding: .utf8))))
         #expect(saved.pending.map(\.scope) == [.provider("MCAS")])
     }
 
@@ -96,10 +109,15 @@ final class ScriptedGraph: GraphListing {
         try owing([window("O'Brien's Watch")], state: state)
         let all = ScriptedGraph.alerts([("x1", "IPC", 10), ("x2", "O'Brien's Watch", 20)])
         let graph = ScriptedGraph([
-            .init(applies: { $0.contains("vendorInformation/provider") }, answer: { url in
-                throw GraphError(kind: .badRequest, status: 400, code: "BadRequest", message: "Invalid filter clause", url: url)
-            }),
-            .init(applies: { _ in true }, answer: { _ in GraphAnswer(status: 200, page: GraphPage(items: all, nextLink: nil)) }),
+            .init(
+                applies: { $0.contains("vendorInformation/provider") },
+                answer: { url in
+                    throw GraphError(
+                        kind: .badRequest, status: 400, code: "BadRequest", message: "Invalid filter clause", url: url)
+                }),
+            .init(
+                applies: { _ in true },
+                answer: { _ in GraphAnswer(status: 200, page: GraphPage(items: all, nextLink: nil)) }),
         ])
         let publisher = RecordingPublisher()
         let c = collector(graph, state: state)
@@ -116,9 +134,13 @@ final class ScriptedGraph: GraphListing {
         let state = TemporaryDirectory()
         defer { state.remove() }
         let graph = ScriptedGraph([
-            .init(applies: { !$0.contains("vendorInformation/provider") }, answer: { _ in
-                GraphAnswer(status: 206, page: GraphPage(items: [], nextLink: nil), warnings: [#"199 - "Microsoft/IPC/504/10000""#])
-            }),
+            .init(
+                applies: { !$0.contains("vendorInformation/provider") },
+                answer: { _ in
+                    GraphAnswer(
+                        status: 206, page: GraphPage(items: [], nextLink: nil),
+                        warnings: [#"199 - "Microsoft/IPC/504/10000""#])
+                })
         ])
         let c = collector(graph, state: state)
         try await c.poll(publisher: RecordingPublisher())
@@ -135,22 +157,30 @@ final class ScriptedGraph: GraphListing {
         let state = TemporaryDirectory()
         defer { state.remove() }
         let now = Timestamp.now()
-        let item: JSONValue = .object([("id", "v2-1"), ("title", "x"), ("lastUpdateDateTime", .string(now.adding(seconds: -1).iso8601()))])
+        let item: JSONValue = .object([
+            ("id", "v2-1"), ("title", "x"), ("lastUpdateDateTime", .string(now.adding(seconds: -1).iso8601())),
+        ])
         let graph = ScriptedGraph([
-            .init(applies: { $0.contains("$count=true") }, answer: { _ in
-                var page = GraphPage(items: [], nextLink: nil)
-                page.count = 2  // Graph knows of one more than the window showed
-                return GraphAnswer(status: 200, page: page)
-            }),
-            .init(applies: { _ in true }, answer: { _ in GraphAnswer(status: 200, page: GraphPage(items: [item], nextLink: nil)) }),
+            .init(
+                applies: { $0.contains("$count=true") },
+                answer: { _ in
+                    var page = GraphPage(items: [], nextLink: nil)
+                    page.count = 2  // Graph knows of one more than the window showed
+                    return GraphAnswer(status: 200, page: page)
+                }),
+            .init(
+                applies: { _ in true },
+                answer: { _ in GraphAnswer(status: 200, page: GraphPage(items: [item], nextLink: nil)) }),
         ])
         var settings = EndpointCollector.Settings(
-            tenant: "t", endpoint: .alertsV2, graphURL: "https://graph.test", pageSize: 100, lag: .zero, overlap: .seconds(60),
+            tenant: "t", endpoint: .alertsV2, graphURL: "https://graph.test", pageSize: 100, lag: .zero,
+            overlap: .seconds(60),
             lookBack: .seconds(3600), giveUpAfter: .seconds(86_400), sourceName: "graph")
         settings.audit = true
         let status = SourceStatusBoard(source: "graph")
-        let c = EndpointCollector(settings: settings, client: graph, store: CheckpointFile(path: state.file("cp.json")),
-                                  logger: Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() }), status: status)
+        let c = EndpointCollector(
+            settings: settings, client: graph, store: CheckpointFile(path: state.file("cp.json")),
+            logger: Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() }), status: status)
         let publisher = RecordingPublisher()
         try await c.poll(publisher: publisher)
         let shortfall = await publisher.events.compactMap(\.health).filter { $0.code == "audit_shortfall" }

@@ -26,9 +26,11 @@ func fixture(_ name: String) throws -> [UInt8] {
         #expect(alert.evidence.hosts.first?.ipAddresses == ["1.1.1.1"])
         let file = try #require(alert.evidence.files.first)
         #expect(file.name == "MsSense.exe" && file.path == "C:\\Program Files\\temp")
-        #expect(file.sha256 == "8963a19fb992ad9a76576c5638fd68292cffb9aaac29eb8285f9abf6196a7dec" && file.size == 6136392)
+        #expect(
+            file.sha256 == "8963a19fb992ad9a76576c5638fd68292cffb9aaac29eb8285f9abf6196a7dec" && file.size == 6_136_392)
         let process = try #require(alert.evidence.processes.first)
-        #expect(process.processId == 4780 && process.commandLine == "\"MsSense.exe\"" && process.accountName == "SYSTEM")
+        #expect(
+            process.processId == 4780 && process.commandLine == "\"MsSense.exe\"" && process.accountName == "SYSTEM")
         #expect(alert.evidence.users.contains { $0.sid == "S-1-5-18" })
         // The original item is kept whole: numbers as written, replacement characters, nulls.
         #expect(alert.raw == page.items[0])
@@ -47,7 +49,8 @@ func fixture(_ name: String) throws -> [UInt8] {
     }
 
     @Test func normalizesTheLegacyV1Shape() throws {
-        let item: JSONValue = try JSONParser.parse(#"""
+        let item: JSONValue = try JSONParser.parse(
+            #"""
             {"id":"A1","azureTenantId":"t1","title":"Mimikatz","severity":"high","status":"newAlert",
              "createdDateTime":"2026-11-22T10:02:11Z","eventDateTime":"2026-11-22T10:01:55Z",
              "lastModifiedDateTime":"2026-11-22T10:05:00.1234567Z","feedback":"truePositive",
@@ -72,7 +75,9 @@ func fixture(_ name: String) throws -> [UInt8] {
     }
 
     @Test func rejectsItemsWithoutIdAndBodiesThatAreNotPages() throws {
-        #expect(throws: GraphNormalizer.ItemError.self) { try GraphNormalizer.normalize(["title": "x"], endpoint: .alertsV2) }
+        #expect(throws: GraphNormalizer.ItemError.self) {
+            try GraphNormalizer.normalize(["title": "x"], endpoint: .alertsV2)
+        }
         #expect(throws: GraphNormalizer.ItemError.self) { try GraphNormalizer.normalize("x", endpoint: .alertsV2) }
         #expect { try GraphPage(body: Array(#"{"value":[{"id":"1"},"#.utf8)) } throws: {
             "\($0)".contains("not valid JSON") && "\($0)".contains("unexpected end of input")
@@ -85,7 +90,9 @@ func fixture(_ name: String) throws -> [UInt8] {
         #expect(g.alert(5) == g.alert(5))
         #expect(g.alert(5) != g.alert(6))
         let a = try GraphNormalizer.normalize(g.alert(5, revision: 2), endpoint: .alertsV2)
-        #expect(a.status == "resolved" && !a.evidence.files.isEmpty && !a.evidence.processes.isEmpty && a.evidence.urls.count == 1)
+        #expect(
+            a.status == "resolved" && !a.evidence.files.isEmpty && !a.evidence.processes.isEmpty
+                && a.evidence.urls.count == 1)
         let first = try GraphNormalizer.normalize(g.alert(5), endpoint: .alertsV2)
         #expect(first.id == a.id && first.deduplicationKey != a.deduplicationKey)
     }
@@ -110,9 +117,11 @@ func fixture(_ name: String) throws -> [UInt8] {
             #"199 - "Microsoft/WDATP/401/228" "Wed, 21 Oct 2015 07:28:00 GMT""#,
         ])
         #expect(malformed.isEmpty)
-        #expect(items.map { "\($0.vendor)|\($0.provider)|\($0.status)" } == [
-            "Microsoft|Microsoft Defender ATP|400", "Microsoft|Office 365 Security and Compliance|403", "Microsoft|WDATP|401",
-        ])
+        #expect(
+            items.map { "\($0.vendor)|\($0.provider)|\($0.status)" } == [
+                "Microsoft|Microsoft Defender ATP|400", "Microsoft|Office 365 Security and Compliance|403",
+                "Microsoft|WDATP|401",
+            ])
     }
 
     @Test func reportsMalformedItemsAndKeepsTheGoodOnes() {
@@ -130,24 +139,33 @@ func fixture(_ name: String) throws -> [UInt8] {
         let forbidden = ProviderDiagnosis.text(status: 403, vendor: "Microsoft", provider: "MCAS", endpoint: .alerts)
         #expect(forbidden.contains("licensed") && forbidden.contains("SecurityEvents.Read.All"))
         #expect(ProviderDiagnosis.isPersistent(status: 401) && !ProviderDiagnosis.isPersistent(status: 504))
-        #expect(ProviderDiagnosis.text(status: 504, vendor: "M", provider: "P", endpoint: .alerts).contains("timed out"))
+        #expect(
+            ProviderDiagnosis.text(status: 504, vendor: "M", provider: "P", endpoint: .alerts).contains("timed out"))
         #expect(ProviderDiagnosis.text(status: 429, vendor: "M", provider: "P", endpoint: nil).contains("throttling"))
-        #expect(ProviderDiagnosis.text(status: 500, vendor: "M", provider: "P", endpoint: nil).contains("internal error"))
+        #expect(
+            ProviderDiagnosis.text(status: 500, vendor: "M", provider: "P", endpoint: nil).contains("internal error"))
     }
 }
 
 @Suite struct GraphFidelityTests {
     @Test func aMergedIncidentNamesTheIncidentItNowBelongsTo() throws {
-        let item = try JSONParser.parse(##"{"@odata.type": "#microsoft.graph.security.incident", "id": "29", "displayName": "x", "status": "redirected", "redirectIncidentId": "31"}"##)
+        let item = try JSONParser.parse(
+            ##"{"@odata.type": "#microsoft.graph.security.incident", "id": "29", "displayName": "x", "status": "redirected", "redirectIncidentId": "31"}"##
+        )
         let incident = try GraphNormalizer.normalize(item, endpoint: .incidents)
         #expect(incident.id == "29" && incident.incidentId == "31" && incident.status == "redirected")
-        let plain = try GraphNormalizer.normalize(JSONParser.parse(#"{"id": "30", "redirectIncidentId": null}"#), endpoint: .incidents)
+        let plain = try GraphNormalizer.normalize(
+            JSONParser.parse(#"{"id": "30", "redirectIncidentId": null}"#), endpoint: .incidents)
         #expect(plain.incidentId == "30")
     }
 
     @Test func evolvableEnumsAreAskedForOnAlertsV2AndIncidentsOnly() {
-        #expect(GraphClientTesting.prefer("https://g/v1.0/security/alerts_v2?$top=1").contains("include-unknown-enum-members"))
+        #expect(
+            GraphClientTesting.prefer("https://g/v1.0/security/alerts_v2?$top=1").contains(
+                "include-unknown-enum-members"))
         #expect(GraphClientTesting.prefer("https://g/v1.0/security/incidents").contains("include-unknown-enum-members"))
-        #expect(!GraphClientTesting.prefer("https://g/v1.0/security/alerts?$filter=x").contains("include-unknown-enum-members"))
+        #expect(
+            !GraphClientTesting.prefer("https://g/v1.0/security/alerts?$filter=x").contains(
+                "include-unknown-enum-members"))
     }
 }

@@ -10,20 +10,23 @@ import Testing
 
     static func v1(_ id: String, _ seconds: Double, provider: String = "MCAS") -> JSONValue {
         .object([
-            ("id", .string(id)), ("title", "x"), ("lastModifiedDateTime", .string(t0.adding(seconds: seconds).iso8601())),
+            ("id", .string(id)), ("title", "x"),
+            ("lastModifiedDateTime", .string(t0.adding(seconds: seconds).iso8601())),
             ("vendorInformation", .object([("provider", .string(provider)), ("vendor", "Microsoft")])),
         ])
     }
 
     @Test func publishesNewAlertsDropsSeenOnesAndTurnsWarningsIntoEvents() {
         var keys: [String: Int64] = [:]
-        let first = processor.process(status: 200, items: [Self.v1("a", 1), Self.v1("b", 2)], warnings: [], query: "/q",
-                                      observedAt: Self.t0, recentKeys: &keys)
+        let first = processor.process(
+            status: 200, items: [Self.v1("a", 1), Self.v1("b", 2)], warnings: [], query: "/q",
+            observedAt: Self.t0, recentKeys: &keys)
         #expect(first.alerts == 2 && first.duplicates == 0 && first.newKeys.count == 2 && !first.isPartial)
         #expect(first.newest == Self.t0.adding(seconds: 2) && first.oldest == Self.t0.adding(seconds: 1))
         let warning = #"199 - "Microsoft/O'Brien and Sons Watch/504/10000", 199 - "Microsoft/IPC/403/10""#
-        let second = processor.process(status: 206, items: [Self.v1("b", 2), Self.v1("c", 3)], warnings: [warning], query: "/q",
-                                       observedAt: Self.t0, recentKeys: &keys)
+        let second = processor.process(
+            status: 206, items: [Self.v1("b", 2), Self.v1("c", 3)], warnings: [warning], query: "/q",
+            observedAt: Self.t0, recentKeys: &keys)
         #expect(second.alerts == 1 && second.duplicates == 1 && second.isPartial && !second.isEmpty)
         #expect(second.failures.map(\.provider) == ["O'Brien and Sons Watch", "IPC"])
         #expect(second.events.compactMap(\.providerWarning).map(\.httpStatus) == [504, 403])
@@ -33,9 +36,13 @@ import Testing
 
     @Test func anItemThatIsNotAnAlertAndAnUnreadableTimeBecomeHealthEvents() {
         var keys: [String: Int64] = [:]
-        let unset: JSONValue = .object([("id", "u"), ("lastModifiedDateTime", .string(Self.t0.iso8601())), ("closedDateTime", "0001-01-01T00:00:00Z")])
-        let page = processor.process(status: 200, items: [.string("not an object"), unset], warnings: [], query: "/q",
-                                     observedAt: Self.t0, recentKeys: &keys)
+        let unset: JSONValue = .object([
+            ("id", "u"), ("lastModifiedDateTime", .string(Self.t0.iso8601())),
+            ("closedDateTime", "0001-01-01T00:00:00Z"),
+        ])
+        let page = processor.process(
+            status: 200, items: [.string("not an object"), unset], warnings: [], query: "/q",
+            observedAt: Self.t0, recentKeys: &keys)
         #expect(page.alerts == 1 && page.unreadableFields == 1)
         #expect(page.events.compactMap(\.health).map(\.code) == ["item_malformed", "field_unreadable"])
     }
@@ -43,7 +50,8 @@ import Testing
     @Test func a206ProvesOnlyWhatItsPageShows() {
         var keys: [String: Int64] = [:]
         func page(_ status: Int, _ items: [JSONValue], _ warnings: [String] = []) -> PageOutcome {
-            processor.process(status: status, items: items, warnings: warnings, query: "/q", observedAt: Self.t0, recentKeys: &keys)
+            processor.process(
+                status: status, items: items, warnings: warnings, query: "/q", observedAt: Self.t0, recentKeys: &keys)
         }
         let named = [#"199 - "Microsoft/IPC/504/1""#]
         var mid = WindowResult()
@@ -80,11 +88,15 @@ import Testing
 
     @Test func aWindowOwesItsFailingProvidersAndTheWholeEndpointWhenTheAnswersProvedTooLittle() {
         var cp = EndpointCheckpoint(watermark: Self.t0)
-        _ = scheduler.owe(after: result([("IPC", 504), ("MCAS", 403)]), from: Self.t0, to: Self.t0.adding(seconds: 60), now: Self.t0, checkpoint: &cp)
+        _ = scheduler.owe(
+            after: result([("IPC", 504), ("MCAS", 403)]), from: Self.t0, to: Self.t0.adding(seconds: 60), now: Self.t0,
+            checkpoint: &cp)
         #expect(cp.pending.map(\.scope) == [.provider("IPC"), .provider("MCAS")])
         // The next window, overlapping, extends what the still-failing provider owes.
-        _ = scheduler.owe(after: result([("IPC", 504)], whole: true), from: Self.t0.adding(seconds: 50), to: Self.t0.adding(seconds: 120),
-                          now: Self.t0, checkpoint: &cp)
+        _ = scheduler.owe(
+            after: result([("IPC", 504)], whole: true), from: Self.t0.adding(seconds: 50),
+            to: Self.t0.adding(seconds: 120),
+            now: Self.t0, checkpoint: &cp)
         #expect(cp.pending.count == 3)
         #expect(cp.pending[0].to == Self.t0.adding(seconds: 120) && cp.pending[0].from == Self.t0)
         #expect(cp.pending[2].scope == .wholeEndpoint)
@@ -93,26 +105,35 @@ import Testing
     @Test func aProviderGivenUpOnIsSkippedAndResumesWhenItAnswers() {
         var cp = EndpointCheckpoint(watermark: Self.t0)
         cp.abandoned["IPC"] = Self.t0
-        let resumed = scheduler.owe(after: result([("IPC", 403)]), from: Self.t0, to: Self.t0.adding(seconds: 60), now: Self.t0, checkpoint: &cp)
+        let resumed = scheduler.owe(
+            after: result([("IPC", 403)]), from: Self.t0, to: Self.t0.adding(seconds: 60), now: Self.t0, checkpoint: &cp
+        )
         #expect(cp.pending.isEmpty && resumed.isEmpty)
-        let again = scheduler.owe(after: result([]), from: Self.t0, to: Self.t0.adding(seconds: 60), now: Self.t0, checkpoint: &cp)
+        let again = scheduler.owe(
+            after: result([]), from: Self.t0, to: Self.t0.adding(seconds: 60), now: Self.t0, checkpoint: &cp)
         #expect(again == ["IPC"] && cp.abandoned.isEmpty)
     }
 
     @Test func anOwedWindowIsRecoveredStillOwedOrGivenUp() {
-        let window = OwedWindow(scope: .provider("IPC"), from: Self.t0, to: Self.t0.adding(seconds: 60), firstFailure: Self.t0,
-                                lastStatus: 504, attempts: 1)
+        let window = OwedWindow(
+            scope: .provider("IPC"), from: Self.t0, to: Self.t0.adding(seconds: 60), firstFailure: Self.t0,
+            lastStatus: 504, attempts: 1)
         var also: [OwedWindow] = []
         #expect(scheduler.decide(window, after: result([("MCAS", 500)]), now: Self.t0, also: &also) == .recovered)
         #expect(also.map(\.scope) == [.provider("MCAS")])
-        guard case .stillOwed(let w) = scheduler.decide(window, after: result([("IPC", 504)]), now: Self.t0, also: &also) else {
+        guard
+            case .stillOwed(let w) = scheduler.decide(window, after: result([("IPC", 504)]), now: Self.t0, also: &also)
+        else {
             Issue.record("expected still owed")
             return
         }
         #expect(w.attempts == 2)
         // Given up only after its own Warning items said 401/403 without a break for the limit.
         let later = Self.t0.adding(seconds: 7200)
-        guard case .stillOwed(let streak) = scheduler.decide(window, after: result([("IPC", 403)]), now: Self.t0, also: &also) else {
+        guard
+            case .stillOwed(let streak) = scheduler.decide(
+                window, after: result([("IPC", 403)]), now: Self.t0, also: &also)
+        else {
             Issue.record("expected still owed")
             return
         }
@@ -121,8 +142,11 @@ import Testing
             Issue.record("expected abandoned")
             return
         }
-        guard case .stillOwed(let broken) = scheduler.decide(streak, after: result([("IPC", 504)]), now: later, also: &also),
-              broken.persistentSince == nil else {
+        guard
+            case .stillOwed(let broken) = scheduler.decide(
+                streak, after: result([("IPC", 504)]), now: later, also: &also),
+            broken.persistentSince == nil
+        else {
             Issue.record("a 504 breaks the streak")
             return
         }
@@ -132,7 +156,8 @@ import Testing
             return
         }
         // The whole endpoint is never given up on: its refusal is the endpoint's problem.
-        let whole = OwedWindow(scope: .wholeEndpoint, from: Self.t0, to: Self.t0, firstFailure: Self.t0, lastStatus: 403, attempts: 1)
+        let whole = OwedWindow(
+            scope: .wholeEndpoint, from: Self.t0, to: Self.t0, firstFailure: Self.t0, lastStatus: 403, attempts: 1)
         guard case .stillOwed = scheduler.failed(whole, status: 403, now: later) else {
             Issue.record("expected still owed")
             return
@@ -142,10 +167,15 @@ import Testing
     @Test func anUnfilteredCollectionSettlesTheWindowsItCovers() {
         let span = (Self.t0, Self.t0.adding(seconds: 60))
         let windows = [
-            OwedWindow(scope: .provider("IPC"), from: span.0, to: span.1, firstFailure: Self.t0, lastStatus: 504, attempts: 1),
-            OwedWindow(scope: .provider("MCAS"), from: span.0, to: span.1, firstFailure: Self.t0, lastStatus: 504, attempts: 1),
-            OwedWindow(scope: .wholeEndpoint, from: span.0, to: span.1, firstFailure: Self.t0, lastStatus: 206, attempts: 1),
-            OwedWindow(scope: .provider("ASC"), from: span.0, to: span.1.adding(seconds: 1), firstFailure: Self.t0, lastStatus: 504, attempts: 1),
+            OwedWindow(
+                scope: .provider("IPC"), from: span.0, to: span.1, firstFailure: Self.t0, lastStatus: 504, attempts: 1),
+            OwedWindow(
+                scope: .provider("MCAS"), from: span.0, to: span.1, firstFailure: Self.t0, lastStatus: 504, attempts: 1),
+            OwedWindow(
+                scope: .wholeEndpoint, from: span.0, to: span.1, firstFailure: Self.t0, lastStatus: 206, attempts: 1),
+            OwedWindow(
+                scope: .provider("ASC"), from: span.0, to: span.1.adding(seconds: 1), firstFailure: Self.t0,
+                lastStatus: 504, attempts: 1),
         ]
         let settled = scheduler.settled(by: result([("MCAS", 504)]), from: span.0, to: span.1, among: windows)
         #expect(settled.map(\.scope) == [.provider("IPC"), .wholeEndpoint])
@@ -154,24 +184,37 @@ import Testing
 
     @Test func checkpointsKeepOwedWindowsAcrossRestartsIncludingOlderOnes() throws {
         var cp = EndpointCheckpoint(watermark: Self.t0)
-        var w = OwedWindow(scope: .provider("O'Brien"), from: Self.t0, to: Self.t0, firstFailure: Self.t0, lastStatus: 504, attempts: 2)
+        var w = OwedWindow(
+            scope: .provider("O'Brien"), from: Self.t0, to: Self.t0, firstFailure: Self.t0, lastStatus: 504, attempts: 2
+        )
         w.unfiltered = true
-        cp.pending = [w, OwedWindow(scope: .wholeEndpoint, from: Self.t0, to: Self.t0, firstFailure: Self.t0, lastStatus: 206, attempts: 1)]
+        cp.pending = [
+            w,
+            OwedWindow(
+                scope: .wholeEndpoint, from: Self.t0, to: Self.t0, firstFailure: Self.t0, lastStatus: 206, attempts: 1),
+        ]
         let back = try #require(EndpointCheckpoint(json: cp.json))
         #expect(back.pending == cp.pending)
-        let legacy = try JSONParser.parse(#"{"watermark": "2026-11-01T10:00:00Z", "pending": [{"provider": "*", "from": "2026-11-01T10:00:00Z", "to": "2026-11-01T10:00:00Z", "first_failure": "2026-11-01T10:00:00Z"}]}"#)
+        let legacy = try JSONParser.parse(
+            #"{"watermark": "2026-11-01T10:00:00Z", "pending": [{"provider": "*", "from": "2026-11-01T10:00:00Z", "to": "2026-11-01T10:00:00Z", "first_failure": "2026-11-01T10:00:00Z"}]}"#
+        )
         #expect(EndpointCheckpoint(json: legacy)?.pending.first?.scope == .wholeEndpoint)
     }
 
     @Test func shiftWatchFlagsAWindowWhoseAlertWasUpdatedWhileItWasPaged() {
         var watch = ShiftWatch(margin: .seconds(2))
-        watch.watch(ShiftWatch.Watched(scope: .wholeEndpoint, from: Self.t0, to: Self.t0.adding(seconds: 60),
-                                       pagingStarted: Self.t0.adding(seconds: 60), pagingEnded: Self.t0.adding(seconds: 70), ids: ["a", "b"]))
+        watch.watch(
+            ShiftWatch.Watched(
+                scope: .wholeEndpoint, from: Self.t0, to: Self.t0.adding(seconds: 60),
+                pagingStarted: Self.t0.adding(seconds: 60), pagingEnded: Self.t0.adding(seconds: 70), ids: ["a", "b"]))
         #expect(watch.suspects(among: [("c", Self.t0.adding(seconds: 65))]).isEmpty)  // not an id it showed
         #expect(watch.suspects(among: [("a", Self.t0.adding(seconds: 90))]).isEmpty)  // updated long after
         #expect(watch.suspects(among: [("b", Self.t0.adding(seconds: 71))]).count == 1)
         #expect(watch.watched.isEmpty)
-        watch.watch(ShiftWatch.Watched(scope: .wholeEndpoint, from: Self.t0, to: Self.t0, pagingStarted: Self.t0, pagingEnded: Self.t0, ids: ["a"]))
+        watch.watch(
+            ShiftWatch.Watched(
+                scope: .wholeEndpoint, from: Self.t0, to: Self.t0, pagingStarted: Self.t0, pagingEnded: Self.t0,
+                ids: ["a"]))
         watch.forget(before: Self.t0.adding(seconds: 3))
         #expect(watch.watched.isEmpty)
     }

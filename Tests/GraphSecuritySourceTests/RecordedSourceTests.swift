@@ -9,13 +9,16 @@ import Testing
     @Test func a206AnswerDeliversItsAlertsAndOneWarningPerFailingProvider() async throws {
         let dir = TemporaryDirectory()
         defer { dir.remove() }
-        try dir.write("rec/001.json", #"""
+        try dir.write(
+            "rec/001.json",
+            #"""
             {"endpoint":"alerts","request":"/v1.0/security/alerts?$top=10","status":206,
              "headers":{"Warning":["199 - \"Microsoft/Microsoft Defender ATP/401/228\", 199 - \"Microsoft/IPC/504/10000\"", "199 - broken"]},
              "body":{"value":[{"id":"a1","title":"t","vendorInformation":{"vendor":"Microsoft","provider":"MCAS"}},{"title":"no id"}]}}
             """#)
-        let context = SourceContext(name: "rec", logger: Logger(label: "t", factory: { _ in SwiftLogNoOpLogHandler() }),
-                                    stateDirectory: dir.file("state"), configurationDirectory: dir.path)
+        let context = SourceContext(
+            name: "rec", logger: Logger(label: "t", factory: { _ in SwiftLogNoOpLogHandler() }),
+            stateDirectory: dir.file("state"), configurationDirectory: dir.path)
         let config = try ConfigLoaderShim.recorded(directory: "rec")
         let source = try await RecordedSource.Plugin.makeSource(configuration: config, context: context)
         let publisher = RecordingPublisher()

@@ -1,9 +1,10 @@
-public import CollectorTesting
 import CollectorCore
 import CollectorSinks
+public import CollectorTesting
 public import Foundation
+
 #if canImport(Glibc)
-public import Glibc
+    public import Glibc
 #endif
 
 /// A real rsyslog started on loopback with a generated configuration: UDP (imudp), plain TCP
@@ -41,15 +42,17 @@ public final class RsyslogReceiver: @unchecked Sendable {
 
     /// The rsyslogd binary: on PATH, or where Debian puts it.
     public static var executable: String {
-        for candidate in ["/usr/sbin/rsyslogd", "/sbin/rsyslogd", "/usr/local/sbin/rsyslogd"] where FileManager.default.isExecutableFile(atPath: candidate) {
+        for candidate in ["/usr/sbin/rsyslogd", "/sbin/rsyslogd", "/usr/local/sbin/rsyslogd"]
+        where FileManager.default.isExecutableFile(atPath: candidate) {
             return candidate
         }
         return "rsyslogd"
     }
 
     public func start() throws {
-        pid = try Self.spawn(Self.executable, ["-n", "-f", directory.file("rsyslog.conf"), "-i", directory.file("rsyslog.pid")],
-                             log: directory.file("rsyslogd.log"))
+        pid = try Self.spawn(
+            Self.executable, ["-n", "-f", directory.file("rsyslog.conf"), "-i", directory.file("rsyslog.pid")],
+            log: directory.file("rsyslogd.log"))
         // Ready when the TCP and TLS ports accept connections.
         let deadline = Date().addingTimeInterval(15)
         while Date() < deadline {
@@ -86,7 +89,7 @@ public final class RsyslogReceiver: @unchecked Sendable {
         posix_spawn_file_actions_addopen(&actions, 1, log, O_WRONLY | O_CREAT | O_APPEND, 0o644)
         posix_spawn_file_actions_adddup2(&actions, 1, 2)
         let argv = ([path] + arguments).map { strdup($0) } + [nil]
-        defer { argv.forEach { free($0) } }
+        defer { for p in argv { free(p) } }
         var pid: pid_t = 0
         let status = posix_spawn(&pid, path, &actions, &attributes, argv, environ)
         guard status == 0 else { throw ReceiverError("cannot start \(path): \(String(cString: strerror(status)))") }
@@ -96,7 +99,8 @@ public final class RsyslogReceiver: @unchecked Sendable {
     /// Alive and not a zombie (Foundation reaps children in its own time).
     public static func isAlive(_ pid: Int32) -> Bool {
         guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
-              let close = stat.lastIndex(of: ")") else { return false }
+            let close = stat.lastIndex(of: ")")
+        else { return false }
         let state = stat[stat.index(close, offsetBy: 2)]
         return state != "Z" && state != "X"
     }
@@ -126,8 +130,10 @@ public final class RsyslogReceiver: @unchecked Sendable {
         let complete = data.lastIndex(of: 0x0A).map { data[...$0] } ?? Data()
         for line in String(decoding: complete, as: UTF8.self).split(separator: "\n") {
             let json = try JSONParser.parse(String(line))
-            out.append(Received(host: json["host"]?.stringValue ?? "", app: json["app"]?.stringValue ?? "",
-                                pri: Int(json["pri"]?.stringValue ?? "") ?? -1, raw: json["raw"]?.stringValue ?? ""))
+            out.append(
+                Received(
+                    host: json["host"]?.stringValue ?? "", app: json["app"]?.stringValue ?? "",
+                    pri: Int(json["pri"]?.stringValue ?? "") ?? -1, raw: json["raw"]?.stringValue ?? ""))
         }
         return out
     }
@@ -135,40 +141,41 @@ public final class RsyslogReceiver: @unchecked Sendable {
     private func writeConfiguration() throws {
         let d = directory.path
         let conf = """
-        global(workDirectory="\(d)" maxMessageSize="256k" parser.escapeControlCharactersOnReceive="off"
-               defaultNetstreamDriverCAFile="\(d)/ca.pem" defaultNetstreamDriverCertFile="\(d)/server.pem"
-               defaultNetstreamDriverKeyFile="\(d)/server.key")
-        module(load="imudp")
-        module(load="imptcp")
-        module(load="imtcp" streamDriver.name="ossl" streamDriver.mode="1" streamDriver.authMode="x509/certvalid")
-        template(name="received" type="list" option.jsonf="on") {
-          property(outname="host" name="hostname" format="jsonf")
-          property(outname="app" name="app-name" format="jsonf")
-          property(outname="pri" name="pri" format="jsonf")
-          property(outname="raw" name="rawmsg" format="jsonf")
-        }
-        ruleset(name="out" queue.type="Direct") {
-          action(type="omfile" file="\(d)/received.jsonl" template="received")
-        }
-        input(type="imudp" address="127.0.0.1" port="\(udpPort)" ruleset="out")
-        input(type="imptcp" address="127.0.0.1" port="\(tcpPort)" ruleset="out")
-        input(type="imtcp" address="127.0.0.1" port="\(tlsPort)" ruleset="out")
-        """
+            global(workDirectory="\(d)" maxMessageSize="256k" parser.escapeControlCharactersOnReceive="off"
+                   defaultNetstreamDriverCAFile="\(d)/ca.pem" defaultNetstreamDriverCertFile="\(d)/server.pem"
+                   defaultNetstreamDriverKeyFile="\(d)/server.key")
+            module(load="imudp")
+            module(load="imptcp")
+            module(load="imtcp" streamDriver.name="ossl" streamDriver.mode="1" streamDriver.authMode="x509/certvalid")
+            template(name="received" type="list" option.jsonf="on") {
+              property(outname="host" name="hostname" format="jsonf")
+              property(outname="app" name="app-name" format="jsonf")
+              property(outname="pri" name="pri" format="jsonf")
+              property(outname="raw" name="rawmsg" format="jsonf")
+            }
+            ruleset(name="out" queue.type="Direct") {
+              action(type="omfile" file="\(d)/received.jsonl" template="received")
+            }
+            input(type="imudp" address="127.0.0.1" port="\(udpPort)" ruleset="out")
+            input(type="imptcp" address="127.0.0.1" port="\(tcpPort)" ruleset="out")
+            input(type="imtcp" address="127.0.0.1" port="\(tlsPort)" ruleset="out")
+            """
         try conf.write(toFile: directory.file("rsyslog.conf"), atomically: true, encoding: .utf8)
     }
 
     private func makeCertificates() throws {
         let d = directory.path
-        try Self.shell("""
-        set -e
-        cd '\(d)'
-        openssl req -x509 -newkey rsa:2048 -nodes -keyout ca.key -out ca.pem -days 2 -subj /CN=test-ca 2>/dev/null
-        openssl req -newkey rsa:2048 -nodes -keyout server.key -out server.csr -subj /CN=localhost 2>/dev/null
-        printf 'subjectAltName=DNS:localhost,IP:127.0.0.1\\n' > server.ext
-        openssl x509 -req -in server.csr -CA ca.pem -CAkey ca.key -CAcreateserial -out server.pem -days 2 -extfile server.ext 2>/dev/null
-        openssl req -newkey rsa:2048 -nodes -keyout client.key -out client.csr -subj /CN=graph-collector 2>/dev/null
-        openssl x509 -req -in client.csr -CA ca.pem -CAkey ca.key -CAcreateserial -out client.pem -days 2 2>/dev/null
-        """)
+        try Self.shell(
+            """
+            set -e
+            cd '\(d)'
+            openssl req -x509 -newkey rsa:2048 -nodes -keyout ca.key -out ca.pem -days 2 -subj /CN=test-ca 2>/dev/null
+            openssl req -newkey rsa:2048 -nodes -keyout server.key -out server.csr -subj /CN=localhost 2>/dev/null
+            printf 'subjectAltName=DNS:localhost,IP:127.0.0.1\\n' > server.ext
+            openssl x509 -req -in server.csr -CA ca.pem -CAkey ca.key -CAcreateserial -out server.pem -days 2 -extfile server.ext 2>/dev/null
+            openssl req -newkey rsa:2048 -nodes -keyout client.key -out client.csr -subj /CN=graph-collector 2>/dev/null
+            openssl x509 -req -in client.csr -CA ca.pem -CAkey ca.key -CAcreateserial -out client.pem -days 2 2>/dev/null
+            """)
     }
 
     public static func shell(_ script: String) throws {
@@ -177,7 +184,9 @@ public final class RsyslogReceiver: @unchecked Sendable {
         p.arguments = ["-c", script]
         try p.run()
         p.waitUntilExit()
-        guard p.terminationStatus == 0 else { throw ReceiverError("shell failed (\(p.terminationStatus)): \(script.prefix(200))") }
+        guard p.terminationStatus == 0 else {
+            throw ReceiverError("shell failed (\(p.terminationStatus)): \(script.prefix(200))")
+        }
     }
 
     public static func freePort(udp: Bool) throws -> Int {
@@ -189,7 +198,9 @@ public final class RsyslogReceiver: @unchecked Sendable {
         address.sin_port = 0
         var length = socklen_t(MemoryLayout<sockaddr_in>.size)
         let bound = withUnsafeMutablePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) == 0 && getsockname(fd, $0, &length) == 0 }
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                bind(fd, $0, length) == 0 && getsockname(fd, $0, &length) == 0
+            }
         }
         guard bound else { throw ReceiverError("no free port") }
         return Int(UInt16(bigEndian: address.sin_port))
@@ -203,7 +214,9 @@ public final class RsyslogReceiver: @unchecked Sendable {
         address.sin_addr.s_addr = inet_addr("127.0.0.1")
         address.sin_port = UInt16(port).bigEndian
         return withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0 }
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0
+            }
         }
     }
 }

@@ -1,8 +1,9 @@
 public import CollectorCore
 public import CollectorTesting
 public import Foundation
+
 #if canImport(Glibc)
-public import Glibc
+    public import Glibc
 #endif
 
 /// The Python receiver in webhook_receiver.py, started on loopback. While the file
@@ -12,17 +13,32 @@ public final class WebhookReceiver: @unchecked Sendable {
     public let pid: pid_t
     public let port: Int
 
-    public init(secrets: [String], githubSecret: String? = nil, failFirst: Int = 0, rejectIDs: [String] = []) async throws {
-        let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("webhook_receiver.py").path
-        pid = try RsyslogReceiver.spawn("/usr/bin/python3", [script, directory.path, secrets.joined(separator: ","), githubSecret ?? "-",
-                                                             String(failFirst), rejectIDs.joined(separator: ",")],
-                                        log: directory.file("receiver.log"))
+    public init(secrets: [String], githubSecret: String? = nil, failFirst: Int = 0, rejectIDs: [String] = [])
+        async throws
+    {
+        let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent(
+            "webhook_receiver.py"
+        ).path
+        pid = try RsyslogReceiver.spawn(
+            "/usr/bin/python3",
+            [
+                script, directory.path, secrets.joined(separator: ","), githubSecret ?? "-",
+                String(failFirst), rejectIDs.joined(separator: ","),
+            ],
+            log: directory.file("receiver.log"))
         var found: Int?
         for _ in 0..<200 {
-            if let text = try? String(contentsOfFile: directory.file("port"), encoding: .utf8), let p = Int(text) { found = p; break }
+            if let text = try? String(contentsOfFile: directory.file("port"), encoding: .utf8), let p = Int(text) {
+                found = p
+                break
+            }
             try await Task.sleep(for: .milliseconds(25))
         }
-        guard let found else { throw ReceiverError("webhook receiver did not start: \((try? String(contentsOfFile: directory.file("receiver.log"), encoding: .utf8)) ?? "")") }
+        guard let found else {
+            throw ReceiverError(
+                "webhook receiver did not start: \((try? String(contentsOfFile: directory.file("receiver.log"), encoding: .utf8)) ?? "")"
+            )
+        }
         port = found
     }
 
@@ -30,14 +46,23 @@ public final class WebhookReceiver: @unchecked Sendable {
 
     public var url: String { "http://127.0.0.1:\(port)/hooks/graph" }
 
-    public struct Attempt: Sendable { public var id: String; public var status: Int; public var valid: Bool; public var auth: String }
+    public struct Attempt: Sendable {
+        public var id: String
+        public var status: Int
+        public var valid: Bool
+        public var auth: String
+    }
 
     public func attempts() throws -> [Attempt] {
-        guard let text = try? String(contentsOfFile: directory.file("attempts.jsonl"), encoding: .utf8) else { return [] }
+        guard let text = try? String(contentsOfFile: directory.file("attempts.jsonl"), encoding: .utf8) else {
+            return []
+        }
         return try text.split(separator: "\n").map { line in
             let j = try JSONParser.parse(String(line))
             if case .bool(let valid)? = j["valid"] {
-                return Attempt(id: j["id"]?.stringValue ?? "", status: j["status"]?.intValue ?? 0, valid: valid, auth: j["auth"]?.stringValue ?? "")
+                return Attempt(
+                    id: j["id"]?.stringValue ?? "", status: j["status"]?.intValue ?? 0, valid: valid,
+                    auth: j["auth"]?.stringValue ?? "")
             }
             return Attempt(id: "", status: 0, valid: false, auth: "")
         }
@@ -45,7 +70,9 @@ public final class WebhookReceiver: @unchecked Sendable {
 
     /// Accepted events with the webhook-id of the request that carried them.
     public func events() throws -> [(id: String, event: Event)] {
-        guard let text = try? String(contentsOfFile: directory.file("events.ndjson"), encoding: .utf8) else { return [] }
+        guard let text = try? String(contentsOfFile: directory.file("events.ndjson"), encoding: .utf8) else {
+            return []
+        }
         return try text.split(separator: "\n").map { line in
             let j = try JSONParser.parse(String(line))
             return (j["webhook_id"]?.stringValue ?? "", try Event(json: j["event"]!))
@@ -59,4 +86,3 @@ public final class WebhookReceiver: @unchecked Sendable {
         directory.remove()
     }
 }
-

@@ -68,7 +68,9 @@ public struct ConfigDuration: Sendable, Hashable, Decodable, CustomStringConvert
                 return nil
             }
         }
-        guard !number.isEmpty, !unit.isEmpty, commit(), let d = ConfigDuration.checked(seconds: total) else { return nil }
+        guard !number.isEmpty, !unit.isEmpty, commit(), let d = ConfigDuration.checked(seconds: total) else {
+            return nil
+        }
         self = d
     }
 
@@ -164,9 +166,12 @@ public struct ByteSize: Sendable, Hashable, Comparable, Decodable, CustomStringC
     public init(from decoder: any Decoder) throws {
         let c = try decoder.singleValueContainer()
         if let n = try? c.decode(Int64.self) {
-            guard n >= 0 else { throw DecodingError.dataCorruptedError(in: c, debugDescription: "a size cannot be negative") }
+            guard n >= 0 else {
+                throw DecodingError.dataCorruptedError(in: c, debugDescription: "a size cannot be negative")
+            }
             guard n <= ByteSize.maximumBytes else {
-                throw DecodingError.dataCorruptedError(in: c, debugDescription: "\(n) is out of range: \(Self.rangeHint)")
+                throw DecodingError.dataCorruptedError(
+                    in: c, debugDescription: "\(n) is out of range: \(Self.rangeHint)")
             }
             bytes = n
             return
@@ -175,11 +180,15 @@ public struct ByteSize: Sendable, Hashable, Comparable, Decodable, CustomStringC
         guard let b = ByteSize(parsing: text) else {
             if ByteSize.hasSizeForm(text) {
                 throw DecodingError.dataCorruptedError(
-                    in: c, debugDescription: "\(ConfigDuration.quoted(text)) is out of range or not a size: \(Self.rangeHint), "
+                    in: c,
+                    debugDescription:
+                        "\(ConfigDuration.quoted(text)) is out of range or not a size: \(Self.rangeHint), "
                         + "written e.g. 1048576, 512KiB, 100MiB, 1GB")
             }
             throw DecodingError.dataCorruptedError(
-                in: c, debugDescription: "\(ConfigDuration.quoted(text)) is not a size; write e.g. 1048576, 512KiB, 100MiB, 1GB")
+                in: c,
+                debugDescription:
+                    "\(ConfigDuration.quoted(text)) is not a size; write e.g. 1048576, 512KiB, 100MiB, 1GB")
         }
         self = b
     }

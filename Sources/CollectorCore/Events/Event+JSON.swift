@@ -128,52 +128,56 @@ extension Evidence {
     var jsonValue: JSONValue {
         var o = ObjectBuilder()
         if !hosts.isEmpty {
-            o["hosts"] = .array(hosts.map { h in
-                var b = ObjectBuilder()
-                b["name"] = h.name.map(JSONValue.string)
-                b["fqdn"] = h.fqdn.map(JSONValue.string)
-                b["device_id"] = h.deviceId.map(JSONValue.string)
-                b["os"] = h.os.map(JSONValue.string)
-                if !h.ipAddresses.isEmpty { b["ip_addresses"] = .array(h.ipAddresses.map(JSONValue.string)) }
-                return b.value
-            })
+            o["hosts"] = .array(
+                hosts.map { h in
+                    var b = ObjectBuilder()
+                    b["name"] = h.name.map(JSONValue.string)
+                    b["fqdn"] = h.fqdn.map(JSONValue.string)
+                    b["device_id"] = h.deviceId.map(JSONValue.string)
+                    b["os"] = h.os.map(JSONValue.string)
+                    if !h.ipAddresses.isEmpty { b["ip_addresses"] = .array(h.ipAddresses.map(JSONValue.string)) }
+                    return b.value
+                })
         }
         if !users.isEmpty {
-            o["users"] = .array(users.map { u in
-                var b = ObjectBuilder()
-                b["account_name"] = u.accountName.map(JSONValue.string)
-                b["domain"] = u.domain.map(JSONValue.string)
-                b["user_principal_name"] = u.userPrincipalName.map(JSONValue.string)
-                b["sid"] = u.sid.map(JSONValue.string)
-                b["display_name"] = u.displayName.map(JSONValue.string)
-                return b.value
-            })
+            o["users"] = .array(
+                users.map { u in
+                    var b = ObjectBuilder()
+                    b["account_name"] = u.accountName.map(JSONValue.string)
+                    b["domain"] = u.domain.map(JSONValue.string)
+                    b["user_principal_name"] = u.userPrincipalName.map(JSONValue.string)
+                    b["sid"] = u.sid.map(JSONValue.string)
+                    b["display_name"] = u.displayName.map(JSONValue.string)
+                    return b.value
+                })
         }
         if !ipAddresses.isEmpty { o["ip_addresses"] = .array(ipAddresses.map(JSONValue.string)) }
         if !urls.isEmpty { o["urls"] = .array(urls.map(JSONValue.string)) }
         if !files.isEmpty {
-            o["files"] = .array(files.map { f in
-                var b = ObjectBuilder()
-                b["name"] = f.name.map(JSONValue.string)
-                b["path"] = f.path.map(JSONValue.string)
-                b["sha1"] = f.sha1.map(JSONValue.string)
-                b["sha256"] = f.sha256.map(JSONValue.string)
-                b["size"] = f.size.map { .number(String($0)) }
-                return b.value
-            })
+            o["files"] = .array(
+                files.map { f in
+                    var b = ObjectBuilder()
+                    b["name"] = f.name.map(JSONValue.string)
+                    b["path"] = f.path.map(JSONValue.string)
+                    b["sha1"] = f.sha1.map(JSONValue.string)
+                    b["sha256"] = f.sha256.map(JSONValue.string)
+                    b["size"] = f.size.map { .number(String($0)) }
+                    return b.value
+                })
         }
         if !processes.isEmpty {
-            o["processes"] = .array(processes.map { p in
-                var b = ObjectBuilder()
-                b["process_id"] = p.processId.map { .number(String($0)) }
-                b["parent_process_id"] = p.parentProcessId.map { .number(String($0)) }
-                b["command_line"] = p.commandLine.map(JSONValue.string)
-                b["image_name"] = p.imageName.map(JSONValue.string)
-                b["image_path"] = p.imagePath.map(JSONValue.string)
-                b["sha256"] = p.sha256.map(JSONValue.string)
-                b["account_name"] = p.accountName.map(JSONValue.string)
-                return b.value
-            })
+            o["processes"] = .array(
+                processes.map { p in
+                    var b = ObjectBuilder()
+                    b["process_id"] = p.processId.map { .number(String($0)) }
+                    b["parent_process_id"] = p.parentProcessId.map { .number(String($0)) }
+                    b["command_line"] = p.commandLine.map(JSONValue.string)
+                    b["image_name"] = p.imageName.map(JSONValue.string)
+                    b["image_path"] = p.imagePath.map(JSONValue.string)
+                    b["sha256"] = p.sha256.map(JSONValue.string)
+                    b["account_name"] = p.accountName.map(JSONValue.string)
+                    return b.value
+                })
         }
         return o.value
     }
@@ -182,24 +186,29 @@ extension Evidence {
         func strings(_ v: JSONValue?) -> [String] { (v?.arrayValue ?? []).compactMap(\.stringValue) }
         self.init(
             hosts: (json["hosts"]?.arrayValue ?? []).map {
-                Host(name: $0["name"]?.stringValue, fqdn: $0["fqdn"]?.stringValue, deviceId: $0["device_id"]?.stringValue,
-                     os: $0["os"]?.stringValue, ipAddresses: strings($0["ip_addresses"]))
+                Host(
+                    name: $0["name"]?.stringValue, fqdn: $0["fqdn"]?.stringValue,
+                    deviceId: $0["device_id"]?.stringValue,
+                    os: $0["os"]?.stringValue, ipAddresses: strings($0["ip_addresses"]))
             },
             users: (json["users"]?.arrayValue ?? []).map {
-                User(accountName: $0["account_name"]?.stringValue, domain: $0["domain"]?.stringValue,
-                     userPrincipalName: $0["user_principal_name"]?.stringValue, sid: $0["sid"]?.stringValue,
-                     displayName: $0["display_name"]?.stringValue)
+                User(
+                    accountName: $0["account_name"]?.stringValue, domain: $0["domain"]?.stringValue,
+                    userPrincipalName: $0["user_principal_name"]?.stringValue, sid: $0["sid"]?.stringValue,
+                    displayName: $0["display_name"]?.stringValue)
             },
             ipAddresses: strings(json["ip_addresses"]), urls: strings(json["urls"]),
             files: (json["files"]?.arrayValue ?? []).map {
-                File(name: $0["name"]?.stringValue, path: $0["path"]?.stringValue, sha1: $0["sha1"]?.stringValue,
-                     sha256: $0["sha256"]?.stringValue, size: $0["size"]?.intValue)
+                File(
+                    name: $0["name"]?.stringValue, path: $0["path"]?.stringValue, sha1: $0["sha1"]?.stringValue,
+                    sha256: $0["sha256"]?.stringValue, size: $0["size"]?.intValue)
             },
             processes: (json["processes"]?.arrayValue ?? []).map {
-                Process(processId: $0["process_id"]?.intValue, parentProcessId: $0["parent_process_id"]?.intValue,
-                        commandLine: $0["command_line"]?.stringValue, imageName: $0["image_name"]?.stringValue,
-                        imagePath: $0["image_path"]?.stringValue, sha256: $0["sha256"]?.stringValue,
-                        accountName: $0["account_name"]?.stringValue)
+                Process(
+                    processId: $0["process_id"]?.intValue, parentProcessId: $0["parent_process_id"]?.intValue,
+                    commandLine: $0["command_line"]?.stringValue, imageName: $0["image_name"]?.stringValue,
+                    imagePath: $0["image_path"]?.stringValue, sha256: $0["sha256"]?.stringValue,
+                    accountName: $0["account_name"]?.stringValue)
             })
     }
 }
@@ -238,7 +247,9 @@ struct FieldReader {
     init(_ json: JSONValue) { self.json = json }
 
     func string(_ key: String) throws(EventDecodingError) -> String {
-        guard let s = json[key]?.stringValue else { throw EventDecodingError(field: key, problem: "missing or not a string") }
+        guard let s = json[key]?.stringValue else {
+            throw EventDecodingError(field: key, problem: "missing or not a string")
+        }
         return s
     }
 
@@ -246,7 +257,9 @@ struct FieldReader {
 
     func time(_ key: String) throws(EventDecodingError) -> Timestamp? {
         guard let s = json[key]?.stringValue else { return nil }
-        guard let t = Timestamp(iso8601: s) else { throw EventDecodingError(field: key, problem: "'\(s)' is not an RFC 3339 time") }
+        guard let t = Timestamp(iso8601: s) else {
+            throw EventDecodingError(field: key, problem: "'\(s)' is not an RFC 3339 time")
+        }
         return t
     }
 }

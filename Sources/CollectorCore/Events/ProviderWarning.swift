@@ -60,7 +60,10 @@ public struct CollectorHealth: Sendable, Hashable {
     public var details: [String: String]
     public var observedAt: Timestamp
 
-    public init(component: String, level: Level, code: String, message: String, details: [String: String] = [:], observedAt: Timestamp = .now()) {
+    public init(
+        component: String, level: Level, code: String, message: String, details: [String: String] = [:],
+        observedAt: Timestamp = .now()
+    ) {
         self.component = component
         self.level = level
         self.code = code

@@ -115,7 +115,10 @@ public struct Evidence: Sendable, Hashable {
         public var deviceId: String?
         public var os: String?
         public var ipAddresses: [String]
-        public init(name: String? = nil, fqdn: String? = nil, deviceId: String? = nil, os: String? = nil, ipAddresses: [String] = []) {
+        public init(
+            name: String? = nil, fqdn: String? = nil, deviceId: String? = nil, os: String? = nil,
+            ipAddresses: [String] = []
+        ) {
             self.name = name
             self.fqdn = fqdn
             self.deviceId = deviceId
@@ -130,7 +133,10 @@ public struct Evidence: Sendable, Hashable {
         public var userPrincipalName: String?
         public var sid: String?
         public var displayName: String?
-        public init(accountName: String? = nil, domain: String? = nil, userPrincipalName: String? = nil, sid: String? = nil, displayName: String? = nil) {
+        public init(
+            accountName: String? = nil, domain: String? = nil, userPrincipalName: String? = nil, sid: String? = nil,
+            displayName: String? = nil
+        ) {
             self.accountName = accountName
             self.domain = domain
             self.userPrincipalName = userPrincipalName
@@ -145,7 +151,9 @@ public struct Evidence: Sendable, Hashable {
         public var sha1: String?
         public var sha256: String?
         public var size: Int?
-        public init(name: String? = nil, path: String? = nil, sha1: String? = nil, sha256: String? = nil, size: Int? = nil) {
+        public init(
+            name: String? = nil, path: String? = nil, sha1: String? = nil, sha256: String? = nil, size: Int? = nil
+        ) {
             self.name = name
             self.path = path
             self.sha1 = sha1
@@ -162,7 +170,10 @@ public struct Evidence: Sendable, Hashable {
         public var imagePath: String?
         public var sha256: String?
         public var accountName: String?
-        public init(processId: Int? = nil, parentProcessId: Int? = nil, commandLine: String? = nil, imageName: String? = nil, imagePath: String? = nil, sha256: String? = nil, accountName: String? = nil) {
+        public init(
+            processId: Int? = nil, parentProcessId: Int? = nil, commandLine: String? = nil, imageName: String? = nil,
+            imagePath: String? = nil, sha256: String? = nil, accountName: String? = nil
+        ) {
             self.processId = processId
             self.parentProcessId = parentProcessId
             self.commandLine = commandLine
@@ -180,7 +191,10 @@ public struct Evidence: Sendable, Hashable {
     public var files: [File]
     public var processes: [Process]
 
-    public init(hosts: [Host] = [], users: [User] = [], ipAddresses: [String] = [], urls: [String] = [], files: [File] = [], processes: [Process] = []) {
+    public init(
+        hosts: [Host] = [], users: [User] = [], ipAddresses: [String] = [], urls: [String] = [], files: [File] = [],
+        processes: [Process] = []
+    ) {
         self.hosts = hosts
         self.users = users
         self.ipAddresses = ipAddresses

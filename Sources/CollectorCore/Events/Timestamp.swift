@@ -38,7 +38,9 @@ public struct Timestamp: Sendable, Hashable, Comparable, CustomStringConvertible
         let (scaled, o1) = c.seconds.multipliedReportingOverflow(by: 1_000_000_000)
         let (delta, o2) = scaled.addingReportingOverflow(c.attoseconds / 1_000_000_000)
         let (sum, o3) = nanosecondsSinceEpoch.addingReportingOverflow(delta)
-        if o1 || o2 || o3 { return c.seconds >= 0 ? Self.representableRange.upperBound : Self.representableRange.lowerBound }
+        if o1 || o2 || o3 {
+            return c.seconds >= 0 ? Self.representableRange.upperBound : Self.representableRange.lowerBound
+        }
         return Timestamp(nanosecondsSinceEpoch: sum)
     }
 
@@ -51,7 +53,9 @@ public struct Timestamp: Sendable, Hashable, Comparable, CustomStringConvertible
     /// This time moved by `seconds`, clamped to the representable range.
     public func adding(seconds: Double) -> Timestamp {
         let delta = (seconds * 1e9).rounded()
-        guard delta.isFinite else { return seconds > 0 ? Self.representableRange.upperBound : Self.representableRange.lowerBound }
+        guard delta.isFinite else {
+            return seconds > 0 ? Self.representableRange.upperBound : Self.representableRange.lowerBound
+        }
         let clamped = Int64(exactly: delta) ?? (delta > 0 ? Int64.max : Int64.min)
         let (sum, overflow) = nanosecondsSinceEpoch.addingReportingOverflow(clamped)
         if overflow { return clamped > 0 ? Self.representableRange.upperBound : Self.representableRange.lowerBound }
@@ -124,7 +128,12 @@ public struct Timestamp: Sendable, Hashable, Comparable, CustomStringConvertible
         Timestamp(nanosecondsSinceEpoch: .min)...Timestamp(nanosecondsSinceEpoch: .max)
 
     /// Broken-down UTC fields.
-    public var utcComponents: (year: Int, month: Int, day: Int, hour: Int, minute: Int, second: Int, nanosecond: Int, weekday: Int, dayOfYear: Int) {
+    public var utcComponents:
+        (
+            year: Int, month: Int, day: Int, hour: Int, minute: Int, second: Int, nanosecond: Int, weekday: Int,
+            dayOfYear: Int
+        )
+    {
         let seconds = secondsSinceEpoch
         let nanos = Int(nanosecondsSinceEpoch - seconds * 1_000_000_000)
         let days = Int(seconds.floorDiv(86_400))
@@ -148,7 +157,10 @@ public struct Timestamp: Sendable, Hashable, Comparable, CustomStringConvertible
                 var v = value
                 if width == 4 && (v < 0 || v > 9999) {
                     // Outside four digits (not seen in practice): fall back to the plain number.
-                    for b in String(v).utf8 { buffer[i] = b; i += 1 }
+                    for b in String(v).utf8 {
+                        buffer[i] = b
+                        i += 1
+                    }
                     return
                 }
                 var k = width - 1
@@ -159,9 +171,21 @@ public struct Timestamp: Sendable, Hashable, Comparable, CustomStringConvertible
                 }
                 i += width
             }
-            func char(_ b: UInt8) { buffer[i] = b; i += 1 }
-            put(c.year, 4); char(0x2D); put(c.month, 2); char(0x2D); put(c.day, 2); char(0x54)
-            put(c.hour, 2); char(0x3A); put(c.minute, 2); char(0x3A); put(c.second, 2)
+            func char(_ b: UInt8) {
+                buffer[i] = b
+                i += 1
+            }
+            put(c.year, 4)
+            char(0x2D)
+            put(c.month, 2)
+            char(0x2D)
+            put(c.day, 2)
+            char(0x54)
+            put(c.hour, 2)
+            char(0x3A)
+            put(c.minute, 2)
+            char(0x3A)
+            put(c.second, 2)
             if digits > 0 {
                 var divisor = 1
                 for _ in 0..<(9 - digits) { divisor *= 10 }

@@ -68,9 +68,15 @@ public struct JSONParser {
             case UInt8(ascii: "{"): return try parseObject(depth: depth + 1)
             case UInt8(ascii: "["): return try parseArray(depth: depth + 1)
             case UInt8(ascii: "\""): return .string(try parseString())
-            case UInt8(ascii: "t"): try expectLiteral("true"); return .bool(true)
-            case UInt8(ascii: "f"): try expectLiteral("false"); return .bool(false)
-            case UInt8(ascii: "n"): try expectLiteral("null"); return .null
+            case UInt8(ascii: "t"):
+                try expectLiteral("true")
+                return .bool(true)
+            case UInt8(ascii: "f"):
+                try expectLiteral("false")
+                return .bool(false)
+            case UInt8(ascii: "n"):
+                try expectLiteral("null")
+                return .null
             case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"): return .number(try parseNumber())
             default: throw error("unexpected character '\(printable(bytes[index]))'")
             }
@@ -102,18 +108,26 @@ public struct JSONParser {
             }
             while true {
                 skipWhitespace()
-                guard index < bytes.count else { throw error("unexpected end of input inside an object (truncated body?)") }
+                guard index < bytes.count else {
+                    throw error("unexpected end of input inside an object (truncated body?)")
+                }
                 guard bytes[index] == UInt8(ascii: "\"") else { throw error("expected a member name in quotes") }
                 let key = try parseString()
                 skipWhitespace()
-                guard index < bytes.count else { throw error("unexpected end of input inside an object (truncated body?)") }
-                guard bytes[index] == UInt8(ascii: ":") else { throw error("expected ':' after member name \"\(key)\"") }
+                guard index < bytes.count else {
+                    throw error("unexpected end of input inside an object (truncated body?)")
+                }
+                guard bytes[index] == UInt8(ascii: ":") else {
+                    throw error("expected ':' after member name \"\(key)\"")
+                }
                 index += 1
                 skipWhitespace()
                 let value = try parseValue(depth: depth)
                 members.append((key, value))
                 skipWhitespace()
-                guard index < bytes.count else { throw error("unexpected end of input inside an object (truncated body?)") }
+                guard index < bytes.count else {
+                    throw error("unexpected end of input inside an object (truncated body?)")
+                }
                 if bytes[index] == UInt8(ascii: ",") {
                     index += 1
                 } else if bytes[index] == UInt8(ascii: "}") {
@@ -138,7 +152,9 @@ public struct JSONParser {
                 skipWhitespace()
                 elements.append(try parseValue(depth: depth))
                 skipWhitespace()
-                guard index < bytes.count else { throw error("unexpected end of input inside an array (truncated body?)") }
+                guard index < bytes.count else {
+                    throw error("unexpected end of input inside an array (truncated body?)")
+                }
                 if bytes[index] == UInt8(ascii: ",") {
                     index += 1
                 } else if bytes[index] == UInt8(ascii: "]") {
@@ -161,13 +177,19 @@ public struct JSONParser {
             }
             if index < bytes.count, bytes[index] == UInt8(ascii: ".") {
                 index += 1
-                guard index < bytes.count, isDigit(bytes[index]) else { throw error("invalid number: digits expected after '.'", at: start) }
+                guard index < bytes.count, isDigit(bytes[index]) else {
+                    throw error("invalid number: digits expected after '.'", at: start)
+                }
                 while index < bytes.count, isDigit(bytes[index]) { index += 1 }
             }
             if index < bytes.count, bytes[index] == UInt8(ascii: "e") || bytes[index] == UInt8(ascii: "E") {
                 index += 1
-                if index < bytes.count, bytes[index] == UInt8(ascii: "+") || bytes[index] == UInt8(ascii: "-") { index += 1 }
-                guard index < bytes.count, isDigit(bytes[index]) else { throw error("invalid number: digits expected in exponent", at: start) }
+                if index < bytes.count, bytes[index] == UInt8(ascii: "+") || bytes[index] == UInt8(ascii: "-") {
+                    index += 1
+                }
+                guard index < bytes.count, isDigit(bytes[index]) else {
+                    throw error("invalid number: digits expected in exponent", at: start)
+                }
                 while index < bytes.count, isDigit(bytes[index]) { index += 1 }
             }
             return String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<index]), as: UTF8.self)
@@ -229,7 +251,9 @@ public struct JSONParser {
                     var scalar = try parseHex4()
                     if scalar >= 0xD800 && scalar < 0xDC00 {
                         // A high surrogate must be followed by an escaped low surrogate.
-                        guard index + 1 < bytes.count, bytes[index] == UInt8(ascii: "\\"), bytes[index + 1] == UInt8(ascii: "u") else {
+                        guard index + 1 < bytes.count, bytes[index] == UInt8(ascii: "\\"),
+                            bytes[index + 1] == UInt8(ascii: "u")
+                        else {
                             throw error("unpaired UTF-16 surrogate in \\u escape")
                         }
                         index += 2

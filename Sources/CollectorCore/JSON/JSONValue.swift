@@ -14,11 +14,11 @@ public enum JSONValue: Sendable, Hashable {
     public static func == (lhs: JSONValue, rhs: JSONValue) -> Bool {
         switch (lhs, rhs) {
         case (.null, .null): return true
-        case let (.bool(a), .bool(b)): return a == b
-        case let (.number(a), .number(b)): return a == b
-        case let (.string(a), .string(b)): return a == b
-        case let (.array(a), .array(b)): return a == b
-        case let (.object(a), .object(b)):
+        case (.bool(let a), .bool(let b)): return a == b
+        case (.number(let a), .number(let b)): return a == b
+        case (.string(let a), .string(let b)): return a == b
+        case (.array(let a), .array(let b)): return a == b
+        case (.object(let a), .object(let b)):
             return a.count == b.count && zip(a, b).allSatisfy { $0.0 == $1.0 && $0.1 == $1.1 }
         default: return false
         }
@@ -147,7 +147,13 @@ extension JSONValue: Codable {
             try c.encode(b)
         case .number(let n):
             var c = encoder.singleValueContainer()
-            if let i = Int64(n) { try c.encode(i) } else if let d = Double(n) { try c.encode(d) } else { try c.encode(n) }
+            if let i = Int64(n) {
+                try c.encode(i)
+            } else if let d = Double(n) {
+                try c.encode(d)
+            } else {
+                try c.encode(n)
+            }
         case .string(let s):
             var c = encoder.singleValueContainer()
             try c.encode(s)

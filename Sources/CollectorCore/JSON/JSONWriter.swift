@@ -57,11 +57,21 @@ public struct JSONWriter {
                 if i > run { bytes.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[run..<i])) }
                 run = i + 1
                 switch b {
-                case UInt8(ascii: "\""): bytes.append(0x5C); bytes.append(0x22)
-                case UInt8(ascii: "\\"): bytes.append(0x5C); bytes.append(0x5C)
-                case 0x0A: bytes.append(0x5C); bytes.append(UInt8(ascii: "n"))
-                case 0x0D: bytes.append(0x5C); bytes.append(UInt8(ascii: "r"))
-                case 0x09: bytes.append(0x5C); bytes.append(UInt8(ascii: "t"))
+                case UInt8(ascii: "\""):
+                    bytes.append(0x5C)
+                    bytes.append(0x22)
+                case UInt8(ascii: "\\"):
+                    bytes.append(0x5C)
+                    bytes.append(0x5C)
+                case 0x0A:
+                    bytes.append(0x5C)
+                    bytes.append(UInt8(ascii: "n"))
+                case 0x0D:
+                    bytes.append(0x5C)
+                    bytes.append(UInt8(ascii: "r"))
+                case 0x09:
+                    bytes.append(0x5C)
+                    bytes.append(UInt8(ascii: "t"))
                 default:
                     bytes.append(contentsOf: [0x5C, UInt8(ascii: "u"), 0x30, 0x30])
                     bytes.append(Self.hexDigits[Int(b >> 4)])

@@ -1,6 +1,6 @@
 #if canImport(Glibc)
-import Glibc
-import CollectorSystem
+    import Glibc
+    import CollectorSystem
 #endif
 
 /// Where a sink's permanently rejected events go instead of being lost: one NDJSON file per
@@ -36,8 +36,11 @@ public actor DeadLetterStore {
         var writer = JSONWriter(reservingCapacity: 4096)
         let now = Timestamp.now().iso8601()
         for event in events {
-            writer.write(.object([("dead_letter_at", .string(now)), ("sink", .string(sink)), ("reason", .string(reason)),
-                                  ("event", event.jsonValue)]))
+            writer.write(
+                .object([
+                    ("dead_letter_at", .string(now)), ("sink", .string(sink)), ("reason", .string(reason)),
+                    ("event", event.jsonValue),
+                ]))
             writer.bytes.append(0x0A)
         }
         try FileSystem.writeAll(fd: fd, bytes: writer.bytes, path: path)
@@ -59,9 +62,11 @@ public actor DeadLetterStore {
             do {
                 let json = try JSONParser.parse(text)
                 guard let event = json["event"] else { throw EventDecodingError(field: "event", problem: "missing") }
-                entries.append(Entry(at: json["dead_letter_at"]?.stringValue.flatMap(Timestamp.init(iso8601:)),
-                                     sink: json["sink"]?.stringValue ?? "", reason: json["reason"]?.stringValue ?? "",
-                                     event: try Event(json: event)))
+                entries.append(
+                    Entry(
+                        at: json["dead_letter_at"]?.stringValue.flatMap(Timestamp.init(iso8601:)),
+                        sink: json["sink"]?.stringValue ?? "", reason: json["reason"]?.stringValue ?? "",
+                        event: try Event(json: event)))
             } catch {
                 throw DeadLetterError(description: "\(path):\(i + 1): \(error)")
             }

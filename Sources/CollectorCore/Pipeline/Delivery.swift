@@ -72,7 +72,8 @@ final class ReceiptState: Sendable {
     func undelivered(by sink: String) { settle(sink) { $0.undeliveredBy.insert(sink) } }
 
     private func settle(_ sink: String, _ update: (inout DeliveryReport) -> Void) {
-        let (waiters, report) = inner.withLock { inner -> ([CheckedContinuation<DeliveryReport, Never>], DeliveryReport) in
+        let (waiters, report) = inner.withLock {
+            inner -> ([CheckedContinuation<DeliveryReport, Never>], DeliveryReport) in
             guard inner.pending.remove(sink) != nil else { return ([], inner.report) }
             update(&inner.report)
             guard inner.pending.isEmpty else { return ([], inner.report) }

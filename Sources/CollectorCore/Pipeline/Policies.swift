@@ -17,7 +17,9 @@ public struct BatchPolicy: Sendable, Hashable, Decodable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case maxEvents = "max_events", maxBytes = "max_bytes", maxDelay = "max_delay"
+        case maxEvents = "max_events"
+        case maxBytes = "max_bytes"
+        case maxDelay = "max_delay"
     }
 
     public init(from decoder: any Decoder) throws {
@@ -40,14 +42,18 @@ public struct RetryPolicy: Sendable, Hashable, Decodable {
     public var maxDelay: ConfigDuration
     public var multiplier: Double
 
-    public init(initialDelay: ConfigDuration = .seconds(0.5), maxDelay: ConfigDuration = .seconds(30), multiplier: Double = 2) {
+    public init(
+        initialDelay: ConfigDuration = .seconds(0.5), maxDelay: ConfigDuration = .seconds(30), multiplier: Double = 2
+    ) {
         self.initialDelay = initialDelay
         self.maxDelay = maxDelay
         self.multiplier = multiplier
     }
 
     enum CodingKeys: String, CodingKey {
-        case initialDelay = "initial_delay", maxDelay = "max_delay", multiplier
+        case initialDelay = "initial_delay"
+        case maxDelay = "max_delay"
+        case multiplier
     }
 
     public init(from decoder: any Decoder) throws {
@@ -57,7 +63,8 @@ public struct RetryPolicy: Sendable, Hashable, Decodable {
         maxDelay = try c.decodeIfPresent(ConfigDuration.self, forKey: .maxDelay) ?? d.maxDelay
         multiplier = try c.decodeIfPresent(Double.self, forKey: .multiplier) ?? d.multiplier
         guard multiplier >= 1, multiplier <= 100 else {
-            throw DecodingError.dataCorruptedError(forKey: .multiplier, in: c, debugDescription: "must be from 1 to 100")
+            throw DecodingError.dataCorruptedError(
+                forKey: .multiplier, in: c, debugDescription: "must be from 1 to 100")
         }
     }
 
@@ -73,4 +80,3 @@ public struct RetryPolicy: Sendable, Hashable, Decodable {
         return .milliseconds(Int64(Double.random(in: 0...max(upper, 0.001)) * 1000))
     }
 }
-

@@ -21,8 +21,10 @@ public struct SinkDeliverySettings: Sendable, Hashable, Decodable {
 
     enum CodingKeys: String, CodingKey, CaseIterable {
         case required, batch, retry
-        case queueCapacity = "queue_capacity", queueMaxSize = "queue_max_size"
-        case flushInterval = "flush_interval", whenFull = "when_full"
+        case queueCapacity = "queue_capacity"
+        case queueMaxSize = "queue_max_size"
+        case flushInterval = "flush_interval"
+        case whenFull = "when_full"
     }
 
     /// The configuration keys these settings take.
@@ -36,7 +38,8 @@ public struct SinkDeliverySettings: Sendable, Hashable, Decodable {
         retry = try c.decodeIfPresent(RetryPolicy.self, forKey: .retry) ?? d.retry
         queueCapacity = try c.decodeIfPresent(Int.self, forKey: .queueCapacity) ?? d.queueCapacity
         guard queueCapacity >= 1 else {
-            throw DecodingError.dataCorruptedError(forKey: .queueCapacity, in: c, debugDescription: "must be at least 1")
+            throw DecodingError.dataCorruptedError(
+                forKey: .queueCapacity, in: c, debugDescription: "must be at least 1")
         }
         queueMaxSize = try c.decodeIfPresent(ByteSize.self, forKey: .queueMaxSize) ?? d.queueMaxSize
         guard queueMaxSize.bytes >= 1 else {

@@ -124,7 +124,9 @@ extension SinkWorker {
             settle(batch, .accepted)
             logger.warning(
                 "sink is failing; spooling its queue to disk and retrying from there",
-                metadata: ["sink": "\(name)", "error": "\(stats.lastError ?? "")", "spool": "\(spool?.directory ?? "")"])
+                metadata: [
+                    "sink": "\(name)", "error": "\(stats.lastError ?? "")", "spool": "\(spool?.directory ?? "")",
+                ])
             await spillQueue()
         case .spooled(atDeadline: true):
             stats.spooled += batch.count

@@ -1,6 +1,6 @@
 #if canImport(Glibc)
-import Glibc
-import CollectorSystem
+    import Glibc
+    import CollectorSystem
 #endif
 
 /// A sink's durable spool: an append-only log of batches on disk, for a sink that is down or
@@ -56,11 +56,14 @@ public actor Spool {
                 (readSegment, readOffset) = (s, o)
             } else {
                 // A damaged position: read from the oldest segment (repeats, never skips).
-                problems.append("the read position in \(directory)/read-position is damaged; reading from the oldest segment")
+                problems.append(
+                    "the read position in \(directory)/read-position is damaged; reading from the oldest segment")
             }
         }
         if segments.isEmpty { segments = [max(1, readSegment)] }
-        if readSegment == 0 || !segments.contains(readSegment) { (readSegment, readOffset) = (segments[0], readSegment == 0 ? 0 : 0) }
+        if readSegment == 0 || !segments.contains(readSegment) {
+            (readSegment, readOffset) = (segments[0], readSegment == 0 ? 0 : 0)
+        }
         writeSegment = segments.last!
         let path = segmentPath(writeSegment)
         writeFD = Glibc.open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
@@ -69,7 +72,10 @@ public actor Spool {
         let bytes = try AtomicFile.read(path) ?? []
         var offset = 0
         while offset < bytes.count {
-            if let length = Self.recordLength(bytes, at: offset) { offset += length; continue }
+            if let length = Self.recordLength(bytes, at: offset) {
+                offset += length
+                continue
+            }
             // Damage in the middle (valid records follow) is the reader's to skip; only a torn
             // tail, with nothing valid after it, is cut off.
             guard let resume = Self.nextValidRecord(bytes, after: offset) else { break }
@@ -140,7 +146,9 @@ public actor Spool {
             var valid = length >= 0 && readOffset + 12 + length <= end
             if valid {
                 payload = [UInt8](repeating: 0, count: Int(length))
-                let n = payload.withUnsafeMutableBytes { pread(fd, $0.baseAddress, Int(length), off_t(readOffset + 12)) }
+                let n = payload.withUnsafeMutableBytes {
+                    pread(fd, $0.baseAddress, Int(length), off_t(readOffset + 12))
+                }
                 valid = n == Int(length) && CRC32.checksum(payload) == Self.readLE32(header, 8)
             }
             guard valid else {
@@ -212,8 +220,12 @@ public actor Spool {
         defer { closedir(dir) }
         var out: [Int] = []
         while let entry = readdir(dir) {
-            let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
-            if name.hasPrefix("segment-"), name.hasSuffix(".log"), let n = Int(name.dropFirst(8).dropLast(4)) { out.append(n) }
+            let name = withUnsafeBytes(of: entry.pointee.d_name) {
+                String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self)
+            }
+            if name.hasPrefix("segment-"), name.hasSuffix(".log"), let n = Int(name.dropFirst(8).dropLast(4)) {
+                out.append(n)
+            }
         }
         return out.sorted()
     }
@@ -223,7 +235,9 @@ public actor Spool {
         guard offset + 12 <= bytes.count, Array(bytes[offset..<offset + 4]) == magic else { return nil }
         let length = Int(readLE32(bytes, offset + 4))
         guard offset + 12 + length <= bytes.count else { return nil }
-        guard CRC32.checksum(Array(bytes[(offset + 12)..<(offset + 12 + length)])) == readLE32(bytes, offset + 8) else { return nil }
+        guard CRC32.checksum(Array(bytes[(offset + 12)..<(offset + 12 + length)])) == readLE32(bytes, offset + 8) else {
+            return nil
+        }
         return 12 + length
     }
 
@@ -232,7 +246,8 @@ public actor Spool {
         var i = offset + 1
         while i + 12 <= bytes.count {
             if bytes[i] == magic[0], bytes[i + 1] == magic[1], bytes[i + 2] == magic[2], bytes[i + 3] == magic[3],
-               recordLength(bytes, at: i) != nil {
+                recordLength(bytes, at: i) != nil
+            {
                 return i
             }
             i += 1
@@ -240,7 +255,9 @@ public actor Spool {
         return nil
     }
 
-    static func le32(_ v: UInt32) -> [UInt8] { [UInt8(v & 0xFF), UInt8((v >> 8) & 0xFF), UInt8((v >> 16) & 0xFF), UInt8(v >> 24)] }
+    static func le32(_ v: UInt32) -> [UInt8] {
+        [UInt8(v & 0xFF), UInt8((v >> 8) & 0xFF), UInt8((v >> 16) & 0xFF), UInt8(v >> 24)]
+    }
     static func readLE32(_ b: [UInt8], _ i: Int) -> UInt32 {
         UInt32(b[i]) | UInt32(b[i + 1]) << 8 | UInt32(b[i + 2]) << 16 | UInt32(b[i + 3]) << 24
     }

@@ -54,8 +54,11 @@ public struct SourceContext: Sendable {
     /// Set when the collector shuts down gracefully: finish what is in flight and return.
     public var stop: StopRequest
 
-    public init(name: String, logger: Logger, stateDirectory: String, configurationDirectory: String, services: [String: String] = [:],
-                status: SourceStatusBoard? = nil, stop: StopRequest = StopRequest()) {
+    public init(
+        name: String, logger: Logger, stateDirectory: String, configurationDirectory: String,
+        services: [String: String] = [:],
+        status: SourceStatusBoard? = nil, stop: StopRequest = StopRequest()
+    ) {
         self.status = status ?? SourceStatusBoard(source: name)
         self.stop = stop
         self.name = name

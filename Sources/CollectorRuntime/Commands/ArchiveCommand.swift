@@ -12,14 +12,17 @@ struct ArchiveCommand: AsyncParsableCommand {
 
     struct Verify: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Check every archive file: gzip integrity, every line an event, count, time range and SHA-256 against its manifest.",
+            abstract:
+                "Check every archive file: gzip integrity, every line an event, count, time range and SHA-256 against its manifest.",
             discussion: "Prints one line per file; exits 0 when all are good, 1 when any has a problem.")
 
         @Argument(help: "The archive directory (the sink's `directory`).")
         var directory: String
 
         func run() async throws {
-            guard FileManager.default.fileExists(atPath: directory) else { throw ValidationError("no such directory: \(directory)") }
+            guard FileManager.default.fileExists(atPath: directory) else {
+                throw ValidationError("no such directory: \(directory)")
+            }
             let reports = ArchiveReader.verify(directory: directory)
             for report in reports { print(report) }
             let bad = reports.filter { !$0.isGood }.count
@@ -32,7 +35,9 @@ struct ArchiveCommand: AsyncParsableCommand {
     struct Cat: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Write the archived events (NDJSON) to standard output, optionally only those in a time range.",
-            discussion: "Times are RFC 3339 (2026-11-23T14:00:00Z). Files whose manifest is outside the range are not decompressed.")
+            discussion:
+                "Times are RFC 3339 (2026-11-23T14:00:00Z). Files whose manifest is outside the range are not decompressed."
+        )
 
         @Argument(help: "The archive directory (the sink's `directory`).")
         var directory: String
@@ -46,19 +51,27 @@ struct ArchiveCommand: AsyncParsableCommand {
         func run() async throws {
             func time(_ text: String?, _ name: String) throws -> Timestamp? {
                 guard let text else { return nil }
-                guard let t = Timestamp(iso8601: text) else { throw ValidationError("--\(name) '\(text)' is not an RFC 3339 time like 2026-11-23T14:00:00Z") }
+                guard let t = Timestamp(iso8601: text) else {
+                    throw ValidationError("--\(name) '\(text)' is not an RFC 3339 time like 2026-11-23T14:00:00Z")
+                }
                 return t
             }
-            let from = try time(self.from, "from"), to = try time(self.to, "to")
+            let from = try time(self.from, "from")
+            let to = try time(self.to, "to")
             let out = FileHandle.standardOutput
             var buffer: [UInt8] = []
             let problems = try ArchiveReader.cat(directory: directory, from: from, to: to) { line in
                 buffer += line
                 buffer.append(0x0A)
-                if buffer.count > 1 << 16 { out.write(Data(buffer)); buffer.removeAll(keepingCapacity: true) }
+                if buffer.count > 1 << 16 {
+                    out.write(Data(buffer))
+                    buffer.removeAll(keepingCapacity: true)
+                }
             }
             out.write(Data(buffer))
-            for problem in problems { FileHandle.standardError.write(Data("graph-collector archive cat: \(problem)\n".utf8)) }
+            for problem in problems {
+                FileHandle.standardError.write(Data("graph-collector archive cat: \(problem)\n".utf8))
+            }
             if !problems.isEmpty { throw ExitCode(1) }
         }
     }

@@ -10,22 +10,26 @@ import Logging
 import UnixSignals
 
 struct LoggingOptions: ParsableArguments {
-    @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error or critical (default: the config's logging.level).",
-            transform: { text in
-                guard let level = Logger.Level(rawValue: text) else {
-                    throw ValidationError("'\(text)' is not a log level; use trace, debug, info, notice, warning, error or critical")
-                }
-                return level
-            })
+    @Option(
+        name: .customLong("log-level"),
+        help: "trace, debug, info, notice, warning, error or critical (default: the config's logging.level).",
+        transform: { text in
+            guard let level = Logger.Level(rawValue: text) else {
+                throw ValidationError(
+                    "'\(text)' is not a log level; use trace, debug, info, notice, warning, error or critical")
+            }
+            return level
+        })
     var level: Logger.Level?
 
-    @Option(name: .customLong("log-format"), help: "text or json (default: the config's logging.format).",
-            transform: { text in
-                guard let format = LoggingSettings.Format(rawValue: text) else {
-                    throw ValidationError("'\(text)' is not a log format; use text or json")
-                }
-                return format
-            })
+    @Option(
+        name: .customLong("log-format"), help: "text or json (default: the config's logging.format).",
+        transform: { text in
+            guard let format = LoggingSettings.Format(rawValue: text) else {
+                throw ValidationError("'\(text)' is not a log format; use text or json")
+            }
+            return format
+        })
     var format: LoggingSettings.Format?
 }
 

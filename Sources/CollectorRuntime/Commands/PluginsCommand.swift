@@ -18,7 +18,8 @@ struct PluginsCommand: AsyncParsableCommand {
         print("Sources:")
         for type in registry.sourceTypes {
             let p = registry.source(type: type)!
-            describe(type: type, summary: p.summary, options: SourceCommonSettings.keys.dropFirst().map(common) + p.options)
+            describe(
+                type: type, summary: p.summary, options: SourceCommonSettings.keys.dropFirst().map(common) + p.options)
         }
         print("\nSinks:")
         for type in registry.sinkTypes {

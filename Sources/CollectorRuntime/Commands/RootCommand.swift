@@ -10,5 +10,8 @@ struct RootCommand: AsyncParsableCommand {
             events to the sinks named in the configuration file.
             """,
         version: CollectorMain.version,
-        subcommands: [RunCommand.self, ValidateCommand.self, TestCommand.self, SimulateCommand.self, PluginsCommand.self, StatusCommand.self, DeadLetterCommand.self, ArchiveCommand.self, VersionCommand.self])
+        subcommands: [
+            RunCommand.self, ValidateCommand.self, TestCommand.self, SimulateCommand.self, PluginsCommand.self,
+            StatusCommand.self, DeadLetterCommand.self, ArchiveCommand.self, VersionCommand.self,
+        ])
 }

@@ -12,7 +12,9 @@ import UnixSignals
 struct RunCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "run", abstract: "Run the collector until its sources finish or SIGINT/SIGTERM.",
-        discussion: "Without --config, runs the built-in quickstart: the Graph simulator on loopback, collected into ./graph-collector-out (state in ./graph-collector-state).")
+        discussion:
+            "Without --config, runs the built-in quickstart: the Graph simulator on loopback, collected into ./graph-collector-out (state in ./graph-collector-state)."
+    )
 
     @Option(name: .shortAndLong, help: "The configuration file (YAML). Default: the built-in quickstart.")
     var config: String?
@@ -26,7 +28,8 @@ struct RunCommand: AsyncParsableCommand {
             if let file = self.config {
                 loaded = try ConfigLoader.load(file: file, registry: CollectorMain.registry)
             } else {
-                loaded = try ConfigLoader.load(text: BuiltinQuickstart.yaml, name: config, directory: ".", registry: CollectorMain.registry)
+                loaded = try ConfigLoader.load(
+                    text: BuiltinQuickstart.yaml, name: config, directory: ".", registry: CollectorMain.registry)
             }
         } catch {
             printError(error.description)
@@ -40,7 +43,8 @@ struct RunCommand: AsyncParsableCommand {
             throw ExitCode(2)
         }
         let logger = LogBootstrap.bootstrap(
-            level: logging.level ?? loaded.settings.logging.level, format: logging.format ?? loaded.settings.logging.format)
+            level: logging.level ?? loaded.settings.logging.level,
+            format: logging.format ?? loaded.settings.logging.format)
         do {
             _ = try await CollectorApplication.run(loaded, logger: logger)
         } catch {

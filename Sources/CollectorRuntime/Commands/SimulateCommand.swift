@@ -32,7 +32,9 @@ struct SimulateCommand: AsyncParsableCommand {
         let url = try await simulator.start(port: port ?? configuredPort)
         print("Graph simulator listening on \(url)")
         print("  token endpoint: \(url)/\(settings.tenantId)/oauth2/v2.0/token")
-        print("  tenant_id: \(settings.tenantId)  client_id: \(settings.clientId)  client_secret: \(settings.clientSecret)")
+        print(
+            "  tenant_id: \(settings.tenantId)  client_id: \(settings.clientId)  client_secret: \(settings.clientSecret)"
+        )
         print("  endpoints: \(url)/v1.0/security/alerts_v2, /incidents, /alerts")
         FileHandle.standardOutput.synchronizeFile()
         await waitForTermination()

@@ -1,15 +1,18 @@
 import ArgumentParser
 import CollectorCore
+import CollectorSystem
 import Foundation
 import Logging
-import CollectorSystem
 
 /// `graph-collector status`: what the collector (running or last run) reports about its sinks.
 struct StatusCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "status",
-        abstract: "Show the sinks' counters from the collector's status file: queued, accepted, retries, rejected, dead-lettered, dropped, last error.",
-        discussion: "Reads <state_directory>/status.json, which a running collector rewrites every two seconds. Exits 1 when a sink has dead letters or undelivered events.")
+        abstract:
+            "Show the sinks' counters from the collector's status file: queued, accepted, retries, rejected, dead-lettered, dropped, last error.",
+        discussion:
+            "Reads <state_directory>/status.json, which a running collector rewrites every two seconds. Exits 1 when a sink has dead letters or undelivered events."
+    )
 
     @Option(name: .shortAndLong, help: "The collector's configuration file.")
     var config: String
@@ -21,7 +24,8 @@ struct StatusCommand: AsyncParsableCommand {
         let loaded = try ConfigLoader.load(file: config, registry: CollectorMain.registry)
         let path = CollectorStatus.path(state: loaded.stateDirectory)
         guard let bytes = try AtomicFile.read(path) else {
-            throw ValidationError("no status yet: \(path) does not exist (the collector has not run with this state_directory)")
+            throw ValidationError(
+                "no status yet: \(path) does not exist (the collector has not run with this state_directory)")
         }
         if json {
             print(String(decoding: bytes, as: UTF8.self), terminator: "")
@@ -29,7 +33,9 @@ struct StatusCommand: AsyncParsableCommand {
         }
         let status = try JSONParser.parse(String(decoding: bytes, as: UTF8.self))
         print(CollectorStatus.describe(status))
-        let trouble = (status["sinks"]?.arrayValue ?? []).contains { ($0["dead_lettered"]?.intValue ?? 0) > 0 || ($0["undelivered"]?.intValue ?? 0) > 0 }
+        let trouble = (status["sinks"]?.arrayValue ?? []).contains {
+            ($0["dead_lettered"]?.intValue ?? 0) > 0 || ($0["undelivered"]?.intValue ?? 0) > 0
+        }
         if trouble { throw ExitCode(1) }
     }
 }

@@ -13,7 +13,9 @@ struct TestCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "test",
         abstract: "Sign in and query each enabled Graph endpoint once; report what works and what to fix.",
-        discussion: "Exits 0 when collection would work (warnings such as a 206 allowed), 1 when it would not, 2 for a bad configuration.")
+        discussion:
+            "Exits 0 when collection would work (warnings such as a 206 allowed), 1 when it would not, 2 for a bad configuration."
+    )
 
     @Option(name: .shortAndLong, help: "The configuration file (YAML).")
     var config: String
@@ -32,8 +34,9 @@ struct TestCommand: AsyncParsableCommand {
         var works = true
         for entry in graphSources {
             print("Source '\(entry.settings.name)':")
-            let context = SourceContext(name: entry.settings.name, logger: logger, stateDirectory: "/nonexistent",
-                                        configurationDirectory: loaded.directory, services: services)
+            let context = SourceContext(
+                name: entry.settings.name, logger: logger, stateDirectory: "/nonexistent",
+                configurationDirectory: loaded.directory, services: services)
             do {
                 guard let source = try await entry.make(context) as? GraphSecurityCollector else { continue }
                 let report = await source.protocolTest()

@@ -10,7 +10,8 @@ import Logging
 import UnixSignals
 
 struct VersionCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "version", abstract: "Print versions of the collector and its libraries.")
+    static let configuration = CommandConfiguration(
+        commandName: "version", abstract: "Print versions of the collector and its libraries.")
 
     func run() async throws {
         print("graph-collector \(CollectorMain.version)")

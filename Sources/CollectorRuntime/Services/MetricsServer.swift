@@ -12,11 +12,15 @@ struct MetricsServer: Service {
     let task: Task<Void, any Error>
     let port: UInt16
 
-    static func start(host: String, port: UInt16, pipeline: EventPipeline, sources: [SourceStatusBoard], startedAt: Timestamp) async throws -> MetricsServer {
-        let server = host.contains(":")
+    static func start(
+        host: String, port: UInt16, pipeline: EventPipeline, sources: [SourceStatusBoard], startedAt: Timestamp
+    ) async throws -> MetricsServer {
+        let server =
+            host.contains(":")
             ? HTTPServer(address: try .inet6(ip6: host, port: port), timeout: 15, logger: .disabled)
             : HTTPServer(address: try .inet(ip4: host, port: port), timeout: 15, logger: .disabled)
-        await server.appendRoute("GET /metrics", to: MetricsHandler(pipeline: pipeline, sources: sources, startedAt: startedAt))
+        await server.appendRoute(
+            "GET /metrics", to: MetricsHandler(pipeline: pipeline, sources: sources, startedAt: startedAt))
         await server.appendRoute("GET /healthz", to: HealthHandler(pipeline: pipeline))
         let task = Task { try await server.run() }
         try await server.waitUntilListening()
@@ -40,58 +44,42 @@ struct MetricsServer: Service {
     }
 
     /// The Prometheus text exposition (format 0.0.4) of the pipeline's counters.
-    static func exposition(_ sinks: [SinkStatistics], streams: [SourceStreamStatus] = [], startedAt: Timestamp, now: Timestamp = .now()) -> String {
+    static func exposition(
+        _ sinks: [SinkStatistics], streams: [SourceStreamStatus] = [], startedAt: Timestamp, now: Timestamp = .now()
+    ) -> String {
         var out = "# HELP graph_collector_start_time_seconds When the collector started (Unix time).\n"
-        out += "# TYPE graph_collector_start_time_seconds gauge\ngraph_collector_start_time_seconds \(startedAt.secondsSinceEpoch)\n"
-        let series: [(String, String, String, (SinkStatistics) -> Int)] = [
-            ("queued_events", "gauge", "Events waiting in the sink's queue.", { $0.queued }),
-            ("accepted_events_total", "counter", "Events the sink accepted.", { $0.accepted }),
-            ("batches_total", "counter", "Batches the sink accepted.", { $0.batches }),
-            ("retries_total", "counter", "Writes that failed with a retryable error.", { $0.retries }),
-            ("rejected_events_total", "counter", "Events the sink rejected permanently.", { $0.rejected }),
-            ("dead_lettered_events_total", "counter", "Rejected events kept in the dead-letter file.", { $0.deadLettered }),
-            ("dropped_events_total", "counter", "Events a best-effort sink dropped because its queue was full.", { $0.dropped }),
-            ("undelivered_events_total", "counter", "Events left undelivered at shutdown.", { $0.undelivered }),
-            ("spooled_events_total", "counter", "Events written to the durable spool.", { $0.spooled }),
-            ("unspooled_events_total", "counter", "Events delivered from the durable spool.", { $0.unspooled }),
-        ]
-        for (name, type, help, value) in series {
+        out +=
+            "# TYPE graph_collector_start_time_seconds gauge\ngraph_collector_start_time_seconds \(startedAt.secondsSinceEpoch)\n"
+        for (name, type, help, value) in sinkSeries {
             out += "# HELP graph_collector_sink_\(name) \(help)\n# TYPE graph_collector_sink_\(name) \(type)\n"
             for s in sinks {
-                out += "graph_collector_sink_\(name){sink=\"\(label(s.name))\",required=\"\(s.required)\"} \(value(s))\n"
+                out +=
+                    "graph_collector_sink_\(name){sink=\"\(label(s.name))\",required=\"\(s.required)\"} \(value(s))\n"
             }
         }
-        let sourceSeries: [(String, String, String, (SourceStreamStatus) -> Double?)] = [
-            ("last_poll_time_seconds", "gauge", "When the stream was last polled (Unix time).", { s in s.lastPollAt.map { Double($0.nanosecondsSinceEpoch) / 1e9 } }),
-            ("last_success_time_seconds", "gauge", "When a poll of the stream last succeeded, fully or partly (Unix time).", { s in s.lastSuccessAt.map { Double($0.nanosecondsSinceEpoch) / 1e9 } }),
-            ("watermark_lag_seconds", "gauge", "How far the stream's checkpoint is behind now.", { s in s.watermarkLag(now: now) }),
-            ("last_poll_failed", "gauge", "1 if the stream's last poll failed.", { s in s.lastPollResult.map { r -> Double in r == .failed ? 1 : 0 } }),
-            ("events_published_total", "counter", "Events the stream published.", { s in Double(s.eventsPublished) }),
-            ("pending_windows", "gauge", "Windows failing providers still owe.", { s in Double(s.pendingWindows) }),
-            ("audited_windows_total", "counter", "Closed windows whose $count was compared with what was seen.", { s in Double(s.auditedWindows) }),
-            ("audit_shortfalls_total", "counter", "Audited windows where Graph counted more alerts than were seen (collected again).", { s in Double(s.auditShortfalls) }),
-            ("unavailable", "gauge", "1 while the endpoint is unavailable (retired, refused, not found).", { s in s.unavailable == nil ? 0 : 1 }),
-            ("fields_left_out_total", "counter", "Alert fields left out because their value could not be read.", { s in Double(s.fieldsLeftOut) }),
-        ]
-        for (name, type, help, value) in sourceSeries {
+        for (name, type, help, value) in sourceSeries(now: now) {
             out += "# HELP graph_collector_source_\(name) \(help)\n# TYPE graph_collector_source_\(name) \(type)\n"
             for s in streams {
                 guard let v = value(s) else { continue }
-                out += "graph_collector_source_\(name){source=\"\(label(s.source))\",stream=\"\(label(s.stream))\"} \(number(v))\n"
+                out +=
+                    "graph_collector_source_\(name){source=\"\(label(s.source))\",stream=\"\(label(s.stream))\"} \(number(v))\n"
             }
         }
-        out += "# HELP graph_collector_source_provider_warnings_total Provider failures reported behind 206 Partial Content, by provider.\n"
+        out +=
+            "# HELP graph_collector_source_provider_warnings_total Provider failures reported behind 206 Partial Content, by provider.\n"
         out += "# TYPE graph_collector_source_provider_warnings_total counter\n"
         for s in streams {
             for (provider, count) in s.warningsByProvider.sorted(by: { $0.key < $1.key }) {
-                out += "graph_collector_source_provider_warnings_total{source=\"\(label(s.source))\",stream=\"\(label(s.stream))\",provider=\"\(label(provider))\"} \(count)\n"
+                out +=
+                    "graph_collector_source_provider_warnings_total{source=\"\(label(s.source))\",stream=\"\(label(s.stream))\",provider=\"\(label(provider))\"} \(count)\n"
             }
         }
         return out
     }
 
     static func label(_ value: String) -> String {
-        value.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"").replacingOccurrences(of: "\n", with: "\\n")
+        value.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"")
+            .replacingOccurrences(of: "\n", with: "\\n")
     }
 
     static func number(_ v: Double) -> String {
@@ -105,8 +93,10 @@ struct MetricsHandler: HTTPHandler {
     let startedAt: Timestamp
 
     func handleRequest(_ request: FlyingFox.HTTPRequest) async throws -> FlyingFox.HTTPResponse {
-        let text = MetricsServer.exposition(await pipeline.statistics(), streams: sources.flatMap(\.snapshot), startedAt: startedAt)
-        return FlyingFox.HTTPResponse(statusCode: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"], body: Data(text.utf8))
+        let text = MetricsServer.exposition(
+            await pipeline.statistics(), streams: sources.flatMap(\.snapshot), startedAt: startedAt)
+        return FlyingFox.HTTPResponse(
+            statusCode: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"], body: Data(text.utf8))
     }
 }
 
@@ -115,12 +105,21 @@ struct HealthHandler: HTTPHandler {
 
     func handleRequest(_ request: FlyingFox.HTTPRequest) async throws -> FlyingFox.HTTPResponse {
         let sinks = await pipeline.statistics()
-        let body = JSONWriter.string(.object([
-            ("status", "ok"),
-            ("sinks", .array(sinks.map { s in
-                .object([("name", .string(s.name)), ("queued", .number(String(s.queued))), ("last_error", s.lastError.map(JSONValue.string) ?? .null)])
-            })),
-        ]))
-        return FlyingFox.HTTPResponse(statusCode: .ok, headers: [.contentType: "application/json"], body: Data(body.utf8))
+        let body = JSONWriter.string(
+            .object([
+                ("status", "ok"),
+                (
+                    "sinks",
+                    .array(
+                        sinks.map { s in
+                            .object([
+                                ("name", .string(s.name)), ("queued", .number(String(s.queued))),
+                                ("last_error", s.lastError.map(JSONValue.string) ?? .null),
+                            ])
+                        })
+                ),
+            ]))
+        return FlyingFox.HTTPResponse(
+            statusCode: .ok, headers: [.contentType: "application/json"], body: Data(body.utf8))
     }
 }

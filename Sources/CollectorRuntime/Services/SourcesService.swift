@@ -28,14 +28,19 @@ struct SourcesService: Service {
                 work.cancel()
             }
         } onGracefulShutdown: { [stops, grace, logger, closePipeline] in
-            logger.info("stopping sources: waiting for what they published to be accepted", metadata: ["grace": "\(grace)"])
+            logger.info(
+                "stopping sources: waiting for what they published to be accepted", metadata: ["grace": "\(grace)"])
             for stop in stops { stop.request() }
-            timer.withLock { $0 = Task {
-                guard (try? await Task.sleep(for: grace)) != nil, !work.isCancelled else { return }
-                logger.warning("sources did not stop within the grace period; cancelling them", metadata: ["grace": "\(grace)"])
-                work.cancel()
-                await closePipeline()
-            } }
+            timer.withLock {
+                $0 = Task {
+                    guard (try? await Task.sleep(for: grace)) != nil, !work.isCancelled else { return }
+                    logger.warning(
+                        "sources did not stop within the grace period; cancelling them", metadata: ["grace": "\(grace)"]
+                    )
+                    work.cancel()
+                    await closePipeline()
+                }
+            }
         }
     }
 

@@ -1,6 +1,7 @@
 import Foundation
+
 #if canImport(Glibc)
-package import Glibc
+    package import Glibc
 #endif
 
 /// A child process with pipes to its stdin, stdout and stderr, started with no blocked signals
@@ -22,13 +23,18 @@ package final class ChildProcess {
     /// Starts `command` (looked up on PATH); `onStderrLine` gets each line the child writes to stderr.
     /// With `captureOutput` false the child's stdout goes to /dev/null (nothing reads it, so a
     /// chatty child can never fill the pipe and stall).
-    init(command: [String], environment: [String: String], directory: String?, captureOutput: Bool = true,
-         onStderrLine: @escaping @Sendable (String) -> Void) throws {
+    init(
+        command: [String], environment: [String: String], directory: String?, captureOutput: Bool = true,
+        onStderrLine: @escaping @Sendable (String) -> Void
+    ) throws {
         self.command = command
-        var inPipe: [Int32] = [0, 0], outPipe: [Int32] = [0, 0], errPipe: [Int32] = [0, 0]
+        var inPipe: [Int32] = [0, 0]
+        var outPipe: [Int32] = [0, 0]
+        var errPipe: [Int32] = [0, 0]
         guard pipe(&inPipe) == 0 else { throw ChildError(description: "pipe: \(String(cString: strerror(errno)))") }
         guard pipe(&outPipe) == 0 else {
-            Glibc.close(inPipe[0]); Glibc.close(inPipe[1])
+            Glibc.close(inPipe[0])
+            Glibc.close(inPipe[1])
             throw ChildError(description: "pipe: \(String(cString: strerror(errno)))")
         }
         guard pipe(&errPipe) == 0 else {
@@ -55,28 +61,37 @@ package final class ChildProcess {
         if let directory {
             guard let addChdir = Self.addChdir else {
                 for fd in inPipe + outPipe + errPipe { Glibc.close(fd) }
-                throw ChildError(description: "working_directory needs glibc 2.29 or later (posix_spawn_file_actions_addchdir_np)")
+                throw ChildError(
+                    description: "working_directory needs glibc 2.29 or later (posix_spawn_file_actions_addchdir_np)")
             }
             _ = addChdir(&actions, directory)
         }
         let argvList = command
         let argv = argvList.map { strdup($0) } + [nil]
-        defer { argv.forEach { free($0) } }
+        defer { for p in argv { free(p) } }
         var merged = ProcessInfo.processInfo.environment
         for (k, v) in environment { merged[k] = v }
         let envp = merged.map { strdup("\($0.key)=\($0.value)") } + [nil]
-        defer { envp.forEach { free($0) } }
+        defer { for p in envp { free(p) } }
         var child: pid_t = 0
         let status = posix_spawnp(&child, argvList[0], &actions, &attributes, argv, envp)
-        Glibc.close(inPipe[0]); Glibc.close(outPipe[1]); Glibc.close(errPipe[1])
+        Glibc.close(inPipe[0])
+        Glibc.close(outPipe[1])
+        Glibc.close(errPipe[1])
         guard status == 0 else {
-            Glibc.close(inPipe[1]); Glibc.close(outPipe[0]); Glibc.close(errPipe[0])
+            Glibc.close(inPipe[1])
+            Glibc.close(outPipe[0])
+            Glibc.close(errPipe[0])
             throw ChildError(description: "cannot start '\(command[0])': \(String(cString: strerror(status)))")
         }
         pid = child
         stdin = inPipe[1]
         stdout = outPipe[0]
-        let err = errPipe[0]
+        Self.readLines(of: errPipe[0], into: onStderrLine)
+    }
+
+    /// Reads the child's stderr on its own thread, line by line, until the child closes it.
+    private static func readLines(of err: Int32, into onStderrLine: @escaping @Sendable (String) -> Void) {
         let reader = Thread {
             var pending: [UInt8] = []
             var chunk = [UInt8](repeating: 0, count: 4096)
@@ -97,9 +112,10 @@ package final class ChildProcess {
         reader.start()
     }
 
-    typealias AddChdir = @convention(c) (
-        UnsafeMutablePointer<posix_spawn_file_actions_t>, UnsafePointer<CChar>
-    ) -> Int32
+    typealias AddChdir =
+        @convention(c) (
+            UnsafeMutablePointer<posix_spawn_file_actions_t>, UnsafePointer<CChar>
+        ) -> Int32
 
     /// glibc's `posix_spawn_file_actions_addchdir_np` (2.29+): the child starts in the working
     /// directory without a shell in between. Looked up at run time, because Swift's Glibc module
@@ -144,11 +160,18 @@ package final class ChildProcess {
             let ms = Self.milliseconds(until: deadline)
             let ready = ms == 0 ? 0 : poll(&descriptor, 1, ms)
             if ready == 0 { throw ChildError(description: "the child read nothing for \(timeout)") }
-            if ready < 0 { if errno == EINTR { continue }; throw ChildError(description: "poll: \(String(cString: strerror(errno)))") }
-            let n = bytes.withUnsafeBytes { Glibc.write(stdin, $0.baseAddress! + offset, min($0.count - offset, 65536)) }
+            if ready < 0 {
+                if errno == EINTR { continue }
+                throw ChildError(description: "poll: \(String(cString: strerror(errno)))")
+            }
+            let n = bytes.withUnsafeBytes {
+                Glibc.write(stdin, $0.baseAddress! + offset, min($0.count - offset, 65536))
+            }
             if n < 0 {
                 if errno == EINTR || errno == EAGAIN { continue }
-                throw ChildError(description: errno == EPIPE ? "the child closed its input (it exited?)" : "write: \(String(cString: strerror(errno)))")
+                throw ChildError(
+                    description: errno == EPIPE
+                        ? "the child closed its input (it exited?)" : "write: \(String(cString: strerror(errno)))")
             }
             offset += n
         }
@@ -167,10 +190,16 @@ package final class ChildProcess {
             let ms = Self.milliseconds(until: deadline)
             let ready = ms == 0 ? 0 : poll(&descriptor, 1, ms)
             if ready == 0 { throw ChildError(description: "no acknowledgement from the child within \(timeout)") }
-            if ready < 0 { if errno == EINTR { continue }; throw ChildError(description: "poll: \(String(cString: strerror(errno)))") }
+            if ready < 0 {
+                if errno == EINTR { continue }
+                throw ChildError(description: "poll: \(String(cString: strerror(errno)))")
+            }
             var chunk = [UInt8](repeating: 0, count: 4096)
             let n = chunk.withUnsafeMutableBytes { Glibc.read(stdout, $0.baseAddress, $0.count) }
-            if n < 0 { if errno == EINTR { continue }; throw ChildError(description: "read: \(String(cString: strerror(errno)))") }
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw ChildError(description: "read: \(String(cString: strerror(errno)))")
+            }
             if n == 0 { return nil }
             buffer += chunk[0..<n]
         }
@@ -186,7 +215,10 @@ package final class ChildProcess {
 
     /// Closes stdin (end of input), waits up to `grace` for the child to exit, then SIGTERM, then SIGKILL.
     func stop(grace: Duration) {
-        if stdin >= 0 { Glibc.close(stdin); stdin = -1 }
+        if stdin >= 0 {
+            Glibc.close(stdin)
+            stdin = -1
+        }
         let deadline = ContinuousClock.now + grace
         while exited() == nil && ContinuousClock.now < deadline { usleep(10_000) }
         if exited() == nil {
@@ -210,6 +242,7 @@ package final class ChildProcess {
 
     static func milliseconds(until deadline: ContinuousClock.Instant) -> Int32 {
         let left = deadline - ContinuousClock.now
-        return Int32(clamping: max(0, left.components.seconds * 1000 + left.components.attoseconds / 1_000_000_000_000_000))
+        return Int32(
+            clamping: max(0, left.components.seconds * 1000 + left.components.attoseconds / 1_000_000_000_000_000))
     }
 }

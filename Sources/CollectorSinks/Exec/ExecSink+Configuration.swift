@@ -1,6 +1,6 @@
 public import CollectorCore
-public import Logging
 import CollectorSystem
+public import Logging
 
 extension ExecSink {
     public struct Configuration: Decodable, Sendable {
@@ -14,8 +14,12 @@ extension ExecSink {
         public var shutdownTimeout: ConfigDuration
 
         enum CodingKeys: String, CodingKey {
-            case command, environment, workingDirectory = "working_directory", ack, ackTimeout = "ack_timeout"
-            case writeTimeout = "write_timeout", shutdownTimeout = "shutdown_timeout"
+            case command, environment
+            case workingDirectory = "working_directory"
+            case ack
+            case ackTimeout = "ack_timeout"
+            case writeTimeout = "write_timeout"
+            case shutdownTimeout = "shutdown_timeout"
         }
 
         public init(command: [String], ack: Bool = true) {
@@ -36,7 +40,9 @@ extension ExecSink {
                 command = try c.decode([String].self, forKey: .command)
             }
             guard !command.isEmpty, !command[0].isEmpty else {
-                throw DecodingError.dataCorruptedError(forKey: .command, in: c, debugDescription: "command is empty; give argv as a list ([python3, sink.py]) or a shell line")
+                throw DecodingError.dataCorruptedError(
+                    forKey: .command, in: c,
+                    debugDescription: "command is empty; give argv as a list ([python3, sink.py]) or a shell line")
             }
             environment = try c.decodeIfPresent([String: String].self, forKey: .environment) ?? [:]
             workingDirectory = try c.decodeIfPresent(String.self, forKey: .workingDirectory)
@@ -49,15 +55,22 @@ extension ExecSink {
 
     public enum Plugin: SinkPlugin {
         public static let type = "exec"
-        public static let summary = "NDJSON into a child process's stdin (sinks in any language), with optional per-batch acknowledgement"
+        public static let summary =
+            "NDJSON into a child process's stdin (sinks in any language), with optional per-batch acknowledgement"
         public static let options: [PluginOption] = [
             PluginOption("command", type: "list (argv) or string (sh -c)", default: nil, "the program to run"),
             PluginOption("environment", type: "map", default: "none", "extra environment variables"),
-            PluginOption("working_directory", type: "path", default: "the main config file's directory", "where it runs"),
+            PluginOption(
+                "working_directory", type: "path", default: "the main config file's directory", "where it runs"),
             PluginOption("ack", type: "bool", default: "false", "wait for `ok <batch_id>` after each batch"),
-            PluginOption("ack_timeout", type: "duration", default: "30s", "longest wait for an acknowledgement; then the child is restarted"),
-            PluginOption("write_timeout", type: "duration", default: "30s", "a child that reads nothing this long is restarted"),
-            PluginOption("shutdown_timeout", type: "duration", default: "5s", "on close: wait this long after closing stdin, then SIGTERM"),
+            PluginOption(
+                "ack_timeout", type: "duration", default: "30s",
+                "longest wait for an acknowledgement; then the child is restarted"),
+            PluginOption(
+                "write_timeout", type: "duration", default: "30s", "a child that reads nothing this long is restarted"),
+            PluginOption(
+                "shutdown_timeout", type: "duration", default: "5s",
+                "on close: wait this long after closing stdin, then SIGTERM"),
         ]
 
         public static func makeSink(configuration: Configuration, context: SinkContext) async throws -> any Sink {

@@ -1,6 +1,6 @@
 public import CollectorCore
-public import Logging
 import CollectorSystem
+public import Logging
 
 /// `type: exec`: sinks in any language. Starts a long-lived child process and writes events to
 /// its stdin as NDJSON (the README's event schema), one line per event.
@@ -43,21 +43,29 @@ public actor ExecSink: Sink {
             if let status = child.exited() {
                 let how = ChildProcess.describe(status)
                 statistics.lastExit = how
-                logger.warning("the sink's child process exited; restarting it", metadata: ["sink": "\(name)", "how": "\(how)"])
+                logger.warning(
+                    "the sink's child process exited; restarting it", metadata: ["sink": "\(name)", "how": "\(how)"])
                 self.child = nil
             } else {
                 return child
             }
         }
-        let logger = self.logger, name = self.name
+        let logger = self.logger
+        let name = self.name
         do {
-            let started = try ChildProcess(command: configuration.command, environment: configuration.environment,
-                                           directory: configuration.workingDirectory, captureOutput: configuration.ack) { line in
+            let started = try ChildProcess(
+                command: configuration.command, environment: configuration.environment,
+                directory: configuration.workingDirectory, captureOutput: configuration.ack
+            ) { line in
                 logger.warning("child stderr: \(line)", metadata: ["sink": "\(name)"])
             }
             statistics.starts += 1
             let pid = started.pid
-            logger.info("started the sink's child process", metadata: ["sink": "\(name)", "pid": "\(pid)", "command": "\(configuration.command.joined(separator: " "))"])
+            logger.info(
+                "started the sink's child process",
+                metadata: [
+                    "sink": "\(name)", "pid": "\(pid)", "command": "\(configuration.command.joined(separator: " "))",
+                ])
             child = started
             return started
         } catch {
@@ -100,9 +108,11 @@ public actor ExecSink: Sink {
             case "ok" where parts.count == 2 && parts[1] == batchID:
                 break
             case "retry":
-                throw SinkError.retryable("exec sink: the child asked to retry batch \(batchID): \(parts.dropFirst().first ?? "")")
+                throw SinkError.retryable(
+                    "exec sink: the child asked to retry batch \(batchID): \(parts.dropFirst().first ?? "")")
             case "reject":
-                throw SinkError.permanent("exec sink: the child rejected batch \(batchID): \(parts.dropFirst().first ?? "")")
+                throw SinkError.permanent(
+                    "exec sink: the child rejected batch \(batchID): \(parts.dropFirst().first ?? "")")
             default:
                 restart(because: "unexpected acknowledgement '\(line.prefix(100))' for batch \(batchID)")
                 throw SinkError.retryable("exec sink: expected 'ok \(batchID)', got '\(line.prefix(100))'")
@@ -125,7 +135,9 @@ public actor ExecSink: Sink {
         guard let child else { return }
         child.stop(grace: configuration.shutdownTimeout.duration)
         if let status = child.exited() {
-            logger.info("the sink's child process ended", metadata: ["sink": "\(name)", "how": "\(ChildProcess.describe(status))"])
+            logger.info(
+                "the sink's child process ended",
+                metadata: ["sink": "\(name)", "how": "\(ChildProcess.describe(status))"])
         }
         self.child = nil
     }

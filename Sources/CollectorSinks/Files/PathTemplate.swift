@@ -11,7 +11,9 @@ public struct PathTemplate: Sendable, Hashable, CustomStringConvertible {
     }
 
     /// Event fields a template may name.
-    public static let fields = ["event_type", "kind", "severity", "tenant_id", "vendor", "provider", "status", "category"]
+    public static let fields = [
+        "event_type", "kind", "severity", "tenant_id", "vendor", "provider", "status", "category",
+    ]
     /// strftime conversions a template may use.
     public static let timeConversions: [Character: String] = [
         "Y": "year (2026)", "y": "year in century (26)", "m": "month (01-12)", "d": "day (01-31)",
@@ -31,7 +33,8 @@ public struct PathTemplate: Sendable, Hashable, CustomStringConvertible {
         description = text
         guard !text.isEmpty else { throw Problem(description: "the path template is empty") }
         guard !text.hasPrefix("/") else {
-            throw Problem(description: "the path template '\(text)' is absolute; it must be relative to the sink's directory")
+            throw Problem(
+                description: "the path template '\(text)' is absolute; it must be relative to the sink's directory")
         }
         var pieces: [Piece] = []
         var literal = ""
@@ -47,9 +50,17 @@ public struct PathTemplate: Sendable, Hashable, CustomStringConvertible {
                 guard i + 1 < chars.count else { throw Problem(description: "the path template ends with a lone '%'") }
                 let conv = chars[i + 1]
                 guard PathTemplate.timeConversions[conv] != nil else {
-                    throw Problem(description: "'%\(conv)' is not a supported time field; use one of \(PathTemplate.timeConversions.keys.sorted().map { "%\($0)" }.joined(separator: " "))")
+                    throw Problem(
+                        description:
+                            "'%\(conv)' is not a supported time field; use one of \(PathTemplate.timeConversions.keys.sorted().map { "%\($0)" }.joined(separator: " "))"
+                    )
                 }
-                if conv == "%" { literal.append("%") } else { flush(); pieces.append(.time(conv)) }
+                if conv == "%" {
+                    literal.append("%")
+                } else {
+                    flush()
+                    pieces.append(.time(conv))
+                }
                 i += 2
             } else if c == "{" {
                 guard let close = chars[i...].firstIndex(of: "}") else {
@@ -57,8 +68,12 @@ public struct PathTemplate: Sendable, Hashable, CustomStringConvertible {
                 }
                 let name = String(chars[(i + 1)..<close])
                 guard PathTemplate.fields.contains(name) else {
-                    let hint = Suggestion.nearest(to: name, in: PathTemplate.fields).map { "; did you mean '{\($0)}'?" } ?? ""
-                    throw Problem(description: "unknown event field '{\(name)}' in the path template\(hint) (fields: \(PathTemplate.fields.joined(separator: ", ")))")
+                    let hint =
+                        Suggestion.nearest(to: name, in: PathTemplate.fields).map { "; did you mean '{\($0)}'?" } ?? ""
+                    throw Problem(
+                        description:
+                            "unknown event field '{\(name)}' in the path template\(hint) (fields: \(PathTemplate.fields.joined(separator: ", ")))"
+                    )
                 }
                 flush()
                 pieces.append(.field(name))
@@ -77,10 +92,14 @@ public struct PathTemplate: Sendable, Hashable, CustomStringConvertible {
         }.joined()
         for component in skeleton.split(separator: "/", omittingEmptySubsequences: false) {
             if component == ".." {
-                throw Problem(description: "the path template '\(text)' contains '..'; files must stay inside the sink's directory")
+                throw Problem(
+                    description:
+                        "the path template '\(text)' contains '..'; files must stay inside the sink's directory")
             }
         }
-        guard !skeleton.hasSuffix("/") else { throw Problem(description: "the path template '\(text)' names a directory, not a file") }
+        guard !skeleton.hasSuffix("/") else {
+            throw Problem(description: "the path template '\(text)' names a directory, not a file")
+        }
         self.pieces = pieces
     }
 
@@ -138,11 +157,14 @@ public struct PathTemplate: Sendable, Hashable, CustomStringConvertible {
 
     static func sanitize(_ value: String?) -> String {
         guard let value, !value.isEmpty else { return "unknown" }
-        var s = String(value.unicodeScalars.prefix(100).map { scalar -> Character in
-            let ok = (scalar >= "a" && scalar <= "z") || (scalar >= "A" && scalar <= "Z") || (scalar >= "0" && scalar <= "9")
-                || scalar == "." || scalar == "_" || scalar == "-"
-            return ok ? Character(scalar) : "_"
-        })
+        var s = String(
+            value.unicodeScalars.prefix(100).map { scalar -> Character in
+                let ok =
+                    (scalar >= "a" && scalar <= "z") || (scalar >= "A" && scalar <= "Z")
+                    || (scalar >= "0" && scalar <= "9")
+                    || scalar == "." || scalar == "_" || scalar == "-"
+                return ok ? Character(scalar) : "_"
+            })
         if s == "." || s == ".." { s = "_" }
         return s
     }

@@ -1,6 +1,7 @@
 import CollectorCore
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Where each file a batch touched ended before the batch. When any write of the batch fails,
@@ -27,7 +28,8 @@ struct WriteRollback<File: AnyObject> {
     /// position there; `cut` is told each file, its old end, and whether that worked.
     func cutBack(_ cut: (File, Int64, Bool) -> Void) {
         for start in starts {
-            let ok = ftruncate(start.fd, off_t(start.offset)) == 0 && lseek(start.fd, off_t(start.offset), SEEK_SET) >= 0
+            let ok =
+                ftruncate(start.fd, off_t(start.offset)) == 0 && lseek(start.fd, off_t(start.offset), SEEK_SET) >= 0
             cut(start.file, start.offset, ok)
         }
     }
@@ -37,7 +39,8 @@ struct WriteRollback<File: AnyObject> {
 enum FileStamp {
     static func text(_ time: Timestamp) -> String {
         let c = time.utcComponents
-        return "\(pad(c.year, 4))\(pad(c.month, 2))\(pad(c.day, 2))T\(pad(c.hour, 2))\(pad(c.minute, 2))\(pad(c.second, 2))Z"
+        return
+            "\(pad(c.year, 4))\(pad(c.month, 2))\(pad(c.day, 2))T\(pad(c.hour, 2))\(pad(c.minute, 2))\(pad(c.second, 2))Z"
     }
 
     static func pad(_ value: Int, _ width: Int) -> String {

@@ -1,7 +1,8 @@
 public import CollectorCore
+
 #if canImport(Glibc)
-import Glibc
-import CollectorSystem
+    import Glibc
+    import CollectorSystem
 #endif
 
 /// The sidecar of a finished archive file (`<file>.manifest.json`): what it holds and its
@@ -32,17 +33,22 @@ public struct ArchiveManifest: Sendable, Hashable {
         ]
         if let t = firstEventTime { members.append(("first_event_time", .string(t.iso8601()))) }
         if let t = lastEventTime { members.append(("last_event_time", .string(t.iso8601()))) }
-        members += [("uncompressed_bytes", .number(String(uncompressedBytes))), ("compressed_bytes", .number(String(compressedBytes))),
-                    ("sha256", .string(sha256))]
+        members += [
+            ("uncompressed_bytes", .number(String(uncompressedBytes))),
+            ("compressed_bytes", .number(String(compressedBytes))),
+            ("sha256", .string(sha256)),
+        ]
         if let t = startedAt { members.append(("started_at", .string(t.iso8601()))) }
         if let t = finishedAt { members.append(("finished_at", .string(t.iso8601()))) }
         members.append(("recovered", .bool(recovered)))
         return JSONWriter.string(.object(members)) + "\n"
     }
 
-    public init(file: String, events: Int, members: Int, firstEventTime: Timestamp?, lastEventTime: Timestamp?,
-                uncompressedBytes: Int64, compressedBytes: Int64, sha256: String, startedAt: Timestamp?,
-                finishedAt: Timestamp?, recovered: Bool) {
+    public init(
+        file: String, events: Int, members: Int, firstEventTime: Timestamp?, lastEventTime: Timestamp?,
+        uncompressedBytes: Int64, compressedBytes: Int64, sha256: String, startedAt: Timestamp?,
+        finishedAt: Timestamp?, recovered: Bool
+    ) {
         self.file = file
         self.events = events
         self.members = members
@@ -58,7 +64,8 @@ public struct ArchiveManifest: Sendable, Hashable {
 
     public init(json text: String) throws {
         let v = try JSONParser.parse(text)
-        guard let file = v["file"]?.stringValue, let events = v["events"]?.intValue, let sha = v["sha256"]?.stringValue else {
+        guard let file = v["file"]?.stringValue, let events = v["events"]?.intValue, let sha = v["sha256"]?.stringValue
+        else {
             throw ArchiveError("manifest lacks file, events or sha256")
         }
         self.file = file
@@ -76,12 +83,15 @@ public struct ArchiveManifest: Sendable, Hashable {
 
     /// Counts and time range of decompressed NDJSON content.
     static func measure(content: [UInt8]) -> ArchiveManifest {
-        var manifest = ArchiveManifest(file: "", events: 0, members: 0, firstEventTime: nil, lastEventTime: nil,
-                                       uncompressedBytes: Int64(content.count), compressedBytes: 0, sha256: "",
-                                       startedAt: nil, finishedAt: nil, recovered: false)
+        var manifest = ArchiveManifest(
+            file: "", events: 0, members: 0, firstEventTime: nil, lastEventTime: nil,
+            uncompressedBytes: Int64(content.count), compressedBytes: 0, sha256: "",
+            startedAt: nil, finishedAt: nil, recovered: false)
         for line in content.split(separator: 0x0A) where !line.isEmpty {
             manifest.events += 1
-            guard let event = try? Event(json: JSONParser.parse(String(decoding: line, as: UTF8.self))), let t = event.time else { continue }
+            guard let event = try? Event(json: JSONParser.parse(String(decoding: line, as: UTF8.self))),
+                let t = event.time
+            else { continue }
             if manifest.firstEventTime.map({ t < $0 }) ?? true { manifest.firstEventTime = t }
             if manifest.lastEventTime.map({ t > $0 }) ?? true { manifest.lastEventTime = t }
         }
@@ -103,12 +113,18 @@ enum ArchiveFiles {
             guard let handle = opendir(dir) else { return }
             defer { closedir(handle) }
             while let entry = readdir(handle) {
-                let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+                let name = withUnsafeBytes(of: entry.pointee.d_name) {
+                    String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self)
+                }
                 if name == "." || name == ".." { continue }
                 let path = "\(dir)/\(name)"
                 var info = stat()
                 guard lstat(path, &info) == 0 else { continue }
-                if (info.st_mode & S_IFMT) == S_IFDIR { if recursive { walk(path) } } else if (info.st_mode & S_IFMT) == S_IFREG { out.append(path) }
+                if (info.st_mode & S_IFMT) == S_IFDIR {
+                    if recursive { walk(path) }
+                } else if (info.st_mode & S_IFMT) == S_IFREG {
+                    out.append(path)
+                }
             }
         }
         walk(directory)
@@ -117,7 +133,8 @@ enum ArchiveFiles {
         return out.sorted { a, b in
             let (da, db) = (FileSystem.directoryName(of: a), FileSystem.directoryName(of: b))
             if da != db { return da < db }
-            let na = a.split(separator: "/").last.map(String.init) ?? a, nb = b.split(separator: "/").last.map(String.init) ?? b
+            let na = a.split(separator: "/").last.map(String.init) ?? a
+            let nb = b.split(separator: "/").last.map(String.init) ?? b
             let (ka, kb) = (JSONFileSink.rotationKey(na), JSONFileSink.rotationKey(nb))
             return ka == kb ? na < nb : (ka.0 == kb.0 ? ka.1 < kb.1 : na < nb)
         }
@@ -137,7 +154,9 @@ enum ArchiveFiles {
     static func isFinishedName(_ path: String) -> Bool {
         let name = path.split(separator: "/").last.map(String.init) ?? path
         let parts = name.split(separator: ".")
-        return parts.contains { p in p.count >= 16 && p.dropFirst(8).first == "T" && p.prefix(8).allSatisfy(\.isNumber) && p.contains("Z") }
+        return parts.contains { p in
+            p.count >= 16 && p.dropFirst(8).first == "T" && p.prefix(8).allSatisfy(\.isNumber) && p.contains("Z")
+        }
     }
 
     /// Finished siblings `<stem>.<stamp>Z[-n]<ext>`, oldest first.
@@ -146,9 +165,15 @@ enum ArchiveFiles {
         let base = stem.split(separator: "/").last.map(String.init) ?? stem
         return list(under: directory, recursive: false).filter { path in
             let name = path.split(separator: "/").last.map(String.init) ?? path
-            guard name.hasPrefix(base + "."), name.hasSuffix(ext), name.count > base.count + 1 + ext.count else { return false }
+            guard name.hasPrefix(base + "."), name.hasSuffix(ext), name.count > base.count + 1 + ext.count else {
+                return false
+            }
             let middle = name.dropFirst(base.count + 1).dropLast(ext.count)
-            return middle.count >= 16 && middle.first?.isNumber == true && middle.dropFirst(8).first == "T" && middle.contains("Z")
-        }.sorted { JSONFileSink.rotationKey($0.split(separator: "/").last.map(String.init)!) < JSONFileSink.rotationKey($1.split(separator: "/").last.map(String.init)!) }
+            return middle.count >= 16 && middle.first?.isNumber == true && middle.dropFirst(8).first == "T"
+                && middle.contains("Z")
+        }.sorted {
+            JSONFileSink.rotationKey($0.split(separator: "/").last.map(String.init)!)
+                < JSONFileSink.rotationKey($1.split(separator: "/").last.map(String.init)!)
+        }
     }
 }

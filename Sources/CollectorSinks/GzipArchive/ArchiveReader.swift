@@ -1,6 +1,6 @@
 public import CollectorCore
-import GzipStream
 import CollectorSystem
+import GzipStream
 
 /// Checks and reads a gzip archive directory: what `graph-collector archive verify` and
 /// `archive cat` do.
@@ -15,8 +15,10 @@ public enum ArchiveReader {
         public var problems: [String]
         public var isGood: Bool { problems.isEmpty }
         public var description: String {
-            let range = [firstEventTime, lastEventTime].compactMap { $0?.iso8601(fractionDigits: 3) }.joined(separator: " .. ")
-            return (isGood ? "ok      " : "PROBLEM ") + "\(path)  \(events) events" + (range.isEmpty ? "" : "  \(range)")
+            let range = [firstEventTime, lastEventTime].compactMap { $0?.iso8601(fractionDigits: 3) }.joined(
+                separator: " .. ")
+            return (isGood ? "ok      " : "PROBLEM ") + "\(path)  \(events) events"
+                + (range.isEmpty ? "" : "  \(range)")
                 + problems.map { "\n        - \($0)" }.joined()
         }
     }
@@ -31,7 +33,8 @@ public enum ArchiveReader {
         for path in all where path.hasSuffix(".gz") || path.hasSuffix(".gz.part") {
             var report = FileReport(path: path, events: 0, firstEventTime: nil, lastEventTime: nil, problems: [])
             if path.hasSuffix(".part") {
-                report.problems.append("unfinished: being written, or left by a crash (the sink finishes it when it next starts)")
+                report.problems.append(
+                    "unfinished: being written, or left by a crash (the sink finishes it when it next starts)")
             }
             guard let bytes = try? AtomicFile.read(path) else {
                 report.problems.append("cannot be read")
@@ -55,15 +58,25 @@ public enum ArchiveReader {
                     if report.problems.count > 5 { break }
                 }
             }
-            if !scan.content.isEmpty && scan.content.last != 0x0A { report.problems.append("the last line has no newline") }
+            if !scan.content.isEmpty && scan.content.last != 0x0A {
+                report.problems.append("the last line has no newline")
+            }
             if !path.hasSuffix(".part") {
-                if let text = try? AtomicFile.read(path + ArchiveManifest.suffix).map({ String(decoding: $0, as: UTF8.self) }) {
+                if let text = try? AtomicFile.read(path + ArchiveManifest.suffix).map({
+                    String(decoding: $0, as: UTF8.self)
+                }) {
                     do {
                         let manifest = try ArchiveManifest(json: text)
                         let sha = Digest.hex(Digest.sha256(bytes))
-                        if manifest.sha256 != sha { report.problems.append("SHA-256 \(sha) differs from the manifest's \(manifest.sha256)") }
-                        if manifest.events != report.events { report.problems.append("\(report.events) events, the manifest says \(manifest.events)") }
-                        if manifest.firstEventTime != report.firstEventTime || manifest.lastEventTime != report.lastEventTime {
+                        if manifest.sha256 != sha {
+                            report.problems.append("SHA-256 \(sha) differs from the manifest's \(manifest.sha256)")
+                        }
+                        if manifest.events != report.events {
+                            report.problems.append("\(report.events) events, the manifest says \(manifest.events)")
+                        }
+                        if manifest.firstEventTime != report.firstEventTime
+                            || manifest.lastEventTime != report.lastEventTime
+                        {
                             report.problems.append("time range differs from the manifest's")
                         }
                     } catch {
@@ -83,11 +96,16 @@ public enum ArchiveReader {
     /// them outside the range are skipped without being decompressed.
     /// Returns the problems met (damaged files are read up to the damage).
     @discardableResult
-    public static func cat(directory: String, from: Timestamp?, to: Timestamp?, _ body: ([UInt8]) throws -> Void) throws -> [String] {
+    public static func cat(directory: String, from: Timestamp?, to: Timestamp?, _ body: ([UInt8]) throws -> Void) throws
+        -> [String]
+    {
         var problems: [String] = []
         for path in ArchiveFiles.list(under: directory) where path.hasSuffix(".gz") || path.hasSuffix(".gz.part") {
-            if let text = try? AtomicFile.read(path + ArchiveManifest.suffix).map({ String(decoding: $0, as: UTF8.self) }),
-               let manifest = try? ArchiveManifest(json: text) {
+            if let text = try? AtomicFile.read(path + ArchiveManifest.suffix).map({
+                String(decoding: $0, as: UTF8.self)
+            }),
+                let manifest = try? ArchiveManifest(json: text)
+            {
                 if let from, let last = manifest.lastEventTime, last < from { continue }
                 if let to, let first = manifest.firstEventTime, first > to { continue }
             }
@@ -96,7 +114,9 @@ public enum ArchiveReader {
             if let problem = scan.problem { problems.append("\(path): \(problem); read up to there") }
             for line in scan.content.split(separator: 0x0A) where !line.isEmpty {
                 if from != nil || to != nil {
-                    guard let event = try? Event(json: JSONParser.parse(String(decoding: line, as: UTF8.self))), let t = event.time else { continue }
+                    guard let event = try? Event(json: JSONParser.parse(String(decoding: line, as: UTF8.self))),
+                        let t = event.time
+                    else { continue }
                     if let from, t < from { continue }
                     if let to, t > to { continue }
                 }

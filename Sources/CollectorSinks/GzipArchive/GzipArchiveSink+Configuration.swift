@@ -1,9 +1,10 @@
 public import CollectorCore
-public import Logging
 import GzipStream
+public import Logging
+
 #if canImport(Glibc)
-import Glibc
-import CollectorSystem
+    import Glibc
+    import CollectorSystem
 #endif
 
 extension GzipArchiveSink {
@@ -32,9 +33,17 @@ extension GzipArchiveSink {
         static let defaults = try! Configuration(directory: "")
 
         enum CodingKeys: String, CodingKey {
-            case directory, path, timeSource = "time_source", level, maxFileSize = "max_file_size", sizeMeasure = "size_measure"
-            case rotateInterval = "rotate_interval", maxFiles = "max_files", maxAge = "max_age", fsync
-            case fileMode = "file_mode", directoryMode = "directory_mode"
+            case directory, path
+            case timeSource = "time_source"
+            case level
+            case maxFileSize = "max_file_size"
+            case sizeMeasure = "size_measure"
+            case rotateInterval = "rotate_interval"
+            case maxFiles = "max_files"
+            case maxAge = "max_age"
+            case fsync
+            case fileMode = "file_mode"
+            case directoryMode = "directory_mode"
         }
 
         public init(directory: String, path: String? = nil) throws {
@@ -51,12 +60,15 @@ extension GzipArchiveSink {
                 throw DecodingError.dataCorruptedError(forKey: .path, in: c, debugDescription: error.description)
             }
             guard template.hasSuffix(".gz") else {
-                throw DecodingError.dataCorruptedError(forKey: .path, in: c, debugDescription: "'\(template)' must end in .gz (the files are gzip)")
+                throw DecodingError.dataCorruptedError(
+                    forKey: .path, in: c, debugDescription: "'\(template)' must end in .gz (the files are gzip)")
             }
             timeSource = try c.decodeIfPresent(JSONFileSink.TimeSource.self, forKey: .timeSource) ?? d.timeSource
             level = try c.decodeIfPresent(Int.self, forKey: .level) ?? d.level
             guard (1...9).contains(level) else {
-                throw DecodingError.dataCorruptedError(forKey: .level, in: c, debugDescription: "gzip level is 1 (fastest) to 9 (smallest); 6 is gzip's default")
+                throw DecodingError.dataCorruptedError(
+                    forKey: .level, in: c,
+                    debugDescription: "gzip level is 1 (fastest) to 9 (smallest); 6 is gzip's default")
             }
             if c.contains(.maxFileSize), try c.decodeNil(forKey: .maxFileSize) {
                 maxFileSize = nil
@@ -71,7 +83,10 @@ extension GzipArchiveSink {
                 rotateInterval = try c.decodeIfPresent(ConfigDuration.self, forKey: .rotateInterval) ?? d.rotateInterval
             }
             maxFiles = try c.decodeIfPresent(Int.self, forKey: .maxFiles) ?? d.maxFiles
-            guard maxFiles >= 0 else { throw DecodingError.dataCorruptedError(forKey: .maxFiles, in: c, debugDescription: "must be 0 (keep all) or more") }
+            guard maxFiles >= 0 else {
+                throw DecodingError.dataCorruptedError(
+                    forKey: .maxFiles, in: c, debugDescription: "must be 0 (keep all) or more")
+            }
             maxAge = try c.decodeIfPresent(ConfigDuration.self, forKey: .maxAge)
             fsync = try c.decodeIfPresent(Bool.self, forKey: .fsync) ?? d.fsync
             fileMode = try JSONFileSink.Configuration.mode(c, .fileMode, default: d.fileMode)
@@ -81,7 +96,8 @@ extension GzipArchiveSink {
 
     public enum Plugin: SinkPlugin {
         public static let type = "gzip-archive"
-        public static let summary = "gzip-compressed NDJSON archive: crash-safe members, rotation, retention, manifests with SHA-256"
+        public static let summary =
+            "gzip-compressed NDJSON archive: crash-safe members, rotation, retention, manifests with SHA-256"
         public static var options: [PluginOption] {
             let d = Configuration.defaults
             let none = "none"
@@ -108,7 +124,8 @@ extension GzipArchiveSink {
                 PluginOption(
                     "max_age", type: "duration", default: d.maxAge.map { "\($0)" } ?? none,
                     "delete finished files older than this"),
-                PluginOption("fsync", type: "bool", default: "\(d.fsync)", "force each batch to disk before accepting it"),
+                PluginOption(
+                    "fsync", type: "bool", default: "\(d.fsync)", "force each batch to disk before accepting it"),
                 PluginOption(
                     "file_mode", type: "octal string", default: JSONFileSink.Plugin.octal(d.fileMode),
                     "permissions of new files"),

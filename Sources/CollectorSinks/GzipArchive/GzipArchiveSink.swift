@@ -1,9 +1,10 @@
 public import CollectorCore
-public import Logging
 import GzipStream
+public import Logging
+
 #if canImport(Glibc)
-import Glibc
-import CollectorSystem
+    import Glibc
+    import CollectorSystem
 #endif
 
 /// `type: gzip-archive`: NDJSON events compressed with gzip into rotating `.gz` files, each
@@ -61,7 +62,9 @@ public actor GzipArchiveSink: Sink {
     }
 
     /// Creates the sink: makes the directory and finishes any `.part` left by a crash.
-    public static func open(configuration: Configuration, logger: Logger, name: String = "gzip-archive") async throws -> GzipArchiveSink {
+    public static func open(configuration: Configuration, logger: Logger, name: String = "gzip-archive") async throws
+        -> GzipArchiveSink
+    {
         let sink = try GzipArchiveSink(configuration: configuration, logger: logger, name: name)
         try await sink.prepare()
         return sink
@@ -138,8 +141,11 @@ public actor GzipArchiveSink: Sink {
         // here must not make the pipeline write it again, so it is logged and tried again later.
         for file in rollback.files where isDue(file) {
             do { try finish(file) } catch {
-                logger.error("could not finish an archive file; the next start finishes it", metadata: [
-                    "sink": "\(name)", "file": "\(file.partPath)", "error": "\(error)"])
+                logger.error(
+                    "could not finish an archive file; the next start finishes it",
+                    metadata: [
+                        "sink": "\(name)", "file": "\(file.partPath)", "error": "\(error)",
+                    ])
             }
         }
     }
@@ -165,7 +171,9 @@ public actor GzipArchiveSink: Sink {
             let size = configuration.sizeMeasure == .compressed ? file.compressedBytes : file.uncompressedBytes
             if size >= max.bytes { return true }
         }
-        if let interval = configuration.rotateInterval, ContinuousClock.now - file.openedClock >= interval.duration { return true }
+        if let interval = configuration.rotateInterval, ContinuousClock.now - file.openedClock >= interval.duration {
+            return true
+        }
         return false
     }
 
@@ -197,7 +205,8 @@ public actor GzipArchiveSink: Sink {
         }
         let manifest = ArchiveManifest(
             file: "", events: file.events, members: file.members, firstEventTime: file.firstEventTime,
-            lastEventTime: file.lastEventTime, uncompressedBytes: file.uncompressedBytes, compressedBytes: file.compressedBytes,
+            lastEventTime: file.lastEventTime, uncompressedBytes: file.uncompressedBytes,
+            compressedBytes: file.compressedBytes,
             sha256: "", startedAt: file.openedAt, finishedAt: .now(), recovered: false)
         try complete(part: file.partPath, manifest: manifest, startedAt: file.openedAt)
     }
@@ -212,11 +221,15 @@ public actor GzipArchiveSink: Sink {
         manifest.compressedBytes = Int64(bytes.count)
         // Manifest first, then the rename: a crash in between leaves a part that is finished
         // again on the next start (and its stray manifest is rewritten).
-        try AtomicFile.write(Array(manifest.json.utf8), to: final + ArchiveManifest.suffix, mode: mode_t(configuration.fileMode))
+        try AtomicFile.write(
+            Array(manifest.json.utf8), to: final + ArchiveManifest.suffix, mode: mode_t(configuration.fileMode))
         guard Glibc.rename(part, final) == 0 else { throw FileError(operation: "rename", path: part) }
         FileSystem.syncDirectory(FileSystem.directoryName(of: final))
-        logger.info("archive file finished", metadata: [
-            "sink": "\(name)", "file": "\(final)", "events": "\(manifest.events)", "bytes": "\(bytes.count)"])
+        logger.info(
+            "archive file finished",
+            metadata: [
+                "sink": "\(name)", "file": "\(final)", "events": "\(manifest.events)", "bytes": "\(bytes.count)",
+            ])
         applyRetention(base: String(part.dropLast(".part".count)))
     }
 
@@ -225,10 +238,16 @@ public actor GzipArchiveSink: Sink {
         guard let bytes = try AtomicFile.read(part) else { return }
         let scan = GzipDecoder.scanMembers(bytes)
         if scan.validLength < bytes.count {
-            guard truncate(part, off_t(scan.validLength)) == 0 else { throw FileError(operation: "truncate", path: part) }
-            logger.warning("cut an unfinished archive file back to its last complete gzip member", metadata: [
-                "sink": "\(name)", "file": "\(part)", "kept_bytes": "\(scan.validLength)", "dropped_bytes": "\(bytes.count - scan.validLength)",
-                "reason": "\(scan.problem ?? "")"])
+            guard truncate(part, off_t(scan.validLength)) == 0 else {
+                throw FileError(operation: "truncate", path: part)
+            }
+            logger.warning(
+                "cut an unfinished archive file back to its last complete gzip member",
+                metadata: [
+                    "sink": "\(name)", "file": "\(part)", "kept_bytes": "\(scan.validLength)",
+                    "dropped_bytes": "\(bytes.count - scan.validLength)",
+                    "reason": "\(scan.problem ?? "")",
+                ])
         }
         if scan.members == 0 {
             unlink(part)
@@ -238,7 +257,9 @@ public actor GzipArchiveSink: Sink {
         manifest.members = scan.members
         manifest.recovered = true
         var info = stat()
-        let started = stat(part, &info) == 0 ? Timestamp(nanosecondsSinceEpoch: Int64(info.st_mtim.tv_sec) * 1_000_000_000) : Timestamp.now()
+        let started =
+            stat(part, &info) == 0
+            ? Timestamp(nanosecondsSinceEpoch: Int64(info.st_mtim.tv_sec) * 1_000_000_000) : Timestamp.now()
         manifest.startedAt = started
         manifest.finishedAt = .now()
         try complete(part: part, manifest: manifest, startedAt: started)
@@ -258,9 +279,15 @@ public actor GzipArchiveSink: Sink {
         var highest = -1
         for sibling in ArchiveFiles.list(under: directory, recursive: false) {
             let name = sibling.split(separator: "/").last.map(String.init) ?? sibling
-            guard name.hasPrefix(base), name.hasSuffix(ext) || name.hasSuffix(ext + ArchiveManifest.suffix) else { continue }
+            guard name.hasPrefix(base), name.hasSuffix(ext) || name.hasSuffix(ext + ArchiveManifest.suffix) else {
+                continue
+            }
             let rest = name.dropFirst(base.count)
-            if rest.hasPrefix(ext) { highest = max(highest, 0) } else if rest.hasPrefix("-"), let n = Int(rest.dropFirst().prefix { $0.isNumber }) { highest = max(highest, n) }
+            if rest.hasPrefix(ext) {
+                highest = max(highest, 0)
+            } else if rest.hasPrefix("-"), let n = Int(rest.dropFirst().prefix { $0.isNumber }) {
+                highest = max(highest, n)
+            }
         }
         let target = highest < 0 ? "\(stem).\(stamp)\(ext)" : "\(stem).\(stamp)-\(highest + 1)\(ext)"
         return target
@@ -277,7 +304,9 @@ public actor GzipArchiveSink: Sink {
             // Every finished file under the directory, not only this path's: with a dated
             // template, earlier days' files have other names.
             let cutoff = Int(Timestamp.now().secondsSinceEpoch) - Int(maxAge.seconds)
-            let finished = ArchiveFiles.list(under: configuration.directory).filter { $0.hasSuffix(".gz") && ArchiveFiles.isFinishedName($0) }
+            let finished = ArchiveFiles.list(under: configuration.directory).filter {
+                $0.hasSuffix(".gz") && ArchiveFiles.isFinishedName($0)
+            }
             for file in finished where !doomed.contains(file) {
                 var info = stat()
                 if stat(file, &info) == 0 && Int(info.st_mtim.tv_sec) < cutoff { doomed.append(file) }

@@ -1,8 +1,9 @@
 public import CollectorCore
 public import Logging
+
 #if canImport(Glibc)
-import Glibc
-import CollectorSystem
+    import Glibc
+    import CollectorSystem
 #endif
 
 extension JSONFileSink {
@@ -41,9 +42,15 @@ extension JSONFileSink {
         static let defaults = try! Configuration(directory: "")
 
         enum CodingKeys: String, CodingKey {
-            case directory, path, timeSource = "time_source", maxFileSize = "max_file_size"
-            case rotateInterval = "rotate_interval", maxRotatedFiles = "max_rotated_files", fsync
-            case fsyncInterval = "fsync_interval", fileMode = "file_mode", directoryMode = "directory_mode"
+            case directory, path
+            case timeSource = "time_source"
+            case maxFileSize = "max_file_size"
+            case rotateInterval = "rotate_interval"
+            case maxRotatedFiles = "max_rotated_files"
+            case fsync
+            case fsyncInterval = "fsync_interval"
+            case fileMode = "file_mode"
+            case directoryMode = "directory_mode"
             case maxOpenFiles = "max_open_files"
         }
 
@@ -78,18 +85,22 @@ extension JSONFileSink {
             directoryMode = try Self.mode(c, .directoryMode, default: d.directoryMode)
             maxOpenFiles = try c.decodeIfPresent(Int.self, forKey: .maxOpenFiles) ?? d.maxOpenFiles
             guard maxRotatedFiles >= 0 else {
-                throw DecodingError.dataCorruptedError(forKey: .maxRotatedFiles, in: c, debugDescription: "must be 0 (keep all) or more")
+                throw DecodingError.dataCorruptedError(
+                    forKey: .maxRotatedFiles, in: c, debugDescription: "must be 0 (keep all) or more")
             }
             guard maxOpenFiles >= 1 else {
-                throw DecodingError.dataCorruptedError(forKey: .maxOpenFiles, in: c, debugDescription: "must be at least 1")
+                throw DecodingError.dataCorruptedError(
+                    forKey: .maxOpenFiles, in: c, debugDescription: "must be at least 1")
             }
         }
 
-        static func mode<K: CodingKey>(_ c: KeyedDecodingContainer<K>, _ key: K, default value: UInt32) throws -> UInt32 {
+        static func mode<K: CodingKey>(_ c: KeyedDecodingContainer<K>, _ key: K, default value: UInt32) throws -> UInt32
+        {
             guard let text = try c.decodeIfPresent(String.self, forKey: key) else { return value }
             guard let mode = UInt32(text, radix: 8), mode <= 0o7777 else {
                 throw DecodingError.dataCorruptedError(
-                    forKey: key, in: c, debugDescription: "'\(text)' is not an octal file mode; write it quoted, like \"0600\"")
+                    forKey: key, in: c,
+                    debugDescription: "'\(text)' is not an octal file mode; write it quoted, like \"0600\"")
             }
             return mode
         }

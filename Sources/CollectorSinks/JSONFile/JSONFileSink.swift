@@ -1,8 +1,9 @@
 public import CollectorCore
 public import Logging
+
 #if canImport(Glibc)
-import Glibc
-import CollectorSystem
+    import Glibc
+    import CollectorSystem
 #endif
 
 /// `type: json-file`: writes events as NDJSON (one JSON object per line, see the README's
@@ -50,7 +51,9 @@ public actor JSONFileSink: Sink {
     }
 
     /// Creates the sink and its base directory.
-    public static func open(configuration: Configuration, logger: Logger, name: String = "json-file") async throws -> JSONFileSink {
+    public static func open(configuration: Configuration, logger: Logger, name: String = "json-file") async throws
+        -> JSONFileSink
+    {
         let sink = JSONFileSink(configuration: configuration, logger: logger, name: name)
         try await sink.prepare()
         return sink
@@ -146,7 +149,9 @@ public actor JSONFileSink: Sink {
 
     private func needsRotation(_ file: OpenFile, incoming: Int64) -> Bool {
         if let max = configuration.maxFileSize, file.size > 0, file.size + incoming > max.bytes { return true }
-        if let interval = configuration.rotateInterval, file.size > 0, ContinuousClock.now - file.openedAt >= interval.duration {
+        if let interval = configuration.rotateInterval, file.size > 0,
+            ContinuousClock.now - file.openedAt >= interval.duration
+        {
             return true
         }
         return false
@@ -223,7 +228,9 @@ public actor JSONFileSink: Sink {
         let tornPath = "\(path).torn"
         let tfd = Glibc.open(tornPath, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, configuration.fileMode)
         guard tfd >= 0 else {
-            throw SinkError.retryable("cannot save a torn line before repairing the file", underlying: FileError(operation: "open", path: tornPath))
+            throw SinkError.retryable(
+                "cannot save a torn line before repairing the file",
+                underlying: FileError(operation: "open", path: tornPath))
         }
         defer { Glibc.close(tfd) }
         do {
@@ -232,10 +239,13 @@ public actor JSONFileSink: Sink {
             throw SinkError.retryable("cannot save a torn line before repairing the file", underlying: error)
         }
         guard fsync(tfd) == 0 else {
-            throw SinkError.retryable("cannot save a torn line before repairing the file", underlying: FileError(operation: "fsync", path: tornPath))
+            throw SinkError.retryable(
+                "cannot save a torn line before repairing the file",
+                underlying: FileError(operation: "fsync", path: tornPath))
         }
         guard ftruncate(fd, off_t(cut)) == 0 else {
-            throw SinkError.retryable("cannot repair torn file", underlying: FileError(operation: "truncate", path: path))
+            throw SinkError.retryable(
+                "cannot repair torn file", underlying: FileError(operation: "truncate", path: path))
         }
         _ = fsync(fd)
         repairedFiles += 1
@@ -248,7 +258,8 @@ public actor JSONFileSink: Sink {
     /// Renames the file to `<stem>.<UTC time>[-n]<ext>` and applies retention.
     private func rotate(_ file: OpenFile) throws {
         if file.dirty && configuration.fsync != .never && fsync(file.fd) != 0 {
-            throw SinkError.retryable("fsync before rotation failed", underlying: FileError(operation: "fsync", path: file.path))
+            throw SinkError.retryable(
+                "fsync before rotation failed", underlying: FileError(operation: "fsync", path: file.path))
         }
         Glibc.close(file.fd)
         files[file.path] = nil
@@ -288,14 +299,17 @@ public actor JSONFileSink: Sink {
             let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
                 String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self)
             }
-            guard name.hasPrefix(base + "."), name.hasSuffix(ext), name.count > base.count + 1 + ext.count else { continue }
+            guard name.hasPrefix(base + "."), name.hasSuffix(ext), name.count > base.count + 1 + ext.count else {
+                continue
+            }
             let middle = name.dropFirst(base.count + 1).dropLast(ext.count)
             // <yyyymmdd>T<hhmmss>Z or with -n.
             guard middle.count >= 16, middle.first?.isNumber == true, middle.dropFirst(8).first == "T" else { continue }
             names.append(name)
         }
         return names.sorted { a, b in
-            let ka = rotationKey(a), kb = rotationKey(b)
+            let ka = rotationKey(a)
+            let kb = rotationKey(b)
             return ka == kb ? a < b : ka < kb
         }.map { "\(directory)/\($0)" }
     }
@@ -323,10 +337,13 @@ public actor JSONFileSink: Sink {
     /// Closes the least recently written files beyond `max_open_files`.
     private func closeIdleFiles() throws {
         guard files.count > configuration.maxOpenFiles else { return }
-        let victims = files.values.sorted { $0.lastWrite < $1.lastWrite }.prefix(files.count - configuration.maxOpenFiles)
+        let victims = files.values.sorted { $0.lastWrite < $1.lastWrite }.prefix(
+            files.count - configuration.maxOpenFiles)
         for file in victims {
             if file.dirty && configuration.fsync != .never && fsync(file.fd) != 0 {
-                logger.error("fsync of an idle file failed before closing it", metadata: ["file": "\(file.path)", "error": "\(FileError(operation: "fsync", path: file.path))"])
+                logger.error(
+                    "fsync of an idle file failed before closing it",
+                    metadata: ["file": "\(file.path)", "error": "\(FileError(operation: "fsync", path: file.path))"])
             }
             Glibc.close(file.fd)
             files[file.path] = nil

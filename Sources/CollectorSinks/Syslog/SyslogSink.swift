@@ -1,8 +1,8 @@
 public import CollectorCore
+import CollectorSystem
+import CurlTransport
 import EventFormats
 public import Logging
-import CurlTransport
-import CollectorSystem
 
 /// `type: syslog`: sends events to a syslog receiver (QRadar, rsyslog, syslog-ng, …) as IBM
 /// LEEF 1.0/2.0 or JSON, behind an RFC 5424, QRadar-style minimal RFC 5424 or RFC 3164 header,
@@ -19,42 +19,93 @@ import CollectorSystem
 public actor SyslogSink: Sink {
     public enum Plugin: SinkPlugin {
         public static let type = "syslog"
-        public static let summary = "syslog to QRadar-style SIEMs: IBM LEEF 1.0/2.0 or JSON over UDP, TCP or TLS, RFC 5424/3164 headers"
+        public static let summary =
+            "syslog to QRadar-style SIEMs: IBM LEEF 1.0/2.0 or JSON over UDP, TCP or TLS, RFC 5424/3164 headers"
         public static let options: [PluginOption] = [
             PluginOption("transport", type: "udp | tcp | tls", default: "tcp", "how messages travel"),
-            PluginOption("targets", type: "list of host:port", default: nil, "receivers; the first is the primary, the others failover in order (default port 514, 6514 for tls)"),
-            PluginOption("framing", type: "octet-counting | lf", default: "octet-counting for tls, lf for tcp", "stream framing (RFC 5425/6587); not for udp"),
+            PluginOption(
+                "targets", type: "list of host:port", default: nil,
+                "receivers; the first is the primary, the others failover in order (default port 514, 6514 for tls)"),
+            PluginOption(
+                "framing", type: "octet-counting | lf", default: "octet-counting for tls, lf for tcp",
+                "stream framing (RFC 5425/6587); not for udp"),
             PluginOption("format", type: "leef | json", default: "leef", "payload format"),
-            PluginOption("header", type: "rfc5424-minimal | rfc5424 | rfc3164 | none", default: "rfc5424-minimal for leef, rfc5424 for json", "syslog header before the payload"),
+            PluginOption(
+                "header", type: "rfc5424-minimal | rfc5424 | rfc3164 | none",
+                default: "rfc5424-minimal for leef, rfc5424 for json", "syslog header before the payload"),
             PluginOption("facility", type: "name or 0–23", default: "local0", "syslog facility"),
-            PluginOption("hostname", type: "string", default: "this host's name", "HOSTNAME in the header: QRadar's log source identifier"),
+            PluginOption(
+                "hostname", type: "string", default: "this host's name",
+                "HOSTNAME in the header: QRadar's log source identifier"),
             PluginOption("app_name", type: "string", default: "graph-collector", "RFC 5424 APP-NAME, RFC 3164 TAG"),
-            PluginOption("syslog_severity_map", type: "map", default: "high: critical, medium: error, low: warning, informational: informational, unknown: notice", "Graph severity to syslog severity"),
-            PluginOption("max_message_size", type: "size", default: "8KiB (2048 for udp)", "longest message (header + payload); longer LEEF events lose their least important attributes"),
-            PluginOption("connect_timeout", type: "duration", default: "10s", "give up connecting to one target after this"),
-            PluginOption("write_timeout", type: "duration", default: "30s", "a receiver that takes no data for this long counts as down"),
-            PluginOption("keepalive", type: "duration or null", default: "60s", "TCP keep-alive idle time; null turns it off"),
-            PluginOption("failback_after", type: "duration", default: "10m", "on a failover target, try the primary again after this"),
-            PluginOption("resend_window", type: "duration or null", default: "1s", "after a lost connection, send again what was sent this recently (at least the last batch): duplicates over loss; null turns it off"),
-            PluginOption("ca_file", type: "path (under tls:)", default: "system store", "CA bundle that signs the receiver's certificate"),
-            PluginOption("client_certificate", type: "path (under tls:)", default: "none", "client certificate for mutual TLS"),
+            PluginOption(
+                "syslog_severity_map", type: "map",
+                default: "high: critical, medium: error, low: warning, informational: informational, unknown: notice",
+                "Graph severity to syslog severity"),
+            PluginOption(
+                "max_message_size", type: "size", default: "8KiB (2048 for udp)",
+                "longest message (header + payload); longer LEEF events lose their least important attributes"),
+            PluginOption(
+                "connect_timeout", type: "duration", default: "10s", "give up connecting to one target after this"),
+            PluginOption(
+                "write_timeout", type: "duration", default: "30s",
+                "a receiver that takes no data for this long counts as down"),
+            PluginOption(
+                "keepalive", type: "duration or null", default: "60s", "TCP keep-alive idle time; null turns it off"),
+            PluginOption(
+                "failback_after", type: "duration", default: "10m",
+                "on a failover target, try the primary again after this"),
+            PluginOption(
+                "resend_window", type: "duration or null", default: "1s",
+                "after a lost connection, send again what was sent this recently (at least the last batch): duplicates over loss; null turns it off"
+            ),
+            PluginOption(
+                "ca_file", type: "path (under tls:)", default: "system store",
+                "CA bundle that signs the receiver's certificate"),
+            PluginOption(
+                "client_certificate", type: "path (under tls:)", default: "none", "client certificate for mutual TLS"),
             PluginOption("client_key", type: "path (under tls:)", default: "none", "its private key"),
-            PluginOption("verify", type: "bool (under tls:)", default: "true", "verify the receiver's certificate and name"),
-            PluginOption("server_name", type: "string (under tls:)", default: "the target host", "name the receiver's certificate must carry"),
+            PluginOption(
+                "verify", type: "bool (under tls:)", default: "true", "verify the receiver's certificate and name"),
+            PluginOption(
+                "server_name", type: "string (under tls:)", default: "the target host",
+                "name the receiver's certificate must carry"),
             PluginOption("version", type: "\"1.0\" | \"2.0\" (under leef:)", default: "\"2.0\"", "LEEF version"),
-            PluginOption("delimiter", type: "char, tab or xHH (under leef:)", default: "^", "LEEF 2.0 attribute delimiter (1.0: tab)"),
+            PluginOption(
+                "delimiter", type: "char, tab or xHH (under leef:)", default: "^",
+                "LEEF 2.0 attribute delimiter (1.0: tab)"),
             PluginOption("vendor", type: "string (under leef:)", default: "graph-collector", "LEEF header Vendor"),
-            PluginOption("product", type: "string (under leef:)", default: "Microsoft Graph Security", "LEEF header Product"),
+            PluginOption(
+                "product", type: "string (under leef:)", default: "Microsoft Graph Security", "LEEF header Product"),
             PluginOption("product_version", type: "string (under leef:)", default: "\"1.0\"", "LEEF header Version"),
-            PluginOption("event_id", type: "template (under leef:)", default: "{title}", "alert EventID: {title} {category} {kind} {severity} {provider} {vendor} {status} {detection_source} {service_source} {detector_id}"),
-            PluginOption("provider_warning_event_id", type: "string (under leef:)", default: "ProviderWarning", "EventID of provider warnings"),
-            PluginOption("health_event_id", type: "string (under leef:)", default: "CollectorHealth", "EventID of collector health events"),
-            PluginOption("severity_map", type: "map (under leef:)", default: "informational: 2, low: 3, medium: 5, high: 8, unknown: 4", "Graph severity to LEEF sev (1–10)"),
-            PluginOption("default_severity", type: "1–10 (under leef:)", default: "5", "sev for severities not in the map"),
-            PluginOption("dev_time_format", type: "Java date pattern (under leef:)", default: "none: epoch milliseconds", "format devTime and send devTimeFormat"),
-            PluginOption("fields", type: "map (under leef:)", default: "IBM keys", "rename (usr_name: userName) or drop (description: null) built-in attributes"),
-            PluginOption("raw_fields", type: "map (under leef:)", default: "none", "extra attributes from the raw Graph alert: key: /json/pointer"),
-            PluginOption("mark_truncation", type: "bool (under leef:)", default: "true", "a truncated event carries truncated=<attributes dropped>"),
+            PluginOption(
+                "event_id", type: "template (under leef:)", default: "{title}",
+                "alert EventID: {title} {category} {kind} {severity} {provider} {vendor} {status} {detection_source} {service_source} {detector_id}"
+            ),
+            PluginOption(
+                "provider_warning_event_id", type: "string (under leef:)", default: "ProviderWarning",
+                "EventID of provider warnings"),
+            PluginOption(
+                "health_event_id", type: "string (under leef:)", default: "CollectorHealth",
+                "EventID of collector health events"),
+            PluginOption(
+                "severity_map", type: "map (under leef:)",
+                default: "informational: 2, low: 3, medium: 5, high: 8, unknown: 4", "Graph severity to LEEF sev (1–10)"
+            ),
+            PluginOption(
+                "default_severity", type: "1–10 (under leef:)", default: "5", "sev for severities not in the map"),
+            PluginOption(
+                "dev_time_format", type: "Java date pattern (under leef:)", default: "none: epoch milliseconds",
+                "format devTime and send devTimeFormat"),
+            PluginOption(
+                "fields", type: "map (under leef:)", default: "IBM keys",
+                "rename (usr_name: userName) or drop (description: null) built-in attributes"),
+            PluginOption(
+                "raw_fields", type: "map (under leef:)", default: "none",
+                "extra attributes from the raw Graph alert: key: /json/pointer"),
+            PluginOption(
+                "mark_truncation", type: "bool (under leef:)", default: "true",
+                "a truncated event carries truncated=<attributes dropped>"),
         ]
 
         public static func makeSink(configuration: Configuration, context: SinkContext) async throws -> any Sink {
@@ -121,7 +172,8 @@ public actor SyslogSink: Sink {
 
     /// The syslog message (header and payload, no framing) for one event, and whether it was cut;
     /// nil when its LEEF header and essential attributes alone exceed `max_message_size`.
-    public nonisolated func message(for event: Event, at time: Timestamp = .now()) -> (bytes: [UInt8], truncated: Bool)? {
+    public nonisolated func message(for event: Event, at time: Timestamp = .now()) -> (bytes: [UInt8], truncated: Bool)?
+    {
         var bytes = configuration.header.render(for: event, at: time)
         let room = configuration.maxMessageSize - bytes.count
         switch configuration.format {
@@ -170,9 +222,12 @@ public actor SyslogSink: Sink {
         }
         if truncated > 0 {
             statistics.truncatedEvents += truncated
-            logger.warning("events cut to fit max_message_size", metadata: [
-                "sink": "\(name)", "events": "\(truncated)", "max_message_size": "\(configuration.maxMessageSize)",
-                "total_truncated": "\(statistics.truncatedEvents)"])
+            logger.warning(
+                "events cut to fit max_message_size",
+                metadata: [
+                    "sink": "\(name)", "events": "\(truncated)", "max_message_size": "\(configuration.maxMessageSize)",
+                    "total_truncated": "\(statistics.truncatedEvents)",
+                ])
         }
         if configuration.transport == .udp {
             try sendDatagrams(messages)
@@ -191,7 +246,8 @@ public actor SyslogSink: Sink {
         let id = event.alert.map { " (alert \($0.id.prefix(80)))" } ?? ""
         return .permanent(
             "an event\(id) needs at least \(needed) bytes to keep its LEEF header and essential attributes whole, "
-                + "more than max_message_size (\(configuration.maxMessageSize)); raise max_message_size, then replay the dead letters")
+                + "more than max_message_size (\(configuration.maxMessageSize)); raise max_message_size, then replay the dead letters"
+        )
     }
 
     public func flush() async throws {
@@ -224,7 +280,8 @@ public actor SyslogSink: Sink {
                 disconnect()
                 // The receiver refused (ICMP port unreachable): the next attempt uses the next target.
                 udpTarget = (udpTarget + 1) % configuration.targets.count
-                throw SinkError.retryable("syslog over UDP to \(target): \(error.description) after \(sent) of \(messages.count) messages")
+                throw SinkError.retryable(
+                    "syslog over UDP to \(target): \(error.description) after \(sent) of \(messages.count) messages")
             }
             sent += 1
             statistics.messagesSent += 1
@@ -257,13 +314,18 @@ public actor SyslogSink: Sink {
         // A receiver that closed the connection since the last batch may not have read it.
         if case .stream(let stream, let target, let since) = connection {
             if stream.peerHasClosed() {
-                logger.warning("the receiver closed the connection; reconnecting", metadata: [
-                    "sink": "\(name)", "target": "\(configuration.targets[target])"])
+                logger.warning(
+                    "the receiver closed the connection; reconnecting",
+                    metadata: [
+                        "sink": "\(name)", "target": "\(configuration.targets[target])",
+                    ])
                 statistics.connectionsLost += 1
                 disconnect()
                 markRecentForResend()
             } else if target > 0 && ContinuousClock.now - since > configuration.failbackAfter.duration {
-                logger.info("trying the primary target again", metadata: ["sink": "\(name)", "primary": "\(configuration.targets[0])"])
+                logger.info(
+                    "trying the primary target again",
+                    metadata: ["sink": "\(name)", "primary": "\(configuration.targets[0])"])
                 disconnect()
             }
         }
@@ -273,8 +335,11 @@ public actor SyslogSink: Sink {
                 let pending = resendPending
                 resendPending = []
                 let messages = pending.reduce(0) { $0 + $1.count }
-                logger.warning("sending recent batches again: the receiver may not have read them before the connection was lost", metadata: [
-                    "sink": "\(name)", "batches": "\(pending.count)", "messages": "\(messages)"])
+                logger.warning(
+                    "sending recent batches again: the receiver may not have read them before the connection was lost",
+                    metadata: [
+                        "sink": "\(name)", "batches": "\(pending.count)", "messages": "\(messages)",
+                    ])
                 for (index, batch) in pending.enumerated() {
                     do {
                         try stream.send(batch.frames, timeout: configuration.writeTimeout.duration)
@@ -339,9 +404,12 @@ public actor SyslogSink: Sink {
                 let stream = try CurlStream(options: options)
                 connection = .stream(stream, target: index, since: .now)
                 statistics.connects += 1
-                logger.info("connected", metadata: [
-                    "sink": "\(name)", "target": "\(target)", "transport": "\(configuration.transport.rawValue)",
-                    "role": "\(index == 0 ? "primary" : "failover \(index)")"])
+                logger.info(
+                    "connected",
+                    metadata: [
+                        "sink": "\(name)", "target": "\(target)", "transport": "\(configuration.transport.rawValue)",
+                        "role": "\(index == 0 ? "primary" : "failover \(index)")",
+                    ])
                 return stream
             } catch {
                 failures.append(error.description)
@@ -364,7 +432,7 @@ public actor SyslogSink: Sink {
 }
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 func usleepMillis(_ ms: Int) {

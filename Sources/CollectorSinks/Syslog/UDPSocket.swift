@@ -1,5 +1,5 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// A connected UDP socket: one `send` is one datagram (RFC 5426: one syslog message per
@@ -30,7 +30,10 @@ final class UDPSocket {
         while let info = candidate {
             candidate = info.pointee.ai_next
             let s = socket(info.pointee.ai_family, info.pointee.ai_socktype, info.pointee.ai_protocol)
-            if s < 0 { lastError = String(cString: strerror(errno)); continue }
+            if s < 0 {
+                lastError = String(cString: strerror(errno))
+                continue
+            }
             if connect(s, info.pointee.ai_addr, info.pointee.ai_addrlen) == 0 {
                 fd = s
                 return
@@ -59,7 +62,8 @@ final class UDPSocket {
                 _ = poll(&descriptor, 1, 1000)
                 continue
             }
-            throw SocketError(description: "udp \(host):\(port): " + (n < 0 ? String(cString: strerror(errno)) : "short send"))
+            throw SocketError(
+                description: "udp \(host):\(port): " + (n < 0 ? String(cString: strerror(errno)) : "short send"))
         }
     }
 }

@@ -1,9 +1,9 @@
 public import CollectorCore
-public import Logging
+import CollectorSystem
 import CurlTransport
 import Foundation
 import GzipStream
-import CollectorSystem
+public import Logging
 
 extension WebhookSink {
     public enum BodyFormat: String, Decodable, Sendable, CaseIterable {
@@ -24,14 +24,21 @@ extension WebhookSink {
         /// A GitHub-style `X-Hub-Signature-256: sha256=<hex HMAC of the body>` with this secret.
         public var githubSecret: Secret?
 
-        enum CodingKeys: String, CodingKey { case secrets, githubSecret = "github_secret" }
+        enum CodingKeys: String, CodingKey {
+            case secrets
+            case githubSecret = "github_secret"
+        }
 
         public init(from decoder: any Decoder) throws {
             let c = try decoder.container(keyedBy: CodingKeys.self)
             secrets = try c.decodeIfPresent([Secret].self, forKey: .secrets) ?? []
             githubSecret = try c.decodeIfPresent(Secret.self, forKey: .githubSecret)
-            for secret in secrets where secret.reveal().hasPrefix("whsec_") && Data(base64Encoded: String(secret.reveal().dropFirst(6))) == nil {
-                throw DecodingError.dataCorruptedError(forKey: .secrets, in: c, debugDescription: "a whsec_ secret must be base64 after the prefix")
+            for secret in secrets
+            where secret.reveal().hasPrefix("whsec_")
+                && Data(base64Encoded: String(secret.reveal().dropFirst(6))) == nil
+            {
+                throw DecodingError.dataCorruptedError(
+                    forKey: .secrets, in: c, debugDescription: "a whsec_ secret must be base64 after the prefix")
             }
         }
 
@@ -63,12 +70,24 @@ extension WebhookSink {
         public var verifyTLS: Bool
 
         enum CodingKeys: String, CodingKey {
-            case url, format, gzip, headers, auth, signing, maxEventsPerRequest = "max_events_per_request"
-            case maxBytesPerRequest = "max_bytes_per_request", maxConcurrent = "max_concurrent", rateLimit = "rate_limit"
-            case retryableStatus = "retryable_status", maxRetryAfter = "max_retry_after", timeout, connectTimeout = "connect_timeout", tls
+            case url, format, gzip, headers, auth, signing
+            case maxEventsPerRequest = "max_events_per_request"
+            case maxBytesPerRequest = "max_bytes_per_request"
+            case maxConcurrent = "max_concurrent"
+            case rateLimit = "rate_limit"
+            case retryableStatus = "retryable_status"
+            case maxRetryAfter = "max_retry_after"
+            case timeout
+            case connectTimeout = "connect_timeout"
+            case tls
         }
 
-        enum TLSKeys: String, CodingKey { case caFile = "ca_file", clientCertificate = "client_certificate", clientKey = "client_key", verify }
+        enum TLSKeys: String, CodingKey {
+            case caFile = "ca_file"
+            case clientCertificate = "client_certificate"
+            case clientKey = "client_key"
+            case verify
+        }
 
         public init(url: String, signing: Signing? = nil) {
             self.url = url
@@ -92,38 +111,52 @@ extension WebhookSink {
             let c = try decoder.container(keyedBy: CodingKeys.self)
             url = try c.decode(String.self, forKey: .url)
             guard url.hasPrefix("https://") || url.hasPrefix("http://"), url.count > 8 else {
-                throw DecodingError.dataCorruptedError(forKey: .url, in: c, debugDescription: "'\(url)' is not an http:// or https:// URL")
+                throw DecodingError.dataCorruptedError(
+                    forKey: .url, in: c, debugDescription: "'\(url)' is not an http:// or https:// URL")
             }
             format = try c.decodeIfPresent(BodyFormat.self, forKey: .format) ?? .ndjson
             gzip = try c.decodeIfPresent(Bool.self, forKey: .gzip) ?? false
             headers = try c.decodeIfPresent([String: String].self, forKey: .headers) ?? [:]
-            for name in headers.keys where name.isEmpty || name.contains(where: { $0 == ":" || $0 == " " || $0.isNewline }) {
-                throw DecodingError.dataCorruptedError(forKey: .headers, in: c, debugDescription: "'\(name)' is not a header name")
+            for name in headers.keys
+            where name.isEmpty || name.contains(where: { $0 == ":" || $0 == " " || $0.isNewline }) {
+                throw DecodingError.dataCorruptedError(
+                    forKey: .headers, in: c, debugDescription: "'\(name)' is not a header name")
             }
             auth = try c.decodeIfPresent(Auth.self, forKey: .auth)
             if let auth, auth.bearer != nil && (auth.username != nil || auth.password != nil) {
-                throw DecodingError.dataCorruptedError(forKey: .auth, in: c, debugDescription: "use either bearer or username/password, not both")
+                throw DecodingError.dataCorruptedError(
+                    forKey: .auth, in: c, debugDescription: "use either bearer or username/password, not both")
             }
             if let auth, (auth.username == nil) != (auth.password == nil) {
-                throw DecodingError.dataCorruptedError(forKey: .auth, in: c, debugDescription: "basic auth needs both username and password")
+                throw DecodingError.dataCorruptedError(
+                    forKey: .auth, in: c, debugDescription: "basic auth needs both username and password")
             }
             signing = try c.decodeIfPresent(Signing.self, forKey: .signing)
             maxEventsPerRequest = try c.decodeIfPresent(Int.self, forKey: .maxEventsPerRequest) ?? 500
             maxBytesPerRequest = try c.decodeIfPresent(ByteSize.self, forKey: .maxBytesPerRequest) ?? .mebibytes(5)
             maxConcurrent = try c.decodeIfPresent(Int.self, forKey: .maxConcurrent) ?? 2
-            guard maxEventsPerRequest >= 1, maxConcurrent >= 1, maxConcurrent <= 64, maxBytesPerRequest.bytes >= 1024 else {
-                throw DecodingError.dataCorruptedError(forKey: .maxConcurrent, in: c, debugDescription:
-                    "max_events_per_request must be ≥ 1, max_concurrent 1–64 and max_bytes_per_request ≥ 1KiB")
+            guard maxEventsPerRequest >= 1, maxConcurrent >= 1, maxConcurrent <= 64, maxBytesPerRequest.bytes >= 1024
+            else {
+                throw DecodingError.dataCorruptedError(
+                    forKey: .maxConcurrent, in: c,
+                    debugDescription:
+                        "max_events_per_request must be ≥ 1, max_concurrent 1–64 and max_bytes_per_request ≥ 1KiB")
             }
             rateLimit = try c.decodeIfPresent(Double.self, forKey: .rateLimit)
             if let r = rateLimit, !(r > 0 && r <= 100_000) {
-                throw DecodingError.dataCorruptedError(forKey: .rateLimit, in: c, debugDescription: "requests per second must be above 0 and at most 100000 (omit it for no limit)")
+                throw DecodingError.dataCorruptedError(
+                    forKey: .rateLimit, in: c,
+                    debugDescription: "requests per second must be above 0 and at most 100000 (omit it for no limit)")
             }
             if let codes = try c.decodeIfPresent([String].self, forKey: .retryableStatus) {
                 retryableStatus = try codes.map { text in
-                    if text.count == 3, text.hasSuffix("xx"), let d = Int(text.prefix(1)) { return (d * 100)...(d * 100 + 99) }
+                    if text.count == 3, text.hasSuffix("xx"), let d = Int(text.prefix(1)) {
+                        return (d * 100)...(d * 100 + 99)
+                    }
                     if let n = Int(text), (100...599).contains(n) { return n...n }
-                    throw DecodingError.dataCorruptedError(forKey: .retryableStatus, in: c, debugDescription: "'\(text)' is not a status code (429) or class (5xx)")
+                    throw DecodingError.dataCorruptedError(
+                        forKey: .retryableStatus, in: c,
+                        debugDescription: "'\(text)' is not a status code (429) or class (5xx)")
                 }
             } else {
                 retryableStatus = [408...408, 429...429, 500...599]
@@ -145,23 +178,33 @@ extension WebhookSink {
 
     public enum Plugin: SinkPlugin {
         public static let type = "webhook"
-        public static let summary = "HTTP POST of NDJSON or JSON-array batches, Standard Webhooks signatures, retries honouring Retry-After"
+        public static let summary =
+            "HTTP POST of NDJSON or JSON-array batches, Standard Webhooks signatures, retries honouring Retry-After"
         public static let options: [PluginOption] = [
             PluginOption("url", type: "URL", default: nil, "where batches are POSTed"),
             PluginOption("format", type: "ndjson | json-array", default: "ndjson", "request body"),
             PluginOption("gzip", type: "bool", default: "false", "compress request bodies (Content-Encoding: gzip)"),
             PluginOption("headers", type: "map", default: "none", "extra request headers"),
-            PluginOption("auth", type: "bearer or username/password", default: "none", "Authorization header (secrets via ${ENV} or x_file)"),
-            PluginOption("signing", type: "secrets, github_secret", default: "none", "Standard Webhooks signatures (several secrets for rotation) and optional X-Hub-Signature-256"),
+            PluginOption(
+                "auth", type: "bearer or username/password", default: "none",
+                "Authorization header (secrets via ${ENV} or x_file)"),
+            PluginOption(
+                "signing", type: "secrets, github_secret", default: "none",
+                "Standard Webhooks signatures (several secrets for rotation) and optional X-Hub-Signature-256"),
             PluginOption("max_events_per_request", type: "integer", default: "500", "events per request"),
             PluginOption("max_bytes_per_request", type: "size", default: "5MiB", "body size per request (before gzip)"),
             PluginOption("max_concurrent", type: "integer", default: "2", "requests in flight at once"),
             PluginOption("rate_limit", type: "requests per second", default: "none", "most requests per second"),
-            PluginOption("retryable_status", type: "list", default: "[408, 429, 5xx]", "answers retried with backoff; other non-2xx are permanent"),
-            PluginOption("max_retry_after", type: "duration", default: "60s", "longest Retry-After honoured before retrying"),
+            PluginOption(
+                "retryable_status", type: "list", default: "[408, 429, 5xx]",
+                "answers retried with backoff; other non-2xx are permanent"),
+            PluginOption(
+                "max_retry_after", type: "duration", default: "60s", "longest Retry-After honoured before retrying"),
             PluginOption("timeout", type: "duration", default: "30s", "whole request"),
             PluginOption("connect_timeout", type: "duration", default: "10s", "connection"),
-            PluginOption("tls", type: "ca_file, client_certificate, client_key, verify", default: "system CAs, verify", "TLS settings"),
+            PluginOption(
+                "tls", type: "ca_file, client_certificate, client_key, verify", default: "system CAs, verify",
+                "TLS settings"),
         ]
 
         public static func makeSink(configuration: Configuration, context: SinkContext) async throws -> any Sink {

@@ -1,9 +1,9 @@
 public import CollectorCore
-public import Logging
+import CollectorSystem
 import CurlTransport
 import Foundation
 import GzipStream
-import CollectorSystem
+public import Logging
 
 /// `type: webhook`: POSTs batches of events to an HTTP endpoint as NDJSON or a JSON array,
 /// signed per the Standard Webhooks specification (`webhook-id`, `webhook-timestamp`,
@@ -52,7 +52,9 @@ public actor WebhookSink: Sink {
         http.connections = configuration.maxConcurrent
         http.maxBodySize = 1 << 20
         client = HTTPClient(configuration: http)
-        limiter = configuration.rateLimit.map { RateLimiter(perMinute: max(1, Int(($0 * 60).rounded())), burst: max(1, Int($0.rounded(.up)))) }
+        limiter = configuration.rateLimit.map {
+            RateLimiter(perMinute: max(1, Int(($0 * 60).rounded())), burst: max(1, Int($0.rounded(.up))))
+        }
     }
 
     // MARK: Requests
@@ -77,10 +79,16 @@ public actor WebhookSink: Sink {
             body.reserveCapacity(size + lines.count + 2)
             switch configuration.format {
             case .ndjson:
-                for line in lines { body += line; body.append(0x0A) }
+                for line in lines {
+                    body += line
+                    body.append(0x0A)
+                }
             case .jsonArray:
                 body.append(UInt8(ascii: "["))
-                for (i, line) in lines.enumerated() { if i > 0 { body.append(UInt8(ascii: ",")) }; body += line }
+                for (i, line) in lines.enumerated() {
+                    if i > 0 { body.append(UInt8(ascii: ",")) }
+                    body += line
+                }
                 body.append(UInt8(ascii: "]"))
             }
             let id = "msg_" + Digest.hex(Array(Digest.sha256(body).prefix(16)))
@@ -91,7 +99,10 @@ public actor WebhookSink: Sink {
         for event in batch {
             var writer = JSONWriter(reservingCapacity: 1024)
             writer.write(event.jsonValue)
-            if !lines.isEmpty && (lines.count >= configuration.maxEventsPerRequest || size + writer.bytes.count > Int(configuration.maxBytesPerRequest.bytes)) {
+            if !lines.isEmpty
+                && (lines.count >= configuration.maxEventsPerRequest
+                    || size + writer.bytes.count > Int(configuration.maxBytesPerRequest.bytes))
+            {
                 close()
             }
             lines.append(writer.bytes)
@@ -111,7 +122,8 @@ public actor WebhookSink: Sink {
         if let auth = configuration.auth {
             if let bearer = auth.bearer { headers.append(("Authorization", "Bearer \(bearer.reveal())")) }
             if let user = auth.username, let password = auth.password {
-                headers.append(("Authorization", "Basic " + Data("\(user):\(password.reveal())".utf8).base64EncodedString()))
+                headers.append(
+                    ("Authorization", "Basic " + Data("\(user):\(password.reveal())".utf8).base64EncodedString()))
             }
         }
         for (name, value) in configuration.headers.sorted(by: { $0.key < $1.key }) { headers.append((name, value)) }
@@ -124,7 +136,11 @@ public actor WebhookSink: Sink {
                 headers.append(("webhook-signature", signatures.joined(separator: " ")))
             }
             if let github = signing.githubSecret {
-                headers.append(("X-Hub-Signature-256", "sha256=" + Digest.hex(Digest.hmacSHA256(key: Array(github.reveal().utf8), body))))
+                headers.append(
+                    (
+                        "X-Hub-Signature-256",
+                        "sha256=" + Digest.hex(Digest.hmacSHA256(key: Array(github.reveal().utf8), body))
+                    ))
             }
         }
         return headers
@@ -155,11 +171,14 @@ public actor WebhookSink: Sink {
             }
         }
         let timestamp = Timestamp.now().secondsSinceEpoch
-        let request = HTTPRequest(method: "POST", url: configuration.url, headers: headers(for: delivery, body: body, timestamp: timestamp), body: body)
+        let request = HTTPRequest(
+            method: "POST", url: configuration.url, headers: headers(for: delivery, body: body, timestamp: timestamp),
+            body: body)
         do {
             let response = try await client.send(request)
             if (200...299).contains(response.status) { return .accepted(delivery.id) }
-            let reason = "HTTP \(response.status)" + (response.body.isEmpty ? "" : ": " + String(response.bodyText.prefix(300)))
+            let reason =
+                "HTTP \(response.status)" + (response.body.isEmpty ? "" : ": " + String(response.bodyText.prefix(300)))
             if configuration.retryableStatus.contains(where: { $0.contains(response.status) }) {
                 return .retry(reason, after: response.retryAfter)
             }
@@ -216,7 +235,9 @@ public actor WebhookSink: Sink {
         }
         if !reject.isEmpty {
             statistics.lastError = reject[0]
-            logger.error("the webhook receiver rejected events", metadata: ["sink": "\(name)", "reason": "\(reject[0])", "requests": "\(reject.count)"])
+            logger.error(
+                "the webhook receiver rejected events",
+                metadata: ["sink": "\(name)", "reason": "\(reject[0])", "requests": "\(reject.count)"])
         }
         // Retry what may still succeed first; the rejections are reported once nothing is left to retry.
         if !retry.isEmpty {
@@ -224,10 +245,13 @@ public actor WebhookSink: Sink {
             // Honour the longest Retry-After (capped) before handing the batch back for retry.
             if let after = retry.compactMap(\.1).max() {
                 let wait = min(after, configuration.maxRetryAfter.duration)
-                logger.warning("webhook receiver asked to wait", metadata: ["sink": "\(name)", "retry_after": "\(wait)"])
+                logger.warning(
+                    "webhook receiver asked to wait", metadata: ["sink": "\(name)", "retry_after": "\(wait)"])
                 try await Task.sleep(for: wait)
             }
-            throw SinkError.retryable("webhook \(Self.redact(configuration.url)): \(retry.count) of \(outcomes.count) request(s) failed: \(retry[0].0)")
+            throw SinkError.retryable(
+                "webhook \(Self.redact(configuration.url)): \(retry.count) of \(outcomes.count) request(s) failed: \(retry[0].0)"
+            )
         }
         try throwRejections(in: all)
     }
@@ -236,7 +260,8 @@ public actor WebhookSink: Sink {
     private func throwRejections(in deliveries: [Delivery]) throws {
         let reasons = deliveries.compactMap { rejected.removeValue(forKey: $0.id) }
         guard !reasons.isEmpty else { return }
-        throw SinkError.permanent("webhook \(Self.redact(configuration.url)) rejected \(reasons.count) request(s): \(reasons[0])")
+        throw SinkError.permanent(
+            "webhook \(Self.redact(configuration.url)) rejected \(reasons.count) request(s): \(reasons[0])")
     }
 
     public func close() async throws {

@@ -1,9 +1,9 @@
 #if canImport(Glibc)
-package import Glibc
+    package import Glibc
 #elseif canImport(Musl)
-package import Musl
+    package import Musl
 #elseif canImport(Darwin)
-package import Darwin
+    package import Darwin
 #endif
 
 /// Crash-safe small-file writes for checkpoints and manifests: the bytes go to a temporary file

@@ -1,9 +1,9 @@
 #if canImport(Glibc)
-package import Glibc
+    package import Glibc
 #elseif canImport(Musl)
-package import Musl
+    package import Musl
 #elseif canImport(Darwin)
-package import Darwin
+    package import Darwin
 #endif
 
 /// Small POSIX helpers shared by the file-writing sinks.

@@ -19,7 +19,8 @@ package struct EndpointCheckpoint: Sendable {
             "watermark": .string(watermark.iso8601(fractionDigits: 9)),
             "recent_keys": .object(recentKeys.sorted { $0.key < $1.key }.map { ($0.key, .number(String($0.value))) }),
             "pending": .array(pending.map(\.json)),
-            "abandoned": .object(abandoned.sorted { $0.key < $1.key }.map { ($0.key, .string($0.value.iso8601(fractionDigits: 9))) }),
+            "abandoned": .object(
+                abandoned.sorted { $0.key < $1.key }.map { ($0.key, .string($0.value.iso8601(fractionDigits: 9))) }),
         ]
     }
 
@@ -53,8 +54,10 @@ package struct OwedWindow: Sendable, Hashable {
 
     package var json: JSONValue {
         var members: [(String, JSONValue)] = [
-            ("provider", scope.providerName.map(JSONValue.string) ?? .null), ("from", .string(from.iso8601(fractionDigits: 9))),
-            ("to", .string(to.iso8601(fractionDigits: 9))), ("first_failure", .string(firstFailure.iso8601(fractionDigits: 9))),
+            ("provider", scope.providerName.map(JSONValue.string) ?? .null),
+            ("from", .string(from.iso8601(fractionDigits: 9))),
+            ("to", .string(to.iso8601(fractionDigits: 9))),
+            ("first_failure", .string(firstFailure.iso8601(fractionDigits: 9))),
             ("last_status", .number(String(lastStatus))), ("attempts", .number(String(attempts))),
         ]
         if unfiltered { members.append(("unfiltered", .bool(true))) }
@@ -62,7 +65,9 @@ package struct OwedWindow: Sendable, Hashable {
         return .object(members)
     }
 
-    package init(scope: CollectionScope, from: Timestamp, to: Timestamp, firstFailure: Timestamp, lastStatus: Int, attempts: Int) {
+    package init(
+        scope: CollectionScope, from: Timestamp, to: Timestamp, firstFailure: Timestamp, lastStatus: Int, attempts: Int
+    ) {
         self.scope = scope
         self.from = from
         self.to = to
@@ -73,14 +78,18 @@ package struct OwedWindow: Sendable, Hashable {
 
     package init?(json: JSONValue) {
         guard let from = json["from"]?.stringValue.flatMap(Timestamp.init(iso8601:)),
-              let to = json["to"]?.stringValue.flatMap(Timestamp.init(iso8601:)),
-              let first = json["first_failure"]?.stringValue.flatMap(Timestamp.init(iso8601:)) else { return nil }
-        self.init(scope: CollectionScope(stored: json["provider"]?.stringValue), from: from, to: to, firstFailure: first,
-                  lastStatus: json["last_status"]?.intValue ?? 0, attempts: json["attempts"]?.intValue ?? 0)
+            let to = json["to"]?.stringValue.flatMap(Timestamp.init(iso8601:)),
+            let first = json["first_failure"]?.stringValue.flatMap(Timestamp.init(iso8601:))
+        else { return nil }
+        self.init(
+            scope: CollectionScope(stored: json["provider"]?.stringValue), from: from, to: to, firstFailure: first,
+            lastStatus: json["last_status"]?.intValue ?? 0, attempts: json["attempts"]?.intValue ?? 0)
         unfiltered = json["unfiltered"] == .bool(true)
         persistentSince = json["persistent_since"]?.stringValue.flatMap(Timestamp.init(iso8601:))
         // Older checkpoints: a window last failing with 401/403 counts from its first failure.
-        if json["persistent_since"] == nil, ProviderDiagnosis.isPersistent(status: lastStatus) { persistentSince = firstFailure }
+        if json["persistent_since"] == nil, ProviderDiagnosis.isPersistent(status: lastStatus) {
+            persistentSince = firstFailure
+        }
     }
 
     /// The provider filter this window's query carries (none when unfiltered).

@@ -1,7 +1,7 @@
 import CollectorCore
+import CollectorSystem
 import Foundation
 import Logging
-import CollectorSystem
 
 /// Pages through one window, fetching the next page while the current one is published.
 ///
@@ -54,15 +54,20 @@ struct PageFetcher {
                 return answer
             } catch let error as GraphError where error.kind == .badRequest {
                 if let limit = Self.topLimit(in: error.message), limit < pageSize {
-                    logger.warning("the API refused $top=\(pageSize); lowering it to \(limit)", metadata: ["endpoint": "\(query.endpoint.rawValue)"])
+                    logger.warning(
+                        "the API refused $top=\(pageSize); lowering it to \(limit)",
+                        metadata: ["endpoint": "\(query.endpoint.rawValue)"])
                     pageSize = limit
                     url = query.url(from: lastTime ?? from, top: pageSize)
                     continue
                 }
                 if error.message.contains("SkipToken"), let lastTime {
                     // nextLink paging broke (Graph's 2024 SkipToken regression): continue by time.
-                    logger.warning("nextLink paging was refused; continuing with time-boundary paging", metadata: [
-                        "endpoint": "\(query.endpoint.rawValue)", "from": "\(lastTime)"])
+                    logger.warning(
+                        "nextLink paging was refused; continuing with time-boundary paging",
+                        metadata: [
+                            "endpoint": "\(query.endpoint.rawValue)", "from": "\(lastTime)",
+                        ])
                     url = query.url(from: lastTime, top: pageSize)
                     continue
                 }
@@ -107,7 +112,8 @@ struct PageFetcher {
     func newest(in answer: GraphAnswer) -> Timestamp? {
         var newest: Timestamp?
         for item in answer.page.items {
-            guard let text = item[query.endpoint.lastUpdatedProperty]?.stringValue, let t = Timestamp(iso8601: text) else { continue }
+            guard let text = item[query.endpoint.lastUpdatedProperty]?.stringValue, let t = Timestamp(iso8601: text)
+            else { continue }
             if newest.map({ t > $0 }) ?? true { newest = t }
         }
         return newest
@@ -135,7 +141,8 @@ struct WindowQuery: Sendable {
 
     func filter(from: Timestamp) -> String {
         let property = endpoint.lastUpdatedProperty
-        var filter = "\(property) ge \(from.iso8601(fractionDigits: 7)) and \(property) le \(to.iso8601(fractionDigits: 7))"
+        var filter =
+            "\(property) ge \(from.iso8601(fractionDigits: 7)) and \(property) le \(to.iso8601(fractionDigits: 7))"
         if let provider {
             filter += " and vendorInformation/provider eq '\(provider.replacingOccurrences(of: "'", with: "''"))'"
         }
@@ -145,7 +152,9 @@ struct WindowQuery: Sendable {
 
     /// The first page's URL, oldest first; with `count`, asks for `@odata.count` instead.
     func url(from: Timestamp, top: Int, count: Bool = false) -> String {
-        var items = [("$filter", filter(from: from)), ("$orderby", "\(endpoint.lastUpdatedProperty) asc"), ("$top", String(top))]
+        var items = [
+            ("$filter", filter(from: from)), ("$orderby", "\(endpoint.lastUpdatedProperty) asc"), ("$top", String(top)),
+        ]
         if count { items.append(("$count", "true")) }
         if expandAlerts && endpoint == .incidents && !count { items.append(("$expand", "alerts")) }
         let query = items.map { "\($0.0)=\(PercentEncoding.encode($0.1, keeping: ":/"))" }.joined(separator: "&")

@@ -60,8 +60,10 @@ package struct PageProcessor: Sendable {
 
     /// Processes an answer to `query` (a redacted URL, for the warnings). `recentKeys` gains the
     /// keys of the alerts published.
-    package func process(status: Int, items: [JSONValue], warnings: [String], query: String, observedAt: Timestamp,
-                         recentKeys: inout [String: Int64]) -> PageOutcome {
+    package func process(
+        status: Int, items: [JSONValue], warnings: [String], query: String, observedAt: Timestamp,
+        recentKeys: inout [String: Int64]
+    ) -> PageOutcome {
         var outcome = PageOutcome()
         outcome.isPartial = status == 206
         outcome.isEmpty = items.isEmpty
@@ -74,9 +76,12 @@ package struct PageProcessor: Sendable {
             } catch {
                 var e = error
                 e.index = index
-                outcome.events.append(.health(CollectorHealth(
-                    component: component, level: .error, code: "item_malformed", message: "\(endpoint.rawValue): \(e)",
-                    details: ["url": query], observedAt: observedAt)))
+                outcome.events.append(
+                    .health(
+                        CollectorHealth(
+                            component: component, level: .error, code: "item_malformed",
+                            message: "\(endpoint.rawValue): \(e)",
+                            details: ["url": query], observedAt: observedAt)))
                 continue
             }
             for (field, text) in GraphNormalizer.unreadableTimes(in: item, endpoint: endpoint) {
@@ -100,27 +105,35 @@ package struct PageProcessor: Sendable {
         }
         if !unreadable.isEmpty {
             outcome.unreadableFields = unreadable.count
-            outcome.events.append(.health(CollectorHealth(
-                component: component, level: .warning, code: "field_unreadable",
-                message: "\(unreadable.count) time field(s) on this page are not times the collector can represent "
-                    + "(RFC 3339 between 1678 and 2262); the alerts are delivered without them, the original text is in raw: "
-                    + unreadable.prefix(5).joined(separator: "; "),
-                details: ["endpoint": endpoint.rawValue, "count": String(unreadable.count)], observedAt: observedAt)))
+            outcome.events.append(
+                .health(
+                    CollectorHealth(
+                        component: component, level: .warning, code: "field_unreadable",
+                        message:
+                            "\(unreadable.count) time field(s) on this page are not times the collector can represent "
+                            + "(RFC 3339 between 1678 and 2262); the alerts are delivered without them, the original text is in raw: "
+                            + unreadable.prefix(5).joined(separator: "; "),
+                        details: ["endpoint": endpoint.rawValue, "count": String(unreadable.count)],
+                        observedAt: observedAt)))
         }
         return outcome
     }
 
-    private func appendWarnings(_ values: [String], query: String, observedAt: Timestamp, to outcome: inout PageOutcome) {
+    private func appendWarnings(_ values: [String], query: String, observedAt: Timestamp, to outcome: inout PageOutcome)
+    {
         let (items, malformed) = WarningHeader.parse(values)
         for item in items {
-            let warning = ProviderDiagnosis.warning(for: item, query: query, endpoint: endpoint, tenantId: tenant, observedAt: observedAt)
+            let warning = ProviderDiagnosis.warning(
+                for: item, query: query, endpoint: endpoint, tenantId: tenant, observedAt: observedAt)
             outcome.events.append(.providerWarning(warning))
             outcome.failures.append(ProviderFailure(vendor: item.vendor, provider: item.provider, status: item.status))
         }
         for bad in malformed {
-            outcome.events.append(.health(CollectorHealth(
-                component: component, level: .warning, code: "warning_header_malformed",
-                message: "a Warning header item could not be parsed: \(bad)", observedAt: observedAt)))
+            outcome.events.append(
+                .health(
+                    CollectorHealth(
+                        component: component, level: .warning, code: "warning_header_malformed",
+                        message: "a Warning header item could not be parsed: \(bad)", observedAt: observedAt)))
         }
     }
 }

@@ -43,8 +43,9 @@ struct ProgressTracker {
     static func accepted(_ page: Page) async throws {
         let report = await page.receipt.delivered()
         guard report.isComplete else {
-            throw SourceStopped(reason: "sinks \(report.undeliveredBy.sorted().joined(separator: ", ")) did not accept the window; "
-                                    + "not checkpointing past it")
+            throw SourceStopped(
+                reason: "sinks \(report.undeliveredBy.sorted().joined(separator: ", ")) did not accept the window; "
+                    + "not checkpointing past it")
         }
     }
 }

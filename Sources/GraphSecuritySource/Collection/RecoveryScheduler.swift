@@ -27,17 +27,22 @@ package struct RecoveryScheduler: Sendable {
     /// Adds to `pending` what a window [from, to] owes after its collection (`now` is when the
     /// poll started). Returns the providers given up on that answered again (they are collected
     /// again from now on).
-    package func owe(after result: WindowResult, from: Timestamp, to: Timestamp, now: Timestamp,
-                     checkpoint cp: inout EndpointCheckpoint) -> [String] {
+    package func owe(
+        after result: WindowResult, from: Timestamp, to: Timestamp, now: Timestamp,
+        checkpoint cp: inout EndpointCheckpoint
+    ) -> [String] {
         for failure in result.failures {
             let scope: CollectionScope = federated ? .provider(failure.provider) : .wholeEndpoint
             if case .provider(let name) = scope, cp.abandoned[name] != nil { continue }
-            var w = OwedWindow(scope: scope, from: from, to: to, firstFailure: now, lastStatus: failure.status, attempts: 1)
+            var w = OwedWindow(
+                scope: scope, from: from, to: to, firstFailure: now, lastStatus: failure.status, attempts: 1)
             w.persistentSince = ProviderDiagnosis.isPersistent(status: failure.status) ? now : nil
             add(w, to: &cp.pending)
         }
         if result.wholeWindowOwedBecause != nil {
-            add(OwedWindow(scope: .wholeEndpoint, from: from, to: to, firstFailure: now, lastStatus: 206, attempts: 1), to: &cp.pending)
+            add(
+                OwedWindow(scope: .wholeEndpoint, from: from, to: to, firstFailure: now, lastStatus: 206, attempts: 1),
+                to: &cp.pending)
         }
         guard federated else { return [] }
         let failing = Set(result.failures.map(\.provider))
@@ -49,12 +54,15 @@ package struct RecoveryScheduler: Sendable {
     /// Adds a window to the ledger: one already owed by the same scope that reaches it is
     /// extended instead (a provider failing poll after poll owes one growing window).
     package func add(_ window: OwedWindow, to pending: inout [OwedWindow]) {
-        if let i = pending.firstIndex(where: { $0.scope == window.scope && $0.to >= window.from && $0.from <= window.to }) {
+        if let i = pending.firstIndex(where: {
+            $0.scope == window.scope && $0.to >= window.from && $0.from <= window.to
+        }) {
             pending[i].from = min(pending[i].from, window.from)
             pending[i].to = max(pending[i].to, window.to)
             pending[i].lastStatus = window.lastStatus
             // The 401/403 streak goes on only while every report is one.
-            pending[i].persistentSince = window.persistentSince == nil ? nil : (pending[i].persistentSince ?? window.persistentSince)
+            pending[i].persistentSince =
+                window.persistentSince == nil ? nil : (pending[i].persistentSince ?? window.persistentSince)
         } else {
             pending.append(window)
         }
@@ -62,16 +70,19 @@ package struct RecoveryScheduler: Sendable {
 
     /// Decides about `window` after collecting it again; `also` receives what other providers,
     /// named on its pages, now owe for its range.
-    package func decide(_ window: OwedWindow, after result: WindowResult, now: Timestamp,
-                        also: inout [OwedWindow]) -> Decision {
+    package func decide(
+        _ window: OwedWindow, after result: WindowResult, now: Timestamp,
+        also: inout [OwedWindow]
+    ) -> Decision {
         var stillFailing: Int?
         for failure in result.failures {
             let scope: CollectionScope = federated ? .provider(failure.provider) : .wholeEndpoint
             if scope == window.scope {
                 stillFailing = failure.status
             } else {
-                var other = OwedWindow(scope: scope, from: window.from, to: window.to, firstFailure: now, lastStatus: failure.status,
-                                       attempts: 1)
+                var other = OwedWindow(
+                    scope: scope, from: window.from, to: window.to, firstFailure: now, lastStatus: failure.status,
+                    attempts: 1)
                 other.persistentSince = ProviderDiagnosis.isPersistent(status: failure.status) ? now : nil
                 add(other, to: &also)
             }
@@ -86,7 +97,9 @@ package struct RecoveryScheduler: Sendable {
 
     /// The owed windows inside [from, to] that an unfiltered collection of that range settles:
     /// the whole endpoint's when the answers proved the range, a provider's when no answer named it.
-    package func settled(by result: WindowResult, from: Timestamp, to: Timestamp, among windows: [OwedWindow]) -> [OwedWindow] {
+    package func settled(by result: WindowResult, from: Timestamp, to: Timestamp, among windows: [OwedWindow])
+        -> [OwedWindow]
+    {
         guard result.wholeWindowOwedBecause == nil else { return [] }
         let failing = Set(result.failures.map(\.provider))
         return windows.filter { w in
@@ -109,7 +122,9 @@ package struct RecoveryScheduler: Sendable {
         if fromWarning {
             w.persistentSince = ProviderDiagnosis.isPersistent(status: status) ? (window.persistentSince ?? now) : nil
         }
-        if case .provider = window.scope, fromWarning, let since = w.persistentSince, now.duration(since: since) >= giveUpAfter {
+        if case .provider = window.scope, fromWarning, let since = w.persistentSince,
+            now.duration(since: since) >= giveUpAfter
+        {
             return .abandoned(w)
         }
         return .stillOwed(w)

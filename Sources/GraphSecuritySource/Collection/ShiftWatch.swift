@@ -20,8 +20,10 @@ package struct ShiftWatch: Sendable {
         /// them shifts the offsets as well, under an id the window never showed.
         package var hadPartialPages = false
 
-        package init(scope: CollectionScope, from: Timestamp, to: Timestamp, pagingStarted: Timestamp, pagingEnded: Timestamp,
-                     ids: Set<String>, hadPartialPages: Bool = false) {
+        package init(
+            scope: CollectionScope, from: Timestamp, to: Timestamp, pagingStarted: Timestamp, pagingEnded: Timestamp,
+            ids: Set<String>, hadPartialPages: Bool = false
+        ) {
             self.hadPartialPages = hadPartialPages
             self.scope = scope
             self.from = from

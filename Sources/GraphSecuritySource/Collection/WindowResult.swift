@@ -30,7 +30,8 @@ package struct WindowResult: Sendable {
     /// Records a page. A 206 that names only providers given up on (`ignoring`) proves what a 200
     /// would: their failures no longer hold anything back.
     package mutating func record(_ page: PageOutcome, isLast: Bool, ignoring givenUp: Set<String> = []) {
-        let partial = page.isPartial && (page.failures.isEmpty || page.failures.contains { !givenUp.contains($0.provider) })
+        let partial =
+            page.isPartial && (page.failures.isEmpty || page.failures.contains { !givenUp.contains($0.provider) })
         if partial {
             partialPages += 1
             if page.isEmpty { emptyPartialPages += 1 }

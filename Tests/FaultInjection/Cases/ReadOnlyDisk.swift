@@ -5,8 +5,9 @@ import GraphSecuritySource
 import GraphSimulator
 import GzipStream
 import TestReceivers
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 extension CaseRunner {
@@ -17,10 +18,14 @@ extension CaseRunner {
         // Linux refuses to remount read-only under a file open for writing (EBUSY), as a
         // running file sink holds one; so the volume goes read-only between two runs, as after
         // an ext4 error and a reboot, and comes back while the second run is collecting.
-        let (sim, url) = try await simulator { $0.alertsV2 = options.small; $0.pageDelay = .seconds(0.25) }
+        let (sim, url) = try await simulator {
+            $0.alertsV2 = options.small
+            $0.pageDelay = .seconds(0.25)
+        }
         let disk = try w.mountTmpfs("disk", size: "1g")
-        let config = try configuration(w, simulator: sim, url: url, endpoints: "[alerts_v2]", pageSize: max(50, options.small / 60),
-                                       sinks: [Sinks.files("\(disk)/files")])
+        let config = try configuration(
+            w, simulator: sim, url: url, endpoints: "[alerts_v2]", pageSize: max(50, options.small / 60),
+            sinks: [Sinks.files("\(disk)/files")])
         let first = try CollectorRun(config: config, log: w.path("first.log"))
         try await Task.sleep(for: .seconds(2))
         kill(first.pid, SIGTERM)

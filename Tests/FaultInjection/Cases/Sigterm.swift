@@ -5,8 +5,9 @@ import GraphSecuritySource
 import GraphSimulator
 import GzipStream
 import TestReceivers
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 extension CaseRunner {
@@ -16,22 +17,31 @@ extension CaseRunner {
         defer { w.cleanUp(keep: options.keep) }
         // Graceful stops: each run waits for what it published to be accepted and checkpoints
         // it, so the restarts repeat nothing.
-        let (sim, url) = try await simulator { $0.alertsV2 = options.small; $0.pageDelay = .seconds(0.25) }
+        let (sim, url) = try await simulator {
+            $0.alertsV2 = options.small
+            $0.pageDelay = .seconds(0.25)
+        }
         let rsyslog = try RsyslogReceiver()
-        let config = try configuration(w, simulator: sim, url: url, endpoints: "[alerts_v2]", pageSize: max(50, options.small / 60),
-                                       sinks: [Sinks.files(w.path("out/files")), Sinks.syslog(rsyslog)])
+        let config = try configuration(
+            w, simulator: sim, url: url, endpoints: "[alerts_v2]", pageSize: max(50, options.small / 60),
+            sinks: [Sinks.files(w.path("out/files")), Sinks.syslog(rsyslog)])
         for n in 1...3 {
             let run = try CollectorRun(config: config, log: w.path("run-\(n).log"))
             try await Task.sleep(for: .milliseconds(Int(Double.random(in: 1.5...3.0, using: &random) * 1000)))
             kill(run.pid, SIGTERM)
             let status = await run.wait(timeout: .seconds(60))
-            outcome.check(status == 0, "run \(n) stopped by SIGTERM with \(status.map(String.init) ?? "no exit in 60 s")" + (status == 0 ? "" : ":\n" + run.tail))
+            outcome.check(
+                status == 0,
+                "run \(n) stopped by SIGTERM with \(status.map(String.init) ?? "no exit in 60 s")"
+                    + (status == 0 ? "" : ":\n" + run.tail))
         }
         try await runToEnd(config, w, &outcome, label: "final run")
         let expected = await keys(sim, .alertsV2)
         let files = jsonFileIDs(w.path("out/files"))
         outcome.compare(sink: "json-file", got: files, expected: expected)
-        outcome.check(files.count == Set(files).count, "graceful stops repeated nothing: \(files.count - Set(files).count) duplicates")
+        outcome.check(
+            files.count == Set(files).count,
+            "graceful stops repeated nothing: \(files.count - Set(files).count) duplicates")
         _ = await settle(target: expected.count) { Set(rsyslogIDs(rsyslog)).count }
         outcome.compare(sink: "syslog (rsyslog)", got: rsyslogIDs(rsyslog), expected: expected)
         await sim.stop()

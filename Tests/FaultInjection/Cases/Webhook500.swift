@@ -5,8 +5,9 @@ import GraphSecuritySource
 import GraphSimulator
 import GzipStream
 import TestReceivers
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 extension CaseRunner {
@@ -14,10 +15,14 @@ extension CaseRunner {
         var outcome = Outcome()
         let w = Workspace()
         defer { w.cleanUp(keep: options.keep) }
-        let (sim, url) = try await simulator { $0.alertsV2 = options.small; $0.pageDelay = .seconds(0.25) }
+        let (sim, url) = try await simulator {
+            $0.alertsV2 = options.small
+            $0.pageDelay = .seconds(0.25)
+        }
         let webhook = try await WebhookReceiver(secrets: [webhookSecret])
-        let config = try configuration(w, simulator: sim, url: url, endpoints: "[alerts_v2]", pageSize: max(50, options.small / 60),
-                                       sinks: [Sinks.webhook(webhook), Sinks.files(w.path("out/files"))])
+        let config = try configuration(
+            w, simulator: sim, url: url, endpoints: "[alerts_v2]", pageSize: max(50, options.small / 60),
+            sinks: [Sinks.webhook(webhook), Sinks.files(w.path("out/files"))])
         let failFile = webhook.failFile
         try await runToEnd(config, w, &outcome) {
             try await Task.sleep(for: .seconds(3))

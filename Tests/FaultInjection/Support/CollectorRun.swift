@@ -5,8 +5,9 @@ import GraphSecuritySource
 import GraphSimulator
 import GzipStream
 import TestReceivers
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// The collector, started with a clean signal mask, its output in a log file.
@@ -16,7 +17,8 @@ struct CollectorRun {
 
     init(config: String, log: String) throws {
         self.log = log
-        pid = try RsyslogReceiver.spawn(CollectorProcess.executable, ["run", "--config", config, "--log-level", "warning"], log: log)
+        pid = try RsyslogReceiver.spawn(
+            CollectorProcess.executable, ["run", "--config", config, "--log-level", "warning"], log: log)
     }
 
     /// The exit status, or nil while it runs.

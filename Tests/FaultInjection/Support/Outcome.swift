@@ -5,8 +5,9 @@ import GraphSecuritySource
 import GraphSimulator
 import GzipStream
 import TestReceivers
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 struct Outcome {
@@ -23,8 +24,9 @@ struct Outcome {
         let unique = Set(got)
         let lost = expected.subtracting(unique).count
         let unexpected = unique.subtracting(expected).count
-        check(lost == 0 && unexpected == 0,
-              "\(sink): \(unique.count)/\(expected.count) alerts, \(lost) lost, \(got.count - unique.count) duplicates"
+        check(
+            lost == 0 && unexpected == 0,
+            "\(sink): \(unique.count)/\(expected.count) alerts, \(lost) lost, \(got.count - unique.count) duplicates"
                 + (unexpected > 0 ? ", \(unexpected) not from the simulator" : ""))
     }
 }

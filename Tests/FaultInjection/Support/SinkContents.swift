@@ -5,8 +5,9 @@ import GraphSecuritySource
 import GraphSimulator
 import GzipStream
 import TestReceivers
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Alert keys (`kind/id`: v1 and v2 alerts may share an id) found in NDJSON bytes (json-file
@@ -30,7 +31,8 @@ func alertIDs(ndjson bytes: [UInt8], into ids: inout [String]) {
                     let start = found + key.count
                     var end = start
                     while end < lineLength && line.load(fromByteOffset: end, as: UInt8.self) != 0x22 { end += 1 }
-                    return String(decoding: UnsafeRawBufferPointer(start: line + start, count: end - start), as: UTF8.self)
+                    return String(
+                        decoding: UnsafeRawBufferPointer(start: line + start, count: end - start), as: UTF8.self)
                 }
                 return nil
             }
@@ -55,7 +57,9 @@ func jsonFileIDs(_ directory: String) -> [String] {
 
 func archiveIDs(_ directory: String) throws -> [String] {
     var ids: [String] = []
-    for file in files(under: directory, suffix: ".gz") { alertIDs(ndjson: try GzipDecoder.decompress(read(file)), into: &ids) }
+    for file in files(under: directory, suffix: ".gz") {
+        alertIDs(ndjson: try GzipDecoder.decompress(read(file)), into: &ids)
+    }
     return ids
 }
 
@@ -73,7 +77,10 @@ func rsyslogIDs(_ receiver: RsyslogReceiver) -> [String] {
             let start = i
             while i < raw.count {
                 let c = raw[i]
-                guard (c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x5A) || (c >= 0x61 && c <= 0x7A) || c == 0x2D || c == 0x5F || c == 0x2E else { break }
+                guard
+                    (c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x5A) || (c >= 0x61 && c <= 0x7A) || c == 0x2D
+                        || c == 0x5F || c == 0x2E
+                else { break }
                 i += 1
             }
             ids.append("alert_v2/" + String(decoding: raw[start..<i], as: UTF8.self))
@@ -87,11 +94,15 @@ func rsyslogIDs(_ receiver: RsyslogReceiver) -> [String] {
 func settle(target: Int, timeout: Duration = .seconds(60), _ count: () -> Int) async -> Int {
     let clock = ContinuousClock()
     let deadline = clock.now + timeout
-    var last = -1, stableSince = clock.now
+    var last = -1
+    var stableSince = clock.now
     while clock.now < deadline {
         let n = count()
         if n >= target { return n }
-        if n != last { last = n; stableSince = clock.now }
+        if n != last {
+            last = n
+            stableSince = clock.now
+        }
         if clock.now - stableSince > .seconds(5) { return n }
         try? await Task.sleep(for: .milliseconds(100))
     }

@@ -5,8 +5,9 @@ import GraphSecuritySource
 import GraphSimulator
 import GzipStream
 import TestReceivers
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 final class Workspace {
@@ -26,7 +27,9 @@ final class Workspace {
 
     func remount(_ target: String, readOnly: Bool) throws {
         let r = shell("mount -o remount,\(readOnly ? "ro" : "rw") \(target)")
-        guard r.status == 0 else { throw ReceiverError("cannot remount \(target) \(readOnly ? "read-only" : "read-write"): \(r.output)") }
+        guard r.status == 0 else {
+            throw ReceiverError("cannot remount \(target) \(readOnly ? "read-only" : "read-write"): \(r.output)")
+        }
     }
 
     func cleanUp(keep: Bool) {

@@ -10,8 +10,10 @@ import Foundation
 /// failed batch cut back so a retry never leaves half a batch, and `SinkError.retryable` for
 /// failures that may pass.
 public actor CSVReportSink: Sink {
-    public static let allColumns = ["time", "event_type", "severity", "title", "id", "provider", "status", "category",
-                                    "tenant_id", "host", "user", "ip", "url"]
+    public static let allColumns = [
+        "time", "event_type", "severity", "title", "id", "provider", "status", "category",
+        "tenant_id", "host", "user", "ip", "url",
+    ]
 
     public struct Configuration: Decodable, Sendable {
         /// The CSV file (relative paths: the main config file's directory).
@@ -23,12 +25,16 @@ public actor CSVReportSink: Sink {
         public var includeHealth: Bool
 
         enum CodingKeys: String, CodingKey {
-            case path, columns, minSeverity = "min_severity", includeProviderWarnings = "include_provider_warnings"
+            case path, columns
+            case minSeverity = "min_severity"
+            case includeProviderWarnings = "include_provider_warnings"
             case includeHealth = "include_health"
         }
 
-        public init(path: String, columns: [String] = CSVReportSink.allColumns, minSeverity: Severity = .medium,
-                    includeProviderWarnings: Bool = true, includeHealth: Bool = true) {
+        public init(
+            path: String, columns: [String] = CSVReportSink.allColumns, minSeverity: Severity = .medium,
+            includeProviderWarnings: Bool = true, includeHealth: Bool = true
+        ) {
             self.path = path
             self.columns = columns
             self.minSeverity = minSeverity
@@ -41,16 +47,23 @@ public actor CSVReportSink: Sink {
             path = try c.decode(String.self, forKey: .path)
             columns = try c.decodeIfPresent([String].self, forKey: .columns) ?? CSVReportSink.allColumns
             for column in columns where !CSVReportSink.allColumns.contains(column) {
-                throw DecodingError.dataCorruptedError(forKey: .columns, in: c, debugDescription:
-                    "unknown column '\(column)'; columns are \(CSVReportSink.allColumns.joined(separator: ", "))")
+                throw DecodingError.dataCorruptedError(
+                    forKey: .columns, in: c,
+                    debugDescription:
+                        "unknown column '\(column)'; columns are \(CSVReportSink.allColumns.joined(separator: ", "))")
             }
             guard columns.contains("id") && columns.contains("event_type") else {
-                throw DecodingError.dataCorruptedError(forKey: .columns, in: c, debugDescription: "keep the 'event_type' and 'id' columns: a report without them cannot be traced back")
+                throw DecodingError.dataCorruptedError(
+                    forKey: .columns, in: c,
+                    debugDescription:
+                        "keep the 'event_type' and 'id' columns: a report without them cannot be traced back")
             }
             let severity = try c.decodeIfPresent(String.self, forKey: .minSeverity) ?? "medium"
             minSeverity = Severity(rawValue: severity)
             guard minSeverity.rank > 0 else {
-                throw DecodingError.dataCorruptedError(forKey: .minSeverity, in: c, debugDescription: "'\(severity)' is not informational, low, medium or high")
+                throw DecodingError.dataCorruptedError(
+                    forKey: .minSeverity, in: c,
+                    debugDescription: "'\(severity)' is not informational, low, medium or high")
             }
             includeProviderWarnings = try c.decodeIfPresent(Bool.self, forKey: .includeProviderWarnings) ?? true
             includeHealth = try c.decodeIfPresent(Bool.self, forKey: .includeHealth) ?? true
@@ -63,8 +76,11 @@ public actor CSVReportSink: Sink {
         public static let options: [PluginOption] = [
             PluginOption("path", type: "path", default: nil, "the CSV file"),
             PluginOption("columns", type: "list", default: "all", CSVReportSink.allColumns.joined(separator: " ")),
-            PluginOption("min_severity", type: "informational | low | medium | high", default: "medium", "alerts below this are left out"),
-            PluginOption("include_provider_warnings", type: "bool", default: "true", "rows for failing Graph providers"),
+            PluginOption(
+                "min_severity", type: "informational | low | medium | high", default: "medium",
+                "alerts below this are left out"),
+            PluginOption(
+                "include_provider_warnings", type: "bool", default: "true", "rows for failing Graph providers"),
             PluginOption("include_health", type: "bool", default: "true", "rows for the collector's own health events"),
         ]
 
@@ -109,10 +125,14 @@ public actor CSVReportSink: Sink {
         if let handle { return handle }
         let fm = FileManager.default
         do {
-            try fm.createDirectory(atPath: (configuration.path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+            try fm.createDirectory(
+                atPath: (configuration.path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
             if !fm.fileExists(atPath: configuration.path) {
-                guard fm.createFile(atPath: configuration.path, contents: Data(Self.line(configuration.columns).utf8),
-                                    attributes: [.posixPermissions: 0o600]) else {
+                guard
+                    fm.createFile(
+                        atPath: configuration.path, contents: Data(Self.line(configuration.columns).utf8),
+                        attributes: [.posixPermissions: 0o600])
+                else {
                     throw CocoaError(.fileWriteNoPermission)
                 }
             }
@@ -155,8 +175,10 @@ public actor CSVReportSink: Sink {
         case ("tenant_id", .alert(let a)): return a.tenantId ?? ""
         case ("tenant_id", .providerWarning(let w)): return w.tenantId ?? ""
         case ("host", .alert(let a)): return a.evidence.hosts.first.flatMap { $0.fqdn ?? $0.name } ?? ""
-        case ("user", .alert(let a)): return a.evidence.users.first.flatMap { $0.userPrincipalName ?? $0.accountName } ?? ""
-        case ("ip", .alert(let a)): return a.evidence.ipAddresses.first ?? a.evidence.hosts.first?.ipAddresses.first ?? ""
+        case ("user", .alert(let a)):
+            return a.evidence.users.first.flatMap { $0.userPrincipalName ?? $0.accountName } ?? ""
+        case ("ip", .alert(let a)):
+            return a.evidence.ipAddresses.first ?? a.evidence.hosts.first?.ipAddresses.first ?? ""
         case ("url", .alert(let a)): return a.webURL ?? ""
         default: return ""
         }
@@ -190,12 +212,27 @@ public actor CSVReportSink: Sink {
         while let c = chars.popFirst() {
             if quoted {
                 if c == "\"" {
-                    if chars.first == "\"" { field.append("\""); chars.removeFirst() } else { quoted = false }
-                } else { field.append(c) }
-            } else if c == "\"" { quoted = true
-            } else if c == "," { rows[rows.count - 1].append(field); field = ""
-            } else if c == "\r\n" || c == "\n" { rows[rows.count - 1].append(field); field = ""; rows.append([])
-            } else { field.append(c) }
+                    if chars.first == "\"" {
+                        field.append("\"")
+                        chars.removeFirst()
+                    } else {
+                        quoted = false
+                    }
+                } else {
+                    field.append(c)
+                }
+            } else if c == "\"" {
+                quoted = true
+            } else if c == "," {
+                rows[rows.count - 1].append(field)
+                field = ""
+            } else if c == "\r\n" || c == "\n" {
+                rows[rows.count - 1].append(field)
+                field = ""
+                rows.append([])
+            } else {
+                field.append(c)
+            }
         }
         rows = rows.filter { !$0.isEmpty }
         guard let header = rows.first else { return [] }

@@ -1,8 +1,8 @@
+import CSVReportSink
 // A graph-collector with every built-in plugin plus the csv-report sink:
 //   swift run custom-collector run --config collector.yaml
 import CollectorCore
 import CollectorRuntime
-import CSVReportSink
 
 var registry = PluginRegistry.builtins()
 registry.register(sink: CSVReportSink.Plugin.self)

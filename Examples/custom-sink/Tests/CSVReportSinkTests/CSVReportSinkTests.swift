@@ -1,6 +1,6 @@
+import CSVReportSink
 import CollectorCore
 import CollectorTesting
-import CSVReportSink
 import Foundation
 import Testing
 
@@ -13,13 +13,19 @@ func events(in path: String) throws -> [Event] {
         switch row["event_type"] {
         case "provider_warning":
             let parts = id.split(separator: "/").map(String.init)
-            return .providerWarning(ProviderWarning(vendor: parts[0], provider: parts[1], httpStatus: Int(parts[2]) ?? 0, latencyMilliseconds: nil,
-                                                    query: "", observedAt: .now(), diagnosis: row["title"] ?? "", isPersistent: false, rawItem: ""))
+            return .providerWarning(
+                ProviderWarning(
+                    vendor: parts[0], provider: parts[1], httpStatus: Int(parts[2]) ?? 0, latencyMilliseconds: nil,
+                    query: "", observedAt: .now(), diagnosis: row["title"] ?? "", isPersistent: false, rawItem: ""))
         case "collector_health":
             let parts = id.split(separator: "/").map(String.init)
-            return .health(CollectorHealth(component: parts[0], level: .info, code: parts[1], message: row["title"] ?? ""))
+            return .health(
+                CollectorHealth(component: parts[0], level: .info, code: parts[1], message: row["title"] ?? ""))
         default:
-            return .alert(SecurityAlert(kind: .alertV2, id: id, title: row["title"] ?? "", severity: Severity(rawValue: row["severity"] ?? "")))
+            return .alert(
+                SecurityAlert(
+                    kind: .alertV2, id: id, title: row["title"] ?? "",
+                    severity: Severity(rawValue: row["severity"] ?? "")))
         }
     }
 }
@@ -58,14 +64,20 @@ let sameReportRow: @Sendable (Event, Event) -> Bool = { a, b in
     @Test func keepsOnlyAlertsAtOrAboveTheMinimumAndQuotesFields() async throws {
         let dir = TemporaryDirectory()
         defer { dir.remove() }
-        let sink = CSVReportSink(configuration: try CollectorTestingConfig.decode(CSVReportSink.Configuration.self, yaml: """
-            path: \(dir.file("r.csv"))
-            columns: [event_type, id, severity, title]
-            min_severity: high
-            include_health: false
-            """))
+        let sink = CSVReportSink(
+            configuration: try CollectorTestingConfig.decode(
+                CSVReportSink.Configuration.self,
+                yaml: """
+                    path: \(dir.file("r.csv"))
+                    columns: [event_type, id, severity, title]
+                    min_severity: high
+                    include_health: false
+                    """))
         var tricky = SampleEvents.alert(7)
-        if case .alert(var a) = tricky { a.title = "Quote \" and, comma\nnew line"; tricky = .alert(a) }
+        if case .alert(var a) = tricky {
+            a.title = "Quote \" and, comma\nnew line"
+            tricky = .alert(a)
+        }
         try await sink.write(SampleEvents.alerts(0..<8) + [tricky, SampleEvents.providerWarning(status: 403)])
         try await sink.close()
         let rows = try CSVReportSink.read(dir.file("r.csv"))
@@ -74,7 +86,13 @@ let sameReportRow: @Sendable (Event, Event) -> Bool = { a, b in
     }
 
     @Test func configurationErrorsNameTheProblem() {
-        #expect(throws: (any Error).self) { try CollectorTestingConfig.decode(CSVReportSink.Configuration.self, yaml: "path: x.csv\ncolumns: [id, colour]") }
-        #expect(throws: (any Error).self) { try CollectorTestingConfig.decode(CSVReportSink.Configuration.self, yaml: "path: x.csv\nmin_severity: urgent") }
+        #expect(throws: (any Error).self) {
+            try CollectorTestingConfig.decode(
+                CSVReportSink.Configuration.self, yaml: "path: x.csv\ncolumns: [id, colour]")
+        }
+        #expect(throws: (any Error).self) {
+            try CollectorTestingConfig.decode(
+                CSVReportSink.Configuration.self, yaml: "path: x.csv\nmin_severity: urgent")
+        }
     }
 }
