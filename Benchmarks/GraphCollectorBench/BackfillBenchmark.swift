@@ -74,11 +74,15 @@ enum BackfillBenchmark {
                     events: size,
                     bytes: receiver.bytes, wall: wall, cpu: cpu, peakRSS: peak,
                     note:
-                        "throttle bound \(formatted(bound, 1)) s (\(formatted(100 * wall / bound, 1)) % of it); sequential paging bound \(formatted(paging, 1)) s (\(formatted(100 * wall / paging, 1)) %; the simulator takes \(Int(service * 1000)) ms a page); \(stats.throttled) × 429; \(stats.apiRequests) requests; RSS is the collector's"
+                        "throttle bound \(formatted(bound, 1)) s (\(formatted(100 * wall / bound, 1)) % of it); "
+                        + "sequential paging bound \(formatted(paging, 1)) s (\(formatted(100 * wall / paging, 1)) "
+                        + "%; the simulator takes \(Int(service * 1000)) ms a page); \(stats.throttled) × 429; "
+                        + "\(stats.apiRequests) requests; RSS is the collector's"
                 ))
         }
         printTable(
-            "5. End-to-end backfill through the throttle (the collector as its own process; LEEF over TCP to a counting receiver)",
+            "5. End-to-end backfill through the throttle (the collector as its own process; LEEF over TCP to a "
+                + "counting receiver)",
             rows)
     }
 

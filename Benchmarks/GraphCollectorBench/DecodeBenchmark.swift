@@ -91,7 +91,8 @@ enum DecodeBenchmark {
         defer { try? FileManager.default.removeItem(atPath: file) }
         for module in ["json", "orjson"] {
             let script =
-                "import \(module),time,sys; b=open(sys.argv[1],'rb').read(); t=time.perf_counter(); [\(module).loads(b) for _ in range(\(iterations))]; print(time.perf_counter()-t)"
+                "import \(module),time,sys; b=open(sys.argv[1],'rb').read(); t=time.perf_counter(); "
+                + "[\(module).loads(b) for _ in range(\(iterations))]; print(time.perf_counter()-t)"
             let r = shell("python3 -c \"\(script)\" \(file)")
             guard r.status == 0, let seconds = Double(r.output.trimmingCharacters(in: .whitespacesAndNewlines))
             else {

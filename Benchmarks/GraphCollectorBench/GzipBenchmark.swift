@@ -52,7 +52,8 @@ enum GzipBenchmark {
                 bytes: ndjson.count, wall: ours.wall,
                 cpu: ours.cpu, peakRSS: ours.peakRSS,
                 note:
-                    "\(formatted(Double(written) / 1_048_576, 1)) MiB out; \(formatted(100 * reference.wall / ours.wall)) % of gzip -6's speed"
+                    "\(formatted(Double(written) / 1_048_576, 1)) MiB out; "
+                    + "\(formatted(100 * reference.wall / ours.wall)) % of gzip -6's speed"
             ),
             Row(
                 name: "gzip -6 on the same NDJSON (the limit)", events: events, bytes: ndjson.count,
@@ -60,7 +61,8 @@ enum GzipBenchmark {
                 note: "\(formatted(Double(referenceSize) / 1_048_576, 1)) MiB out"),
         ]
         printTable(
-            "3. gzip archive vs gzip -6 (\(formatted(Double(events))) events, \(formatted(Double(ndjson.count) / 1_048_576, 1)) MiB of NDJSON)",
+            "3. gzip archive vs gzip -6 (\(formatted(Double(events))) events, "
+                + "\(formatted(Double(ndjson.count) / 1_048_576, 1)) MiB of NDJSON)",
             rows)
     }
 }

@@ -86,7 +86,8 @@ func printTable(_ title: String, _ rows: [Row]) {
     say("|---|---:|---:|---:|---:|---:|---:|---:|---|")
     for r in rows {
         say(
-            "| \(r.name) | \(formatted(Double(r.events))) | \(formatted(Double(r.bytes) / 1_048_576, 1)) | \(formatted(r.wall, 2)) | "
+            "| \(r.name) | \(formatted(Double(r.events))) | \(formatted(Double(r.bytes) / 1_048_576, 1)) | "
+                + "\(formatted(r.wall, 2)) | "
                 + "\(formatted(r.eventsPerSecond)) | \(formatted(r.mibPerSecond, 1)) | \(r.eventsPerCoreSecond.map { formatted($0) } ?? "-") | "
                 + "\(r.peakRSS.map { formatted(Double($0) / 1_048_576, 1) } ?? "-") | \(r.note) |")
     }

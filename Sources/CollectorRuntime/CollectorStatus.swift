@@ -113,7 +113,8 @@ public enum CollectorStatus {
         let streams = json["streams"]?.arrayValue ?? []
         if !streams.isEmpty {
             lines.append(
-                "stream                                        last poll             result    watermark lag  published  owed  provider warnings"
+                "stream                                        last poll             result    watermark lag  "
+                    + "published  owed  provider warnings"
             )
             for s in streams {
                 let name = "\(s["source"]?.stringValue ?? "?")/\(s["stream"]?.stringValue ?? "?")"
@@ -129,7 +130,8 @@ public enum CollectorStatus {
             }
         }
         lines.append(
-            "sink                 queued   accepted  retries  rejected  dead-let.  dropped  undeliv.  spooled  from spool  last error"
+            "sink                 queued   accepted  retries  rejected  dead-let.  dropped  undeliv.  spooled  from "
+                + "spool  last error"
         )
         for s in json["sinks"]?.arrayValue ?? [] {
             func n(_ k: String) -> String { s[k]?.scalarText ?? "0" }

@@ -83,7 +83,8 @@ package struct HTTPClientError: Error, Sendable, CustomStringConvertible {
         switch kind {
         case .bodyTooLarge(let limit):
             return
-                "the response from \(url) is larger than the limit of \(limit) bytes (raise max_body_size if this is expected)"
+                "the response from \(url) is larger than the limit of \(limit) bytes (raise max_body_size if this is "
+                + "expected)"
         default:
             return "request to \(url) failed: \(message) (curl error \(code))"
         }

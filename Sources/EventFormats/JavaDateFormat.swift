@@ -67,7 +67,8 @@ public struct JavaDateFormat: Sendable, Hashable, CustomStringConvertible {
                 }
                 guard ok else {
                     throw FormatError(
-                        "date format '\(pattern)': '\(String(repeating: c, count: n))' is not supported (use yyyy MM MMM dd HH mm ss SSS z Z X)"
+                        "date format '\(pattern)': '\(String(repeating: c, count: n))' is not supported (use yyyy MM "
+                            + "MMM dd HH mm ss SSS z Z X)"
                     )
                 }
                 tokens.append(.field(c, n))

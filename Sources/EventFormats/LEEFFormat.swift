@@ -100,7 +100,8 @@ public struct LEEFFormat: Sendable, Hashable {
                 || d == UInt8(ascii: ".")
             {
                 problems.append(
-                    "delimiter \(LEEFFormat.delimiterText(d)) cannot separate attributes: it is a key character, an escape character or not ASCII"
+                    "delimiter \(LEEFFormat.delimiterText(d)) cannot separate attributes: it is a key character, an "
+                        + "escape character or not ASCII"
                 )
             }
         }

@@ -107,7 +107,8 @@ package enum ClientAssertionVerifier {
         }
         guard valid == 1 else {
             return
-                "AADSTS700027: The certificate with identifier used to sign the client assertion is not registered on application, or the signature is invalid."
+                "AADSTS700027: The certificate with identifier used to sign the client assertion is not registered "
+                + "on application, or the signature is invalid."
         }
         guard claims["aud"]?.stringValue == tokenURL else {
             return "AADSTS700212: No matching federated identity record found for presented assertion audience."

@@ -278,7 +278,8 @@ extension EndpointCollector {
             to: &cp.pending)
         status.update(stream: stream) { $0.auditShortfalls += 1 }
         let message =
-            "audit: Graph counts \(count) alerts in \(settings.endpoint.rawValue) for \(from.iso8601(fractionDigits: 0))…"
+            "audit: Graph counts \(count) alerts in \(settings.endpoint.rawValue) for "
+            + "\(from.iso8601(fractionDigits: 0))…"
             + "\(to.iso8601(fractionDigits: 0)), the collector saw \(result.ids.count); the window is collected again"
         logger.warning("\(message)", metadata: ["tenant": "\(settings.tenant)"])
         _ = try? await publisher.publish([

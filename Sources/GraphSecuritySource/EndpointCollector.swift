@@ -280,7 +280,8 @@ package actor EndpointCollector {
             window.unfiltered = true
             let message =
                 "Graph refused the query for \(window.scope) (\(error)); its window "
-                + "\(window.from.iso8601(fractionDigits: 0))…\(window.to.iso8601(fractionDigits: 0)) is collected without the provider filter, "
+                + "\(window.from.iso8601(fractionDigits: 0))…\(window.to.iso8601(fractionDigits: 0)) is collected "
+                + "without the provider filter, "
                 + "de-duplicated, until it is recovered"
             logger.warning(
                 "\(message)", metadata: ["endpoint": "\(settings.endpoint.rawValue)", "tenant": "\(settings.tenant)"])
@@ -310,9 +311,12 @@ package actor EndpointCollector {
         let who = window.scope.providerName ?? settings.endpoint.rawValue
         let age = Int(now.duration(since: window.firstFailure).components.seconds)
         let message =
-            "giving up on \(who) for \(window.from.iso8601(fractionDigits: 0))...\(window.to.iso8601(fractionDigits: 0)) "
-            + "after \(window.attempts) attempts over \(age) s: it keeps answering \(window.lastStatus). Its alerts for that window are "
-            + "NOT collected, and its later failures no longer hold collection back (they are still reported). Fix the licence or "
+            "giving up on \(who) for "
+            + "\(window.from.iso8601(fractionDigits: 0))...\(window.to.iso8601(fractionDigits: 0)) "
+            + "after \(window.attempts) attempts over \(age) s: it keeps answering \(window.lastStatus). Its alerts "
+            + "for that window are "
+            + "NOT collected, and its later failures no longer hold collection back (they are still reported). Fix "
+            + "the licence or "
             + "permission, then collect the window again by moving the checkpoint back."
         logger.critical(
             "\(message)", metadata: ["endpoint": "\(settings.endpoint.rawValue)", "tenant": "\(settings.tenant)"])

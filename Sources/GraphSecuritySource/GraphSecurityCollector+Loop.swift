@@ -109,7 +109,8 @@ extension GraphSecurityCollector {
             return
         }
         let message =
-            "\(unavailable.message). \(unavailable.action). It is tried again every \(retry); the tenant's other endpoints go on."
+            "\(unavailable.message). \(unavailable.action). It is tried again every \(retry); the tenant's other "
+            + "endpoints go on."
         context.logger.critical("\(message)", metadata: metadata)
         _ = try? await publisher.publish([
             .health(
@@ -158,7 +159,8 @@ struct EndpointAvailability {
         case .gone where endpoint == .alerts:
             found = (
                 "Graph answers \(graph.status ?? 0) for the legacy alerts endpoint (/security/alerts, v1)",
-                "Microsoft retired it on \(GraphSecurityCollector.Configuration.legacyAlertsRetirement): collect alerts_v2 and incidents instead (README: Legacy v1 alerts)"
+                "Microsoft retired it on \(GraphSecurityCollector.Configuration.legacyAlertsRetirement): collect "
+                    + "alerts_v2 and incidents instead (README: Legacy v1 alerts)"
             )
         case .gone:
             found = (

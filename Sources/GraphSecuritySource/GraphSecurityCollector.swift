@@ -231,7 +231,8 @@ public struct GraphSecurityCollector: Source {
             PluginOption("api_version", type: "string", default: "v1.0", "Graph API version path"),
             PluginOption(
                 "tenants", type: "list", default: nil,
-                "tenant_id, client_id, and client_secret (or client_secret_file) or certificate_file + private_key_file (+ private_key_password) per tenant"
+                "tenant_id, client_id, and client_secret (or client_secret_file) or certificate_file + "
+                    + "private_key_file (+ private_key_password) per tenant"
             ),
             PluginOption(
                 "endpoints", type: "list", default: "[alerts_v2, incidents]",
@@ -265,7 +266,8 @@ public struct GraphSecurityCollector: Source {
                 "finish once every endpoint reached now minus the lag and no provider window is owed"),
             PluginOption(
                 "audit", type: "boolean", default: "false",
-                "ask Graph for $count of each closed window (alerts_v2, incidents) and collect it again if alerts are missing"
+                "ask Graph for $count of each closed window (alerts_v2, incidents) and collect it again if alerts "
+                    + "are missing"
             ),
             PluginOption(
                 "expand_alerts", type: "boolean", default: "false",
@@ -274,7 +276,8 @@ public struct GraphSecurityCollector: Source {
                 "user_agent", type: "string", default: "graph-collector/<version>", "User-Agent of every Graph request"),
             PluginOption(
                 "unavailable_retry_interval", type: "duration", default: "1h",
-                "an endpoint that cannot be collected (retired, not found, a persistent 400) is tried again this often"),
+                "an endpoint that cannot be collected (retired, not found, a persistent 400) is tried again this "
+                    + "often"),
             PluginOption(
                 "http", type: "mapping",
                 default: "{connect_timeout: 10s, timeout: 60s, verify_tls: true, max_body_size: 64MiB}",
@@ -287,7 +290,8 @@ public struct GraphSecurityCollector: Source {
                 guard let url = context.services["graph-simulator"] else {
                     throw SourceStopped(
                         reason:
-                            "source '\(context.name)': cloud: simulator needs a top-level 'simulator:' section in the configuration"
+                            "source '\(context.name)': cloud: simulator needs a top-level 'simulator:' section in "
+                            + "the configuration"
                     )
                 }
                 cloud = GraphCloud(loginURL: url, graphURL: url)
@@ -367,8 +371,10 @@ extension GraphSecurityCollector.Configuration: ConfigurationAdvice {
     public var advice: [String] {
         guard endpoints.contains(.alerts) else { return [] }
         return [
-            "endpoint 'alerts' (legacy /security/alerts, v1) was retired by Microsoft on \(Self.legacyAlertsRetirement) and stops "
-                + "returning data: collect alerts_v2 (and incidents) instead; README 'Legacy v1 alerts' maps the fields. "
+            "endpoint 'alerts' (legacy /security/alerts, v1) was retired by Microsoft on "
+                + "\(Self.legacyAlertsRetirement) and stops "
+                + "returning data: collect alerts_v2 (and incidents) instead; README 'Legacy v1 alerts' maps the "
+                + "fields. "
                 + "Keep 'alerts' only for a tenant or cloud where it still answers."
         ]
     }

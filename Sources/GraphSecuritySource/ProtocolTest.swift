@@ -60,7 +60,8 @@ extension GraphSecurityCollector {
                 let how = tenant.signer.map { "certificate \($0.thumbprint)" } ?? "client secret"
                 report.add(
                     .passed,
-                    "tenant \(tenant.tenantId): signed in as app \(tenant.clientId) with a \(how) at \(cloud.tokenURL(tenant: tenant.tenantId))",
+                    "tenant \(tenant.tenantId): signed in as app \(tenant.clientId) with a \(how) at "
+                        + "\(cloud.tokenURL(tenant: tenant.tenantId))",
                     ["token valid for \(token.lifetime) s; application permissions granted: \(roles)"])
             } catch {
                 report.add(
@@ -87,7 +88,8 @@ extension GraphSecurityCollector {
         var details: [String] = []
         if !token.roles.isEmpty && !token.roles.contains(endpoint.requiredPermission) {
             details.append(
-                "the token lacks \(endpoint.requiredPermission): grant it to the app registration (application permission) with admin consent"
+                "the token lacks \(endpoint.requiredPermission): grant it to the app registration (application "
+                    + "permission) with admin consent"
             )
         }
         let now = Timestamp.now()
@@ -103,7 +105,8 @@ extension GraphSecurityCollector {
                 "HTTP \(answer.status), \(answer.page.items.count) item(s) on a page of $top=5\(answer.page.nextLink != nil ? ", more pages follow" : "")",
                 at: 0)
             details.append(
-                "page size for collection: $top=\(configuration.pageSize[endpoint.rawValue] ?? endpoint.maximumPageSize)"
+                "page size for collection: "
+                    + "$top=\(configuration.pageSize[endpoint.rawValue] ?? endpoint.maximumPageSize)"
             )
             if let first = answer.page.items.first {
                 if let alert = try? GraphNormalizer.normalize(first, endpoint: endpoint) {
@@ -140,7 +143,8 @@ extension GraphSecurityCollector {
     static func partialDetails(_ answer: GraphAnswer, endpoint: GraphEndpoint) -> [String] {
         let (items, malformed) = WarningHeader.parse(answer.warnings)
         var details = [
-            "206 Partial Content: \(items.count) provider(s) failed; their alerts are delivered later, when they recover:"
+            "206 Partial Content: \(items.count) provider(s) failed; their alerts are delivered later, when they "
+                + "recover:"
         ]
         for item in items {
             let latency = item.latencyMilliseconds.map(String.init) ?? "?"
@@ -157,7 +161,8 @@ extension GraphSecurityCollector {
     static func advice(forSignIn message: String) -> String {
         if message.contains("AADSTS7000215") || message.contains("AADSTS7000222") {
             return
-                "the client secret is wrong or expired: create a new secret for the app registration and give its Value (not its ID)"
+                "the client secret is wrong or expired: create a new secret for the app registration and give its "
+                + "Value (not its ID)"
         }
         if message.contains("AADSTS700016") {
             return "no app with this client_id in the tenant: check client_id and tenant_id"

@@ -194,29 +194,38 @@ public enum ProviderDiagnosis {
         switch status {
         case 400:
             return
-                "\(missing) The provider rejected the query as malformed (400): a $filter or $top it does not support. Remove provider-specific terms from the source's filter."
+                "\(missing) The provider rejected the query as malformed (400): a $filter or $top it does not "
+                + "support. Remove provider-specific terms from the source's filter."
         case 401:
             return
-                "\(missing) The provider did not accept the app's token (401 Unauthorized): grant the app registration the \(permission) application permission with admin consent, and check that the tenant is licensed for \(provider). This will not clear by itself."
+                "\(missing) The provider did not accept the app's token (401 Unauthorized): grant the app "
+                + "registration the \(permission) application permission with admin consent, and check that the "
+                + "tenant is licensed for \(provider). This will not clear by itself."
         case 403:
             return
-                "\(missing) The provider refused access (403 Forbidden): the tenant is not licensed for \(provider), or the app lacks the \(permission) application permission or admin consent. This will not clear by itself; an administrator must fix the licence or permission."
+                "\(missing) The provider refused access (403 Forbidden): the tenant is not licensed for \(provider), "
+                + "or the app lacks the \(permission) application permission or admin consent. This will not clear "
+                + "by itself; an administrator must fix the licence or permission."
         case 408, 504:
             return
-                "\(missing) The provider timed out (\(status)); Graph waits about 10 seconds for a provider. Usually transient: the window is queried again."
+                "\(missing) The provider timed out (\(status)); Graph waits about 10 seconds for a provider. Usually "
+                + "transient: the window is queried again."
         case 429:
             return
-                "\(missing) The provider is throttling requests (429). Transient: the window is queried again after a pause."
+                "\(missing) The provider is throttling requests (429). Transient: the window is queried again after "
+                + "a pause."
         case 500:
             return
-                "\(missing) The provider had an internal error (500). Usually transient: the window is queried again; if it persists, open a case with Microsoft naming the provider."
+                "\(missing) The provider had an internal error (500). Usually transient: the window is queried "
+                + "again; if it persists, open a case with Microsoft naming the provider."
         case 502, 503:
             return "\(missing) The provider is unavailable (\(status)). Usually transient: the window is queried again."
         case 500...599:
             return "\(missing) The provider failed with \(status). Usually transient: the window is queried again."
         default:
             return
-                "\(missing) The provider answered \(status), which Graph does not document for providers; check the provider's health in the Microsoft 365 Defender portal."
+                "\(missing) The provider answered \(status), which Graph does not document for providers; check the "
+                + "provider's health in the Microsoft 365 Defender portal."
         }
     }
 

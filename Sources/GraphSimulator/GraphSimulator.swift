@@ -139,7 +139,8 @@ public actor GraphSimulator {
                 statistics.rejected += 1
                 return graphError(
                     400, "BadRequest",
-                    "Query option 'SkipToken' is not allowed. To allow it, set the 'AllowedQueryOptions' property on EnableQueryAttribute or QueryValidationSettings."
+                    "Query option 'SkipToken' is not allowed. To allow it, set the 'AllowedQueryOptions' property on "
+                        + "EnableQueryAttribute or QueryValidationSettings."
                 )
             }
         }
@@ -148,7 +149,8 @@ public actor GraphSimulator {
             statistics.rejected += 1
             return graphError(
                 400, "BadRequest",
-                "The limit of '\(limit)' for Top query has been exceeded. The value from the incoming request is '\(top)'."
+                "The limit of '\(limit)' for Top query has been exceeded. The value from the incoming request is "
+                    + "'\(top)'."
             )
         }
         if let skip = parsed.skip, skip > 500 {
@@ -299,7 +301,8 @@ public actor GraphSimulator {
         } else if form["client_secret"] != configuration.clientSecret {
             return aad(
                 401, "invalid_client",
-                "AADSTS7000215: Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, not the client secret ID."
+                "AADSTS7000215: Invalid client secret provided. Ensure the secret being sent in the request is the "
+                    + "client secret value, not the client secret ID."
             )
         }
         guard form["scope"] == "\(baseURL)/.default" else {

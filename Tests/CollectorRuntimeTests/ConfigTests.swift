@@ -60,7 +60,8 @@ func problems(_ yaml: String, files extra: [String: String] = [:], environment: 
         let second = try problems("sinks:\n  - type: json-file\n    directory: out\n    max_rotated_files: many\n")
         #expect(
             second == [
-                "main.yaml:4:24: sinks[0] (json-file): sinks[0].max_rotated_files: expected a whole number, found 'many'"
+                "main.yaml:4:24: sinks[0] (json-file): sinks[0].max_rotated_files: expected a whole number, found "
+                    + "'many'"
             ])
     }
 
@@ -88,7 +89,8 @@ func problems(_ yaml: String, files extra: [String: String] = [:], environment: 
         #expect(errors.count == 1)
         #expect(
             errors[0].hasPrefix(
-                "main.yaml:4:11: sinks[0] (json-file): sinks[0].path: the path template '../../etc/cron.d/x' contains '..'"
+                "main.yaml:4:11: sinks[0] (json-file): sinks[0].path: the path template '../../etc/cron.d/x' "
+                    + "contains '..'"
             ), "\(errors)")
     }
 
@@ -146,7 +148,8 @@ func problems(_ yaml: String, files extra: [String: String] = [:], environment: 
         let unset = try problems("sinks:\n  - type: json-file\n    directory: ${NOT_SET}\n")
         #expect(
             unset == [
-                "main.yaml:3:16: sinks[0] (json-file): sinks[0].directory: environment variable NOT_SET is not set (write ${NOT_SET:-default} to give a default)"
+                "main.yaml:3:16: sinks[0] (json-file): sinks[0].directory: environment variable NOT_SET is not set "
+                    + "(write ${NOT_SET:-default} to give a default)"
             ])
         let decoded = try CollectorTestingConfig.decode(
             JSONFileSink.Configuration.self, yaml: "directory: ${D}\npath: \"a-$$.ndjson\"", environment: ["D": "/x"])

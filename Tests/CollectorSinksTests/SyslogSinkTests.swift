@@ -267,7 +267,8 @@ import Testing
         // Every duplicate comes from the resend window (or a retried batch), nothing else.
         #expect(duplicates <= statistics.messagesResent + 2 * 25, "\(duplicates) duplicates, \(statistics)")
         print(
-            "receiver restarted twice: \(received.count) messages for \(total) events, \(duplicates) duplicates; \(statistics)"
+            "receiver restarted twice: \(received.count) messages for \(total) events, \(duplicates) duplicates; "
+                + "\(statistics)"
         )
     }
 }

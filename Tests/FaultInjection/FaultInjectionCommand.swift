@@ -68,7 +68,8 @@ struct FaultInjectionCommand: AsyncParsableCommand {
     func run() async throws {
         Self.enterNamespaceUnlessRoot()
         say(
-            "fault-injection: seed \(seedValue), \(alerts) alerts and \(kills) kills in kill-9, \(small) alerts in the other cases"
+            "fault-injection: seed \(seedValue), \(alerts) alerts and \(kills) kills in kill-9, \(small) alerts in "
+                + "the other cases"
         )
         say("collector: \(CollectorProcess.executable)")
         let runner = CaseRunner(options: self)
@@ -105,7 +106,8 @@ struct FaultInjectionCommand: AsyncParsableCommand {
             + [nil]
         execv("/usr/bin/unshare", argv)
         say(
-            "note: not root and cannot enter a namespace (\(String(cString: strerror(errno)))); the disk cases will fail"
+            "note: not root and cannot enter a namespace (\(String(cString: strerror(errno)))); the disk cases will "
+                + "fail"
         )
     }
 }

@@ -8,7 +8,8 @@ struct FaultSchedulesCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "fault-schedules",
         abstract:
-            "Collect from the simulator under random faults drawn per request from a seed; check every alert's latest version arrived.",
+            "Collect from the simulator under random faults drawn per request from a seed; check every alert's "
+            + "latest version arrived.",
         discussion: """
             Each seed draws, request by request: 206 naming 0-3 providers (empty pages, 206 ending the paging), 429 with \
             Retry-After in seconds or as an HTTP-date, 503, truncated bodies, revoked tokens (and short-lived ones), 403 \
@@ -75,7 +76,8 @@ struct FaultSchedulesCommand: AsyncParsableCommand {
             .joined(separator: " ")
         let verdict = o.passed ? "PASS" : "FAIL"
         print(
-            "\(verdict) seed \(o.seed): \(o.expected) alert versions, \(o.delivered) delivered, \(o.missing.count) missing, "
+            "\(verdict) seed \(o.seed): \(o.expected) alert versions, \(o.delivered) delivered, \(o.missing.count) "
+                + "missing, "
                 + "\(o.duplicates) duplicates; \(o.requests) requests, \(o.polls) polls (\(o.failedPolls) failed), "
                 + String(format: "%.1f s", o.seconds) + "; faults: \(faults)")
         if let stalled = o.stalled { print("  stalled: \(stalled)") }
@@ -92,7 +94,9 @@ struct FaultSchedulesCommand: AsyncParsableCommand {
             "faults drawn: " + totals.sorted { $0.key < $1.key }.map { "\($0.key)×\($0.value)" }.joined(separator: " "))
         print(
             "alert versions checked: \(expected); duplicates per seed: min \(duplicates.min() ?? 0), "
-                + "median \(duplicates.sorted()[duplicates.count / 2 < duplicates.count ? duplicates.count / 2 : 0]), max \(duplicates.max() ?? 0); "
+                + "median "
+                + "\(duplicates.sorted()[duplicates.count / 2 < duplicates.count ? duplicates.count / 2 : 0]), max "
+                + "\(duplicates.max() ?? 0); "
                 + "\(seconds.components.seconds) s")
         if !failures.isEmpty { print("failing seeds: " + failures.map { String($0.seed) }.joined(separator: ", ")) }
         print("fault-schedules: \(outcomes.count - failures.count) passed, \(failures.count) failed")

@@ -13,7 +13,8 @@ struct ArchiveCommand: AsyncParsableCommand {
     struct Verify: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract:
-                "Check every archive file: gzip integrity, every line an event, count, time range and SHA-256 against its manifest.",
+                "Check every archive file: gzip integrity, every line an event, count, time range and SHA-256 "
+                + "against its manifest.",
             discussion: "Prints one line per file; exits 0 when all are good, 1 when any has a problem.")
 
         @Argument(help: "The archive directory (the sink's `directory`).")
@@ -36,7 +37,8 @@ struct ArchiveCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Write the archived events (NDJSON) to standard output, optionally only those in a time range.",
             discussion:
-                "Times are RFC 3339 (2026-11-23T14:00:00Z). Files whose manifest is outside the range are not decompressed."
+                "Times are RFC 3339 (2026-11-23T14:00:00Z). Files whose manifest is outside the range are not "
+                + "decompressed."
         )
 
         @Argument(help: "The archive directory (the sink's `directory`).")

@@ -54,7 +54,9 @@ struct DeadLetterCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Send a sink's dead letters to it again (after fixing the cause), then set the file aside.",
             discussion:
-                "Builds the sink from the configuration, writes the events in batches, and renames the file to deadletter.replayed-<time>.ndjson when all were accepted. Stop the collector first, or replay into a sink it does not run."
+                "Builds the sink from the configuration, writes the events in batches, and renames the file to "
+                + "deadletter.replayed-<time>.ndjson when all were accepted. Stop the collector first, or replay "
+                + "into a sink it does not run."
         )
 
         @Option(name: .shortAndLong, help: "The collector's configuration file.")
@@ -93,7 +95,8 @@ struct DeadLetterCommand: AsyncParsableCommand {
             } catch {
                 try? await built.close()
                 printError(
-                    "\(sink): replay stopped after \(sent) of \(entries.count) event(s): \(error). The dead-letter file is unchanged; events already sent may arrive twice on the next replay."
+                    "\(sink): replay stopped after \(sent) of \(entries.count) event(s): \(error). The dead-letter "
+                        + "file is unchanged; events already sent may arrive twice on the next replay."
                 )
                 throw ExitCode(1)
             }

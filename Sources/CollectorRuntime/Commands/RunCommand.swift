@@ -13,7 +13,8 @@ struct RunCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "run", abstract: "Run the collector until its sources finish or SIGINT/SIGTERM.",
         discussion:
-            "Without --config, runs the built-in quickstart: the Graph simulator on loopback, collected into ./graph-collector-out (state in ./graph-collector-state)."
+            "Without --config, runs the built-in quickstart: the Graph simulator on loopback, collected into "
+            + "./graph-collector-out (state in ./graph-collector-state)."
     )
 
     @Option(name: .shortAndLong, help: "The configuration file (YAML). Default: the built-in quickstart.")

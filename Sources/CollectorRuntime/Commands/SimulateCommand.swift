@@ -33,7 +33,8 @@ struct SimulateCommand: AsyncParsableCommand {
         print("Graph simulator listening on \(url)")
         print("  token endpoint: \(url)/\(settings.tenantId)/oauth2/v2.0/token")
         print(
-            "  tenant_id: \(settings.tenantId)  client_id: \(settings.clientId)  client_secret: \(settings.clientSecret)"
+            "  tenant_id: \(settings.tenantId)  client_id: \(settings.clientId)  client_secret: "
+                + "\(settings.clientSecret)"
         )
         print("  endpoints: \(url)/v1.0/security/alerts_v2, /incidents, /alerts")
         FileHandle.standardOutput.synchronizeFile()

@@ -9,9 +9,11 @@ struct StatusCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "status",
         abstract:
-            "Show the sinks' counters from the collector's status file: queued, accepted, retries, rejected, dead-lettered, dropped, last error.",
+            "Show the sinks' counters from the collector's status file: queued, accepted, retries, rejected, "
+            + "dead-lettered, dropped, last error.",
         discussion:
-            "Reads <state_directory>/status.json, which a running collector rewrites every two seconds. Exits 1 when a sink has dead letters or undelivered events."
+            "Reads <state_directory>/status.json, which a running collector rewrites every two seconds. Exits 1 when "
+            + "a sink has dead letters or undelivered events."
     )
 
     @Option(name: .shortAndLong, help: "The collector's configuration file.")

@@ -14,7 +14,8 @@ struct TestCommand: AsyncParsableCommand {
         commandName: "test",
         abstract: "Sign in and query each enabled Graph endpoint once; report what works and what to fix.",
         discussion:
-            "Exits 0 when collection would work (warnings such as a 206 allowed), 1 when it would not, 2 for a bad configuration."
+            "Exits 0 when collection would work (warnings such as a 206 allowed), 1 when it would not, 2 for a bad "
+            + "configuration."
     )
 
     @Option(name: .shortAndLong, help: "The configuration file (YAML).")

@@ -49,7 +49,8 @@ struct MetricsServer: Service {
     ) -> String {
         var out = "# HELP graph_collector_start_time_seconds When the collector started (Unix time).\n"
         out +=
-            "# TYPE graph_collector_start_time_seconds gauge\ngraph_collector_start_time_seconds \(startedAt.secondsSinceEpoch)\n"
+            "# TYPE graph_collector_start_time_seconds gauge\ngraph_collector_start_time_seconds "
+            + "\(startedAt.secondsSinceEpoch)\n"
         for (name, type, help, value) in sinkSeries {
             out += "# HELP graph_collector_sink_\(name) \(help)\n# TYPE graph_collector_sink_\(name) \(type)\n"
             for s in sinks {
@@ -66,7 +67,8 @@ struct MetricsServer: Service {
             }
         }
         out +=
-            "# HELP graph_collector_source_provider_warnings_total Provider failures reported behind 206 Partial Content, by provider.\n"
+            "# HELP graph_collector_source_provider_warnings_total Provider failures reported behind 206 Partial "
+            + "Content, by provider.\n"
         out += "# TYPE graph_collector_source_provider_warnings_total counter\n"
         for s in streams {
             for (provider, count) in s.warningsByProvider.sorted(by: { $0.key < $1.key }) {

@@ -270,7 +270,8 @@ extension SyslogSink {
                         throw DecodingError.dataCorruptedError(
                             forKey: .syslogSeverityMap, in: c,
                             debugDescription:
-                                "\(graph): unknown syslog severity '\(value)'; use emergency, alert, critical, error, warning, notice, informational, debug or 0–7"
+                                "\(graph): unknown syslog severity '\(value)'; use emergency, alert, critical, "
+                                + "error, warning, notice, informational, debug or 0–7"
                         )
                     }
                 }

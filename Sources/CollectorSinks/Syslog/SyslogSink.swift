@@ -57,7 +57,8 @@ public actor SyslogSink: Sink {
                 "on a failover target, try the primary again after this"),
             PluginOption(
                 "resend_window", type: "duration or null", default: "1s",
-                "after a lost connection, send again what was sent this recently (at least the last batch): duplicates over loss; null turns it off"
+                "after a lost connection, send again what was sent this recently (at least the last batch): "
+                    + "duplicates over loss; null turns it off"
             ),
             PluginOption(
                 "ca_file", type: "path (under tls:)", default: "system store",
@@ -80,7 +81,8 @@ public actor SyslogSink: Sink {
             PluginOption("product_version", type: "string (under leef:)", default: "\"1.0\"", "LEEF header Version"),
             PluginOption(
                 "event_id", type: "template (under leef:)", default: "{title}",
-                "alert EventID: {title} {category} {kind} {severity} {provider} {vendor} {status} {detection_source} {service_source} {detector_id}"
+                "alert EventID: {title} {category} {kind} {severity} {provider} {vendor} {status} {detection_source} "
+                    + "{service_source} {detector_id}"
             ),
             PluginOption(
                 "provider_warning_event_id", type: "string (under leef:)", default: "ProviderWarning",
@@ -246,7 +248,8 @@ public actor SyslogSink: Sink {
         let id = event.alert.map { " (alert \($0.id.prefix(80)))" } ?? ""
         return .permanent(
             "an event\(id) needs at least \(needed) bytes to keep its LEEF header and essential attributes whole, "
-                + "more than max_message_size (\(configuration.maxMessageSize)); raise max_message_size, then replay the dead letters"
+                + "more than max_message_size (\(configuration.maxMessageSize)); raise max_message_size, then replay "
+                + "the dead letters"
         )
     }
 

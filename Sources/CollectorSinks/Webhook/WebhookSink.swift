@@ -250,7 +250,8 @@ public actor WebhookSink: Sink {
                 try await Task.sleep(for: wait)
             }
             throw SinkError.retryable(
-                "webhook \(Self.redact(configuration.url)): \(retry.count) of \(outcomes.count) request(s) failed: \(retry[0].0)"
+                "webhook \(Self.redact(configuration.url)): \(retry.count) of \(outcomes.count) request(s) failed: "
+                    + "\(retry[0].0)"
             )
         }
         try throwRejections(in: all)

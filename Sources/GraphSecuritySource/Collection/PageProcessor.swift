@@ -111,7 +111,8 @@ package struct PageProcessor: Sendable {
                         component: component, level: .warning, code: "field_unreadable",
                         message:
                             "\(unreadable.count) time field(s) on this page are not times the collector can represent "
-                            + "(RFC 3339 between 1678 and 2262); the alerts are delivered without them, the original text is in raw: "
+                            + "(RFC 3339 between 1678 and 2262); the alerts are delivered without them, the original "
+                            + "text is in raw: "
                             + unreadable.prefix(5).joined(separator: "; "),
                         details: ["endpoint": endpoint.rawValue, "count": String(unreadable.count)],
                         observedAt: observedAt)))

@@ -44,7 +44,8 @@ extension CaseRunner {
         let stats = await sim.statistics
         outcome.check(
             stats.partialAnswers > 0 && stats.throttled > 0 && stats.tokensIssued > 1,
-            "faults happened: \(stats.partialAnswers) partial answers, \(stats.throttled) throttled, \(stats.tokensIssued) tokens issued, \(stats.apiRequests) requests"
+            "faults happened: \(stats.partialAnswers) partial answers, \(stats.throttled) throttled, "
+                + "\(stats.tokensIssued) tokens issued, \(stats.apiRequests) requests"
         )
         // Every failing provider is diagnosed. (Not every failure the simulator counts: an
         // answer it truncated or refused is discarded by the collector, warnings and all.)
