@@ -103,8 +103,7 @@ import Testing
             configuration: try CollectorTestingConfig.decode(
                 ExecSink.Configuration.self,
                 yaml: """
-                    command: "head -c 2000000 /dev/zero | tr '\\\\0' x; head -c 100000 /dev/zero | tr '\\\\0' y >&2; "
-                        + "cat > \(out)"
+                    command: "head -c 2000000 /dev/zero | tr '\\\\0' x; head -c 100000 /dev/zero | tr '\\\\0' y >&2; cat > \(out)"
                     write_timeout: 20s
                     """), logger: quiet)
         try await sink.write((0..<300).map { TrickyEvents.alert($0) })
