@@ -4,14 +4,19 @@ public import Logging
 
 extension ExecSink {
     public struct Configuration: Decodable, Sendable {
+        // The defaults, declared once: decoding and the `plugins` listing read them from here.
         /// argv; a single string runs through `/bin/sh -c`.
         public var command: [String]
-        public var environment: [String: String]
+        public var environment: [String: String] = [:]
+        /// nil: the main configuration file's directory.
         public var workingDirectory: String?
-        public var ack: Bool
-        public var ackTimeout: ConfigDuration
-        public var writeTimeout: ConfigDuration
-        public var shutdownTimeout: ConfigDuration
+        public var ack = false
+        public var ackTimeout: ConfigDuration = .seconds(30)
+        public var writeTimeout: ConfigDuration = .seconds(30)
+        public var shutdownTimeout: ConfigDuration = .seconds(5)
+
+        /// Every setting at its default (the command has none).
+        static let defaults = Configuration(command: [])
 
         enum CodingKeys: String, CodingKey {
             case command, environment
@@ -22,18 +27,14 @@ extension ExecSink {
             case shutdownTimeout = "shutdown_timeout"
         }
 
-        public init(command: [String], ack: Bool = true) {
+        public init(command: [String], ack: Bool? = nil) {
             self.command = command
-            environment = [:]
-            workingDirectory = nil
-            self.ack = ack
-            ackTimeout = .seconds(30)
-            writeTimeout = .seconds(30)
-            shutdownTimeout = .seconds(5)
+            if let ack { self.ack = ack }
         }
 
         public init(from decoder: any Decoder) throws {
             let c = try decoder.container(keyedBy: CodingKeys.self)
+            let d = Self.defaults
             if let line = try? c.decode(String.self, forKey: .command) {
                 command = ["/bin/sh", "-c", line]
             } else {
@@ -44,12 +45,12 @@ extension ExecSink {
                     forKey: .command, in: c,
                     debugDescription: "command is empty; give argv as a list ([python3, sink.py]) or a shell line")
             }
-            environment = try c.decodeIfPresent([String: String].self, forKey: .environment) ?? [:]
+            environment = try c.decodeIfPresent([String: String].self, forKey: .environment) ?? d.environment
             workingDirectory = try c.decodeIfPresent(String.self, forKey: .workingDirectory)
-            ack = try c.decodeIfPresent(Bool.self, forKey: .ack) ?? false
-            ackTimeout = try c.decodeIfPresent(ConfigDuration.self, forKey: .ackTimeout) ?? .seconds(30)
-            writeTimeout = try c.decodeIfPresent(ConfigDuration.self, forKey: .writeTimeout) ?? .seconds(30)
-            shutdownTimeout = try c.decodeIfPresent(ConfigDuration.self, forKey: .shutdownTimeout) ?? .seconds(5)
+            ack = try c.decodeIfPresent(Bool.self, forKey: .ack) ?? d.ack
+            ackTimeout = try c.decodeIfPresent(ConfigDuration.self, forKey: .ackTimeout) ?? d.ackTimeout
+            writeTimeout = try c.decodeIfPresent(ConfigDuration.self, forKey: .writeTimeout) ?? d.writeTimeout
+            shutdownTimeout = try c.decodeIfPresent(ConfigDuration.self, forKey: .shutdownTimeout) ?? d.shutdownTimeout
         }
     }
 
@@ -57,21 +58,27 @@ extension ExecSink {
         public static let type = "exec"
         public static let summary =
             "NDJSON into a child process's stdin (sinks in any language), with optional per-batch acknowledgement"
-        public static let options: [PluginOption] = [
-            PluginOption("command", type: "list (argv) or string (sh -c)", default: nil, "the program to run"),
-            PluginOption("environment", type: "map", default: "none", "extra environment variables"),
-            PluginOption(
-                "working_directory", type: "path", default: "the main config file's directory", "where it runs"),
-            PluginOption("ack", type: "bool", default: "false", "wait for `ok <batch_id>` after each batch"),
-            PluginOption(
-                "ack_timeout", type: "duration", default: "30s",
-                "longest wait for an acknowledgement; then the child is restarted"),
-            PluginOption(
-                "write_timeout", type: "duration", default: "30s", "a child that reads nothing this long is restarted"),
-            PluginOption(
-                "shutdown_timeout", type: "duration", default: "5s",
-                "on close: wait this long after closing stdin, then SIGTERM"),
-        ]
+        public static var options: [PluginOption] {
+            let d = Configuration.defaults
+            return [
+                PluginOption("command", type: "list (argv) or string (sh -c)", default: nil, "the program to run"),
+                PluginOption(
+                    "environment", type: "map", default: d.environment.isEmpty ? "none" : "\(d.environment)",
+                    "extra environment variables"),
+                PluginOption(
+                    "working_directory", type: "path", default: "the main config file's directory", "where it runs"),
+                PluginOption("ack", type: "bool", default: "\(d.ack)", "wait for `ok <batch_id>` after each batch"),
+                PluginOption(
+                    "ack_timeout", type: "duration", default: "\(d.ackTimeout)",
+                    "longest wait for an acknowledgement; then the child is restarted"),
+                PluginOption(
+                    "write_timeout", type: "duration", default: "\(d.writeTimeout)",
+                    "a child that reads nothing this long is restarted"),
+                PluginOption(
+                    "shutdown_timeout", type: "duration", default: "\(d.shutdownTimeout)",
+                    "on close: wait this long after closing stdin, then SIGTERM"),
+            ]
+        }
 
         public static func makeSink(configuration: Configuration, context: SinkContext) async throws -> any Sink {
             var config = configuration

@@ -17,91 +17,6 @@ extension SyslogSink {
         case json
     }
 
-    /// `host:port` of a receiver; IPv6 literals in brackets (`[::1]:6514`).
-    public struct Target: Sendable, Hashable, CustomStringConvertible {
-        public var host: String
-        public var port: Int
-        public var description: String { host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)" }
-
-        public init(host: String, port: Int) {
-            self.host = host
-            self.port = port
-        }
-
-        public init?(parsing text: String, defaultPort: Int) {
-            var host = Substring(text)
-            var port = defaultPort
-            if host.hasPrefix("[") {
-                guard let close = host.firstIndex(of: "]") else { return nil }
-                let rest = host[host.index(after: close)...]
-                host = host[host.index(after: host.startIndex)..<close]
-                if !rest.isEmpty {
-                    guard rest.hasPrefix(":"), let p = Int(rest.dropFirst()) else { return nil }
-                    port = p
-                }
-            } else if let colon = host.lastIndex(of: ":") {
-                if host.firstIndex(of: ":") != colon { return nil }  // bare IPv6 needs brackets
-                guard let p = Int(host[host.index(after: colon)...]) else { return nil }
-                port = p
-                host = host[..<colon]
-            }
-            // A host name or an IP address: nothing that would change a URL's meaning.
-            let allowed = host.unicodeScalars.allSatisfy {
-                $0.properties.isAlphabetic || ("0"..."9").contains($0) || $0 == "." || $0 == "-" || $0 == ":"
-                    || $0 == "_" || $0 == "%"
-            }
-            guard !host.isEmpty, allowed, (1...65535).contains(port) else { return nil }
-            self.host = String(host)
-            self.port = port
-        }
-    }
-
-    public struct TLSSettings: Decodable, Sendable, Hashable {
-        /// CA bundle (PEM) that signs the receiver's certificate; the system store when nil.
-        public var caFile: String?
-        /// Client certificate (PEM) for mutual TLS.
-        public var clientCertificate: String?
-        /// The client certificate's private key (PEM).
-        public var clientKey: String?
-        /// Verify the receiver's certificate and name (on by default; turn off only to test).
-        public var verify: Bool
-        /// The name the receiver's certificate must carry, when it differs from the target host.
-        public var serverName: String?
-
-        enum CodingKeys: String, CodingKey {
-            case caFile = "ca_file"
-            case clientCertificate = "client_certificate"
-            case clientKey = "client_key"
-            case verify
-            case serverName = "server_name"
-        }
-
-        public init(
-            caFile: String? = nil, clientCertificate: String? = nil, clientKey: String? = nil, verify: Bool = true,
-            serverName: String? = nil
-        ) {
-            self.caFile = caFile
-            self.clientCertificate = clientCertificate
-            self.clientKey = clientKey
-            self.verify = verify
-            self.serverName = serverName
-        }
-
-        public init(from decoder: any Decoder) throws {
-            let c = try decoder.container(keyedBy: CodingKeys.self)
-            caFile = try c.decodeIfPresent(String.self, forKey: .caFile)
-            clientCertificate = try c.decodeIfPresent(String.self, forKey: .clientCertificate)
-            clientKey = try c.decodeIfPresent(String.self, forKey: .clientKey)
-            verify = try c.decodeIfPresent(Bool.self, forKey: .verify) ?? true
-            serverName = try c.decodeIfPresent(String.self, forKey: .serverName)
-            if (clientCertificate == nil) != (clientKey == nil) {
-                throw DecodingError.dataCorruptedError(
-                    forKey: clientCertificate == nil ? .clientKey : .clientCertificate, in: c,
-                    debugDescription: "client_certificate and client_key go together (mutual TLS needs both)")
-            }
-        }
-    }
-
     public struct Configuration: Decodable, Sendable {
         public var transport: Transport
         /// The receivers: the first is the primary, the others are tried in order when it fails.
@@ -112,13 +27,19 @@ extension SyslogSink {
         public var leef: LEEFFormat
         /// The longest message (syslog header and payload, without framing) sent.
         public var maxMessageSize: Int
-        public var connectTimeout: ConfigDuration
-        public var writeTimeout: ConfigDuration
-        public var keepalive: ConfigDuration?
+        // The defaults that do not depend on the transport, declared once: decoding and the
+        // `plugins` listing read them from here.
+        public var connectTimeout: ConfigDuration = .seconds(10)
+        public var writeTimeout: ConfigDuration = .seconds(30)
+        public var keepalive: ConfigDuration? = .seconds(60)
         /// After this long on a failover target, go back to the primary (if it answers).
-        public var failbackAfter: ConfigDuration
+        public var failbackAfter: ConfigDuration = .seconds(600)
         /// After a lost connection, resend what was sent this recently (at least the last batch); nil: never.
-        public var resendWindow: ConfigDuration?
+        public var resendWindow: ConfigDuration? = .seconds(1)
+        static let defaultAppName = "graph-collector"
+
+        /// Every setting at its default, over TCP (the targets have none).
+        static let defaults = Configuration(targets: [])
         public var tls: TLSSettings
 
         enum CodingKeys: String, CodingKey {
@@ -150,11 +71,6 @@ extension SyslogSink {
                 ?? SyslogHeader(style: format == .leef ? .rfc5424Minimal : .rfc5424, hostname: Self.localHostname())
             self.leef = leef
             self.maxMessageSize = maxMessageSize ?? (transport == .udp ? 2048 : 8192)
-            connectTimeout = .seconds(10)
-            writeTimeout = .seconds(30)
-            keepalive = .seconds(60)
-            failbackAfter = .seconds(600)
-            resendWindow = .seconds(1)
             self.tls = tls
         }
 
@@ -190,8 +106,10 @@ extension SyslogSink {
             } else {
                 maxMessageSize = transport == .udp ? 2048 : 8192
             }
-            connectTimeout = try c.decodeIfPresent(ConfigDuration.self, forKey: .connectTimeout) ?? .seconds(10)
-            writeTimeout = try c.decodeIfPresent(ConfigDuration.self, forKey: .writeTimeout) ?? .seconds(30)
+            connectTimeout =
+                try c.decodeIfPresent(ConfigDuration.self, forKey: .connectTimeout) ?? Self.defaults.connectTimeout
+            writeTimeout =
+                try c.decodeIfPresent(ConfigDuration.self, forKey: .writeTimeout) ?? Self.defaults.writeTimeout
             for (key, value) in [(CodingKeys.connectTimeout, connectTimeout), (.writeTimeout, writeTimeout)]
             where value.seconds < 0.001 {
                 throw DecodingError.dataCorruptedError(
@@ -200,14 +118,16 @@ extension SyslogSink {
             if c.contains(.keepalive), try c.decodeNil(forKey: .keepalive) {
                 keepalive = nil
             } else {
-                keepalive = try c.decodeIfPresent(ConfigDuration.self, forKey: .keepalive) ?? .seconds(60)
+                keepalive = try c.decodeIfPresent(ConfigDuration.self, forKey: .keepalive) ?? Self.defaults.keepalive
                 if keepalive?.seconds == 0 { keepalive = nil }
             }
-            failbackAfter = try c.decodeIfPresent(ConfigDuration.self, forKey: .failbackAfter) ?? .seconds(600)
+            failbackAfter =
+                try c.decodeIfPresent(ConfigDuration.self, forKey: .failbackAfter) ?? Self.defaults.failbackAfter
             if c.contains(.resendWindow), try c.decodeNil(forKey: .resendWindow) {
                 resendWindow = nil
             } else {
-                resendWindow = try c.decodeIfPresent(ConfigDuration.self, forKey: .resendWindow) ?? .seconds(1)
+                resendWindow =
+                    try c.decodeIfPresent(ConfigDuration.self, forKey: .resendWindow) ?? Self.defaults.resendWindow
             }
             tls = try c.decodeIfPresent(TLSSettings.self, forKey: .tls) ?? TLSSettings()
             if transport != .tls && c.contains(.tls) {
@@ -279,7 +199,7 @@ extension SyslogSink {
             let header = SyslogHeader(
                 style: style, facility: facility,
                 hostname: try c.decodeIfPresent(String.self, forKey: .hostname) ?? Self.localHostname(),
-                appName: try c.decodeIfPresent(String.self, forKey: .appName) ?? "graph-collector",
+                appName: try c.decodeIfPresent(String.self, forKey: .appName) ?? Self.defaultAppName,
                 processID: String(getpid()), severityMap: severityMap)
             let problems = header.problems()
             if !problems.isEmpty {
@@ -303,130 +223,126 @@ extension SyslogSink {
         }
     }
 
-    /// The `leef:` block of the configuration.
-    struct LEEFSettings: Decodable {
-        var format: LEEFFormat
+    public enum Plugin: SinkPlugin {
+        public static let type = "syslog"
+        public static let summary =
+            "syslog to QRadar-style SIEMs: IBM LEEF 1.0/2.0 or JSON over UDP, TCP or TLS, RFC 5424/3164 headers"
+        public static var options: [PluginOption] { messageOptions + connectionOptions }
 
-        enum CodingKeys: String, CodingKey {
-            case version, delimiter, vendor, product
-            case productVersion = "product_version"
-            case eventID = "event_id"
-            case providerWarningEventID = "provider_warning_event_id"
-            case healthEventID = "health_event_id"
-            case severityMap = "severity_map"
-            case defaultSeverity = "default_severity"
-            case devTimeFormat = "dev_time_format"
-            case fields
-            case rawFields = "raw_fields"
-            case markTruncation = "mark_truncation"
+        /// What is sent: transport, targets, framing, format and header.
+        static var messageOptions: [PluginOption] {
+            [
+                PluginOption("transport", type: "udp | tcp | tls", default: "tcp", "how messages travel"),
+                PluginOption(
+                    "targets", type: "list of host:port", default: nil,
+                    "receivers; the first is the primary, the others failover in order (default port 514, 6514 for tls)"
+                ),
+                PluginOption(
+                    "framing", type: "octet-counting | lf", default: "octet-counting for tls, lf for tcp",
+                    "stream framing (RFC 5425/6587); not for udp"),
+                PluginOption("format", type: "leef | json", default: "leef", "payload format"),
+                PluginOption(
+                    "header", type: "rfc5424-minimal | rfc5424 | rfc3164 | none",
+                    default: "rfc5424-minimal for leef, rfc5424 for json", "syslog header before the payload"),
+                PluginOption("facility", type: "name or 0–23", default: "local0", "syslog facility"),
+                PluginOption(
+                    "hostname", type: "string", default: "this host's name",
+                    "HOSTNAME in the header: QRadar's log source identifier"),
+                PluginOption(
+                    "app_name", type: "string", default: Configuration.defaultAppName, "RFC 5424 APP-NAME, RFC 3164 TAG"
+                ),
+                PluginOption(
+                    "syslog_severity_map", type: "map",
+                    default:
+                        "high: critical, medium: error, low: warning, informational: informational, unknown: notice",
+                    "Graph severity to syslog severity"),
+                PluginOption(
+                    "max_message_size", type: "size", default: "8KiB (2048 for udp)",
+                    "longest message (header + payload); longer LEEF events lose their least important attributes"),
+            ]
         }
 
-        struct AnyKey: CodingKey {
-            var stringValue: String
-            var intValue: Int? { nil }
-            init(stringValue: String) { self.stringValue = stringValue }
-            init?(intValue: Int) { nil }
+        /// Where and how messages travel: timeouts, failover, TLS.
+        static var connectionOptions: [PluginOption] {
+            let d = Configuration.defaults
+            return [
+                PluginOption(
+                    "connect_timeout", type: "duration", default: "\(d.connectTimeout)",
+                    "give up connecting to one target after this"),
+                PluginOption(
+                    "write_timeout", type: "duration", default: "\(d.writeTimeout)",
+                    "a receiver that takes no data for this long counts as down"),
+                PluginOption(
+                    "keepalive", type: "duration or null", default: d.keepalive.map { "\($0)" } ?? "null",
+                    "TCP keep-alive idle time; null turns it off"),
+                PluginOption(
+                    "failback_after", type: "duration", default: "\(d.failbackAfter)",
+                    "on a failover target, try the primary again after this"),
+                PluginOption(
+                    "resend_window", type: "duration or null", default: d.resendWindow.map { "\($0)" } ?? "null",
+                    "after a lost connection, send again what was sent this recently (at least the last batch): "
+                        + "duplicates over loss; null turns it off"
+                ),
+                PluginOption(
+                    "ca_file", type: "path (under tls:)", default: "system store",
+                    "CA bundle that signs the receiver's certificate"),
+                PluginOption(
+                    "client_certificate", type: "path (under tls:)", default: "none",
+                    "client certificate for mutual TLS"),
+                PluginOption("client_key", type: "path (under tls:)", default: "none", "its private key"),
+                PluginOption(
+                    "verify", type: "bool (under tls:)", default: "true", "verify the receiver's certificate and name"),
+                PluginOption(
+                    "server_name", type: "string (under tls:)", default: "the target host",
+                    "name the receiver's certificate must carry"),
+                PluginOption("version", type: "\"1.0\" | \"2.0\" (under leef:)", default: "\"2.0\"", "LEEF version"),
+                PluginOption(
+                    "delimiter", type: "char, tab or xHH (under leef:)", default: "^",
+                    "LEEF 2.0 attribute delimiter (1.0: tab)"),
+                PluginOption("vendor", type: "string (under leef:)", default: "graph-collector", "LEEF header Vendor"),
+                PluginOption(
+                    "product", type: "string (under leef:)", default: "Microsoft Graph Security", "LEEF header Product"),
+                PluginOption(
+                    "product_version", type: "string (under leef:)", default: "\"1.0\"", "LEEF header Version"),
+                PluginOption(
+                    "event_id", type: "template (under leef:)", default: "{title}",
+                    "alert EventID: {title} {category} {kind} {severity} {provider} {vendor} {status} {detection_source} "
+                        + "{service_source} {detector_id}"
+                ),
+                PluginOption(
+                    "provider_warning_event_id", type: "string (under leef:)", default: "ProviderWarning",
+                    "EventID of provider warnings"),
+                PluginOption(
+                    "health_event_id", type: "string (under leef:)", default: "CollectorHealth",
+                    "EventID of collector health events"),
+                PluginOption(
+                    "severity_map", type: "map (under leef:)",
+                    default: "informational: 2, low: 3, medium: 5, high: 8, unknown: 4",
+                    "Graph severity to LEEF sev (1–10)"
+                ),
+                PluginOption(
+                    "default_severity", type: "1–10 (under leef:)", default: "5", "sev for severities not in the map"),
+                PluginOption(
+                    "dev_time_format", type: "Java date pattern (under leef:)", default: "none: epoch milliseconds",
+                    "format devTime and send devTimeFormat"),
+                PluginOption(
+                    "fields", type: "map (under leef:)", default: "IBM keys",
+                    "rename (usr_name: userName) or drop (description: null) built-in attributes"),
+                PluginOption(
+                    "raw_fields", type: "map (under leef:)", default: "none",
+                    "extra attributes from the raw Graph alert: key: /json/pointer"),
+                PluginOption(
+                    "mark_truncation", type: "bool (under leef:)", default: "true",
+                    "a truncated event carries truncated=<attributes dropped>"),
+            ]
         }
 
-        init(from decoder: any Decoder) throws {
-            let c = try decoder.container(keyedBy: CodingKeys.self)
-            var format = LEEFFormat()
-            if let version = try c.decodeIfPresent(String.self, forKey: .version) {
-                guard let v = LEEFFormat.Version(rawValue: version == "1" ? "1.0" : version == "2" ? "2.0" : version)
-                else {
-                    throw DecodingError.dataCorruptedError(
-                        forKey: .version, in: c,
-                        debugDescription: "LEEF version is \"1.0\" or \"2.0\", not '\(version)'")
-                }
-                format.version = v
-            }
-            if let text = try c.decodeIfPresent(String.self, forKey: .delimiter) {
-                guard format.version == .v2 else {
-                    throw DecodingError.dataCorruptedError(
-                        forKey: .delimiter, in: c,
-                        debugDescription: "LEEF 1.0 always uses a tab; a delimiter needs version \"2.0\"")
-                }
-                guard let d = LEEFFormat.parseDelimiter(text) else {
-                    throw DecodingError.dataCorruptedError(
-                        forKey: .delimiter, in: c,
-                        debugDescription: "'\(text)' is not one ASCII character, 'tab', or hex like x5E")
-                }
-                format.delimiter = d
-            }
-            if format.version == .v1 { format.delimiter = 0x09 }
-            format.vendor = try c.decodeIfPresent(String.self, forKey: .vendor) ?? format.vendor
-            format.product = try c.decodeIfPresent(String.self, forKey: .product) ?? format.product
-            format.productVersion = try c.decodeIfPresent(String.self, forKey: .productVersion) ?? format.productVersion
-            if let template = try c.decodeIfPresent(String.self, forKey: .eventID) {
-                do { format.alertEventID = try EventIDTemplate(template) } catch {
-                    throw DecodingError.dataCorruptedError(forKey: .eventID, in: c, debugDescription: error.description)
-                }
-            }
-            format.providerWarningEventID =
-                try c.decodeIfPresent(String.self, forKey: .providerWarningEventID) ?? format.providerWarningEventID
-            format.healthEventID = try c.decodeIfPresent(String.self, forKey: .healthEventID) ?? format.healthEventID
-            if let map = try c.decodeIfPresent([String: Int].self, forKey: .severityMap) {
-                for (k, v) in map { format.severityMap[k.lowercased()] = v }
-            }
-            format.defaultSeverity = try c.decodeIfPresent(Int.self, forKey: .defaultSeverity) ?? format.defaultSeverity
-            if let pattern = try c.decodeIfPresent(String.self, forKey: .devTimeFormat) {
-                do { format.devTimeFormat = try JavaDateFormat(pattern) } catch {
-                    throw DecodingError.dataCorruptedError(
-                        forKey: .devTimeFormat, in: c, debugDescription: error.description)
-                }
-            }
-            try Self.decodeFieldMaps(c, into: &format)
-            format.markTruncation = try c.decodeIfPresent(Bool.self, forKey: .markTruncation) ?? true
-            let problems = format.problems()
-            if !problems.isEmpty {
-                let first = problems[0]
-                let key: CodingKeys =
-                    first.hasPrefix("delimiter")
-                    ? .delimiter
-                    : first.hasPrefix("severity_map")
-                        ? .severityMap
-                        : first.hasPrefix("default_severity")
-                            ? .defaultSeverity : first.hasPrefix("raw_fields") ? .rawFields : .fields
-                throw DecodingError.dataCorruptedError(
-                    forKey: key, in: c, debugDescription: problems.joined(separator: "; "))
-            }
-            self.format = format
-        }
-
-        /// `fields` (rename or drop a built-in attribute) and `raw_fields` (add one from the
-        /// alert's Graph JSON by pointer).
-        static func decodeFieldMaps(_ c: KeyedDecodingContainer<CodingKeys>, into format: inout LEEFFormat) throws {
-            if c.contains(.fields), try !c.decodeNil(forKey: .fields) {
-                let fields = try c.nestedContainer(keyedBy: AnyKey.self, forKey: .fields)
-                for key in fields.allKeys {
-                    guard let field = LEEFField(rawValue: key.stringValue) else {
-                        let names = LEEFField.allCases.map(\.rawValue)
-                        throw DecodingError.dataCorruptedError(
-                            forKey: key, in: fields,
-                            debugDescription:
-                                "no built-in field '\(key.stringValue)'"
-                                + (Suggestion.nearest(to: key.stringValue, in: names).map { "; did you mean '\($0)'?" }
-                                    ?? "; fields are " + names.joined(separator: ", ")))
-                    }
-                    if try fields.decodeNil(forKey: key) {
-                        format.fieldKeys[field] = .some(nil)
-                    } else {
-                        format.fieldKeys[field] = .some(try fields.decode(String.self, forKey: key))
-                    }
-                }
-            }
-            if c.contains(.rawFields), try !c.decodeNil(forKey: .rawFields) {
-                let raw = try c.nestedContainer(keyedBy: AnyKey.self, forKey: .rawFields)
-                for key in raw.allKeys.sorted(by: { $0.stringValue < $1.stringValue }) {
-                    let text = try raw.decode(String.self, forKey: key)
-                    guard let pointer = JSONPointer(text) else {
-                        throw DecodingError.dataCorruptedError(
-                            forKey: key, in: raw,
-                            debugDescription: "'\(text)' is not a JSON pointer; write it like /evidence/0/ipAddress")
-                    }
-                    format.rawFields.append((key.stringValue, pointer))
-                }
-            }
+        public static func makeSink(configuration: Configuration, context: SinkContext) async throws -> any Sink {
+            var config = configuration
+            config.tls.caFile = context.resolve(config.tls.caFile)
+            config.tls.clientCertificate = context.resolve(config.tls.clientCertificate)
+            config.tls.clientKey = context.resolve(config.tls.clientKey)
+            return SyslogSink(configuration: config, logger: context.logger, name: context.name)
         }
     }
 }

@@ -49,25 +49,29 @@ extension WebhookSink {
     }
 
     public struct Configuration: Decodable, Sendable {
+        // The defaults, declared once: decoding and the `plugins` listing read them from here.
         public var url: String
-        public var format: BodyFormat
-        public var gzip: Bool
-        public var headers: [String: String]
+        public var format: BodyFormat = .ndjson
+        public var gzip = false
+        public var headers: [String: String] = [:]
         public var auth: Auth?
         public var signing: Signing?
-        public var maxEventsPerRequest: Int
-        public var maxBytesPerRequest: ByteSize
-        public var maxConcurrent: Int
+        public var maxEventsPerRequest = 500
+        public var maxBytesPerRequest: ByteSize = .mebibytes(5)
+        public var maxConcurrent = 2
         /// Requests per second, or nil for no limit.
         public var rateLimit: Double?
-        public var retryableStatus: [ClosedRange<Int>]
-        public var maxRetryAfter: ConfigDuration
-        public var timeout: ConfigDuration
-        public var connectTimeout: ConfigDuration
+        public var retryableStatus: [ClosedRange<Int>] = [408...408, 429...429, 500...599]
+        public var maxRetryAfter: ConfigDuration = .seconds(60)
+        public var timeout: ConfigDuration = .seconds(30)
+        public var connectTimeout: ConfigDuration = .seconds(10)
         public var caFile: String?
         public var clientCertificate: String?
         public var clientKey: String?
-        public var verifyTLS: Bool
+        public var verifyTLS = true
+
+        /// Every setting at its default (the URL has none).
+        static let defaults = Configuration(url: "")
 
         enum CodingKeys: String, CodingKey {
             case url, format, gzip, headers, auth, signing
@@ -91,32 +95,20 @@ extension WebhookSink {
 
         public init(url: String, signing: Signing? = nil) {
             self.url = url
-            format = .ndjson
-            gzip = false
-            headers = [:]
-            auth = nil
             self.signing = signing
-            maxEventsPerRequest = 500
-            maxBytesPerRequest = .mebibytes(5)
-            maxConcurrent = 2
-            rateLimit = nil
-            retryableStatus = [408...408, 429...429, 500...599]
-            maxRetryAfter = .seconds(60)
-            timeout = .seconds(30)
-            connectTimeout = .seconds(10)
-            verifyTLS = true
         }
 
         public init(from decoder: any Decoder) throws {
             let c = try decoder.container(keyedBy: CodingKeys.self)
+            let d = Self.defaults
             url = try c.decode(String.self, forKey: .url)
             guard url.hasPrefix("https://") || url.hasPrefix("http://"), url.count > 8 else {
                 throw DecodingError.dataCorruptedError(
                     forKey: .url, in: c, debugDescription: "'\(url)' is not an http:// or https:// URL")
             }
-            format = try c.decodeIfPresent(BodyFormat.self, forKey: .format) ?? .ndjson
-            gzip = try c.decodeIfPresent(Bool.self, forKey: .gzip) ?? false
-            headers = try c.decodeIfPresent([String: String].self, forKey: .headers) ?? [:]
+            format = try c.decodeIfPresent(BodyFormat.self, forKey: .format) ?? d.format
+            gzip = try c.decodeIfPresent(Bool.self, forKey: .gzip) ?? d.gzip
+            headers = try c.decodeIfPresent([String: String].self, forKey: .headers) ?? d.headers
             for name in headers.keys
             where name.isEmpty || name.contains(where: { $0 == ":" || $0 == " " || $0.isNewline }) {
                 throw DecodingError.dataCorruptedError(
@@ -132,9 +124,10 @@ extension WebhookSink {
                     forKey: .auth, in: c, debugDescription: "basic auth needs both username and password")
             }
             signing = try c.decodeIfPresent(Signing.self, forKey: .signing)
-            maxEventsPerRequest = try c.decodeIfPresent(Int.self, forKey: .maxEventsPerRequest) ?? 500
-            maxBytesPerRequest = try c.decodeIfPresent(ByteSize.self, forKey: .maxBytesPerRequest) ?? .mebibytes(5)
-            maxConcurrent = try c.decodeIfPresent(Int.self, forKey: .maxConcurrent) ?? 2
+            maxEventsPerRequest = try c.decodeIfPresent(Int.self, forKey: .maxEventsPerRequest) ?? d.maxEventsPerRequest
+            maxBytesPerRequest =
+                try c.decodeIfPresent(ByteSize.self, forKey: .maxBytesPerRequest) ?? d.maxBytesPerRequest
+            maxConcurrent = try c.decodeIfPresent(Int.self, forKey: .maxConcurrent) ?? d.maxConcurrent
             guard maxEventsPerRequest >= 1, maxConcurrent >= 1, maxConcurrent <= 64, maxBytesPerRequest.bytes >= 1024
             else {
                 throw DecodingError.dataCorruptedError(
@@ -159,19 +152,19 @@ extension WebhookSink {
                         debugDescription: "'\(text)' is not a status code (429) or class (5xx)")
                 }
             } else {
-                retryableStatus = [408...408, 429...429, 500...599]
+                retryableStatus = d.retryableStatus
             }
-            maxRetryAfter = try c.decodeIfPresent(ConfigDuration.self, forKey: .maxRetryAfter) ?? .seconds(60)
-            timeout = try c.decodeIfPresent(ConfigDuration.self, forKey: .timeout) ?? .seconds(30)
-            connectTimeout = try c.decodeIfPresent(ConfigDuration.self, forKey: .connectTimeout) ?? .seconds(10)
+            maxRetryAfter = try c.decodeIfPresent(ConfigDuration.self, forKey: .maxRetryAfter) ?? d.maxRetryAfter
+            timeout = try c.decodeIfPresent(ConfigDuration.self, forKey: .timeout) ?? d.timeout
+            connectTimeout = try c.decodeIfPresent(ConfigDuration.self, forKey: .connectTimeout) ?? d.connectTimeout
             if c.contains(.tls) {
                 let t = try c.nestedContainer(keyedBy: TLSKeys.self, forKey: .tls)
                 caFile = try t.decodeIfPresent(String.self, forKey: .caFile)
                 clientCertificate = try t.decodeIfPresent(String.self, forKey: .clientCertificate)
                 clientKey = try t.decodeIfPresent(String.self, forKey: .clientKey)
-                verifyTLS = try t.decodeIfPresent(Bool.self, forKey: .verify) ?? true
+                verifyTLS = try t.decodeIfPresent(Bool.self, forKey: .verify) ?? d.verifyTLS
             } else {
-                verifyTLS = true
+                verifyTLS = d.verifyTLS
             }
         }
     }
@@ -180,32 +173,51 @@ extension WebhookSink {
         public static let type = "webhook"
         public static let summary =
             "HTTP POST of NDJSON or JSON-array batches, Standard Webhooks signatures, retries honouring Retry-After"
-        public static let options: [PluginOption] = [
-            PluginOption("url", type: "URL", default: nil, "where batches are POSTed"),
-            PluginOption("format", type: "ndjson | json-array", default: "ndjson", "request body"),
-            PluginOption("gzip", type: "bool", default: "false", "compress request bodies (Content-Encoding: gzip)"),
-            PluginOption("headers", type: "map", default: "none", "extra request headers"),
-            PluginOption(
-                "auth", type: "bearer or username/password", default: "none",
-                "Authorization header (secrets via ${ENV} or x_file)"),
-            PluginOption(
-                "signing", type: "secrets, github_secret", default: "none",
-                "Standard Webhooks signatures (several secrets for rotation) and optional X-Hub-Signature-256"),
-            PluginOption("max_events_per_request", type: "integer", default: "500", "events per request"),
-            PluginOption("max_bytes_per_request", type: "size", default: "5MiB", "body size per request (before gzip)"),
-            PluginOption("max_concurrent", type: "integer", default: "2", "requests in flight at once"),
-            PluginOption("rate_limit", type: "requests per second", default: "none", "most requests per second"),
-            PluginOption(
-                "retryable_status", type: "list", default: "[408, 429, 5xx]",
-                "answers retried with backoff; other non-2xx are permanent"),
-            PluginOption(
-                "max_retry_after", type: "duration", default: "60s", "longest Retry-After honoured before retrying"),
-            PluginOption("timeout", type: "duration", default: "30s", "whole request"),
-            PluginOption("connect_timeout", type: "duration", default: "10s", "connection"),
-            PluginOption(
-                "tls", type: "ca_file, client_certificate, client_key, verify", default: "system CAs, verify",
-                "TLS settings"),
-        ]
+        public static var options: [PluginOption] {
+            let d = Configuration.defaults
+            return [
+                PluginOption("url", type: "URL", default: nil, "where batches are POSTed"),
+                PluginOption("format", type: "ndjson | json-array", default: d.format.rawValue, "request body"),
+                PluginOption(
+                    "gzip", type: "bool", default: "\(d.gzip)", "compress request bodies (Content-Encoding: gzip)"),
+                PluginOption("headers", type: "map", default: "none", "extra request headers"),
+                PluginOption(
+                    "auth", type: "bearer or username/password", default: "none",
+                    "Authorization header (secrets via ${ENV} or x_file)"),
+                PluginOption(
+                    "signing", type: "secrets, github_secret", default: "none",
+                    "Standard Webhooks signatures (several secrets for rotation) and optional X-Hub-Signature-256"),
+                PluginOption(
+                    "max_events_per_request", type: "integer", default: "\(d.maxEventsPerRequest)", "events per request"
+                ),
+                PluginOption(
+                    "max_bytes_per_request", type: "size", default: "\(d.maxBytesPerRequest)",
+                    "body size per request (before gzip)"),
+                PluginOption(
+                    "max_concurrent", type: "integer", default: "\(d.maxConcurrent)", "requests in flight at once"),
+                PluginOption("rate_limit", type: "requests per second", default: "none", "most requests per second"),
+                PluginOption(
+                    "retryable_status", type: "list", default: Self.statusText(d.retryableStatus),
+                    "answers retried with backoff; other non-2xx are permanent"),
+                PluginOption(
+                    "max_retry_after", type: "duration", default: "\(d.maxRetryAfter)",
+                    "longest Retry-After honoured before retrying"),
+                PluginOption("timeout", type: "duration", default: "\(d.timeout)", "whole request"),
+                PluginOption("connect_timeout", type: "duration", default: "\(d.connectTimeout)", "connection"),
+                PluginOption(
+                    "tls", type: "ca_file, client_certificate, client_key, verify", default: "system CAs, verify",
+                    "TLS settings"),
+            ]
+        }
+
+        /// `[408, 429, 5xx]`: codes, and whole classes as `5xx`.
+        static func statusText(_ ranges: [ClosedRange<Int>]) -> String {
+            let parts = ranges.map { r in
+                r.count == 1
+                    ? "\(r.lowerBound)" : r.count == 100 && r.lowerBound % 100 == 0 ? "\(r.lowerBound / 100)xx" : "\(r)"
+            }
+            return "[" + parts.joined(separator: ", ") + "]"
+        }
 
         public static func makeSink(configuration: Configuration, context: SinkContext) async throws -> any Sink {
             var config = configuration
