@@ -102,32 +102,40 @@ public struct GraphSecurityCollector: Source {
     }
 
     public struct Configuration: Decodable, Sendable {
-        public var cloud: String
+        // The defaults, declared once: decoding and the `plugins` listing read them from here.
+        public var cloud = "global"
         public var loginURL: String?
         public var graphURL: String?
-        public var apiVersion: String
+        public var apiVersion = "v1.0"
         public var tenants: [Tenant]
-        public var endpoints: [GraphEndpoint]
-        public var pollInterval: ConfigDuration
-        public var ingestionLag: ConfigDuration
-        public var overlap: ConfigDuration
-        public var lookBack: ConfigDuration
-        public var pageSize: [String: Int]
+        public var endpoints: [GraphEndpoint] = [.alertsV2, .incidents]
+        public var pollInterval: ConfigDuration = .seconds(60)
+        public var ingestionLag: ConfigDuration = .seconds(120)
+        public var overlap: ConfigDuration = .seconds(300)
+        public var lookBack: ConfigDuration = .seconds(7 * 86_400)
+        /// `$top` per endpoint; an endpoint not named uses its maximum (incidents: 50).
+        public var pageSize: [String: Int] = [:]
         public var filter: String?
-        public var requestsPerMinute: Int
-        public var maxAttempts: Int
-        public var retry: RetryPolicy
-        public var providerGiveUpAfter: ConfigDuration
-        public var stopWhenCaughtUp: Bool
-        public var http: HTTPSettings
+        /// Graph's documented limit for security alerts, per app and tenant.
+        public var requestsPerMinute = 150
+        public var maxAttempts = 8
+        public var retry = RetryPolicy(initialDelay: .seconds(1), maxDelay: .seconds(60))
+        public var providerGiveUpAfter: ConfigDuration = .seconds(86_400)
+        public var stopWhenCaughtUp = false
+        public var http = HTTPSettings()
         /// Compare each closed window's `$count` with the alerts seen (alerts_v2, incidents).
-        public var audit: Bool
+        public var audit = false
         /// Incidents with their alerts (`$expand=alerts`), their evidence merged.
-        public var expandAlerts: Bool
-        public var userAgent: String
+        public var expandAlerts = false
+        public var userAgent = "graph-collector/\(CollectorVersion.current)"
         /// How long an endpoint that cannot be collected (retired, not found, a persistent 400)
         /// waits before it is tried again.
-        public var unavailableRetryInterval: ConfigDuration
+        public var unavailableRetryInterval: ConfigDuration = .seconds(3600)
+
+        /// Every setting at its default (the tenants have none).
+        static let defaults = Configuration(tenants: [])
+
+        init(tenants: [Tenant]) { self.tenants = tenants }
 
         enum CodingKeys: String, CodingKey {
             case cloud
@@ -155,7 +163,8 @@ public struct GraphSecurityCollector: Source {
 
         public init(from decoder: any Decoder) throws {
             let c = try decoder.container(keyedBy: CodingKeys.self)
-            cloud = try c.decodeIfPresent(String.self, forKey: .cloud) ?? "global"
+            let d = Self.defaults
+            cloud = try c.decodeIfPresent(String.self, forKey: .cloud) ?? d.cloud
             guard GraphCloud.names.contains(cloud) else {
                 throw DecodingError.dataCorruptedError(
                     forKey: .cloud, in: c,
@@ -163,18 +172,18 @@ public struct GraphSecurityCollector: Source {
             }
             loginURL = try c.decodeIfPresent(String.self, forKey: .loginURL)
             graphURL = try c.decodeIfPresent(String.self, forKey: .graphURL)
-            apiVersion = try c.decodeIfPresent(String.self, forKey: .apiVersion) ?? "v1.0"
+            apiVersion = try c.decodeIfPresent(String.self, forKey: .apiVersion) ?? d.apiVersion
             tenants = try c.decode([Tenant].self, forKey: .tenants)
             guard !tenants.isEmpty else {
                 throw DecodingError.dataCorruptedError(
                     forKey: .tenants, in: c, debugDescription: "name at least one tenant")
             }
-            endpoints = try c.decodeIfPresent([GraphEndpoint].self, forKey: .endpoints) ?? [.alertsV2, .incidents]
-            pollInterval = try c.decodeIfPresent(ConfigDuration.self, forKey: .pollInterval) ?? .seconds(60)
-            ingestionLag = try c.decodeIfPresent(ConfigDuration.self, forKey: .ingestionLag) ?? .seconds(120)
-            overlap = try c.decodeIfPresent(ConfigDuration.self, forKey: .overlap) ?? .seconds(300)
-            lookBack = try c.decodeIfPresent(ConfigDuration.self, forKey: .lookBack) ?? .seconds(7 * 86_400)
-            pageSize = try c.decodeIfPresent([String: Int].self, forKey: .pageSize) ?? [:]
+            endpoints = try c.decodeIfPresent([GraphEndpoint].self, forKey: .endpoints) ?? d.endpoints
+            pollInterval = try c.decodeIfPresent(ConfigDuration.self, forKey: .pollInterval) ?? d.pollInterval
+            ingestionLag = try c.decodeIfPresent(ConfigDuration.self, forKey: .ingestionLag) ?? d.ingestionLag
+            overlap = try c.decodeIfPresent(ConfigDuration.self, forKey: .overlap) ?? d.overlap
+            lookBack = try c.decodeIfPresent(ConfigDuration.self, forKey: .lookBack) ?? d.lookBack
+            pageSize = try c.decodeIfPresent([String: Int].self, forKey: .pageSize) ?? d.pageSize
             for (name, size) in pageSize {
                 guard let endpoint = GraphEndpoint(rawValue: name) else {
                     throw DecodingError.dataCorruptedError(
@@ -188,25 +197,25 @@ public struct GraphSecurityCollector: Source {
                 }
             }
             filter = try c.decodeIfPresent(String.self, forKey: .filter)
-            requestsPerMinute = try c.decodeIfPresent(Int.self, forKey: .requestsPerMinute) ?? 150
-            maxAttempts = try c.decodeIfPresent(Int.self, forKey: .maxAttempts) ?? 8
+            requestsPerMinute = try c.decodeIfPresent(Int.self, forKey: .requestsPerMinute) ?? d.requestsPerMinute
+            maxAttempts = try c.decodeIfPresent(Int.self, forKey: .maxAttempts) ?? d.maxAttempts
             retry =
-                try c.decodeIfPresent(RetryPolicy.self, forKey: .retry)
-                ?? RetryPolicy(initialDelay: .seconds(1), maxDelay: .seconds(60))
+                try c.decodeIfPresent(RetryPolicy.self, forKey: .retry) ?? d.retry
             providerGiveUpAfter =
-                try c.decodeIfPresent(ConfigDuration.self, forKey: .providerGiveUpAfter) ?? .seconds(86_400)
-            stopWhenCaughtUp = try c.decodeIfPresent(Bool.self, forKey: .stopWhenCaughtUp) ?? false
-            http = try c.decodeIfPresent(HTTPSettings.self, forKey: .http) ?? HTTPSettings()
-            audit = try c.decodeIfPresent(Bool.self, forKey: .audit) ?? false
-            expandAlerts = try c.decodeIfPresent(Bool.self, forKey: .expandAlerts) ?? false
+                try c.decodeIfPresent(ConfigDuration.self, forKey: .providerGiveUpAfter) ?? d.providerGiveUpAfter
+            stopWhenCaughtUp = try c.decodeIfPresent(Bool.self, forKey: .stopWhenCaughtUp) ?? d.stopWhenCaughtUp
+            http = try c.decodeIfPresent(HTTPSettings.self, forKey: .http) ?? d.http
+            audit = try c.decodeIfPresent(Bool.self, forKey: .audit) ?? d.audit
+            expandAlerts = try c.decodeIfPresent(Bool.self, forKey: .expandAlerts) ?? d.expandAlerts
             userAgent =
-                try c.decodeIfPresent(String.self, forKey: .userAgent) ?? "graph-collector/\(CollectorVersion.current)"
+                try c.decodeIfPresent(String.self, forKey: .userAgent) ?? d.userAgent
             guard !userAgent.isEmpty, userAgent.utf8.allSatisfy({ $0 >= 0x20 && $0 < 0x7F }) else {
                 throw DecodingError.dataCorruptedError(
                     forKey: .userAgent, in: c, debugDescription: "must be printable ASCII text")
             }
             unavailableRetryInterval =
-                try c.decodeIfPresent(ConfigDuration.self, forKey: .unavailableRetryInterval) ?? .seconds(3600)
+                try c.decodeIfPresent(ConfigDuration.self, forKey: .unavailableRetryInterval)
+                ?? d.unavailableRetryInterval
             guard requestsPerMinute >= 1 else {
                 throw DecodingError.dataCorruptedError(
                     forKey: .requestsPerMinute, in: c, debugDescription: "must be at least 1")
@@ -222,67 +231,75 @@ public struct GraphSecurityCollector: Source {
         public static let type = "graph-security"
         public static let summary =
             "Microsoft Graph Security API: alerts_v2, incidents and legacy alerts, with 206 provider recovery"
-        public static let options: [PluginOption] = [
-            PluginOption(
-                "cloud", type: "global | usgov | dod | china | simulator", default: "global",
-                "national cloud; simulator: the built-in simulator of the top-level 'simulator:' section"),
-            PluginOption("login_url", type: "URL", default: "the cloud's", "sign-in host override"),
-            PluginOption("graph_url", type: "URL", default: "the cloud's", "Graph host override"),
-            PluginOption("api_version", type: "string", default: "v1.0", "Graph API version path"),
-            PluginOption(
-                "tenants", type: "list", default: nil,
-                "tenant_id, client_id, and client_secret (or client_secret_file) or certificate_file + "
-                    + "private_key_file (+ private_key_password) per tenant"
-            ),
-            PluginOption(
-                "endpoints", type: "list", default: "[alerts_v2, incidents]",
-                "alerts_v2, incidents, alerts (legacy v1, federated: answers 206)"),
-            PluginOption("poll_interval", type: "duration", default: "60s", "time between polls"),
-            PluginOption(
-                "ingestion_lag", type: "duration", default: "2m",
-                "a window ends this long before now: alerts appear in the API late"),
-            PluginOption(
-                "overlap", type: "duration", default: "5m",
-                "each window starts this long before the last one ended; duplicates are removed"),
-            PluginOption("look_back", type: "duration", default: "7d", "how far back the first run starts"),
-            PluginOption(
-                "page_size", type: "map", default: "{alerts: 1000, alerts_v2: 1000, incidents: 50}",
-                "$top per endpoint; lowered automatically if the API refuses it"),
-            PluginOption("filter", type: "OData", default: "none", "ANDed to every query, e.g. \"severity eq 'high'\""),
-            PluginOption(
-                "requests_per_minute", type: "integer", default: "150",
-                "per tenant (Graph's documented limit for security alerts)"),
-            PluginOption(
-                "max_attempts", type: "integer", default: "8",
-                "tries of one page before the poll fails (429, 5xx, network, bad bodies)"),
-            PluginOption(
-                "retry", type: "mapping", default: "{initial_delay: 1s, max_delay: 60s, multiplier: 2}",
-                "backoff with full jitter when no Retry-After is given"),
-            PluginOption(
-                "provider_give_up_after", type: "duration", default: "24h",
-                "stop re-querying a provider that keeps answering 401/403 after this long (reported loudly)"),
-            PluginOption(
-                "stop_when_caught_up", type: "boolean", default: "false",
-                "finish once every endpoint reached now minus the lag and no provider window is owed"),
-            PluginOption(
-                "audit", type: "boolean", default: "false",
-                "ask Graph for $count of each closed window (alerts_v2, incidents) and collect it again if alerts "
-                    + "are missing"
-            ),
-            PluginOption(
-                "expand_alerts", type: "boolean", default: "false",
-                "incidents with $expand=alerts: their alerts' evidence and techniques merged into the incident"),
-            PluginOption(
-                "user_agent", type: "string", default: "graph-collector/<version>", "User-Agent of every Graph request"),
-            PluginOption(
-                "unavailable_retry_interval", type: "duration", default: "1h",
-                "an endpoint that cannot be collected (retired, not found, a persistent 400) is tried again this "
-                    + "often"),
-            PluginOption(
-                "http", type: "mapping",
-                default: "{connect_timeout: 10s, timeout: 60s, verify_tls: true, max_body_size: 64MiB}",
-                "proxy, no_proxy, ca_file as well"),
-        ]
+        public static var options: [PluginOption] {
+            let d = Configuration.defaults
+            return [
+                PluginOption(
+                    "cloud", type: "global | usgov | dod | china | simulator", default: d.cloud,
+                    "national cloud; simulator: the built-in simulator of the top-level 'simulator:' section"),
+                PluginOption("login_url", type: "URL", default: "the cloud's", "sign-in host override"),
+                PluginOption("graph_url", type: "URL", default: "the cloud's", "Graph host override"),
+                PluginOption("api_version", type: "string", default: d.apiVersion, "Graph API version path"),
+                PluginOption(
+                    "tenants", type: "list", default: nil,
+                    "tenant_id, client_id, and client_secret (or client_secret_file) or certificate_file + "
+                        + "private_key_file (+ private_key_password) per tenant"
+                ),
+                PluginOption(
+                    "endpoints", type: "list", default: "[" + d.endpoints.map(\.rawValue).joined(separator: ", ") + "]",
+                    "alerts_v2, incidents, alerts (legacy v1, federated: answers 206)"),
+                PluginOption("poll_interval", type: "duration", default: "\(d.pollInterval)", "time between polls"),
+                PluginOption(
+                    "ingestion_lag", type: "duration", default: "\(d.ingestionLag)",
+                    "a window ends this long before now: alerts appear in the API late"),
+                PluginOption(
+                    "overlap", type: "duration", default: "\(d.overlap)",
+                    "each window starts this long before the last one ended; duplicates are removed"),
+                PluginOption(
+                    "look_back", type: "duration", default: "\(d.lookBack)", "how far back the first run starts"),
+                PluginOption(
+                    "page_size", type: "map", default: "{alerts: 1000, alerts_v2: 1000, incidents: 50}",
+                    "$top per endpoint; lowered automatically if the API refuses it"),
+                PluginOption(
+                    "filter", type: "OData", default: "none", "ANDed to every query, e.g. \"severity eq 'high'\""),
+                PluginOption(
+                    "requests_per_minute", type: "integer", default: "\(d.requestsPerMinute)",
+                    "per tenant (Graph's documented limit for security alerts)"),
+                PluginOption(
+                    "max_attempts", type: "integer", default: "\(d.maxAttempts)",
+                    "tries of one page before the poll fails (429, 5xx, network, bad bodies)"),
+                PluginOption(
+                    "retry", type: "mapping",
+                    default:
+                        "{initial_delay: \(d.retry.initialDelay), max_delay: \(d.retry.maxDelay), multiplier: \(Int(d.retry.multiplier))}",
+                    "backoff with full jitter when no Retry-After is given"),
+                PluginOption(
+                    "provider_give_up_after", type: "duration", default: "\(d.providerGiveUpAfter)",
+                    "stop re-querying a provider that keeps answering 401/403 after this long (reported loudly)"),
+                PluginOption(
+                    "stop_when_caught_up", type: "boolean", default: "\(d.stopWhenCaughtUp)",
+                    "finish once every endpoint reached now minus the lag and no provider window is owed"),
+                PluginOption(
+                    "audit", type: "boolean", default: "\(d.audit)",
+                    "ask Graph for $count of each closed window (alerts_v2, incidents) and collect it again if alerts "
+                        + "are missing"
+                ),
+                PluginOption(
+                    "expand_alerts", type: "boolean", default: "\(d.expandAlerts)",
+                    "incidents with $expand=alerts: their alerts' evidence and techniques merged into the incident"),
+                PluginOption(
+                    "user_agent", type: "string", default: "graph-collector/<version>",
+                    "User-Agent of every Graph request"),
+                PluginOption(
+                    "unavailable_retry_interval", type: "duration", default: "\(d.unavailableRetryInterval)",
+                    "an endpoint that cannot be collected (retired, not found, a persistent 400) is tried again this "
+                        + "often"),
+                PluginOption(
+                    "http", type: "mapping",
+                    default: "{connect_timeout: 10s, timeout: 60s, verify_tls: true, max_body_size: 64MiB}",
+                    "proxy, no_proxy, ca_file as well"),
+            ]
+        }
 
         public static func makeSource(configuration: Configuration, context: SourceContext) async throws -> any Source {
             let cloud: GraphCloud
