@@ -110,19 +110,20 @@ extension ConfigLoader {
             var sources: [ConfiguredSource] = []
             var names: [String: Set<String>] = [:]
             for entry in entries {
-                let name: String
+                let common: any CommonEntrySettings
                 if entry.section == SinkEntry.section {
-                    guard let (configured, n) = decode(entry, as: SinkEntry.self) else { continue }
+                    guard let (configured, c) = decode(entry, as: SinkEntry.self) else { continue }
                     if let configured { sinks.append(configured) }
-                    name = n
+                    common = c
                 } else {
-                    guard let (configured, n) = decode(entry, as: SourceEntry.self) else { continue }
+                    guard let (configured, c) = decode(entry, as: SourceEntry.self) else { continue }
                     if let configured { sources.append(configured) }
-                    name = n
+                    common = c
                 }
+                let name = common.name
                 if !names[entry.section, default: []].insert(name).inserted {
                     let mark = entry.node.mark
-                    let type = entry.node.mapping?["type"]?.scalar?.string ?? ""
+                    let type = common.type
                     let noun = entry.section == SinkEntry.section ? SinkEntry.noun : SourceEntry.noun
                     errors.append(
                         ConfigError(
@@ -134,12 +135,12 @@ extension ConfigLoader {
             return (sinks, sources)
         }
 
-        /// One entry: its common keys, its plugin, the plugin's configuration, and its name. Nil
+        /// One entry: its common keys, its plugin, the plugin's configuration. Nil
         /// when the common keys or the type are wrong; an entry whose plugin configuration failed
-        /// (the errors are recorded) still has its name, so duplicates are reported too.
+        /// (the errors are recorded) still has its common keys, so duplicate names are reported too.
         private mutating func decode<Kind: EntryKind>(
             _ entry: Entry, as kind: Kind.Type
-        ) -> (Kind.Configured?, String)? {
+        ) -> (Kind.Configured?, Kind.Common)? {
             let path: [any CodingKey] = [NameKey(entry.section), IndexKey(entry.index)]
             let entryDecoder = decoder(for: entry.file)
             let label = "\(entry.section)[\(entry.index)]"
@@ -166,12 +167,12 @@ extension ConfigLoader {
                     common, registry: registry, decoder: entryDecoder, node: entry.node, path: path, file: entry.file)
                 warnings += entryDecoder.advice
                 errors += entryDecoder.unknownKeys(under: YAMLConfigDecoder.pathText(path), context: context)
-                return (configured, common.name)
+                return (configured, common)
             } catch {
                 errors.append(entryDecoder.locate(error, context: context))
                 errors += unknownKeysAfterFailure(
                     entryDecoder, path: path, context: context, extra: Kind.commonKeys + options.map(\.name))
-                return (nil, common.name)
+                return (nil, common)
             }
         }
     }

@@ -42,6 +42,41 @@ import Testing
         #expect(try readEvents("\(work)/relative.ndjson").count == 3, "the relative path resolves in working_directory")
     }
 
+    @Test func aBareCommandIsFoundOnThePATHOfTheSinksEnvironment() async throws {
+        let dir = TemporaryDirectory()
+        defer { dir.remove() }
+        let bin = dir.file("bin")
+        try FileManager.default.createDirectory(atPath: bin, withIntermediateDirectories: true)
+        try FileManager.default.copyItem(atPath: Self.child, toPath: "\(bin)/my-sink")
+        try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: "\(bin)/my-sink")
+        let out = dir.file("out.ndjson")
+        let sink = ExecSink(
+            configuration: try CollectorTestingConfig.decode(
+                ExecSink.Configuration.self,
+                yaml: """
+                    command: [my-sink, \(out)]
+                    environment: {PATH: "\(bin):/usr/bin:/bin"}
+                    ack: true
+                    """), logger: quiet)
+        try await sink.write(SampleEvents.alerts(0..<2))
+        try await sink.close()
+        #expect(try readEvents(out).count == 2)
+    }
+
+    @Test func aMissingWorkingDirectoryIsNamed() async throws {
+        let sink = ExecSink(
+            configuration: try CollectorTestingConfig.decode(
+                ExecSink.Configuration.self,
+                yaml: """
+                    command: [/bin/cat]
+                    working_directory: /nonexistent/place
+                    ack: false
+                    """), logger: quiet)
+        let error = await #expect(throws: SinkError.self) { try await sink.write(SampleEvents.alerts(0..<1)) }
+        #expect("\(error.map { "\($0)" } ?? "")".contains("'/nonexistent/place' is not a directory"))
+        try await sink.close()
+    }
+
     @Test func aCrashingChildIsRestartedAndLosesNothing() async throws {
         let dir = TemporaryDirectory()
         defer { dir.remove() }

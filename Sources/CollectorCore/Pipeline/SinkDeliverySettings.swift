@@ -37,16 +37,16 @@ public struct SinkDeliverySettings: Sendable, Hashable, Decodable {
         batch = try c.decodeIfPresent(BatchPolicy.self, forKey: .batch) ?? d.batch
         retry = try c.decodeIfPresent(RetryPolicy.self, forKey: .retry) ?? d.retry
         queueCapacity = try c.decodeIfPresent(Int.self, forKey: .queueCapacity) ?? d.queueCapacity
-        guard queueCapacity >= 1 else {
-            throw DecodingError.dataCorruptedError(
-                forKey: .queueCapacity, in: c, debugDescription: "must be at least 1")
-        }
         queueMaxSize = try c.decodeIfPresent(ByteSize.self, forKey: .queueMaxSize) ?? d.queueMaxSize
         guard queueMaxSize.bytes >= 1 else {
             throw DecodingError.dataCorruptedError(
                 forKey: .queueMaxSize, in: c, debugDescription: "must be at least 1 byte")
         }
         flushInterval = try c.decodeIfPresent(ConfigDuration.self, forKey: .flushInterval) ?? d.flushInterval
+        guard queueCapacity >= 1 else {
+            throw DecodingError.dataCorruptedError(
+                forKey: .queueCapacity, in: c, debugDescription: "must be at least 1")
+        }
         whenFull = try c.decodeIfPresent(OverflowPolicy.self, forKey: .whenFull) ?? d.whenFull
         if whenFull == .dropNewest && required {
             throw DecodingError.dataCorruptedError(

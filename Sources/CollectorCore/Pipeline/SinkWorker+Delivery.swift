@@ -138,7 +138,7 @@ extension SinkWorker {
             stats.undelivered += batch.count
             settle(batch, .undelivered)
             logger.error(
-                "sink still failing at the shutdown deadline; events left undelivered (collected again later)",
+                "sink still failing at the shutdown deadline; events left undelivered (the source will collect them again)",
                 metadata: ["sink": "\(name)", "events": "\(batch.count)", "error": "\(stats.lastError ?? "")"])
         }
     }

@@ -59,22 +59,21 @@ package final class ChildProcess {
         }
         posix_spawn_file_actions_adddup2(&actions, errPipe[1], 2)
         if let directory {
-            guard let addChdir = Self.addChdir else {
+            if let problem = Self.startIn(directory, actions: &actions) {
                 for fd in inPipe + outPipe + errPipe { Glibc.close(fd) }
-                throw ChildError(
-                    description: "working_directory needs glibc 2.29 or later (posix_spawn_file_actions_addchdir_np)")
+                throw ChildError(description: problem)
             }
-            _ = addChdir(&actions, directory)
         }
-        let argvList = command
-        let argv = argvList.map { strdup($0) } + [nil]
+        let argv = command.map { strdup($0) } + [nil]
         defer { for p in argv { free(p) } }
         var merged = ProcessInfo.processInfo.environment
         for (k, v) in environment { merged[k] = v }
         let envp = merged.map { strdup("\($0.key)=\($0.value)") } + [nil]
         defer { for p in envp { free(p) } }
+        // Found on the PATH the child gets (the sink's environment may set one), as a shell would.
+        let program = Self.locate(command[0], path: merged["PATH"], directory: directory)
         var child: pid_t = 0
-        let status = posix_spawnp(&child, argvList[0], &actions, &attributes, argv, envp)
+        let status = posix_spawn(&child, program, &actions, &attributes, argv, envp)
         Glibc.close(inPipe[0])
         Glibc.close(outPipe[1])
         Glibc.close(errPipe[1])
@@ -122,6 +121,36 @@ package final class ChildProcess {
     /// leaves out the GNU extensions.
     static let addChdir: AddChdir? = dlsym(nil, "posix_spawn_file_actions_addchdir_np").map {
         unsafeBitCast($0, to: AddChdir.self)
+    }
+
+    /// Makes the child start in `directory`; a description of the problem when it cannot.
+    static func startIn(_ directory: String, actions: inout posix_spawn_file_actions_t) -> String? {
+        var info = stat()
+        guard stat(directory, &info) == 0, (info.st_mode & S_IFMT) == S_IFDIR else {
+            return "working_directory '\(directory)' is not a directory"
+        }
+        guard let addChdir = Self.addChdir else {
+            return "working_directory needs glibc 2.29 or later (posix_spawn_file_actions_addchdir_np)"
+        }
+        let status = addChdir(&actions, directory)
+        return status == 0 ? nil : "cannot start in '\(directory)': \(String(cString: strerror(status)))"
+    }
+
+    /// The program to run: a name with a slash as it is (relative to the working directory), a
+    /// bare name searched on `path` (the child's PATH); nil or not found: the name itself, so that
+    /// the spawn reports it missing.
+    static func locate(_ name: String, path: String?, directory: String?) -> String {
+        guard !name.contains("/"), let path else { return name }
+        for entry in path.split(separator: ":", omittingEmptySubsequences: false) {
+            let folder = entry.isEmpty ? "." : String(entry)
+            let base = folder.hasPrefix("/") ? folder : "\(directory ?? ".")/\(folder)"
+            let candidate = "\(base)/\(name)"
+            var info = stat()
+            if stat(candidate, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG, access(candidate, X_OK) == 0 {
+                return candidate
+            }
+        }
+        return name
     }
 
     /// posix_spawn attributes for a child with no blocked signals and default handlers (destroy
