@@ -1,7 +1,7 @@
 /// "Did you mean …?" for names typed in configuration.
-public enum Suggestion {
+package enum Suggestion {
     /// The candidate closest to `name` by edit distance, if it is close enough to be a typo.
-    public static func nearest(to name: String, in candidates: some Collection<String>) -> String? {
+    package static func nearest(to name: String, in candidates: some Collection<String>) -> String? {
         let lower = name.lowercased()
         // A name that is the start of exactly one candidate (`tenant` → `tenant_id`) is taken first.
         if lower.count >= 3 {
@@ -19,7 +19,7 @@ public enum Suggestion {
     }
 
     /// Levenshtein distance.
-    public static func distance(_ a: String, _ b: String) -> Int {
+    package static func distance(_ a: String, _ b: String) -> Int {
         let a = Array(a)
         let b = Array(b)
         if a.isEmpty { return b.count }

@@ -7,27 +7,27 @@
 /// sink (`<state>/sinks/<name>/deadletter.ndjson`), a line per event with the reason:
 /// `{"dead_letter_at":"…","sink":"qradar","reason":"…","event":{…}}`, fsynced before the
 /// rejection is acknowledged. `graph-collector deadletter list|replay` reads and replays them.
-public actor DeadLetterStore {
+package actor DeadLetterStore {
     /// One dead-lettered event.
-    public struct Entry: Sendable {
-        public var at: Timestamp?
-        public var sink: String
-        public var reason: String
-        public var event: Event
+    package struct Entry: Sendable {
+        package var at: Timestamp?
+        package var sink: String
+        package var reason: String
+        package var event: Event
     }
 
-    public let path: String
+    package let path: String
     private let executor: DedicatedThreadExecutor
-    public nonisolated var unownedExecutor: UnownedSerialExecutor { executor.asUnownedSerialExecutor() }
+    package nonisolated var unownedExecutor: UnownedSerialExecutor { executor.asUnownedSerialExecutor() }
     private var fd: Int32 = -1
 
-    public init(path: String) {
+    package init(path: String) {
         self.path = path
         executor = DedicatedThreadExecutor(name: "dead-letters")
     }
 
     /// Appends events with the reason they were rejected.
-    public func append(_ events: [Event], sink: String, reason: String) throws {
+    package func append(_ events: [Event], sink: String, reason: String) throws {
         if fd < 0 {
             try FileSystem.makeDirectories(FileSystem.directoryName(of: path))
             fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o600)
@@ -47,14 +47,14 @@ public actor DeadLetterStore {
         guard fsync(fd) == 0 else { throw FileError(operation: "fsync", path: path) }
     }
 
-    public func close() {
+    package func close() {
         if fd >= 0 { Glibc.close(fd) }
         fd = -1
         executor.shutdown()
     }
 
     /// Reads a dead-letter file; a damaged line is reported with its number.
-    public static func read(_ path: String) throws -> [Entry] {
+    package static func read(_ path: String) throws -> [Entry] {
         guard let bytes = try AtomicFile.read(path) else { return [] }
         var entries: [Entry] = []
         for (i, line) in bytes.split(separator: 0x0A).enumerated() where !line.isEmpty {
@@ -75,6 +75,6 @@ public actor DeadLetterStore {
     }
 }
 
-public struct DeadLetterError: Error, Sendable, CustomStringConvertible {
-    public var description: String
+package struct DeadLetterError: Error, Sendable, CustomStringConvertible {
+    package var description: String
 }

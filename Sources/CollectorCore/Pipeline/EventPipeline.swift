@@ -22,13 +22,19 @@ public final class EventPipeline: EventPublisher, Service {
         public var sink: any Sink
         public var settings: SinkDeliverySettings
         /// Where events the sink rejects permanently are kept, with the reason.
-        public var deadLetters: DeadLetterStore?
+        package var deadLetters: DeadLetterStore?
         /// The sink's durable spool (opened), for events that do not fit its queue.
-        public var spool: Spool?
+        package var spool: Spool?
 
-        public init(
-            name: String, sink: any Sink, settings: SinkDeliverySettings, deadLetters: DeadLetterStore? = nil,
-            spool: Spool? = nil
+        public init(name: String, sink: any Sink, settings: SinkDeliverySettings) {
+            self.init(name: name, sink: sink, settings: settings, deadLetters: nil, spool: nil)
+        }
+
+        /// A slot with a dead-letter store and a spool (the runtime opens them under the state
+        /// directory).
+        package init(
+            name: String, sink: any Sink, settings: SinkDeliverySettings, deadLetters: DeadLetterStore?,
+            spool: Spool?
         ) {
             self.name = name
             self.sink = sink
@@ -37,8 +43,8 @@ public final class EventPipeline: EventPublisher, Service {
             self.spool = spool
         }
 
-        /// A slot with some settings given and the rest at their defaults.
-        public init(
+        /// A slot with some settings given and the rest at their defaults (for tests).
+        package init(
             name: String, sink: any Sink, required: Bool? = nil, batch: BatchPolicy? = nil, retry: RetryPolicy? = nil,
             queueCapacity: Int? = nil, flushInterval: Duration? = nil, whenFull: OverflowPolicy? = nil,
             deadLetters: DeadLetterStore? = nil, spool: Spool? = nil, queueMaxBytes: Int? = nil

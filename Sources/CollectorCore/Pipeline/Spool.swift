@@ -11,12 +11,12 @@
 /// NDJSON batch`, and `<dir>/read-position` (`<segment> <offset>`, replaced atomically). A
 /// torn record at the end of the last segment (a crash mid-append) is cut off when the spool
 /// opens; a record whose checksum does not match is skipped and reported, never a crash loop.
-public actor Spool {
-    public let directory: String
-    public let maxBytes: Int64
-    public let segmentBytes: Int64
+package actor Spool {
+    package let directory: String
+    package let maxBytes: Int64
+    package let segmentBytes: Int64
     private let executor: DedicatedThreadExecutor
-    public nonisolated var unownedExecutor: UnownedSerialExecutor { executor.asUnownedSerialExecutor() }
+    package nonisolated var unownedExecutor: UnownedSerialExecutor { executor.asUnownedSerialExecutor() }
 
     private var segments: [Int] = []
     private var writeFD: Int32 = -1
@@ -25,21 +25,21 @@ public actor Spool {
     private var readSegment = 0
     private var readOffset: Int64 = 0
     /// Bytes on disk not yet consumed.
-    public private(set) var pendingBytes: Int64 = 0
-    public private(set) var pendingBatches = 0
+    package private(set) var pendingBytes: Int64 = 0
+    package private(set) var pendingBatches = 0
     /// Records found damaged and skipped, and torn tails cut, since the spool opened.
-    public private(set) var problems: [String] = []
+    package private(set) var problems: [String] = []
 
     static let magic: [UInt8] = Array("GCS1".utf8)
 
     /// A batch read from the spool; pass its position to ``commit(_:)`` once the sink took it.
-    public struct Record: Sendable {
-        public var events: [Event]
-        public var segment: Int
-        public var nextOffset: Int64
+    package struct Record: Sendable {
+        package var events: [Event]
+        package var segment: Int
+        package var nextOffset: Int64
     }
 
-    public init(directory: String, maxBytes: Int64, segmentBytes: Int64 = 64 << 20) {
+    package init(directory: String, maxBytes: Int64, segmentBytes: Int64 = 64 << 20) {
         self.directory = directory
         self.maxBytes = maxBytes
         self.segmentBytes = segmentBytes
@@ -47,7 +47,7 @@ public actor Spool {
     }
 
     /// Opens (or creates) the spool and checks its last segment for a torn tail.
-    public func open() throws {
+    package func open() throws {
         try FileSystem.makeDirectories(directory)
         segments = Self.listSegments(directory)
         if let text = try AtomicFile.read("\(directory)/read-position").map({ String(decoding: $0, as: UTF8.self) }) {
@@ -91,7 +91,7 @@ public actor Spool {
     }
 
     /// Appends a batch durably (fsync). Throws ``SpoolFull`` when it would pass `maxBytes`.
-    public func append(_ events: [Event]) throws {
+    package func append(_ events: [Event]) throws {
         var writer = JSONWriter(reservingCapacity: 64 * 1024)
         for event in events { event.ndjsonLine(into: &writer) }
         let payload = writer.bytes
@@ -124,7 +124,7 @@ public actor Spool {
 
     /// The oldest batch not yet committed, or nil when the spool is empty. Damaged records are
     /// skipped (and reported in ``problems``).
-    public func next() throws -> Record? {
+    package func next() throws -> Record? {
         while true {
             let path = segmentPath(readSegment)
             let end: Int64 = readSegment == writeSegment ? writeOffset : Self.fileSize(path)
@@ -170,7 +170,7 @@ public actor Spool {
     }
 
     /// Marks a batch as delivered: the read position moves past it (persisted).
-    public func commit(_ record: Record) throws {
+    package func commit(_ record: Record) throws {
         let consumed = record.segment == readSegment ? record.nextOffset - readOffset : 0
         (readSegment, readOffset) = (record.segment, record.nextOffset)
         try savePosition()
@@ -183,7 +183,7 @@ public actor Spool {
         return stat(path, &info) == 0 ? Int64(info.st_size) : 0
     }
 
-    public func close() {
+    package func close() {
         if writeFD >= 0 { Glibc.close(writeFD) }
         writeFD = -1
         executor.shutdown()
@@ -264,7 +264,7 @@ public actor Spool {
 }
 
 /// The spool reached its size limit.
-public struct SpoolFull: Error, Sendable, CustomStringConvertible {
-    public var maxBytes: Int64
-    public var description: String { "the spool is full (\(maxBytes) bytes)" }
+package struct SpoolFull: Error, Sendable, CustomStringConvertible {
+    package var maxBytes: Int64
+    package var description: String { "the spool is full (\(maxBytes) bytes)" }
 }
