@@ -4,10 +4,11 @@
 # pkg-config (which SwiftPM uses to find them), gzip (the tests check archives with `gzip -t` and
 # `zcat`), the openssl tool (the tests make certificates and verify signatures with it), and
 # rsyslog with its OpenSSL TLS driver (the syslog sink's tests send to a real rsyslog on loopback) and
-# python3 (the webhook tests verify signatures with Python's own hmac).
+# python3 (the webhook tests verify signatures with Python's own hmac), and systemd (for
+# `systemd-analyze verify` of the shipped unit).
 set -euo pipefail
 
-packages=(libcurl4-openssl-dev libssl-dev zlib1g-dev pkg-config gzip openssl rsyslog rsyslog-openssl python3)
+packages=(libcurl4-openssl-dev libssl-dev zlib1g-dev pkg-config gzip openssl rsyslog rsyslog-openssl python3 systemd)
 missing=()
 for p in "${packages[@]}"; do
   dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")

@@ -135,9 +135,11 @@ extension CollectorApplication {
         }
 
         /// Every part of the run as one service group. Graceful shutdown goes in reverse order:
-        /// sources stop first, then the pipeline drains, then the simulator, the metrics endpoint
-        /// and the status file (which shows the drain until the end).
-        func serviceGroup(pipeline: EventPipeline, sources: SourcesService, status: StatusFileService) -> ServiceGroup {
+        /// systemd hears STOPPING first, sources stop, then the pipeline drains, then the
+        /// simulator, the metrics endpoint and the status file (which shows the drain until the end).
+        func serviceGroup(
+            pipeline: EventPipeline, sources: SourcesService, status: StatusFileService, readiness: ReadinessService
+        ) -> ServiceGroup {
             var services: [ServiceGroupConfiguration.ServiceConfiguration] = [.init(service: status)]
             if let metrics { services.append(.init(service: metrics)) }
             if let simulator { services.append(.init(service: SimulatorService(simulator: simulator))) }
@@ -146,6 +148,7 @@ extension CollectorApplication {
                 .init(
                     service: sources, successTerminationBehavior: .gracefullyShutdownGroup,
                     failureTerminationBehavior: .gracefullyShutdownGroup))
+            services.append(.init(service: readiness))
             return ServiceGroup(
                 configuration: ServiceGroupConfiguration(
                     services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))

@@ -1,6 +1,7 @@
 public import CollectorCore
 import CollectorSystem
 public import Logging
+import Foundation
 import ServiceLifecycle
 
 /// Builds the sinks, the pipeline and the sources of a loaded configuration and runs them until
@@ -16,6 +17,7 @@ public enum CollectorApplication {
     public static func run(_ configuration: LoadedConfiguration, logger: Logger) async throws -> Summary {
         try prepareStateDirectory(configuration.stateDirectory)
         var startup = Startup(configuration: configuration, logger: logger)
+        let notifier = SystemdNotifier(environment: ProcessInfo.processInfo.environment)
         let group: ServiceGroup
         let pipeline: EventPipeline
         let status: StatusFileService
@@ -26,8 +28,12 @@ public enum CollectorApplication {
             try await startup.startMetrics(pipeline: pipeline, boards: sources.boards)
             status = StatusFileService(
                 stateDirectory: configuration.stateDirectory, pipeline: pipeline, sources: sources.names,
-                boards: sources.boards)
-            group = startup.serviceGroup(pipeline: pipeline, sources: sources.service, status: status)
+                boards: sources.boards, notifier: notifier)
+            let readiness = ReadinessService(
+                notifier: notifier,
+                summary: "collecting: \(sources.names.count) source(s) into \(configuration.sinks.count) sink(s)")
+            group = startup.serviceGroup(
+                pipeline: pipeline, sources: sources.service, status: status, readiness: readiness)
             logStart(configuration, sources: sources.names, logger: logger)
         } catch {
             await startup.undo()
