@@ -1,7 +1,7 @@
 public import CollectorCore
 import CollectorSystem
-public import Logging
 import Foundation
+public import Logging
 import ServiceLifecycle
 
 /// Builds the sinks, the pipeline and the sources of a loaded configuration and runs them until

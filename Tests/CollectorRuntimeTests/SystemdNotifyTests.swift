@@ -105,7 +105,8 @@ import Testing
         let local = try dir.write(
             "graph-collector.service",
             unit.replacingOccurrences(of: "/usr/bin/graph-collector", with: CollectorProcess.executable))
-        let verify = try await CollectorProcess.runTool("/usr/bin/env", ["systemd-analyze", "verify", "--man=no", local])
+        let verify = try await CollectorProcess.runTool(
+            "/usr/bin/env", ["systemd-analyze", "verify", "--man=no", local])
         #expect(verify.status == 0 && verify.stderr.isEmpty, "\(verify.stderr)")
     }
 
