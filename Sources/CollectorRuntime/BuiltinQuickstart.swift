@@ -1,4 +1,4 @@
-// The configuration `graph-collector run` uses without --config: Examples/quickstart/collector.yaml
+// The configuration `graph-collector quickstart` runs: Examples/quickstart/collector.yaml
 // with output and state under the current directory. A test keeps the two in step.
 enum BuiltinQuickstart {
     static let yaml = #"""

@@ -106,7 +106,7 @@ let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
             text: example.replacingOccurrences(of: "../../quickstart-", with: "graph-collector-"),
             name: "x", directory: ".", registry: .builtins())
         #expect(result.sources.map(\.settings.type) == ["graph-security"])
-        let builtin = try CollectorProcess.runSync(["run", "--help"])
+        let builtin = try CollectorProcess.runSync(["quickstart", "--help"])
         #expect(builtin.contains("built-in quickstart"))
     }
 
@@ -144,6 +144,25 @@ let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
         #expect(result.status == 1)
         #expect(result.stderr.contains("bad.yaml:4:5: sinks[0] (json-file): unknown key 'pth'; did you mean 'path'?"))
         #expect(result.stderr.contains("broken.yaml:2:1: invalid YAML"), "\(result.stderr)")
+    }
+
+    @Test func runWithoutAConfigurationSaysWhereItLooksAndTouchesNothing() async throws {
+        try #require(!FileManager.default.fileExists(atPath: "/etc/graph-collector/collector.yaml"))
+        let dir = TemporaryDirectory()
+        defer { dir.remove() }
+        let result = try await CollectorProcess.run(
+            ["run"], environment: ["GRAPH_COLLECTOR_CONFIG": ""], directory: dir.path)
+        #expect(result.status == 2)
+        #expect(result.stderr.contains("GRAPH_COLLECTOR_CONFIG"), "\(result.stderr)")
+        #expect(result.stderr.contains("/etc/graph-collector/collector.yaml"))
+        #expect(result.stderr.contains("graph-collector quickstart"))
+        #expect(try FileManager.default.contentsOfDirectory(atPath: dir.path).isEmpty, "nothing written")
+
+        let config = try dir.write(
+            "from-env.yaml", "sources: [{type: synthetic, count: 5}]\nsinks: [{type: json-file, directory: out}]\n")
+        let named = try await CollectorProcess.run(["run"], environment: ["GRAPH_COLLECTOR_CONFIG": config])
+        #expect(named.status == 0, "\(named.stderr)")
+        #expect(FileManager.default.fileExists(atPath: dir.file("out")), "the file the variable names was run")
     }
 
     @Test func runCollectsEveryEventIntoRealFiles() async throws {

@@ -11,7 +11,8 @@ struct RootCommand: AsyncParsableCommand {
             """,
         version: CollectorMain.version,
         subcommands: [
-            RunCommand.self, ValidateCommand.self, TestCommand.self, SimulateCommand.self, PluginsCommand.self,
+            RunCommand.self, QuickstartCommand.self, ValidateCommand.self, TestCommand.self, SimulateCommand.self,
+            PluginsCommand.self,
             StatusCommand.self, DeadLetterCommand.self, ArchiveCommand.self, VersionCommand.self,
         ])
 }

@@ -1,44 +1,63 @@
 import ArgumentParser
 import CollectorConfig
 import CollectorCore
-import CurlTransport
 import Foundation
-import GraphSecuritySource
-import GraphSimulator
-import GzipStream
 import Logging
-import UnixSignals
 
 struct RunCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "run", abstract: "Run the collector until its sources finish or SIGINT/SIGTERM.",
-        discussion:
-            "Without --config, runs the built-in quickstart: the Graph simulator on loopback, collected into "
-            + "./graph-collector-out (state in ./graph-collector-state)."
+        discussion: """
+            The configuration is --config FILE, else $\(environmentVariable), else \(systemConfiguration). \
+            With none of them, run exits 2: it never guesses. `graph-collector quickstart` runs the built-in \
+            demo (the Graph simulator into ./graph-collector-out).
+            """
     )
 
-    @Option(name: .shortAndLong, help: "The configuration file (YAML). Default: the built-in quickstart.")
+    static let environmentVariable = "GRAPH_COLLECTOR_CONFIG"
+    static let systemConfiguration = "/etc/graph-collector/collector.yaml"
+
+    @Option(
+        name: .shortAndLong,
+        help: "The configuration file (YAML). Default: $\(environmentVariable), else \(systemConfiguration).")
     var config: String?
 
     @OptionGroup var logging: LoggingOptions
 
     func run() async throws {
+        guard let file = Self.configurationFile(given: config, environment: ProcessInfo.processInfo.environment)
+        else {
+            printError(Self.noConfiguration)
+            throw ExitCode(2)
+        }
         let loaded: LoadedConfiguration
-        let config = self.config ?? "(built-in quickstart)"
         do {
-            if let file = self.config {
-                loaded = try ConfigLoader.load(file: file, registry: CollectorMain.registry)
-            } else {
-                loaded = try ConfigLoader.load(
-                    text: BuiltinQuickstart.yaml, name: config, directory: ".", registry: CollectorMain.registry)
-            }
+            loaded = try ConfigLoader.load(file: file, registry: CollectorMain.registry)
         } catch {
             printError(error.description)
             throw ExitCode(2)
         }
+        try await Self.run(loaded, name: file, logging: logging)
+    }
+
+    /// `--config`, else the environment variable, else the system file when it exists.
+    static func configurationFile(given: String?, environment: [String: String]) -> String? {
+        if let given { return given }
+        if let named = environment[environmentVariable], !named.isEmpty { return named }
+        return FileManager.default.fileExists(atPath: systemConfiguration) ? systemConfiguration : nil
+    }
+
+    static var noConfiguration: String {
+        "no configuration: give --config FILE, set \(environmentVariable), or create \(systemConfiguration) "
+            + "(`graph-collector validate --config FILE` checks one). "
+            + "`graph-collector quickstart` runs the built-in demo instead."
+    }
+
+    /// Runs a loaded configuration: refuses one without sources or sinks, logs as configured.
+    static func run(_ loaded: LoadedConfiguration, name: String, logging: LoggingOptions) async throws {
         var problems: [String] = []
-        if loaded.sources.isEmpty { problems.append("\(config): no sources are configured; add a 'sources:' entry") }
-        if loaded.sinks.isEmpty { problems.append("\(config): no sinks are configured; add a 'sinks:' entry") }
+        if loaded.sources.isEmpty { problems.append("\(name): no sources are configured; add a 'sources:' entry") }
+        if loaded.sinks.isEmpty { problems.append("\(name): no sinks are configured; add a 'sinks:' entry") }
         guard problems.isEmpty else {
             problems.forEach(printError)
             throw ExitCode(2)
