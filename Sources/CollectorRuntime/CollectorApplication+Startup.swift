@@ -138,7 +138,8 @@ extension CollectorApplication {
         /// systemd hears STOPPING first, sources stop, then the pipeline drains, then the
         /// simulator, the metrics endpoint and the status file (which shows the drain until the end).
         func serviceGroup(
-            pipeline: EventPipeline, sources: SourcesService, status: StatusFileService, readiness: ReadinessService
+            pipeline: EventPipeline, sources: SourcesService, status: StatusFileService, readiness: ReadinessService,
+            reload: ReloadService
         ) -> ServiceGroup {
             var services: [ServiceGroupConfiguration.ServiceConfiguration] = [.init(service: status)]
             if let metrics { services.append(.init(service: metrics)) }
@@ -148,6 +149,7 @@ extension CollectorApplication {
                 .init(
                     service: sources, successTerminationBehavior: .gracefullyShutdownGroup,
                     failureTerminationBehavior: .gracefullyShutdownGroup))
+            services.append(.init(service: reload))
             services.append(.init(service: readiness))
             return ServiceGroup(
                 configuration: ServiceGroupConfiguration(

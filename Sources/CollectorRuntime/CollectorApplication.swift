@@ -32,8 +32,11 @@ public enum CollectorApplication {
             let readiness = ReadinessService(
                 notifier: notifier,
                 summary: "collecting: \(sources.names.count) source(s) into \(configuration.sinks.count) sink(s)")
+            let reload = ReloadService(
+                configuration: configuration, registry: CollectorMain.registry, pipeline: pipeline, notifier: notifier,
+                logger: logger)
             group = startup.serviceGroup(
-                pipeline: pipeline, sources: sources.service, status: status, readiness: readiness)
+                pipeline: pipeline, sources: sources.service, status: status, readiness: readiness, reload: reload)
             logStart(configuration, sources: sources.names, logger: logger)
         } catch {
             await startup.undo()

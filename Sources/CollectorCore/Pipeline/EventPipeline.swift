@@ -114,6 +114,11 @@ public final class EventPipeline: EventPublisher, Service {
         for worker in workers { await worker.beginClosing() }
     }
 
+    /// Has every sink flush and reopen its files between two writes (SIGHUP, after logrotate).
+    public func reopenSinks() async {
+        for worker in workers { await worker.requestReopen() }
+    }
+
     /// Per-sink counters.
     public func statistics() async -> [SinkStatistics] {
         var result: [SinkStatistics] = []

@@ -4,6 +4,7 @@ import Logging
 protocol SinkFeeding: Actor {
     func enqueue(_ events: [Event], receipt: ReceiptState) async throws(PipelineClosedError)
     func beginClosing()
+    func requestReopen()
     func run() async
     var statistics: SinkStatistics { get }
 }
@@ -30,6 +31,7 @@ actor SinkWorker<C: Clock>: SinkFeeding where C.Duration == Duration {
     /// The spool holds batches not yet delivered: new events go behind them, to keep order.
     var spoolPending = false
     var unflushedWrites = false
+    private var reopenRequested = false
     private var lastFlush: C.Instant
     private var signal: CheckedContinuation<Void, Never>?
     private var spaceWaiters: [CheckedContinuation<Void, Never>] = []
@@ -90,6 +92,12 @@ actor SinkWorker<C: Clock>: SinkFeeding where C.Duration == Duration {
         wake()
     }
 
+    /// Asks the loop to flush and reopen the sink's files between two writes.
+    func requestReopen() {
+        reopenRequested = true
+        wake()
+    }
+
     func run() async {
         if let spool { spoolPending = await spool.pendingBatches > 0 }
         while await runOnce() {}
@@ -106,8 +114,12 @@ actor SinkWorker<C: Clock>: SinkFeeding where C.Duration == Duration {
     /// One step of the loop: wait for work, then deliver a batch from the spool or the queue.
     /// False when the worker is done.
     private func runOnce() async -> Bool {
-        while queue.untakenEvents == 0 && !closing && !spoolPending {
+        while queue.untakenEvents == 0 && !closing && !spoolPending && !reopenRequested {
             await waitForFlushOrSignal()
+        }
+        if reopenRequested {
+            await reopen()
+            return true
         }
         if queue.untakenEvents == 0 && closing {
             // Shutting down: keep emptying the spool while the sink takes it and the drain
@@ -125,6 +137,17 @@ actor SinkWorker<C: Clock>: SinkFeeding where C.Duration == Duration {
         }
         await flushIfDue(force: false)
         return true
+    }
+
+    private func reopen() async {
+        reopenRequested = false
+        await flushIfDue(force: true)
+        do {
+            try await sink.reopen()
+        } catch {
+            stats.lastError = "\(error)"
+            logger.error("sink could not reopen its files", metadata: ["sink": "\(name)", "error": "\(error)"])
+        }
     }
 
     /// Waits until a batch limit is reached, the first event has waited long enough, or closing.

@@ -28,11 +28,16 @@ public protocol Sink: Sendable {
     func flush() async throws
     /// Releases resources. Called once; no call follows it.
     func close() async throws
+    /// Reopens files by name, on SIGHUP: logrotate (without `copytruncate`) has moved them and
+    /// the next write must create new ones. Called between writes, after a flush. The default
+    /// does nothing (sinks without files).
+    func reopen() async throws
 }
 
 extension Sink {
     public func flush() async throws {}
     public func close() async throws {}
+    public func reopen() async throws {}
 }
 
 /// Why a sink could not take a batch, and whether trying again can help.

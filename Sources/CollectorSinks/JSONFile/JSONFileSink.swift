@@ -101,6 +101,13 @@ public actor JSONFileSink: Sink {
         try closeIdleFiles()
     }
 
+    /// Closes every file after syncing it; the next write opens (and creates) each by name.
+    public func reopen() async throws {
+        if configuration.fsync != .never { try syncAll() }
+        for file in files.values { Glibc.close(file.fd) }
+        files.removeAll()
+    }
+
     public func flush() async throws {
         if configuration.fsync != .never { try syncAll() }
     }

@@ -1,0 +1,73 @@
+import CollectorCore
+import CollectorSystem
+import Logging
+import ServiceLifecycle
+import UnixSignals
+
+/// SIGHUP (what logrotate's `postrotate` and `systemctl reload` send): the configuration is read
+/// and checked again, and every sink flushes and reopens its files by name, so logrotate works
+/// without `copytruncate`. The running configuration stays in force: a broken new one is
+/// reported problem by problem, a changed one is reported as needing a restart.
+struct ReloadService: Service {
+    let configuration: LoadedConfiguration
+    let registry: PluginRegistry
+    let pipeline: EventPipeline
+    let notifier: SystemdNotifier
+    let logger: Logger
+    /// The bytes of every configuration file at start (nil: not a file, the built-in quickstart).
+    let started: [String: [UInt8]]?
+
+    init(
+        configuration: LoadedConfiguration, registry: PluginRegistry, pipeline: EventPipeline,
+        notifier: SystemdNotifier, logger: Logger
+    ) {
+        self.configuration = configuration
+        self.registry = registry
+        self.pipeline = pipeline
+        self.notifier = notifier
+        self.logger = logger
+        started = Self.contents(of: configuration.files)
+    }
+
+    func run() async throws {
+        let hangups = await UnixSignalsSequence(trapping: .sighup)
+        for await _ in hangups.cancelOnGracefulShutdown() {
+            notifier.notify("RELOADING=1\nSTATUS=reloading: checking the configuration, reopening files")
+            checkConfiguration()
+            await pipeline.reopenSinks()
+            logger.info("SIGHUP: sinks reopened their files")
+            notifier.notify("READY=1\nSTATUS=collecting (reloaded)")
+        }
+    }
+
+    private func checkConfiguration() {
+        guard let started else { return }
+        do {
+            _ = try ConfigLoader.load(file: configuration.file, registry: registry)
+        } catch {
+            for problem in error.errors {
+                logger.error(
+                    "SIGHUP: the configuration has a problem; the running one stays",
+                    metadata: ["problem": "\(problem)"])
+            }
+            return
+        }
+        if Self.contents(of: configuration.files) != started {
+            logger.warning(
+                "SIGHUP: the configuration changed; restart the collector to apply it (it drains first)",
+                metadata: ["config": "\(configuration.file)"])
+        }
+    }
+
+    /// Each file's bytes, or nil when the configuration did not come from files.
+    static func contents(of files: [String]) -> [String: [UInt8]]? {
+        var result: [String: [UInt8]] = [:]
+        for file in files {
+            guard let bytes = try? FileSystem.readRegularFile(file, limit: FileSystem.configurationFileLimit) else {
+                return files.count == 1 ? nil : result
+            }
+            result[file] = bytes
+        }
+        return result
+    }
+}
