@@ -196,6 +196,8 @@ import Testing
         let health = try await client.send(HTTPRequest(url: "http://127.0.0.1:\(p)/healthz"))
         let healthJSON = try JSONParser.parse(health.bodyText)
         #expect(health.status == 200 && healthJSON["status"]?.stringValue == "ok")
+        let ready = try await client.send(HTTPRequest(url: "http://127.0.0.1:\(p)/readyz"))
+        #expect(ready.status == 200 && ready.bodyText == "ready\n", "\(ready.bodyText)")
         await client.shutdown()
         kill(process.processIdentifier, SIGTERM)
         let result = await CollectorProcess.finish(process, out, err)

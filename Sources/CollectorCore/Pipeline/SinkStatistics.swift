@@ -23,6 +23,13 @@ public struct SinkStatistics: Sendable, Hashable {
     /// Events delivered from the spool.
     public var unspooled = 0
     public var lastError: String?
+    /// Since when the sink's writes have been failing (retryable); nil once one succeeds.
+    public var failingSince: Timestamp?
+
+    public init(name: String, required: Bool) {
+        self.name = name
+        self.required = required
+    }
 }
 
 /// The pipeline is shutting down and takes no more events.

@@ -32,6 +32,7 @@ extension SinkWorker {
                 try await sink.write(events)
                 stats.accepted += events.count
                 stats.batches += 1
+                stats.failingSince = nil
                 if origin == .spool { stats.unspooled += events.count }
                 unflushedWrites = true
                 return .accepted
@@ -42,6 +43,7 @@ extension SinkWorker {
                 attempt += 1
                 stats.retries += 1
                 stats.lastError = "\(error)"
+                if stats.failingSince == nil { stats.failingSince = .now() }
                 let delay = settings.retry.delay(forAttempt: attempt)
                 if let stop = await stopRetrying(events, origin: origin, attempt: attempt, delay: delay) {
                     return stop

@@ -4,7 +4,8 @@ import Foundation
 import ServiceLifecycle
 
 /// `metrics: {listen: 127.0.0.1:9464}`: an HTTP endpoint with the pipeline's counters in the
-/// Prometheus text format (`GET /metrics`) and a liveness check (`GET /healthz`). Started (and
+/// Prometheus text format (`GET /metrics`), a liveness check (`GET /healthz`) and a readiness
+/// check (`GET /readyz`, ``Readiness``). Started (and
 /// its port bound) before the run, so a taken port fails the start; a service of the run, stopped
 /// at the end of the graceful shutdown.
 struct MetricsServer: Service {
@@ -22,6 +23,7 @@ struct MetricsServer: Service {
         await server.appendRoute(
             "GET /metrics", to: MetricsHandler(pipeline: pipeline, sources: sources, startedAt: startedAt))
         await server.appendRoute("GET /healthz", to: HealthHandler(pipeline: pipeline))
+        await server.appendRoute("GET /readyz", to: ReadyHandler(pipeline: pipeline, sources: sources))
         let task = Task { try await server.run() }
         try await server.waitUntilListening()
         var bound = port
