@@ -5,9 +5,10 @@ public import Logging
     import Glibc
 #endif
 
-/// Writes log lines to standard error: human-readable text by default, or one JSON object per
-/// line for log shippers. Lines are written with one `write(2)` each, so concurrent messages
-/// never interleave.
+/// Writes log lines to standard error: logfmt by default (`time=… level=info logger=… msg="…"
+/// key=value`, readable and parsed by Loki, Vector, Splunk and the like), or one JSON object per
+/// line. Either way one record is one line: newlines and quotes in values are escaped. Lines are
+/// written with one `write(2)` each, so concurrent messages never interleave.
 public struct StderrLogHandler: LogHandler {
     public enum Format: Sendable { case text, json }
 
@@ -36,19 +37,22 @@ public struct StderrLogHandler: LogHandler {
         var line: String
         switch format {
         case .text:
-            let level = event.level.rawValue.uppercased()
-            line = "\(time) \(level) \(label): \(event.message)"
+            line = "time=\(time) level=\(event.level.rawValue) logger=\(Self.logfmt(label))"
+            line += " msg=" + Self.logfmt("\(event.message)")
             for (key, value) in merged.sorted(by: { $0.key < $1.key }) {
-                let text = "\(value)"
-                let quoted = text.contains(" ") || text.contains("\"") || text.isEmpty
-                line += " \(key)=" + (quoted ? "\"\(text.replacingAll("\"", with: "\\\""))\"" : text)
+                line += " \(Self.logfmtKey(key))=" + Self.logfmt("\(value)")
             }
         case .json:
+            let reserved: Set<String> = ["time", "level", "label", "message"]
             var members: [(String, JSONValue)] = [
                 ("time", .string(time)), ("level", .string(event.level.rawValue)), ("label", .string(label)),
                 ("message", .string("\(event.message)")),
             ]
-            for (key, value) in merged.sorted(by: { $0.key < $1.key }) { members.append((key, .string("\(value)"))) }
+            // A metadata key that names a fixed field is kept under `metadata.<key>`: never a
+            // duplicate key, which JSON parsers resolve differently.
+            for (key, value) in merged.sorted(by: { $0.key < $1.key }) {
+                members.append((reserved.contains(key) ? "metadata.\(key)" : key, .string("\(value)")))
+            }
             line = JSONWriter.string(.object(members))
         }
         line += "\n"
@@ -64,10 +68,40 @@ public struct StderrLogHandler: LogHandler {
     }
 }
 
-extension String {
-    func replacingAll(_ target: Character, with replacement: String) -> String {
-        var out = ""
-        for c in self { if c == target { out += replacement } else { out.append(c) } }
-        return out
+extension StderrLogHandler {
+    /// A logfmt value: bare when it is a plain word, else quoted with `\\`, `\"`, `\n`, `\r`,
+    /// `\t` and `\u00XX` escapes, so a record never spans lines.
+    static func logfmt(_ text: String) -> String {
+        let plain =
+            !text.isEmpty
+            && text.unicodeScalars.allSatisfy {
+                $0.value > 0x20 && $0 != "=" && $0 != "\"" && $0 != "\\" && $0.value != 0x7F
+            }
+        guard !plain else { return text }
+        var out = "\""
+        for scalar in text.unicodeScalars {
+            switch scalar {
+            case "\"": out += "\\\""
+            case "\\": out += "\\\\"
+            case "\n": out += "\\n"
+            case "\r": out += "\\r"
+            case "\t": out += "\\t"
+            default:
+                if scalar.value < 0x20 || scalar.value == 0x7F {
+                    let hex = String(scalar.value, radix: 16)
+                    out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
+                } else {
+                    out.unicodeScalars.append(scalar)
+                }
+            }
+        }
+        return out + "\""
+    }
+
+    /// A logfmt key: anything but letters, digits, `_`, `-` and `.` becomes `_`.
+    static func logfmtKey(_ key: String) -> String {
+        let allowed = { (c: Character) -> Bool in c.isLetter || c.isNumber || c == "_" || c == "-" || c == "." }
+        let cleaned = String(key.map { allowed($0) ? $0 : "_" })
+        return cleaned.isEmpty ? "_" : cleaned
     }
 }

@@ -23,7 +23,7 @@ struct LoggingOptions: ParsableArguments {
     var level: Logger.Level?
 
     @Option(
-        name: .customLong("log-format"), help: "text or json (default: the config's logging.format).",
+        name: .customLong("log-format"), help: "text (logfmt) or json (default: the config's logging.format).",
         transform: { text in
             guard let format = LoggingSettings.Format(rawValue: text) else {
                 throw ValidationError("'\(text)' is not a log format; use text or json")
