@@ -136,12 +136,16 @@ extension CollectorApplication {
 
         /// Every part of the run as one service group. Graceful shutdown goes in reverse order:
         /// systemd hears STOPPING first, sources stop, then the pipeline drains, then the
-        /// simulator, the metrics endpoint and the status file (which shows the drain until the end).
+        /// simulator, the metrics endpoint, the status file (which shows the drain until the end),
+        /// and SIGHUP handling.
         func serviceGroup(
             pipeline: EventPipeline, sources: SourcesService, status: StatusFileService, readiness: ReadinessService,
             reload: ReloadService
         ) -> ServiceGroup {
-            var services: [ServiceGroupConfiguration.ServiceConfiguration] = [.init(service: status)]
+            // Reload first, so it stops last: a SIGHUP during the drain still reopens files.
+            var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
+                .init(service: reload), .init(service: status),
+            ]
             if let metrics { services.append(.init(service: metrics)) }
             if let simulator { services.append(.init(service: SimulatorService(simulator: simulator))) }
             services.append(.init(service: pipeline))
@@ -149,7 +153,6 @@ extension CollectorApplication {
                 .init(
                     service: sources, successTerminationBehavior: .gracefullyShutdownGroup,
                     failureTerminationBehavior: .gracefullyShutdownGroup))
-            services.append(.init(service: reload))
             services.append(.init(service: readiness))
             return ServiceGroup(
                 configuration: ServiceGroupConfiguration(

@@ -3,6 +3,7 @@ import CollectorSystem
 import Foundation
 public import Logging
 import ServiceLifecycle
+import UnixSignals
 
 /// Builds the sinks, the pipeline and the sources of a loaded configuration and runs them until
 /// the sources finish or SIGINT/SIGTERM asks for a graceful shutdown: sources stop first, then
@@ -16,8 +17,10 @@ public enum CollectorApplication {
 
     public static func run(_ configuration: LoadedConfiguration, logger: Logger) async throws -> Summary {
         try prepareStateDirectory(configuration.stateDirectory)
+        // SIGHUP is trapped from here to the end of the drain (ReloadService).
+        let hangups = await UnixSignalsSequence(trapping: .sighup)
         var startup = Startup(configuration: configuration, logger: logger)
-        let notifier = SystemdNotifier(environment: ProcessInfo.processInfo.environment)
+        let notifier = SystemdNotifier(environment: ProcessInfo.processInfo.environment, logger: logger)
         let group: ServiceGroup
         let pipeline: EventPipeline
         let status: StatusFileService
@@ -34,7 +37,7 @@ public enum CollectorApplication {
                 summary: "collecting: \(sources.names.count) source(s) into \(configuration.sinks.count) sink(s)")
             let reload = ReloadService(
                 configuration: configuration, registry: CollectorMain.registry, pipeline: pipeline, notifier: notifier,
-                logger: logger)
+                logger: logger, hangups: hangups)
             group = startup.serviceGroup(
                 pipeline: pipeline, sources: sources.service, status: status, readiness: readiness, reload: reload)
             logStart(configuration, sources: sources.names, logger: logger)

@@ -39,19 +39,19 @@ public struct StderrLogHandler: LogHandler {
         case .text:
             line = "time=\(time) level=\(event.level.rawValue) logger=\(Self.logfmt(label))"
             line += " msg=" + Self.logfmt("\(event.message)")
-            for (key, value) in merged.sorted(by: { $0.key < $1.key }) {
-                line += " \(Self.logfmtKey(key))=" + Self.logfmt("\(value)")
+            for (key, value) in Self.uniqueKeys(
+                merged, reserved: ["time", "level", "logger", "msg"], clean: Self.logfmtKey)
+            {
+                line += " \(key)=" + Self.logfmt(value)
             }
         case .json:
-            let reserved: Set<String> = ["time", "level", "label", "message"]
             var members: [(String, JSONValue)] = [
                 ("time", .string(time)), ("level", .string(event.level.rawValue)), ("label", .string(label)),
                 ("message", .string("\(event.message)")),
             ]
-            // A metadata key that names a fixed field is kept under `metadata.<key>`: never a
-            // duplicate key, which JSON parsers resolve differently.
-            for (key, value) in merged.sorted(by: { $0.key < $1.key }) {
-                members.append((reserved.contains(key) ? "metadata.\(key)" : key, .string("\(value)")))
+            for (key, value) in Self.uniqueKeys(merged, reserved: ["time", "level", "label", "message"], clean: { $0 })
+            {
+                members.append((key, .string(value)))
             }
             line = JSONWriter.string(.object(members))
         }
@@ -75,7 +75,8 @@ extension StderrLogHandler {
         let plain =
             !text.isEmpty
             && text.unicodeScalars.allSatisfy {
-                $0.value > 0x20 && $0 != "=" && $0 != "\"" && $0 != "\\" && $0.value != 0x7F
+                $0.value > 0x20 && $0 != "=" && $0 != "\"" && $0 != "\\" && !(0x7F...0x9F).contains($0.value)
+                    && $0.value != 0x2028 && $0.value != 0x2029
             }
         guard !plain else { return text }
         var out = "\""
@@ -87,7 +88,11 @@ extension StderrLogHandler {
             case "\r": out += "\\r"
             case "\t": out += "\\t"
             default:
-                if scalar.value < 0x20 || scalar.value == 0x7F {
+                // C0 and C1 controls, NEL and the Unicode line and paragraph separators: some
+                // readers break lines on them.
+                if scalar.value < 0x20 || (0x7F...0x9F).contains(scalar.value) || scalar.value == 0x2028
+                    || scalar.value == 0x2029
+                {
                     let hex = String(scalar.value, radix: 16)
                     out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
                 } else {
@@ -96,6 +101,29 @@ extension StderrLogHandler {
             }
         }
         return out + "\""
+    }
+
+    /// The metadata as (key, text) pairs, sorted, with every key distinct from the fixed fields
+    /// and from each other: a clash gets `metadata.` in front (then `_2`, `_3`, … behind if it
+    /// still clashes), so no parser has to choose between two values of one key.
+    static func uniqueKeys(
+        _ metadata: Logger.Metadata, reserved: Set<String>, clean: (String) -> String
+    ) -> [(String, String)] {
+        var taken = reserved
+        var out: [(String, String)] = []
+        for (key, value) in metadata.sorted(by: { $0.key < $1.key }) {
+            var name = clean(key)
+            if taken.contains(name) { name = "metadata." + name }
+            var unique = name
+            var n = 2
+            while taken.contains(unique) {
+                unique = "\(name)_\(n)"
+                n += 1
+            }
+            taken.insert(unique)
+            out.append((unique, "\(value)"))
+        }
+        return out
     }
 
     /// A logfmt key: anything but letters, digits, `_`, `-` and `.` becomes `_`.

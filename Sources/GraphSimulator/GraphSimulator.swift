@@ -49,7 +49,7 @@ public actor GraphSimulator {
         await server.appendRoute("*", to: handler)
         self.server = server
         serverTask = Task { try await server.run() }
-        try await server.waitUntilListening()
+        try await server.waitUntilListening(timeout: 60)  // a loaded machine may take more than 5 s
         guard case .ip4(_, let boundPort) = await server.listeningAddress else {
             throw SimulatorError(message: "the simulator is not listening")
         }

@@ -146,8 +146,12 @@ let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
         #expect(result.stderr.contains("broken.yaml:2:1: invalid YAML"), "\(result.stderr)")
     }
 
-    @Test func runWithoutAConfigurationSaysWhereItLooksAndTouchesNothing() async throws {
-        try #require(!FileManager.default.fileExists(atPath: "/etc/graph-collector/collector.yaml"))
+    @Test(
+        "run without a configuration says where it looks and touches nothing",
+        .enabled(
+            if: !FileManager.default.fileExists(atPath: "/etc/graph-collector/collector.yaml"),
+            "this machine has a system configuration, which run would use"))
+    func runWithoutAConfigurationSaysWhereItLooksAndTouchesNothing() async throws {
         let dir = TemporaryDirectory()
         defer { dir.remove() }
         let result = try await CollectorProcess.run(

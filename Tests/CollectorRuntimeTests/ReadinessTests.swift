@@ -35,7 +35,21 @@ import Testing
         fine.watermark = now.adding(seconds: -120)
         let problems = Readiness.problems(sinks: [], streams: [failed, lagging, fine], now: now)
         #expect(problems.count == 2, "\(problems)")
-        #expect(problems.contains { $0.contains("graph/tenant/alerts_v2: the last poll failed: HTTP 503") })
+        #expect(
+            problems.contains {
+                $0.contains("graph/tenant/alerts_v2: the last poll failed (it never succeeded): HTTP 503")
+            })
         #expect(problems.contains { $0.contains("graph/tenant/incidents is 7200 s behind") })
+    }
+
+    @Test func oneFailedPollAmongRecentSuccessesIsStillReady() {
+        var stream = SourceStreamStatus(source: "graph", stream: "tenant/alerts_v2")
+        stream.lastPollResult = .failed
+        stream.lastSuccessAt = now.adding(seconds: -90)
+        stream.watermark = now.adding(seconds: -200)
+        #expect(Readiness.problems(sinks: [], streams: [stream], now: now).isEmpty)
+        stream.lastSuccessAt = now.adding(seconds: -400)
+        #expect(
+            Readiness.problems(sinks: [], streams: [stream], now: now).first?.contains("no success for 400 s") == true)
     }
 }

@@ -82,6 +82,7 @@ extension SinkWorker {
     private func reject(_ events: [Event], _ error: SinkError, origin: Origin) async {
         stats.rejected += events.count
         stats.lastError = error.description
+        stats.failingSince = nil  // the sink answered: this batch is settled, not failing
         let batch = origin == .spool ? "a spooled batch" : "a batch"
         var metadata: Logger.Metadata = ["sink": "\(name)", "events": "\(events.count)", "error": "\(error)"]
         guard let store = deadLetters else {
@@ -137,6 +138,7 @@ extension SinkWorker {
                 "sink still failing at the shutdown deadline; its events are kept in the spool for the next start",
                 metadata: ["sink": "\(name)", "events": "\(batch.count)", "error": "\(stats.lastError ?? "")"])
         case .gaveUp:
+            stats.failingSince = nil
             stats.undelivered += batch.count
             settle(batch, .undelivered)
             logger.error(

@@ -4,6 +4,10 @@ import CollectorCore
 import Foundation
 import Logging
 
+#if canImport(Glibc)
+    import Glibc
+#endif
+
 struct RunCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "run", abstract: "Run the collector until its sources finish or SIGINT/SIGTERM.",
@@ -44,7 +48,10 @@ struct RunCommand: AsyncParsableCommand {
     static func configurationFile(given: String?, environment: [String: String]) -> String? {
         if let given { return given }
         if let named = environment[environmentVariable], !named.isEmpty { return named }
-        return FileManager.default.fileExists(atPath: systemConfiguration) ? systemConfiguration : nil
+        // Anything but "no such file" (a directory this user may not search, say) is the loader's
+        // to report.
+        var info = stat()
+        return stat(systemConfiguration, &info) == 0 || errno != ENOENT ? systemConfiguration : nil
     }
 
     static var noConfiguration: String {

@@ -25,7 +25,7 @@ struct MetricsServer: Service {
         await server.appendRoute("GET /healthz", to: HealthHandler(pipeline: pipeline))
         await server.appendRoute("GET /readyz", to: ReadyHandler(pipeline: pipeline, sources: sources))
         let task = Task { try await server.run() }
-        try await server.waitUntilListening()
+        try await server.waitUntilListening(timeout: 60)  // a loaded machine may take more than 5 s
         var bound = port
         switch await server.listeningAddress {
         case .ip4(_, let p)?: bound = p

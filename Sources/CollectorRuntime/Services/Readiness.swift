@@ -10,6 +10,9 @@ struct Readiness {
     static let sinkFailingLimit: Double = 60
     /// A stream whose checkpoint is this far behind now makes the collector not ready.
     static let lagLimit: Double = 3600
+    /// A failed poll counts once the stream has not succeeded for this long (one failure among
+    /// successes is what retries are for).
+    static let pollFailingLimit: Double = 300
 
     /// The reasons the collector is not ready; empty when it is.
     static func problems(sinks: [SinkStatistics], streams: [SourceStreamStatus], now: Timestamp) -> [String] {
@@ -24,8 +27,13 @@ struct Readiness {
         }
         for stream in streams {
             let name = "\(stream.source)/\(stream.stream)"
-            if stream.lastPollResult == .failed {
-                problems.append("stream \(name): the last poll failed: \(stream.lastError ?? "unknown error")")
+            let sinceSuccess = stream.lastSuccessAt.map {
+                Double(now.nanosecondsSinceEpoch - $0.nanosecondsSinceEpoch) / 1e9
+            }
+            if stream.lastPollResult == .failed, sinceSuccess.map({ $0 >= pollFailingLimit }) ?? true {
+                let when = sinceSuccess.map { "no success for \(Int($0)) s" } ?? "it never succeeded"
+                problems.append(
+                    "stream \(name): the last poll failed (\(when)): \(stream.lastError ?? "unknown error")")
             }
             if let lag = stream.watermarkLag(now: now), lag > lagLimit {
                 problems.append("stream \(name) is \(Int(lag)) s behind (more than \(Int(lagLimit)) s)")

@@ -16,11 +16,14 @@ struct ReloadService: Service {
     let logger: Logger
     /// The bytes of every configuration file at start (nil: not a file, the built-in quickstart).
     let started: [String: [UInt8]]?
+    /// Trapped before the run starts, so that no SIGHUP, early or during the drain, ends the process.
+    let hangups: UnixSignalsSequence
 
     init(
         configuration: LoadedConfiguration, registry: PluginRegistry, pipeline: EventPipeline,
-        notifier: SystemdNotifier, logger: Logger
+        notifier: SystemdNotifier, logger: Logger, hangups: UnixSignalsSequence
     ) {
+        self.hangups = hangups
         self.configuration = configuration
         self.registry = registry
         self.pipeline = pipeline
@@ -30,20 +33,21 @@ struct ReloadService: Service {
     }
 
     func run() async throws {
-        let hangups = await UnixSignalsSequence(trapping: .sighup)
         for await _ in hangups.cancelOnGracefulShutdown() {
-            notifier.notify("RELOADING=1\nSTATUS=reloading: checking the configuration, reopening files")
+            notifier.notify(
+                "RELOADING=1\n\(SystemdNotifier.monotonicField)\nSTATUS=reloading: checking the configuration")
             checkConfiguration()
             await pipeline.reopenSinks()
-            logger.info("SIGHUP: sinks reopened their files")
+            logger.info("SIGHUP: every sink reopens its files before its next write")
             notifier.notify("READY=1\nSTATUS=collecting (reloaded)")
         }
     }
 
     private func checkConfiguration() {
         guard let started else { return }
+        let reloaded: LoadedConfiguration
         do {
-            _ = try ConfigLoader.load(file: configuration.file, registry: registry)
+            reloaded = try ConfigLoader.load(file: configuration.file, registry: registry)
         } catch {
             for problem in error.errors {
                 logger.error(
@@ -52,7 +56,8 @@ struct ReloadService: Service {
             }
             return
         }
-        if Self.contents(of: configuration.files) != started {
+        // New include files count as a change too.
+        if Self.contents(of: reloaded.files) != started {
             logger.warning(
                 "SIGHUP: the configuration changed; restart the collector to apply it (it drains first)",
                 metadata: ["config": "\(configuration.file)"])

@@ -45,7 +45,7 @@ struct StatusFileService: Service {
     static func summary(_ sinks: [SinkStatistics]) -> String {
         let accepted = sinks.map(\.accepted).reduce(0, +)
         let queued = sinks.map(\.queued).reduce(0, +)
-        let failing = sinks.filter { $0.lastError != nil && $0.queued > 0 }.map(\.name)
+        let failing = sinks.filter { $0.failingSince != nil }.map(\.name)
         var line = "collecting: \(accepted) events accepted by \(sinks.count) sink(s), \(queued) queued"
         if !failing.isEmpty { line += "; retrying: " + failing.joined(separator: ", ") }
         return line

@@ -103,9 +103,12 @@ public actor JSONFileSink: Sink {
 
     /// Closes every file after syncing it; the next write opens (and creates) each by name.
     public func reopen() async throws {
+        defer {
+            // Closed even when the sync fails: writes must not go on into a file logrotate moved.
+            for file in files.values { Glibc.close(file.fd) }
+            files.removeAll()
+        }
         if configuration.fsync != .never { try syncAll() }
-        for file in files.values { Glibc.close(file.fd) }
-        files.removeAll()
     }
 
     public func flush() async throws {
