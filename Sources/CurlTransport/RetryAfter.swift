@@ -1,3 +1,5 @@
+import CollectorSystem
+
 #if canImport(Glibc)
     import Glibc
 #elseif canImport(Musl)
@@ -136,27 +138,10 @@ package enum RetryAfter {
 
     /// Seconds since the Unix epoch, when the calendar date exists (no 31 February).
     static func timestamp(year: Int, month: Int, day: Int, time: (Int, Int, Int)) -> Int64? {
-        guard (1...12).contains(month), (1...daysIn(month: month, year: year)).contains(day) else { return nil }
-        let days = daysSinceEpoch(year: year, month: month, day: day)
-        return Int64(days) * 86_400 + Int64(time.0 * 3600 + time.1 * 60 + time.2)
-    }
-
-    static func daysIn(month: Int, year: Int) -> Int {
-        switch month {
-        case 2: return year % 4 == 0 && (year % 100 != 0 || year % 400 == 0) ? 29 : 28
-        case 4, 6, 9, 11: return 30
-        default: return 31
+        guard (1...12).contains(month), (1...CivilCalendar.daysIn(month: month, year: year)).contains(day) else {
+            return nil
         }
-    }
-
-    /// Days from 1970-01-01 to the date in the proleptic Gregorian calendar (the era-based
-    /// civil-date arithmetic: 400-year eras of 146,097 days, years starting in March).
-    static func daysSinceEpoch(year: Int, month: Int, day: Int) -> Int {
-        let y = month <= 2 ? year - 1 : year
-        let era = (y >= 0 ? y : y - 399) / 400
-        let yearOfEra = y - era * 400
-        let dayOfYear = (153 * (month > 2 ? month - 3 : month + 9) + 2) / 5 + day - 1
-        let dayOfEra = yearOfEra * 365 + yearOfEra / 4 - yearOfEra / 100 + dayOfYear
-        return era * 146_097 + dayOfEra - 719_468
+        let days = CivilCalendar.daysFromCivil(year: year, month: month, day: day)
+        return Int64(days) * 86_400 + Int64(time.0 * 3600 + time.1 * 60 + time.2)
     }
 }

@@ -1,3 +1,4 @@
+import CollectorSystem
 public import Foundation
 
 /// A point in time with nanosecond precision, parsed from and printed as RFC 3339 / ISO 8601.
@@ -113,7 +114,7 @@ public struct Timestamp: Sendable, Hashable, Comparable, CustomStringConvertible
             return nil
         }
         guard index == utf8.count else { return nil }
-        let days = Timestamp.daysFromCivil(year: year, month: month, day: day)
+        let days = CivilCalendar.daysFromCivil(year: year, month: month, day: day)
         let seconds = Int64(days) * 86_400 + Int64(hour * 3600 + minute * 60 + min(second, 59)) - Int64(offsetSeconds)
         // Nanoseconds since 1970 in 64 bits reach from 1677-09-21 to 2262-04-11: a time outside
         // (Microsoft's "unset" 0001-01-01, say) is not representable, and is reported as unreadable.
@@ -138,9 +139,9 @@ public struct Timestamp: Sendable, Hashable, Comparable, CustomStringConvertible
         let nanos = Int(nanosecondsSinceEpoch - seconds * 1_000_000_000)
         let days = Int(seconds.floorDiv(86_400))
         let secondOfDay = Int(seconds - Int64(days) * 86_400)
-        let (y, m, d) = Timestamp.civilFromDays(days)
+        let (y, m, d) = CivilCalendar.civilFromDays(days)
         let weekday = ((days % 7) + 11) % 7  // 1970-01-01 was a Thursday (4); 0 = Sunday
-        let dayOfYear = days - Timestamp.daysFromCivil(year: y, month: 1, day: 1) + 1
+        let dayOfYear = days - CivilCalendar.daysFromCivil(year: y, month: 1, day: 1) + 1
         return (y, m, d, secondOfDay / 3600, (secondOfDay / 60) % 60, secondOfDay % 60, nanos, weekday, dayOfYear)
     }
 
@@ -202,30 +203,6 @@ public struct Timestamp: Sendable, Hashable, Comparable, CustomStringConvertible
     func pad(_ value: Int, _ width: Int) -> String {
         let s = String(value)
         return s.count >= width ? s : String(repeating: "0", count: width - s.count) + s
-    }
-
-    // Howard Hinnant's civil-calendar algorithms (proleptic Gregorian).
-    static func daysFromCivil(year: Int, month: Int, day: Int) -> Int {
-        let y = month <= 2 ? year - 1 : year
-        let era = (y >= 0 ? y : y - 399) / 400
-        let yoe = y - era * 400
-        let mp = (month + 9) % 12
-        let doy = (153 * mp + 2) / 5 + day - 1
-        let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy
-        return era * 146_097 + doe - 719_468
-    }
-
-    static func civilFromDays(_ z0: Int) -> (Int, Int, Int) {
-        let z = z0 + 719_468
-        let era = (z >= 0 ? z : z - 146_096) / 146_097
-        let doe = z - era * 146_097
-        let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365
-        let y = yoe + era * 400
-        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100)
-        let mp = (5 * doy + 2) / 153
-        let d = doy - (153 * mp + 2) / 5 + 1
-        let m = mp < 10 ? mp + 3 : mp - 9
-        return (m <= 2 ? y + 1 : y, m, d)
     }
 }
 

@@ -29,8 +29,7 @@ extension SinkWorker {
     func spillQueue() async {
         guard let spool else { return }
         while true {
-            let batch = queue.takeBatch(
-                maxEvents: settings.batch.maxEvents, maxBytes: Int(clamping: settings.batch.maxBytes.bytes))
+            let batch = takeBatch()
             if batch.isEmpty { return }
             if (try? await spool.append(batch.events)) != nil {
                 stats.spooled += batch.count

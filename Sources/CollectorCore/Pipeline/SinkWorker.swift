@@ -131,8 +131,7 @@ actor SinkWorker<C: Clock>: SinkFeeding where C.Duration == Duration {
             await deliverFromSpool()
         } else {
             await gatherBatch()
-            let batch = queue.takeBatch(
-                maxEvents: settings.batch.maxEvents, maxBytes: Int(clamping: settings.batch.maxBytes.bytes))
+            let batch = takeBatch()
             await deliver(batch)
         }
         await flushIfDue(force: false)
@@ -150,10 +149,17 @@ actor SinkWorker<C: Clock>: SinkFeeding where C.Duration == Duration {
         }
     }
 
+    var batchMaxBytes: Int { Int(clamping: settings.batch.maxBytes.bytes) }
+
+    /// The next batch in publication order, within the batch limits.
+    func takeBatch() -> SinkQueue.Batch {
+        queue.takeBatch(maxEvents: settings.batch.maxEvents, maxBytes: batchMaxBytes)
+    }
+
     /// Waits until a batch limit is reached, the first event has waited long enough, or closing.
     private func gatherBatch() async {
         let deadline = clock.now.advanced(by: settings.batch.maxDelay.duration)
-        let maxBytes = Int(clamping: settings.batch.maxBytes.bytes)
+        let maxBytes = batchMaxBytes
         while queue.untakenEvents < settings.batch.maxEvents && !queue.untakenBytesReach(maxBytes)
             && !closing && clock.now < deadline
         {

@@ -17,9 +17,12 @@ struct Readiness {
     /// The reasons the collector is not ready; empty when it is.
     static func problems(sinks: [SinkStatistics], streams: [SourceStreamStatus], now: Timestamp) -> [String] {
         var problems: [String] = []
+        func seconds(since time: Timestamp) -> Double {
+            Double(now.nanosecondsSinceEpoch - time.nanosecondsSinceEpoch) / 1e9
+        }
         for sink in sinks where sink.required {
             guard let since = sink.failingSince else { continue }
-            let seconds = Double(now.nanosecondsSinceEpoch - since.nanosecondsSinceEpoch) / 1e9
+            let seconds = seconds(since: since)
             if seconds >= sinkFailingLimit {
                 problems.append(
                     "sink '\(sink.name)' has been failing for \(Int(seconds)) s: \(sink.lastError ?? "unknown error")")
@@ -27,9 +30,7 @@ struct Readiness {
         }
         for stream in streams {
             let name = "\(stream.source)/\(stream.stream)"
-            let sinceSuccess = stream.lastSuccessAt.map {
-                Double(now.nanosecondsSinceEpoch - $0.nanosecondsSinceEpoch) / 1e9
-            }
+            let sinceSuccess = stream.lastSuccessAt.map(seconds(since:))
             if stream.lastPollResult == .failed, sinceSuccess.map({ $0 >= pollFailingLimit }) ?? true {
                 let when = sinceSuccess.map { "no success for \(Int($0)) s" } ?? "it never succeeded"
                 problems.append(

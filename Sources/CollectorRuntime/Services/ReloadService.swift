@@ -64,12 +64,13 @@ struct ReloadService: Service {
         }
     }
 
-    /// Each file's bytes, or nil when the configuration did not come from files.
+    /// Each file's bytes; nil when one cannot be read (at start: the configuration is not a
+    /// file, the built-in quickstart; on SIGHUP: a file went missing, which counts as a change).
     static func contents(of files: [String]) -> [String: [UInt8]]? {
         var result: [String: [UInt8]] = [:]
         for file in files {
             guard let bytes = try? FileSystem.readRegularFile(file, limit: FileSystem.configurationFileLimit) else {
-                return files.count == 1 ? nil : result
+                return nil
             }
             result[file] = bytes
         }
