@@ -36,7 +36,7 @@ import Testing
     @Test func sighupReopensFilesSoLogrotateNeedsNoCopytruncateAndNothingIsLostOrRepeated() async throws {
         let dir = TemporaryDirectory()
         defer { dir.remove() }
-        let count = 20_000
+        let count = 3000
         let config = try dir.write(
             "c.yaml",
             """
@@ -48,8 +48,8 @@ import Testing
         let live = dir.file("out/events.ndjson")
         let moved = dir.file("out/events.ndjson.1")
         // Like logrotate: move the file while it is written, then SIGHUP.
-        try await wait(seconds: 60) { lines(live).count >= 500 }
-        try #require(lines(live).count >= 500, "the collection did not start")
+        try await wait(seconds: 60) { lines(live).count >= 300 }
+        try #require(lines(live).count >= 300, "the collection did not start")
         try FileManager.default.moveItem(atPath: live, toPath: moved)
         kill(process.processIdentifier, SIGHUP)
         try await wait(seconds: 180) { !process.isRunning }
@@ -57,16 +57,21 @@ import Testing
         #expect(!process.isRunning && process.terminationStatus == 0, "\(text.suffix(2000))")
         #expect(text.contains("SIGHUP: every sink reopens its files"), "\(text.suffix(2000))")
 
-        let before = lines(moved)
-        let after = lines(live)
-        #expect(!after.isEmpty, "a new file was created after the SIGHUP")
-        var ids: [String] = []
-        for line in before + after {
-            let event = try JSONParser.parse(String(line))  // every line whole: no torn line
-            ids.append(try #require(event["id"]?.stringValue))
-        }
-        #expect(ids.count == count, "\(before.count) before + \(after.count) after the SIGHUP")
-        #expect(Set(ids).count == count, "no event written twice")
+        let before = lines(moved).count
+        let after = lines(live).count
+        #expect(after > 0, "a new file was created after the SIGHUP")
+        // Every line whole (no torn line) and every id once, by Python's json, in its own process
+        // (parsing megabytes here would hold one of the test pool's two threads).
+        let check = try await CollectorProcess.runTool(
+            "/usr/bin/env",
+            [
+                "python3", "-c",
+                "import json,sys\nids=[json.loads(l)['id'] for f in sys.argv[1:] for l in open(f)]\n"
+                    + "print(len(ids), len(set(ids)))",
+                moved, live,
+            ])
+        #expect(check.status == 0, "a line is not JSON: \(check.stderr.suffix(500))")
+        #expect(check.stdout == "\(count) \(count)\n", "\(before) before + \(after) after the SIGHUP: \(check.stdout)")
     }
 
     @Test func sighupWithABrokenConfigurationKeepsTheRunningOne() async throws {
@@ -75,13 +80,13 @@ import Testing
         let config = try dir.write(
             "c.yaml",
             """
-            sources: [{type: synthetic, count: 8000, batch_size: 100}]
+            sources: [{type: synthetic, count: 3000, batch_size: 100}]
             sinks: [{type: json-file, directory: out, path: events.ndjson, max_file_size: null}]
             """)
         let (process, log) = try start(config, in: dir)
         defer { if process.isRunning { process.terminate() } }
         let live = dir.file("out/events.ndjson")
-        try await wait(seconds: 60) { lines(live).count >= 500 }
+        try await wait(seconds: 60) { lines(live).count >= 300 }
         _ = try dir.write("c.yaml", "sources: [{type: synthetic, count: -1}]\nsinks: [{type: nope}]\n")
         kill(process.processIdentifier, SIGHUP)
         try await wait(seconds: 180) { !process.isRunning }
@@ -89,6 +94,6 @@ import Testing
         #expect(!process.isRunning && process.terminationStatus == 0, "\(text.suffix(2000))")
         #expect(text.contains("the running one stays"), "\(text.suffix(2000))")
         #expect(text.contains("unknown sink type 'nope'"), "\(text.suffix(2000))")
-        #expect(lines(live).count == 8000, "the running configuration finished the collection")
+        #expect(lines(live).count == 3000, "the running configuration finished the collection")
     }
 }
