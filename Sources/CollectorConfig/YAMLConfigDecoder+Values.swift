@@ -62,6 +62,7 @@ extension YAMLConfigDecoder {
         } catch {
             throw DecodingError.dataCorrupted(.init(codingPath: codingPath, debugDescription: error.description))
         }
+        secretsRead.append("\(path):\(bytes.count):\(CRC32.checksum(bytes))")
         guard var text = String(validating: bytes, as: UTF8.self) else {
             throw DecodingError.dataCorrupted(
                 .init(codingPath: codingPath, debugDescription: "file '\(path)' is not UTF-8 text"))

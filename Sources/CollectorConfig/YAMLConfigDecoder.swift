@@ -22,6 +22,9 @@ package final class YAMLConfigDecoder {
     package var marks: [String: Mark] = [:]
     /// Warnings about valid configuration (see `ConfigurationAdvice`), located.
     package var advice: [ConfigError] = []
+    /// Each `*_file` secret read, as path, size and CRC-32 (never the secret): a SIGHUP that
+    /// finds a rotated secret file treats its entry as changed.
+    package var secretsRead: [String] = []
 
     package init(file: String, environment: [String: String], baseDirectory: String) {
         self.file = file

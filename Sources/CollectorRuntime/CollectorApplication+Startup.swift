@@ -42,89 +42,50 @@ extension CollectorApplication {
                 ])
         }
 
+        /// How sinks and sources are built, for the start and for SIGHUP.
+        var parts: RunParts {
+            RunParts(
+                stateDirectory: stateDirectory, configurationDirectory: configuration.directory,
+                services: serviceURLs, logger: logger)
+        }
+
         /// Opens every sink with its spool and dead letters, in configuration order.
         mutating func openPipeline() async throws -> EventPipeline {
             var slots: [EventPipeline.SinkSlot] = []
+            let parts = parts
             for entry in configuration.sinks {
-                let s = entry.settings
-                var sinkLogger = logger
-                sinkLogger[metadataKey: "sink"] = "\(s.name)"
-                let context = SinkContext(
-                    name: s.name, logger: sinkLogger, stateDirectory: "\(stateDirectory)/sinks/\(s.name)",
-                    configurationDirectory: configuration.directory)
-                do {
-                    let spool = try await openSpool(for: s)
-                    let sink = try await entry.make(context)
-                    sinks.append(sink)
-                    let deadLetters =
-                        s.deadLetters
-                        ? DeadLetterStore(path: CollectorStatus.deadLetterPath(state: stateDirectory, sink: s.name))
-                        : nil
-                    slots.append(
-                        EventPipeline.SinkSlot(
-                            name: s.name, sink: sink, settings: s.delivery, deadLetters: deadLetters, spool: spool))
-                } catch {
-                    throw StartupError(message: "sink '\(s.name)' (\(s.type), \(entry.file)) could not start: \(error)")
-                }
+                let slot = try await parts.openSlot(entry)
+                sinks.append(slot.sink)
+                slots.append(slot)
             }
             let drain = configuration.settings.pipeline.drainTimeout.duration
             return EventPipeline(sinks: slots, drainTimeout: drain, logger: logger)
         }
 
-        private func openSpool(for s: SinkCommonSettings) async throws -> Spool? {
-            guard let size = s.spoolMaxSize else { return nil }
-            let spool = Spool(directory: "\(stateDirectory)/sinks/\(s.name)/spool", maxBytes: size.bytes)
-            try await spool.open()
-            for problem in await spool.problems {
-                logger.error("spool repaired on start", metadata: ["sink": "\(s.name)", "problem": "\(problem)"])
-            }
-            let pending = await spool.pendingBatches
-            if pending > 0 {
-                logger.info(
-                    "spool holds batches from an earlier run; they are delivered first",
-                    metadata: ["sink": "\(s.name)", "batches": "\(pending)"])
-            }
-            return spool
-        }
-
         struct Sources {
-            var names: [String]
-            var boards: [SourceStatusBoard]
+            var running: RunningSources
             var service: SourcesService
         }
 
         func makeSources(publisher pipeline: EventPipeline) async throws -> Sources {
-            var sources: [(String, any Source)] = []
-            var boards: [SourceStatusBoard] = []
-            var stops: [StopRequest] = []
+            var entries: [RunningSources.Entry] = []
+            let parts = parts
             for entry in configuration.sources {
-                let s = entry.settings
-                var sourceLogger = logger
-                sourceLogger[metadataKey: "source"] = "\(s.name)"
-                let context = SourceContext(
-                    name: s.name, logger: sourceLogger, stateDirectory: "\(stateDirectory)/sources/\(s.name)",
-                    configurationDirectory: configuration.directory, services: serviceURLs)
-                boards.append(context.status)
-                stops.append(context.stop)
-                do {
-                    sources.append((s.name, try await entry.make(context)))
-                } catch {
-                    throw StartupError(
-                        message: "source '\(s.name)' (\(s.type), \(entry.file)) could not start: \(error)")
-                }
+                entries.append(try await parts.makeSource(entry))
             }
+            let running = RunningSources(entries)
             let service = SourcesService(
-                sources: sources, stops: stops, grace: configuration.settings.pipeline.drainTimeout.duration,
+                running: running, grace: configuration.settings.pipeline.drainTimeout.duration,
                 publisher: pipeline, logger: logger, closePipeline: { await pipeline.shutdown() })
-            return Sources(names: sources.map(\.0), boards: boards, service: service)
+            return Sources(running: running, service: service)
         }
 
-        mutating func startMetrics(pipeline: EventPipeline, boards: [SourceStatusBoard]) async throws {
+        mutating func startMetrics(pipeline: EventPipeline, sources: RunningSources) async throws {
             guard let (host, port) = configuration.settings.metricsListen else { return }
             let started: MetricsServer
             do {
                 started = try await MetricsServer.start(
-                    host: host, port: port, pipeline: pipeline, sources: boards, startedAt: .now())
+                    host: host, port: port, pipeline: pipeline, sources: sources, startedAt: .now())
             } catch {
                 throw StartupError(message: "metrics: cannot listen on \(host):\(port): \(error)")
             }

@@ -28,19 +28,20 @@ public enum CollectorApplication {
             try await startup.startSimulator()
             pipeline = try await startup.openPipeline()
             let sources = try await startup.makeSources(publisher: pipeline)
-            try await startup.startMetrics(pipeline: pipeline, boards: sources.boards)
+            try await startup.startMetrics(pipeline: pipeline, sources: sources.running)
             status = StatusFileService(
-                stateDirectory: configuration.stateDirectory, pipeline: pipeline, sources: sources.names,
-                boards: sources.boards, notifier: notifier)
+                stateDirectory: configuration.stateDirectory, pipeline: pipeline, sources: sources.running,
+                notifier: notifier)
             let readiness = ReadinessService(
                 notifier: notifier,
-                summary: "collecting: \(sources.names.count) source(s) into \(configuration.sinks.count) sink(s)")
+                summary:
+                    "collecting: \(configuration.sources.count) source(s) into \(configuration.sinks.count) sink(s)")
             let reload = ReloadService(
-                configuration: configuration, registry: CollectorMain.registry, pipeline: pipeline, notifier: notifier,
-                logger: logger, hangups: hangups)
+                configuration: configuration, registry: CollectorMain.registry, pipeline: pipeline,
+                sources: sources.running, parts: startup.parts, notifier: notifier, logger: logger, hangups: hangups)
             group = startup.serviceGroup(
                 pipeline: pipeline, sources: sources.service, status: status, readiness: readiness, reload: reload)
-            logStart(configuration, sources: sources.names, logger: logger)
+            logStart(configuration, sources: sources.running.names, logger: logger)
         } catch {
             await startup.undo()
             throw error

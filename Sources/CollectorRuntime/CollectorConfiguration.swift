@@ -161,6 +161,8 @@ public struct ConfiguredSink: Sendable {
     /// The file the entry is in.
     public var file: String
     public var make: @Sendable (SinkContext) async throws -> any Sink
+    /// The entry as written, with its secret files' checksums: what a SIGHUP compares.
+    package var fingerprint = ""
 }
 
 /// A source entry, decoded and ready to be built.
@@ -168,6 +170,8 @@ public struct ConfiguredSource: Sendable {
     public var settings: SourceCommonSettings
     public var file: String
     public var make: @Sendable (SourceContext) async throws -> any Source
+    /// The entry as written, with its secret files' checksums: what a SIGHUP compares.
+    package var fingerprint = ""
 }
 
 /// A configuration file and its includes, checked and decoded.
@@ -183,6 +187,9 @@ public struct LoadedConfiguration: Sendable {
     public var files: [String]
     /// Valid but worth a warning (a retired endpoint, say), located like errors.
     public var warnings: [ConfigError] = []
+    /// Each top-level setting as written (not `sources`, `sinks` or `include`): what a SIGHUP
+    /// compares to name the settings that apply only at the next start.
+    package var settingsFingerprint: [String: String] = [:]
 
     /// The state directory, resolved.
     public var stateDirectory: String {

@@ -44,7 +44,9 @@ enum SinkEntry: EntryKind {
     ) throws -> ConfiguredSink {
         let plugin = registry.sink(type: common.type)!
         let make = try decode(plugin, decoder: decoder, node: node, path: path)
-        return ConfiguredSink(settings: common, file: file, make: make)
+        var configured = ConfiguredSink(settings: common, file: file, make: make)
+        configured.fingerprint = ConfigLoader.fingerprint(node, secrets: decoder.secretsRead)
+        return configured
     }
 
     static func decode<P: SinkPlugin>(
@@ -70,7 +72,9 @@ enum SourceEntry: EntryKind {
     ) throws -> ConfiguredSource {
         let plugin = registry.source(type: common.type)!
         let make = try decode(plugin, decoder: decoder, node: node, path: path)
-        return ConfiguredSource(settings: common, file: file, make: make)
+        var configured = ConfiguredSource(settings: common, file: file, make: make)
+        configured.fingerprint = ConfigLoader.fingerprint(node, secrets: decoder.secretsRead)
+        return configured
     }
 
     /// Decodes the plugin's configuration and collects its advice (``ConfigurationAdvice``).

@@ -37,9 +37,28 @@ public enum ConfigLoader {
         loading.readIncludes(settings.include)
         let (sinks, sources) = loading.decodeEntries()
         if !loading.errors.isEmpty { throw ConfigErrors(loading.errors) }
-        return LoadedConfiguration(
+        var loaded = LoadedConfiguration(
             file: file, directory: directory, settings: settings, sources: sources, sinks: sinks, files: loading.files,
             warnings: loading.warnings)
+        loaded.settingsFingerprint = settingsFingerprint(root)
+        return loaded
+    }
+
+    /// A node as canonical YAML text, followed by the checksums of the secret files it named.
+    static func fingerprint(_ node: Node, secrets: [String]) -> String {
+        let text = (try? Yams.serialize(node: node)) ?? "\(node)"
+        return ([text] + secrets).joined(separator: "\n")
+    }
+
+    /// Each top-level setting but the entries and includes, as canonical YAML text.
+    static func settingsFingerprint(_ root: Node) -> [String: String] {
+        guard case .mapping(let mapping) = root else { return [:] }
+        var result: [String: String] = [:]
+        for (key, value) in mapping {
+            guard let name = key.scalar?.string, !["sources", "sinks", "include"].contains(name) else { continue }
+            result[name] = fingerprint(value, secrets: [])
+        }
+        return result
     }
 
     struct Fragment: Decodable {

@@ -97,4 +97,61 @@ import Testing
         #expect(
             counted.stdout.hasPrefix("20000 "), "the running configuration finished the collection: \(counted.stdout)")
     }
+    /// SIGHUP with a changed configuration mid-collection: one sink unchanged, one changed (a new
+    /// file), one removed, one added, and the source changed (restarted from its checkpoint).
+    @Test func sighupAppliesAChangedConfigurationWithoutLossOrRepeats() async throws {
+        let dir = TemporaryDirectory()
+        defer { dir.remove() }
+        let count = 20_000
+        func sink(_ name: String, _ file: String) -> String {
+            "{type: json-file, name: \(name), directory: out, path: \(file), max_file_size: null}"
+        }
+        let config = try dir.write(
+            "c.yaml",
+            """
+            sources: [{type: synthetic, count: \(count), batch_size: 100}]
+            sinks: [\(sink("keep", "keep.ndjson")), \(sink("change", "change-1.ndjson")), \(sink("gone", "gone.ndjson"))]
+            """)
+        let (process, log) = try start(config, in: dir)
+        defer { if process.isRunning { process.terminate() } }
+        try await wait(seconds: 60) { lines(dir.file("out/keep.ndjson")).count >= 300 }
+        _ = try dir.write(
+            "c.yaml",
+            """
+            sources: [{type: synthetic, count: \(count), batch_size: 250}]
+            sinks: [\(sink("keep", "keep.ndjson")), \(sink("change", "change-2.ndjson")), \(sink("added", "added.ndjson"))]
+            """)
+        kill(process.processIdentifier, SIGHUP)
+        try await wait(seconds: 180) { !process.isRunning }
+        let text = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
+        #expect(!process.isRunning && process.terminationStatus == 0, "\(text.suffix(2000))")
+        for message in ["sink changed", "sink added", "sink removed", "source changed"] {
+            #expect(text.contains("SIGHUP: \(message)"), "\(message): \(text.suffix(3000))")
+        }
+        // Per file: lines, distinct ids (every line parsed by Python's json, in its own process).
+        let check = try await CollectorProcess.runTool(
+            "/usr/bin/env",
+            [
+                "python3", "-c",
+                "import json,sys,os\nfor f in sys.argv[1:]:\n ids=[json.loads(l)['id'] for l in open(f)] "
+                    + "if os.path.exists(f) else []\n print(os.path.basename(f), len(ids), len(set(ids)))",
+            ] + ["keep", "change-1", "change-2", "gone", "added"].map { dir.file("out/\($0).ndjson") })
+        #expect(check.status == 0, "a line is not JSON: \(check.stderr.suffix(500))")
+        var counts: [String: (lines: Int, ids: Int)] = [:]
+        for line in check.stdout.split(separator: "\n") {
+            let f = line.split(separator: " ")
+            counts[String(f[0])] = (Int(f[1]) ?? -1, Int(f[2]) ?? -1)
+        }
+        #expect(counts["keep.ndjson"]! == (count, count), "unchanged sink: \(check.stdout)")
+        let before = counts["change-1.ndjson"]!
+        let after = counts["change-2.ndjson"]!
+        #expect(before.lines == before.ids && after.lines == after.ids, "no repeats: \(check.stdout)")
+        #expect(before.lines + after.lines == count && after.lines > 0, "changed sink: \(check.stdout)")
+        let gone = counts["gone.ndjson"]!
+        let added = counts["added.ndjson"]!
+        #expect(gone.lines == gone.ids && gone.lines >= 300 && gone.lines < count, "removed: \(check.stdout)")
+        #expect(added.lines == added.ids && added.lines > 0, "added: \(check.stdout)")
+        // The changed sink's two files split where the removed and the added sinks did.
+        #expect(gone.lines == before.lines && added.lines == after.lines, "one cut for all: \(check.stdout)")
+    }
 }

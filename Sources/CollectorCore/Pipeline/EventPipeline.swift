@@ -1,5 +1,6 @@
 public import Logging
 public import ServiceLifecycle
+import Synchronization
 
 /// What a full sink queue does.
 public enum OverflowPolicy: String, Sendable, Hashable, Decodable, CaseIterable {
@@ -61,9 +62,21 @@ public final class EventPipeline: EventPublisher, Service {
         }
     }
 
-    private let workers: [any SinkFeeding]
-    private let requiredNames: Set<String>
-    private let logger: Logger
+    /// The sinks being fed now, in order, and which of them are required.
+    struct Roster {
+        var workers: [(name: String, worker: any SinkFeeding)] = []
+        var required: Set<String> = []
+        var closed = false
+    }
+
+    let roster: Mutex<Roster>
+    let gate = PublishGate()
+    /// Workers to run: those of the start, then those a reconfiguration adds.
+    let starts: AsyncStream<any SinkFeeding>
+    let startsContinuation: AsyncStream<any SinkFeeding>.Continuation
+    /// Builds a worker on the pipeline's clock.
+    let makeWorker: @Sendable (SinkSlot) -> any SinkFeeding
+    let logger: Logger
 
     /// - Parameters:
     ///   - sinks: each sink with its name, batching, retry and queue settings.
@@ -76,27 +89,44 @@ public final class EventPipeline: EventPublisher, Service {
     /// A pipeline whose batching, flushing and retry delays follow `clock` (tests pass a manual one).
     package init<C: Clock>(sinks: [SinkSlot], drainTimeout: Duration, clock: C, logger: Logger)
     where C.Duration == Duration {
-        self.workers = sinks.map { SinkWorker(slot: $0, drainTimeout: drainTimeout, clock: clock, logger: logger) }
-        self.requiredNames = Set(sinks.filter(\.settings.required).map(\.name))
+        makeWorker = { SinkWorker(slot: $0, drainTimeout: drainTimeout, clock: clock, logger: logger) }
+        (starts, startsContinuation) = AsyncStream.makeStream(of: (any SinkFeeding).self)
+        var roster = Roster()
+        for slot in sinks {
+            let worker = makeWorker(slot)
+            roster.workers.append((slot.name, worker))
+            if slot.settings.required { roster.required.insert(slot.name) }
+            startsContinuation.yield(worker)
+        }
+        self.roster = Mutex(roster)
         self.logger = logger
     }
 
     public func publish(_ events: [Event]) async throws -> DeliveryReceipt {
         guard !events.isEmpty else { return .empty }
-        let state = ReceiptState(requiredSinks: requiredNames, eventCount: events.count)
-        for worker in workers {
-            try await worker.enqueue(events, receipt: state)
+        await gate.enterShared()
+        let (workers, required) = roster.withLock { ($0.workers, $0.required) }
+        let state = ReceiptState(requiredSinks: required, eventCount: events.count)
+        do {
+            for (_, worker) in workers {
+                try await worker.enqueue(events, receipt: state)
+            }
+        } catch {
+            await gate.leaveShared()
+            throw error
         }
+        await gate.leaveShared()
         return DeliveryReceipt(state: state)
     }
 
-    /// Runs every sink's worker until ``shutdown()`` (or graceful shutdown of the service group)
-    /// and the queues have drained; then the sinks are flushed and closed.
+    /// Runs every sink's worker (and those added later) until ``shutdown()`` (or graceful
+    /// shutdown of the service group) and the queues have drained; then the sinks are flushed
+    /// and closed.
     public func run() async throws {
         await withTaskCancellationHandler {
             await withGracefulShutdownHandler {
-                await withTaskGroup(of: Void.self) { group in
-                    for worker in workers {
+                await withDiscardingTaskGroup { group in
+                    for await worker in starts {
                         group.addTask { await worker.run() }
                     }
                 }
@@ -111,18 +141,23 @@ public final class EventPipeline: EventPublisher, Service {
 
     /// Stops taking events and lets the workers drain, flush and close their sinks.
     public func shutdown() async {
-        for worker in workers { await worker.beginClosing() }
+        let workers = roster.withLock { roster in
+            roster.closed = true
+            return roster.workers
+        }
+        for (_, worker) in workers { await worker.beginClosing() }
+        startsContinuation.finish()
     }
 
     /// Has every sink flush and reopen its files between two writes (SIGHUP, after logrotate).
     public func reopenSinks() async {
-        for worker in workers { await worker.requestReopen() }
+        for (_, worker) in roster.withLock({ $0.workers }) { await worker.requestReopen() }
     }
 
     /// Per-sink counters.
     public func statistics() async -> [SinkStatistics] {
         var result: [SinkStatistics] = []
-        for worker in workers { result.append(await worker.statistics) }
+        for (_, worker) in roster.withLock({ $0.workers }) { result.append(await worker.statistics) }
         return result
     }
 }

@@ -6,6 +6,8 @@ protocol SinkFeeding: Actor {
     func beginClosing()
     func requestReopen()
     func run() async
+    /// Returns once ``run()`` has closed the sink.
+    func waitUntilFinished() async
     var statistics: SinkStatistics { get }
 }
 
@@ -36,6 +38,8 @@ actor SinkWorker<C: Clock>: SinkFeeding where C.Duration == Duration {
     private var signal: CheckedContinuation<Void, Never>?
     private var spaceWaiters: [CheckedContinuation<Void, Never>] = []
     private var lastWarning: [String: C.Instant] = [:]
+    private var finished = false
+    private var finishWaiters: [CheckedContinuation<Void, Never>] = []
 
     init(slot: EventPipeline.SinkSlot, drainTimeout: Duration, clock: C, logger: Logger) {
         name = slot.name
@@ -109,6 +113,14 @@ actor SinkWorker<C: Clock>: SinkFeeding where C.Duration == Duration {
         }
         await deadLetters?.close()
         await spool?.close()
+        finished = true
+        for waiter in finishWaiters { waiter.resume() }
+        finishWaiters = []
+    }
+
+    func waitUntilFinished() async {
+        if finished { return }
+        await withCheckedContinuation { finishWaiters.append($0) }
     }
 
     /// One step of the loop: wait for work, then deliver a batch from the spool or the queue.

@@ -14,7 +14,7 @@ struct MetricsServer: Service {
     let port: UInt16
 
     static func start(
-        host: String, port: UInt16, pipeline: EventPipeline, sources: [SourceStatusBoard], startedAt: Timestamp
+        host: String, port: UInt16, pipeline: EventPipeline, sources: RunningSources, startedAt: Timestamp
     ) async throws -> MetricsServer {
         let server =
             host.contains(":")
@@ -93,12 +93,12 @@ struct MetricsServer: Service {
 
 struct MetricsHandler: HTTPHandler {
     let pipeline: EventPipeline
-    let sources: [SourceStatusBoard]
+    let sources: RunningSources
     let startedAt: Timestamp
 
     func handleRequest(_ request: FlyingFox.HTTPRequest) async throws -> FlyingFox.HTTPResponse {
         let text = MetricsServer.exposition(
-            await pipeline.statistics(), streams: sources.flatMap(\.snapshot), startedAt: startedAt)
+            await pipeline.statistics(), streams: sources.boards.flatMap(\.snapshot), startedAt: startedAt)
         return FlyingFox.HTTPResponse(
             statusCode: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"], body: Data(text.utf8))
     }

@@ -47,11 +47,11 @@ struct Readiness {
 /// `GET /readyz`: 200 "ready", or 503 with one reason per line.
 struct ReadyHandler: HTTPHandler {
     let pipeline: EventPipeline
-    let sources: [SourceStatusBoard]
+    let sources: RunningSources
 
     func handleRequest(_ request: FlyingFox.HTTPRequest) async throws -> FlyingFox.HTTPResponse {
         let problems = Readiness.problems(
-            sinks: await pipeline.statistics(), streams: sources.flatMap(\.snapshot), now: .now())
+            sinks: await pipeline.statistics(), streams: sources.boards.flatMap(\.snapshot), now: .now())
         let text = problems.isEmpty ? "ready\n" : "not ready:\n" + problems.map { "- \($0)\n" }.joined()
         return FlyingFox.HTTPResponse(
             statusCode: problems.isEmpty ? .ok : .serviceUnavailable,

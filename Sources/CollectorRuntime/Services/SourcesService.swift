@@ -3,13 +3,13 @@ import Logging
 import ServiceLifecycle
 import Synchronization
 
-/// Runs every source concurrently; returns when all have finished. On graceful shutdown every
-/// source is asked to stop (``StopRequest``): it starts nothing new, waits for what it published
-/// to be accepted (the pipeline is still delivering) and checkpoints it. Sources still running
-/// after `grace` are cancelled; what they had not checkpointed is collected again next run.
+/// Runs every source concurrently, and those a SIGHUP adds (``RunningSources``); returns when all
+/// have finished. On graceful shutdown every source is asked to stop (``StopRequest``): it starts
+/// nothing new, waits for what it published to be accepted (the pipeline is still delivering)
+/// and checkpoints it. Sources still running after `grace` are cancelled; what they had not
+/// checkpointed is collected again next run.
 struct SourcesService: Service {
-    let sources: [(String, any Source)]
-    let stops: [StopRequest]
+    let running: RunningSources
     let grace: Duration
     let publisher: any EventPublisher
     let logger: Logger
@@ -27,10 +27,10 @@ struct SourcesService: Service {
             } onCancel: {
                 work.cancel()
             }
-        } onGracefulShutdown: { [stops, grace, logger, closePipeline] in
+        } onGracefulShutdown: { [running, grace, logger, closePipeline] in
             logger.info(
                 "stopping sources: waiting for what they published to be accepted", metadata: ["grace": "\(grace)"])
-            for stop in stops { stop.request() }
+            running.stopAll()
             timer.withLock {
                 $0 = Task {
                     guard (try? await Task.sleep(for: grace)) != nil, !work.isCancelled else { return }
@@ -45,24 +45,30 @@ struct SourcesService: Service {
     }
 
     private func runAll() async throws {
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            for (name, source) in sources {
+        try await withThrowingDiscardingTaskGroup { group in
+            for await entry in running.starts {
                 group.addTask {
-                    do {
-                        try await source.run(publisher: publisher)
-                    } catch is CancellationError {
-                        logger.info("source stopped for shutdown", metadata: ["source": "\(name)"])
-                    } catch {
-                        if Task.isCancelled {
-                            logger.info("source stopped for shutdown", metadata: ["source": "\(name)"])
-                            return
-                        }
-                        logger.critical("source failed", metadata: ["source": "\(name)", "error": "\(error)"])
-                        throw error
-                    }
+                    defer { running.finished(entry) }
+                    try await run(entry)
                 }
             }
-            try await group.waitForAll()
+        }
+    }
+
+    private func run(_ entry: RunningSources.Entry) async throws {
+        let name = entry.name
+        do {
+            try await entry.source.run(publisher: publisher)
+        } catch is CancellationError {
+            logger.info("source stopped for shutdown", metadata: ["source": "\(name)"])
+        } catch {
+            if Task.isCancelled {
+                logger.info("source stopped for shutdown", metadata: ["source": "\(name)"])
+                return
+            }
+            logger.critical("source failed", metadata: ["source": "\(name)", "error": "\(error)"])
+            running.closeStarts()
+            throw error
         }
     }
 }

@@ -6,21 +6,19 @@ import ServiceLifecycle
 struct StatusFileService: Service {
     let writer: CollectorStatus.Writer
     let pipeline: EventPipeline
-    let sources: [String]
-    let boards: [SourceStatusBoard]
+    let sources: RunningSources
     let startedAt: Timestamp
     let notifier: SystemdNotifier
     /// Two seconds, or half systemd's watchdog interval when that is shorter.
     let interval: Duration
 
     init(
-        stateDirectory: String, pipeline: EventPipeline, sources: [String], boards: [SourceStatusBoard],
+        stateDirectory: String, pipeline: EventPipeline, sources: RunningSources,
         notifier: SystemdNotifier = SystemdNotifier(environment: [:])
     ) {
         writer = CollectorStatus.Writer(path: CollectorStatus.path(state: stateDirectory))
         self.pipeline = pipeline
         self.sources = sources
-        self.boards = boards
         self.notifier = notifier
         startedAt = .now()
         interval = min(.seconds(2), notifier.watchdogInterval.map { $0 / 2 } ?? .seconds(2))
@@ -59,6 +57,7 @@ struct StatusFileService: Service {
 
     private func write(running: Bool, sinks: [SinkStatistics]) async {
         await writer.write(
-            running: running, startedAt: startedAt, sources: sources, streams: boards.flatMap(\.snapshot), sinks: sinks)
+            running: running, startedAt: startedAt, sources: sources.names, streams: sources.boards.flatMap(\.snapshot),
+            sinks: sinks)
     }
 }
