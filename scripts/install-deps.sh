@@ -5,10 +5,12 @@
 # `zcat`), the openssl tool (the tests make certificates and verify signatures with it), and
 # rsyslog with its OpenSSL TLS driver (the syslog sink's tests send to a real rsyslog on loopback) and
 # python3 (the webhook tests verify signatures with Python's own hmac), and systemd (for
-# `systemd-analyze verify` of the shipped unit).
+# `systemd-analyze verify` of the shipped unit), prometheus (its `promtool check metrics` checks
+# /metrics), nghttp2-proxy (nghttpx, the TLS and HTTP/2 terminator in front of the simulator),
+# and from PyPI the `standardwebhooks` package (the webhook tests verify signatures with it).
 set -euo pipefail
 
-packages=(libcurl4-openssl-dev libssl-dev zlib1g-dev pkg-config gzip openssl rsyslog rsyslog-openssl python3 systemd)
+packages=(libcurl4-openssl-dev libssl-dev zlib1g-dev pkg-config gzip openssl rsyslog rsyslog-openssl python3 python3-pip systemd prometheus nghttp2-proxy)
 missing=()
 for p in "${packages[@]}"; do
   dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
@@ -24,6 +26,12 @@ if [ ${#missing[@]} -gt 0 ]; then
   export DEBIAN_FRONTEND=noninteractive
   $sudo apt-get update -qq
   $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+if ! python3 -c "import standardwebhooks" >/dev/null 2>&1; then
+  echo "install-deps: installing standardwebhooks from PyPI"
+  python3 -m pip install --quiet --disable-pip-version-check standardwebhooks 2>/dev/null \
+    || python3 -m pip install --quiet --disable-pip-version-check --break-system-packages standardwebhooks
 fi
 
 command -v swift >/dev/null 2>&1 || { echo "install-deps: the Swift toolchain (6.2 or newer) is not on PATH" >&2; exit 1; }

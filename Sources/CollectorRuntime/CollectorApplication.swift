@@ -17,6 +17,7 @@ public enum CollectorApplication {
 
     public static func run(_ configuration: LoadedConfiguration, logger: Logger) async throws -> Summary {
         try prepareStateDirectory(configuration.stateDirectory)
+        CollectorMetrics.bootstrap()
         // SIGHUP is trapped from here to the end of the drain (ReloadService).
         let hangups = await UnixSignalsSequence(trapping: .sighup)
         var startup = Startup(configuration: configuration, logger: logger)

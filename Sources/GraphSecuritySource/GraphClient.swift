@@ -97,6 +97,7 @@ package final class GraphClient: GraphListing {
         let token = try await tokens.current()
         try await limiter.acquire()
         let response: HTTPResponse
+        let start = ContinuousClock.now
         do {
             response = try await http.send(
                 HTTPRequest(
@@ -108,10 +109,12 @@ package final class GraphClient: GraphListing {
                     ]))
         } catch {
             if error.kind == .cancelled { throw CancellationError() }
+            GraphRequestMetrics.record(url: url, status: nil, since: start)
             throw GraphError(
                 kind: error.isRetryable ? .network : .malformedResponse, status: nil, code: "network",
                 message: error.description, url: url)
         }
+        GraphRequestMetrics.record(url: url, status: response.status, since: start)
         switch response.status {
         case 200, 206:
             do {

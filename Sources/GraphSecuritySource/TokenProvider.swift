@@ -69,6 +69,7 @@ actor TokenProvider {
         let body = form.map { "\(PercentEncoding.encode($0.0))=\(PercentEncoding.encode($0.1))" }.joined(separator: "&")
         let url = cloud.tokenURL(tenant: tenant)
         let response: HTTPResponse
+        let start = ContinuousClock.now
         do {
             response = try await http.send(
                 HTTPRequest(
@@ -76,10 +77,12 @@ actor TokenProvider {
                     headers: [("Content-Type", "application/x-www-form-urlencoded"), ("Accept", "application/json")],
                     body: Array(body.utf8)))
         } catch {
+            GraphRequestMetrics.record(url: url, status: nil, since: start)
             throw GraphError(
                 kind: error.isRetryable ? .transient : .network, status: nil, code: "network",
                 message: error.description, url: url)
         }
+        GraphRequestMetrics.record(url: url, status: response.status, since: start)
         let json = try? JSONParser.parse(bytes: response.body)
         guard response.status == 200, let access = json?["access_token"]?.stringValue else {
             // AAD answers {"error": "invalid_client", "error_description": "AADSTS7000215: ..."}.

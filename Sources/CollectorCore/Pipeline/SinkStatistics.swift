@@ -4,6 +4,10 @@ public struct SinkStatistics: Sendable, Hashable {
     public var required: Bool
     /// Events waiting in the sink's queue (including the batch being written).
     public var queued = 0
+    /// The approximate JSON size of the queued events.
+    public var queuedBytes = 0
+    /// Bytes in the durable spool waiting for the sink.
+    public var spoolBytes: Int64 = 0
     /// Events the sink accepted.
     public var accepted = 0
     /// Events the sink rejected permanently.

@@ -8,7 +8,7 @@ protocol SinkFeeding: Actor {
     func run() async
     /// Returns once ``run()`` has closed the sink.
     func waitUntilFinished() async
-    var statistics: SinkStatistics { get }
+    var statistics: SinkStatistics { get async }
 }
 
 /// One sink's worker: it feeds the sink from its ``SinkQueue`` in batches (by events, bytes and
@@ -58,9 +58,13 @@ actor SinkWorker<C: Clock>: SinkFeeding where C.Duration == Duration {
     }
 
     var statistics: SinkStatistics {
-        var s = stats
-        s.queued = queue.queuedEvents
-        return s
+        get async {
+            var s = stats
+            s.queued = queue.queuedEvents
+            s.queuedBytes = queue.queuedBytes
+            if let spool { s.spoolBytes = await spool.pendingBytes }
+            return s
+        }
     }
 
     /// Queues events, waiting while the queue is full. Throws when the pipeline is closing.

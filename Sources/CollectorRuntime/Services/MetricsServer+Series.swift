@@ -5,6 +5,8 @@ extension MetricsServer {
     /// Per sink: name, type, help, value.
     static let sinkSeries: [(String, String, String, @Sendable (SinkStatistics) -> Int)] = [
         ("queued_events", "gauge", "Events waiting in the sink's queue.", { $0.queued }),
+        ("queued_bytes", "gauge", "The approximate JSON size of the events in the sink's queue.", { $0.queuedBytes }),
+        ("spool_bytes", "gauge", "Bytes in the sink's durable spool, waiting for the sink.", { Int($0.spoolBytes) }),
         ("accepted_events_total", "counter", "Events the sink accepted.", { $0.accepted }),
         ("batches_total", "counter", "Batches the sink accepted.", { $0.batches }),
         ("retries_total", "counter", "Writes that failed with a retryable error.", { $0.retries }),

@@ -97,8 +97,10 @@ struct MetricsHandler: HTTPHandler {
     let startedAt: Timestamp
 
     func handleRequest(_ request: FlyingFox.HTTPRequest) async throws -> FlyingFox.HTTPResponse {
-        let text = MetricsServer.exposition(
-            await pipeline.statistics(), streams: sources.boards.flatMap(\.snapshot), startedAt: startedAt)
+        let text =
+            MetricsServer.exposition(
+                await pipeline.statistics(), streams: sources.boards.flatMap(\.snapshot), startedAt: startedAt)
+            + CollectorMetrics.exposition()
         return FlyingFox.HTTPResponse(
             statusCode: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"], body: Data(text.utf8))
     }
