@@ -33,13 +33,14 @@ ALLOWED = {
     "CollectorConfig": {"CollectorCore", "CollectorSystem", "Yams"},
     "CollectorSinks": {"CollectorCore", "CollectorSystem", "EventFormats", "CurlTransport", "GzipStream", "COpenSSL",
                        "Logging"},
-    "GraphSecuritySource": {"CollectorCore", "CollectorSystem", "CurlTransport", "COpenSSL", "Logging"},
+    # Metrics: swift-metrics' API only (the backend is the runtime's choice).
+    "GraphSecuritySource": {"CollectorCore", "CollectorSystem", "CurlTransport", "COpenSSL", "Logging", "Metrics"},
     "GraphSimulator": {"CollectorCore", "CollectorSystem", "GraphSecuritySource", "FlyingFox"},
     # The kit third-party sink authors test with: the core contract and configuration decoding.
     "CollectorTesting": {"CollectorCore", "CollectorConfig", "Logging"},
     "CollectorRuntime": {"CollectorCore", "CollectorSystem", "CollectorConfig", "CollectorSinks", "GraphSecuritySource",
                          "GraphSimulator", "CurlTransport", "GzipStream", "ArgumentParser", "Logging",
-                         "ServiceLifecycle", "UnixSignals", "FlyingFox", "Yams"},
+                         "ServiceLifecycle", "UnixSignals", "FlyingFox", "Yams", "Metrics", "Prometheus"},
 }
 
 
