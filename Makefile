@@ -7,9 +7,14 @@
 #   make fault-schedules  the seeded fault-schedule test of the Graph engine, release build (SEEDS=5000 FIRST=1)
 #   make fuzz   every libFuzzer target for FUZZ_SECONDS (600) each (FUZZ_TARGETS="leef spool")
 #   make format  swift-format the tree (.swift-format); `make test` lints it
+#   make install  static release build, man page, completions, systemd unit, example config (PREFIX=/usr/local DESTDIR=)
+#   make deb    the same as a Debian package in dist/ (/usr, /etc/graph-collector/collector.yaml a conffile)
 SWIFT ?= swift
+PREFIX ?= /usr/local
+DESTDIR ?=
+SYSCONFDIR ?= /etc
 
-.PHONY: run test deps build release clean docs fault-injection bench fuzz fault-schedules format lint
+.PHONY: run test deps build release clean docs fault-injection bench fuzz fault-schedules format lint install deb
 
 run:
 	bash scripts/quickstart.sh
@@ -26,6 +31,7 @@ test: deps lint
 	bash scripts/fuzz.sh 20
 	$(SWIFT) build --build-tests --package-path Examples/custom-sink
 	$(SWIFT) test --package-path Examples/custom-sink
+	bash scripts/test-packaging.sh
 
 fault-injection: deps
 	$(SWIFT) build
@@ -64,8 +70,15 @@ build: deps
 release: deps
 	$(SWIFT) build -c release --product graph-collector
 
+# Both build in .build-install (scripts/package.sh), apart from the development .build.
+install: deps
+	PREFIX="$(PREFIX)" DESTDIR="$(DESTDIR)" SYSCONFDIR="$(SYSCONFDIR)" SWIFT="$(SWIFT)" bash scripts/package.sh install
+
+deb: deps
+	SWIFT="$(SWIFT)" bash scripts/package.sh deb
+
 clean:
-	rm -rf .build .build-fuzz quickstart-out quickstart-state
+	rm -rf .build .build-fuzz .build-install dist quickstart-out quickstart-state
 
 docs:
 	GRAPH_COLLECTOR_DOCS=1 $(SWIFT) package generate-documentation --target CollectorCore

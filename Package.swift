@@ -176,7 +176,7 @@ let package = Package(
             dependencies: [
                 "CollectorRuntime", "CollectorConfig", "CollectorCore", "CollectorTesting", "CurlTransport",
                 "GzipStream",
-                "GraphSimulator", "GraphSecuritySource", "graph-collector",
+                "GraphSimulator", "GraphSecuritySource", "TestReceivers", "graph-collector",
             ]),
     ]
 )

@@ -57,6 +57,12 @@ public actor GraphSimulator {
         return baseURL
     }
 
+    /// The URL clients reach the simulator by, when that is not its own (behind a TLS
+    /// terminator): nextLinks, `@odata.context`, token URLs and the expected token scope use it.
+    public func advertise(_ url: String) {
+        baseURL = url
+    }
+
     public func stop() async {
         await server?.stop(timeout: 1)
         serverTask?.cancel()

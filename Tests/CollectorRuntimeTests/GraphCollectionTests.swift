@@ -11,7 +11,7 @@ import Testing
 /// in-memory sink.
 struct SimulatorRun {
     let simulator: GraphSimulator
-    let url: String
+    var url: String
     let state = TemporaryDirectory(prefix: "graph-state")
 
     init(_ configure: (inout SimulatorConfiguration) -> Void) async throws {

@@ -51,6 +51,7 @@ func webhookConfig(_ yaml: String) throws -> WebhookSink.Configuration {
         )
         let attempts = try receiver.attempts()
         #expect(attempts.allSatisfy { $0.valid }, "every signature verifies with Python's hmac")
+        #expect(attempts.allSatisfy { $0.standard == true }, "and with the standardwebhooks package")
         #expect(attempts.allSatisfy { $0.auth == "Bearer token-123" })
         let failed = attempts.filter { $0.status != 200 }
         #expect(failed.count == 5 && failed.contains { $0.status == 429 } && failed.contains { $0.status == 500 })
@@ -153,5 +154,42 @@ func webhookConfig(_ yaml: String) throws -> WebhookSink.Configuration {
         #expect(error("url: https://x.example\nsigning: {secrets: [\"whsec_!!!\"]}").contains("base64"))
         let c = try webhookConfig("url: https://x.example\nretryable_status: [\"5xx\", \"409\"]")
         #expect(c.retryableStatus == [500...599, 409...409])
+    }
+    /// The production path: HTTPS with the receiver's certificate checked against a test CA
+    /// (`tls.ca_file`), requests carried on HTTP/1.1 keep-alive connections.
+    @Test func overHTTPSItVerifiesTheReceiverAndKeepsConnectionsAlive() async throws {
+        let receiver = try await WebhookReceiver(secrets: [Self.secret], tls: true)
+        let config = try webhookConfig(
+            """
+            url: \(receiver.url)
+            max_events_per_request: 25
+            max_concurrent: 2
+            signing: {secrets: ["\(Self.secret)"]}
+            tls: {ca_file: \(receiver.caFile)}
+            """)
+        let sink = WebhookSink(configuration: config, logger: quiet)
+        let events = (0..<500).map { TrickyEvents.alert($0) }
+        for start in stride(from: 0, to: 500, by: 100) {
+            try await sink.write(Array(events[start..<start + 100]))
+        }
+        try await sink.close()
+        let arrived = try receiver.events()
+        #expect(arrived.count == 500 && Set(arrived.map { $0.event.alert!.id }) == Set(events.map { $0.alert!.id }))
+        let attempts = try receiver.attempts()
+        #expect(attempts.count == 20 && attempts.allSatisfy { $0.status == 200 && $0.valid && $0.standard == true })
+        let connections = Set(attempts.map(\.connection))
+        #expect(connections.count <= 2, "20 requests on at most 2 keep-alive connections: \(connections)")
+
+        // Without the CA the receiver's certificate is refused, and the error says why.
+        let untrusted = WebhookSink(
+            configuration: try webhookConfig("url: \(receiver.url)\nsigning: {secrets: [\"\(Self.secret)\"]}"),
+            logger: quiet)
+        await #expect {
+            try await untrusted.write(Array(events[0..<1]))
+        } throws: { error in
+            "\(error)".contains("certificate")
+        }
+        try await untrusted.close()
+        #expect(try receiver.attempts().count == 20, "nothing was sent to an unverified receiver")
     }
 }

@@ -6,24 +6,29 @@ public import Foundation
     public import Glibc
 #endif
 
-/// The Python receiver in webhook_receiver.py, started on loopback. While the file
+/// The Python receiver in webhook_receiver.py, started on loopback, over HTTP or (with `tls`)
+/// HTTPS with a certificate for `localhost` from a test CA (``caFile``). While the file
 /// ``failFile`` exists it answers every request with 500 (an outage the test controls).
 public final class WebhookReceiver: @unchecked Sendable {
     public let directory = TemporaryDirectory(prefix: "webhook-test")
     public let pid: pid_t
     public let port: Int
+    public let tls: Bool
 
-    public init(secrets: [String], githubSecret: String? = nil, failFirst: Int = 0, rejectIDs: [String] = [])
-        async throws
-    {
+    public init(
+        secrets: [String], githubSecret: String? = nil, failFirst: Int = 0, rejectIDs: [String] = [], tls: Bool = false
+    ) async throws {
+        self.tls = tls
+        if tls { try TestCertificates.make(in: directory.path, serverNames: "DNS:localhost") }
         let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent(
             "webhook_receiver.py"
         ).path
         pid = try RsyslogReceiver.spawn(
-            "/usr/bin/python3",
+            // python3 from PATH: the one `scripts/install-deps.sh` installed standardwebhooks for.
+            "/usr/bin/env",
             [
-                script, directory.path, secrets.joined(separator: ","), githubSecret ?? "-",
-                String(failFirst), rejectIDs.joined(separator: ","),
+                "python3", script, directory.path, secrets.joined(separator: ","), githubSecret ?? "-",
+                String(failFirst), rejectIDs.joined(separator: ","), tls ? directory.path : "-",
             ],
             log: directory.file("receiver.log"))
         var found: Int?
@@ -44,13 +49,20 @@ public final class WebhookReceiver: @unchecked Sendable {
 
     public var failFile: String { directory.file("fail") }
 
-    public var url: String { "http://127.0.0.1:\(port)/hooks/graph" }
+    public var url: String { tls ? "https://localhost:\(port)/hooks/graph" : "http://127.0.0.1:\(port)/hooks/graph" }
+
+    /// The test CA that signed the receiver's certificate (with `tls`).
+    public var caFile: String { directory.file("ca.pem") }
 
     public struct Attempt: Sendable {
         public var id: String
         public var status: Int
         public var valid: Bool
         public var auth: String
+        /// What the `standardwebhooks` package said (nil: no `whsec_` secret to check).
+        public var standard: Bool?
+        /// The client's address and port: requests on one keep-alive connection share it.
+        public var connection: String
     }
 
     public func attempts() throws -> [Attempt] {
@@ -60,11 +72,14 @@ public final class WebhookReceiver: @unchecked Sendable {
         return try text.split(separator: "\n").map { line in
             let j = try JSONParser.parse(String(line))
             if case .bool(let valid)? = j["valid"] {
+                var standard: Bool?
+                if case .bool(let b)? = j["standard"] { standard = b }
                 return Attempt(
                     id: j["id"]?.stringValue ?? "", status: j["status"]?.intValue ?? 0, valid: valid,
-                    auth: j["auth"]?.stringValue ?? "")
+                    auth: j["auth"]?.stringValue ?? "", standard: standard,
+                    connection: j["connection"]?.stringValue ?? "")
             }
-            return Attempt(id: "", status: 0, valid: false, auth: "")
+            return Attempt(id: "", status: 0, valid: false, auth: "", standard: nil, connection: "")
         }
     }
 
