@@ -46,7 +46,8 @@ extension CollectorApplication {
         var parts: RunParts {
             RunParts(
                 stateDirectory: stateDirectory, configurationDirectory: configuration.directory,
-                services: serviceURLs, logger: logger)
+                services: serviceURLs, drainTimeout: configuration.settings.pipeline.drainTimeout.duration,
+                logger: logger)
         }
 
         /// Opens every sink with its spool and dead letters, in configuration order.

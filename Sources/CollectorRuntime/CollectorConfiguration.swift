@@ -196,3 +196,13 @@ public struct LoadedConfiguration: Sendable {
         settings.stateDirectory.hasPrefix("/") ? settings.stateDirectory : "\(directory)/\(settings.stateDirectory)"
     }
 }
+
+extension LoadedConfiguration {
+    /// Why this configuration cannot run (no sources, no sinks): refused at start and on SIGHUP.
+    func unrunnable(name: String) -> [String] {
+        var problems: [String] = []
+        if sources.isEmpty { problems.append("\(name): no sources are configured; add a 'sources:' entry") }
+        if sinks.isEmpty { problems.append("\(name): no sinks are configured; add a 'sinks:' entry") }
+        return problems
+    }
+}

@@ -9,6 +9,8 @@ struct RunParts: Sendable {
     let configurationDirectory: String
     /// Services started for this run, by name → URL (the simulator's).
     let services: [String: String]
+    /// How long a sink may drain or a source may take to stop (`pipeline.drain_timeout`).
+    let drainTimeout: Duration
     let logger: Logger
 
     /// Opens a sink's spool and dead letters and makes the sink. With `deferred`, the sink

@@ -77,7 +77,7 @@ actor TokenProvider {
                     headers: [("Content-Type", "application/x-www-form-urlencoded"), ("Accept", "application/json")],
                     body: Array(body.utf8)))
         } catch {
-            GraphRequestMetrics.record(url: url, status: nil, since: start)
+            if error.kind != .cancelled { GraphRequestMetrics.record(url: url, status: nil, since: start) }
             throw GraphError(
                 kind: error.isRetryable ? .transient : .network, status: nil, code: "network",
                 message: error.description, url: url)

@@ -46,7 +46,7 @@ import Testing
                 .init(name: "added", sink: added, batch: batch),
             ]
         }
-        #expect(applied)
+        #expect(applied == .applied)
         #expect(pipeline.sinkNames == ["kept", "changed", "added"])
         for publisher in publishers { try await publisher.value }
         await pipeline.shutdown()
@@ -75,9 +75,34 @@ import Testing
             made.withLock { $0 = true }
             return [.init(name: "late", sink: InMemorySink())]
         }
-        #expect(!applied)
+        #expect(applied == .shuttingDown)
         try await running.value
         #expect(!made.withLock { $0 }, "no sink is made once the pipeline is shutting down")
         #expect(pipeline.sinkNames == ["s"])
+    }
+
+    /// A publication blocked on a stalled sink's full queue must not hold a reload (or the
+    /// publications queued behind it) forever: the reload gives up after the drain timeout.
+    @Test func aReconfigurationBlockedByAStalledSinkGivesUpAndPublicationsGoOn() async throws {
+        let stalled = InMemorySink()
+        await stalled.pause()
+        let pipeline = EventPipeline(
+            sinks: [.init(name: "s", sink: stalled, batch: BatchPolicy(maxEvents: 1), queueCapacity: 2)],
+            drainTimeout: .milliseconds(300), logger: logger)
+        let running = Task { try await pipeline.run() }
+        // Fills the queue (2) and the write in progress, then blocks on the full queue.
+        let blocked = Task { for n in 0..<5 { _ = try await pipeline.publish(SampleEvents.alerts(n..<n + 1)) } }
+        while await stalled.writeAttempts < 1 { try await Task.sleep(for: .milliseconds(5)) }
+        try await Task.sleep(for: .milliseconds(50))
+        let outcome = await pipeline.reconfigure(removing: ["s"]) { [] }
+        #expect(outcome == .blocked)
+        #expect(pipeline.sinkNames == ["s"], "nothing changed")
+        await stalled.resume()
+        try await blocked.value
+        let receipt = try await pipeline.publish(SampleEvents.alerts(10..<11))
+        #expect(await receipt.delivered().isComplete, "publications go on after the reload gave up")
+        await pipeline.shutdown()
+        try await running.value
+        #expect(await stalled.events.count == 6)
     }
 }

@@ -86,6 +86,12 @@ import Testing
         defer { if process.isRunning { process.terminate() } }
         let live = dir.file("out/events.ndjson")
         try await wait(seconds: 60) { lines(live).count >= 300 }
+        // Valid YAML but nothing to deliver to: refused too (sources would checkpoint into nowhere).
+        _ = try dir.write("c.yaml", "sources: [{type: synthetic, count: 20000, batch_size: 100}]\nsinks: []\n")
+        kill(process.processIdentifier, SIGHUP)
+        try await wait(seconds: 60) {
+            ((try? String(contentsOfFile: log, encoding: .utf8)) ?? "").contains("no sinks are configured")
+        }
         _ = try dir.write("c.yaml", "sources: [{type: synthetic, count: -1}]\nsinks: [{type: nope}]\n")
         kill(process.processIdentifier, SIGHUP)
         try await wait(seconds: 180) { !process.isRunning }
@@ -93,6 +99,7 @@ import Testing
         #expect(!process.isRunning && process.terminationStatus == 0, "\(text.suffix(2000))")
         #expect(text.contains("the running one stays"), "\(text.suffix(2000))")
         #expect(text.contains("unknown sink type 'nope'"), "\(text.suffix(2000))")
+        #expect(text.contains("no sinks are configured"), "\(text.suffix(2000))")
         let counted = try await CollectorProcess.runTool("/usr/bin/env", ["wc", "-l", live])
         #expect(
             counted.stdout.hasPrefix("20000 "), "the running configuration finished the collection: \(counted.stdout)")

@@ -6,12 +6,21 @@ extension EventPipeline {
     /// same files and spool after it. Publications wait meanwhile: nothing is queued for a sink
     /// on its way out, and nothing published after the reconfiguration misses a new sink.
     ///
-    /// - Returns: false when the pipeline is already shutting down (nothing changes then).
+    /// What became of a reconfiguration.
+    package enum ReconfigurationOutcome: Equatable, Sendable {
+        case applied
+        /// Nothing changed: the pipeline is shutting down.
+        case shuttingDown
+        /// Nothing changed: publications stayed blocked (a sink's queue full, the sink failing)
+        /// for longer than the drain timeout.
+        case blocked
+    }
+
     @discardableResult
     package func reconfigure(
         removing names: Set<String>, adding makeSlots: () async -> [SinkSlot]
-    ) async -> Bool {
-        await gate.enterExclusive()
+    ) async -> ReconfigurationOutcome {
+        guard await gate.enterExclusive(within: drainTimeout) else { return .blocked }
         let leaving = roster.withLock { roster -> [any SinkFeeding]? in
             guard !roster.closed else { return nil }
             let leaving = roster.workers.filter { names.contains($0.name) }.map(\.worker)
@@ -21,10 +30,14 @@ extension EventPipeline {
         }
         guard let leaving else {
             await gate.leaveExclusive()
-            return false
+            return .shuttingDown
         }
-        for worker in leaving { await worker.beginClosing() }
+        for worker in leaving { await worker.beginClosing(forReload: true) }
         for worker in leaving { await worker.waitUntilFinished() }
+        guard !roster.withLock({ $0.closed }) else {
+            await gate.leaveExclusive()
+            return .shuttingDown
+        }
         let slots = await makeSlots()
         let added = roster.withLock { roster -> Bool in
             guard !roster.closed else { return false }
@@ -45,7 +58,7 @@ extension EventPipeline {
             }
         }
         await gate.leaveExclusive()
-        return added
+        return added ? .applied : .shuttingDown
     }
 
     /// The names of the sinks being fed now, in order.

@@ -76,6 +76,7 @@ public final class EventPipeline: EventPublisher, Service {
     let startsContinuation: AsyncStream<any SinkFeeding>.Continuation
     /// Builds a worker on the pipeline's clock.
     let makeWorker: @Sendable (SinkSlot) -> any SinkFeeding
+    let drainTimeout: Duration
     let logger: Logger
 
     /// - Parameters:
@@ -99,6 +100,7 @@ public final class EventPipeline: EventPublisher, Service {
             startsContinuation.yield(worker)
         }
         self.roster = Mutex(roster)
+        self.drainTimeout = drainTimeout
         self.logger = logger
     }
 
@@ -134,7 +136,9 @@ public final class EventPipeline: EventPublisher, Service {
                 Task { await self.shutdown() }
             }
         } onCancel: {
-            // Cancelled without a graceful shutdown: still drain within the deadline.
+            // Cancelled without a graceful shutdown: still drain within the deadline. Closed at
+            // once, so no reconfiguration adds a worker the cancelled loop would never start.
+            roster.withLock { $0.closed = true }
             Task { await self.shutdown() }
         }
     }
@@ -145,7 +149,7 @@ public final class EventPipeline: EventPublisher, Service {
             roster.closed = true
             return roster.workers
         }
-        for (_, worker) in workers { await worker.beginClosing() }
+        for (_, worker) in workers { await worker.beginClosing(forReload: false) }
         startsContinuation.finish()
     }
 

@@ -3,7 +3,9 @@ import Logging
 /// What ``EventPipeline`` needs of a sink's worker, whatever clock the worker runs on.
 protocol SinkFeeding: Actor {
     func enqueue(_ events: [Event], receipt: ReceiptState) async throws(PipelineClosedError)
-    func beginClosing()
+    /// Stops taking events, drains the queue (and, unless `forReload`, the spool) within the
+    /// drain timeout, then closes. A reload leaves the spool to the sink's successor.
+    func beginClosing(forReload: Bool)
     func requestReopen()
     func run() async
     /// Returns once ``run()`` has closed the sink.
@@ -30,6 +32,8 @@ actor SinkWorker<C: Clock>: SinkFeeding where C.Duration == Duration {
     var stats: SinkStatistics
     var closing = false
     var drainDeadline: C.Instant?
+    /// Closing for a reload: the spool stays for the successor, which reopens it.
+    private var leavingForReload = false
     /// The spool holds batches not yet delivered: new events go behind them, to keep order.
     var spoolPending = false
     var unflushedWrites = false
@@ -92,9 +96,10 @@ actor SinkWorker<C: Clock>: SinkFeeding where C.Duration == Duration {
         wake()
     }
 
-    func beginClosing() {
+    func beginClosing(forReload: Bool) {
         guard !closing else { return }
         closing = true
+        leavingForReload = forReload
         drainDeadline = clock.now.advanced(by: drainTimeout)
         releaseSpaceWaiters()
         wake()
@@ -140,7 +145,7 @@ actor SinkWorker<C: Clock>: SinkFeeding where C.Duration == Duration {
         if queue.untakenEvents == 0 && closing {
             // Shutting down: keep emptying the spool while the sink takes it and the drain
             // deadline allows; what is left stays on disk for the next start.
-            guard spoolPending, let drainDeadline, clock.now < drainDeadline else { return false }
+            guard spoolPending, !leavingForReload, let drainDeadline, clock.now < drainDeadline else { return false }
             return await deliverFromSpool()
         }
         if queue.untakenEvents == 0 && spoolPending {

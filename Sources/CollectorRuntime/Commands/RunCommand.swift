@@ -62,9 +62,7 @@ struct RunCommand: AsyncParsableCommand {
 
     /// Runs a loaded configuration: refuses one without sources or sinks, logs as configured.
     static func run(_ loaded: LoadedConfiguration, name: String, logging: LoggingOptions) async throws {
-        var problems: [String] = []
-        if loaded.sources.isEmpty { problems.append("\(name): no sources are configured; add a 'sources:' entry") }
-        if loaded.sinks.isEmpty { problems.append("\(name): no sinks are configured; add a 'sinks:' entry") }
+        let problems = loaded.unrunnable(name: name)
         guard problems.isEmpty else {
             problems.forEach(printError)
             throw ExitCode(2)

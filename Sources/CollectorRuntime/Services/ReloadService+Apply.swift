@@ -2,6 +2,16 @@ import CollectorCore
 import Logging
 
 extension ReloadService {
+    static let orphanedSpool =
+        "SIGHUP: the removed sink's spool stays on disk; what it holds is delivered only if a sink of that name "
+        + "comes back"
+    static let blockedReload =
+        "SIGHUP: sink changes not applied: publications stayed blocked for the drain timeout (a sink's queue is "
+        + "full and its writes keep failing); the running sinks stay, send SIGHUP again or restart"
+    static let cancelledSource =
+        "SIGHUP: source did not stop within the drain timeout and was cancelled; it collects again from its last "
+        + "checkpoint"
+
     /// Applies `plan` and returns the configuration now running: `reloaded`'s entries, except
     /// where a new entry could not start (a changed one keeps its running version), with the
     /// running top-level settings (they apply at the next start).
@@ -30,9 +40,14 @@ extension ReloadService {
         guard !changes.isEmpty else { return running }
         let old = Dictionary(running.map { ($0.settings.name, $0) }, uniquingKeysWith: { a, _ in a })
         var result = reloaded
-        await pipeline.reconfigure(removing: changes.leaving) {
+        let outcome = await pipeline.reconfigure(removing: changes.leaving) {
             for name in changes.removed {
                 logger.info("SIGHUP: sink removed: its queue drained and it closed", metadata: ["sink": "\(name)"])
+                if old[name]?.settings.spoolMaxSize != nil {
+                    logger.warning(
+                        "\(Self.orphanedSpool)",
+                        metadata: ["sink": "\(name)", "spool": "\(parts.stateDirectory)/sinks/\(name)/spool"])
+                }
             }
             var slots: [EventPipeline.SinkSlot] = []
             for entry in reloaded where changes.arriving.contains(entry.settings.name) {
@@ -53,7 +68,13 @@ extension ReloadService {
             }
             return slots
         }
-        return result
+        switch outcome {
+        case .applied: return result
+        case .shuttingDown: return running
+        case .blocked:
+            logger.error("\(Self.blockedReload)")
+            return running
+        }
     }
 
     /// A slot whose sink opens now if it can; if not, it opens on a later write (retried).
@@ -80,9 +101,13 @@ extension ReloadService {
         let old = Dictionary(running.map { ($0.settings.name, $0) }, uniquingKeysWith: { a, _ in a })
         sources.hold()
         defer { sources.release() }
+        let grace = parts.drainTimeout
         await withTaskGroup(of: Void.self) { group in
             for name in changes.leaving {
-                group.addTask { await sources.remove(name) }
+                group.addTask {
+                    guard await !sources.remove(name, within: grace) else { return }
+                    logger.warning("\(Self.cancelledSource)", metadata: ["source": "\(name)"])
+                }
             }
         }
         for name in changes.removed {

@@ -47,6 +47,9 @@ struct ReloadService: Service {
         for await _ in hangups.cancelOnGracefulShutdown() {
             notifier.notify(
                 "RELOADING=1\n\(SystemdNotifier.monotonicField)\nSTATUS=reloading: checking the configuration")
+            // Files first: logrotate's reopen must not wait for a reload that waits for a sink.
+            await pipeline.reopenSinks()
+            logger.info("SIGHUP: every sink reopens its files before its next write")
             var outcome = "reloaded"
             if readsFiles, let reloaded = readAgain(running) {
                 let plan = ReloadPlan(running: running, reloaded: reloaded)
@@ -55,8 +58,6 @@ struct ReloadService: Service {
             } else if readsFiles {
                 outcome = "reload refused, the running configuration stays"
             }
-            await pipeline.reopenSinks()
-            logger.info("SIGHUP: every sink reopens its files before its next write")
             notifier.notify("READY=1\nSTATUS=collecting (\(outcome))")
         }
     }
@@ -64,7 +65,14 @@ struct ReloadService: Service {
     /// The configuration as it is now on disk, or nil (each problem logged) when it is broken.
     private func readAgain(_ running: LoadedConfiguration) -> LoadedConfiguration? {
         do {
-            return try ConfigLoader.load(file: running.file, registry: registry)
+            let reloaded = try ConfigLoader.load(file: running.file, registry: registry)
+            let problems = reloaded.unrunnable(name: running.file)
+            for problem in problems {
+                logger.error(
+                    "SIGHUP: the configuration has a problem; the running one stays",
+                    metadata: ["problem": "\(problem)"])
+            }
+            return problems.isEmpty ? reloaded : nil
         } catch {
             for problem in error.errors {
                 logger.error(

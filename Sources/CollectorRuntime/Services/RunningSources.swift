@@ -11,6 +11,8 @@ final class RunningSources: Sendable {
         var board: SourceStatusBoard
         var stop: StopRequest
         var done = Completion()
+        /// Cancels the source's task when it does not stop in time.
+        var cancellation = SourceCancellation()
     }
 
     private struct State {
@@ -52,24 +54,31 @@ final class RunningSources: Sendable {
 
     /// Starts a source; false when the run is stopping.
     func add(_ entry: Entry) -> Bool {
-        let accepted = state.withLock { state -> Bool in
+        state.withLock { state -> Bool in
             guard !state.stopping, !state.ended else { return false }
+            // Yielded under the lock, so that nothing ends the starts in between.
+            if case .terminated = continuation.yield(entry) { return false }
             state.entries.removeAll { $0.name == entry.name }
             state.entries.append(entry)
             state.active += 1
             return true
         }
-        if accepted { continuation.yield(entry) }
-        return accepted
     }
 
     /// Asks a source to stop, waits until it has checkpointed what the sinks accepted and
-    /// returned, and forgets it.
-    func remove(_ name: String) async {
-        guard let entry = state.withLock({ $0.entries.first { $0.name == name } }) else { return }
+    /// returned, and forgets it. A source still running after `grace` (waiting for a sink that
+    /// keeps failing) is cancelled; it collects again from its last checkpoint. False then.
+    func remove(_ name: String, within grace: Duration) async -> Bool {
+        guard let entry = state.withLock({ $0.entries.first { $0.name == name } }) else { return true }
         entry.stop.request()
+        let timer = Task {
+            guard (try? await Task.sleep(for: grace)) != nil else { return }
+            entry.cancellation.cancel()
+        }
         await entry.done.wait()
+        timer.cancel()
         state.withLock { $0.entries.removeAll { $0.name == name } }
+        return !entry.cancellation.isCancelled
     }
 
     /// Called when a source's `run` has returned.
@@ -110,6 +119,29 @@ final class RunningSources: Sendable {
             state.ended = true
         }
         continuation.finish()
+    }
+}
+
+/// The task a source runs in, cancelled on request (before or after it starts).
+final class SourceCancellation: Sendable {
+    private let state = Mutex<(task: Task<Void, any Error>?, cancelled: Bool)>((nil, false))
+
+    var isCancelled: Bool { state.withLock { $0.cancelled } }
+
+    func attach(_ task: Task<Void, any Error>) {
+        let cancelled = state.withLock { state in
+            state.task = task
+            return state.cancelled
+        }
+        if cancelled { task.cancel() }
+    }
+
+    func cancel() {
+        let task = state.withLock { state in
+            state.cancelled = true
+            return state.task
+        }
+        task?.cancel()
     }
 }
 

@@ -57,12 +57,19 @@ struct SourcesService: Service {
 
     private func run(_ entry: RunningSources.Entry) async throws {
         let name = entry.name
+        // Its own task, so that a SIGHUP can cancel this source alone (RunningSources.remove).
+        let task = Task { [publisher] in try await entry.source.run(publisher: publisher) }
+        entry.cancellation.attach(task)
         do {
-            try await entry.source.run(publisher: publisher)
+            try await withTaskCancellationHandler {
+                try await task.value
+            } onCancel: {
+                task.cancel()
+            }
         } catch is CancellationError {
             logger.info("source stopped for shutdown", metadata: ["source": "\(name)"])
         } catch {
-            if Task.isCancelled {
+            if Task.isCancelled || entry.cancellation.isCancelled {
                 logger.info("source stopped for shutdown", metadata: ["source": "\(name)"])
                 return
             }
