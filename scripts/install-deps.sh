@@ -7,7 +7,7 @@
 # python3 (the webhook tests verify signatures with Python's own hmac), and systemd (for
 # `systemd-analyze verify` of the shipped unit), prometheus (its `promtool check metrics` checks
 # /metrics), nghttp2-proxy (nghttpx, the TLS and HTTP/2 terminator in front of the simulator),
-# and from PyPI the `standardwebhooks` package (the webhook tests verify signatures with it).
+# and from PyPI the checkers below.
 set -euo pipefail
 
 packages=(libcurl4-openssl-dev libssl-dev zlib1g-dev pkg-config gzip openssl rsyslog rsyslog-openssl python3 python3-pip systemd prometheus nghttp2-proxy)
@@ -28,10 +28,13 @@ if [ ${#missing[@]} -gt 0 ]; then
   $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
-if ! python3 -c "import standardwebhooks" >/dev/null 2>&1; then
-  echo "install-deps: installing standardwebhooks from PyPI"
-  python3 -m pip install --quiet --disable-pip-version-check standardwebhooks 2>/dev/null \
-    || python3 -m pip install --quiet --disable-pip-version-check --break-system-packages standardwebhooks
+# Checkers we did not write, from PyPI: Standard Webhooks signatures, the OCSF schema (offline,
+# with jsonschema) and a CEF parser.
+python_packages=(standardwebhooks ocsf-json-schema==1.2.0 jsonschema cefp==0.0.2)
+if ! python3 -c "import standardwebhooks, ocsf_json_schema, jsonschema, cefp" >/dev/null 2>&1; then
+  echo "install-deps: installing ${python_packages[*]} from PyPI"
+  python3 -m pip install --quiet --disable-pip-version-check "${python_packages[@]}" 2>/dev/null \
+    || python3 -m pip install --quiet --disable-pip-version-check --break-system-packages "${python_packages[@]}"
 fi
 
 command -v swift >/dev/null 2>&1 || { echo "install-deps: the Swift toolchain (6.2 or newer) is not on PATH" >&2; exit 1; }

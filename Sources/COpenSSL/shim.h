@@ -12,7 +12,7 @@
 #include <openssl/hmac.h>
 #include <string.h>
 
-/// Signs `data` with RSASSA-PKCS1-v1_5 over SHA-256 (JWT "RS256"). `signature` must hold
+/// Signs `data` with RSASSA-PKCS1-v1Dot5 over SHA-256 (JWT "RS256"). `signature` must hold
 /// `*signature_length` bytes (512 covers 4096-bit keys); on success it is set to the length used.
 /// Returns 1 on success, 0 on failure (see copenssl_last_error).
 static inline int copenssl_sign_rs256(const char *pem_key, const char *password,

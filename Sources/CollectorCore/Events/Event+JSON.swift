@@ -231,15 +231,19 @@ extension Event: Codable {
 }
 
 /// Builds a JSON object in insertion order; assigning nil leaves the key out.
-struct ObjectBuilder {
-    var members: [(String, JSONValue)] = []
+/// A JSON object in the order its members are set; setting nil leaves the key out.
+package struct ObjectBuilder {
+    package var members: [(String, JSONValue)] = []
 
-    subscript(key: String) -> JSONValue? {
+    package init() {}
+
+    package subscript(key: String) -> JSONValue? {
         get { members.first { $0.0 == key }?.1 }
         set { if let newValue { members.append((key, newValue)) } }
     }
 
-    var value: JSONValue { .object(members) }
+    package var isEmpty: Bool { members.isEmpty }
+    package var value: JSONValue { .object(members) }
 }
 
 struct FieldReader {

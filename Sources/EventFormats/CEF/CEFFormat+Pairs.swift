@@ -1,0 +1,133 @@
+public import CollectorCore
+
+extension CEFFormat {
+    /// The header's signature, name and severity for an event.
+    func header(of event: Event) -> (signature: String, name: String, severity: Int) {
+        switch event {
+        case .alert(let a):
+            let severity = severityMap[a.severity.rawValue.lowercased()] ?? defaultSeverity
+            return (alertSignature.render(a), a.title.isEmpty ? "(untitled)" : a.title, severity)
+        case .providerWarning(let w):
+            return (
+                providerWarningSignature, "Graph provider failed behind 206 Partial Content", w.isPersistent ? 7 : 5
+            )
+        case .health(let h):
+            let severity: Int =
+                switch h.level {
+                case .info: 1
+                case .warning: 5
+                case .error: 7
+                case .critical: 9
+                }
+            return (healthSignature, h.code, severity)
+        }
+    }
+
+    func time(_ t: Timestamp) -> String {
+        timeFormat.map { $0.format(t) } ?? String(t.millisecondsSinceEpoch)
+    }
+
+    /// The dictionary's length limit for a key (custom strings 4000, the rest 1023 unless noted).
+    static func limit(of key: String) -> Int {
+        switch key {
+        case "fileHash": return 255
+        case "externalId": return 40
+        case "act", "outcome": return 63
+        default: return key.hasPrefix("cs") && key.count == 3 ? 4000 : 1023
+        }
+    }
+
+    /// Custom keys carry a label.
+    static func takesLabel(_ key: String) -> Bool {
+        ["cs", "cn", "c6a", "flexString", "cfp", "deviceCustomDate"].contains { key.hasPrefix($0) }
+            && key.last?.isNumber == true
+    }
+
+    /// A pair for a value, trimmed and cut to the key's length; nil for an empty value.
+    static func pair(_ key: String, _ value: String?, label: String?, importance: Int) -> CEFPair? {
+        guard var value else { return nil }
+        while value.first == " " { value.removeFirst() }
+        while value.last == " " { value.removeLast() }
+        guard !value.isEmpty else { return nil }
+        return CEFPair(
+            key, CEFEncoder.cut(value, toBytes: limit(of: key)), label: takesLabel(key) ? label : nil,
+            importance: importance)
+    }
+
+    /// The extension pairs of an event, in output order, before escaping.
+    public func pairs(of event: Event) -> [CEFPair] {
+        switch event {
+        case .alert(let a): return pairs(of: a)
+        case .providerWarning(let w):
+            return [
+                Self.pair("rt", time(w.observedAt), label: nil, importance: 0),
+                Self.pair("cs1", w.tenantId, label: "tenantId", importance: 1),
+                Self.pair("cs2", w.provider, label: "provider", importance: 0),
+                Self.pair("cs3", w.vendor, label: "providerVendor", importance: 1),
+                Self.pair("cn1", String(w.httpStatus), label: "providerStatus", importance: 0),
+                Self.pair("cn2", w.latencyMilliseconds.map(String.init), label: "latencyMs", importance: 2),
+                Self.pair("outcome", "failure", label: nil, importance: 1),
+                Self.pair("reason", w.diagnosis, label: nil, importance: 1),
+                Self.pair("cs4", w.endpoint, label: "endpoint", importance: 1),
+                Self.pair("cs5", w.isPersistent ? "true" : "false", label: "persistent", importance: 1),
+                Self.pair("msg", w.rawItem, label: nil, importance: 3),
+                Self.pair("request", w.query, label: nil, importance: 4),
+            ].compactMap { $0 }
+        case .health(let h):
+            let details = h.details.sorted { $0.key < $1.key }.map { "\($0.key): \($0.value)" }
+            return [
+                Self.pair("rt", time(h.observedAt), label: nil, importance: 0),
+                Self.pair("cs1", h.component, label: "component", importance: 0),
+                Self.pair("cs2", h.level.rawValue, label: "level", importance: 1),
+                Self.pair("msg", h.message, label: nil, importance: 1),
+                Self.pair(
+                    "cs3", details.isEmpty ? nil : details.joined(separator: "; "), label: "details", importance: 3),
+            ].compactMap { $0 }
+        }
+    }
+
+    func pairs(of a: SecurityAlert) -> [CEFPair] {
+        let e = a.evidence
+        let ips = e.ipAddresses + e.hosts.flatMap(\.ipAddresses)
+        let file = e.files.first
+        var out: [CEFPair] = []
+        func add(_ field: CEFField, _ value: String?, _ importance: Int) {
+            guard let key = key(for: field) else { return }
+            if let p = Self.pair(key, value, label: field.label, importance: importance) { out.append(p) }
+        }
+        add(.rt, time(a.lastUpdatedAt ?? a.createdAt ?? Timestamp(nanosecondsSinceEpoch: 0)), 0)
+        add(.start, a.firstActivityAt.map(time), 2)
+        add(.end, a.lastActivityAt.map(time), 2)
+        add(.externalId, a.id.utf8.count <= 40 ? a.id : nil, 0)
+        if a.id.utf8.count > 40, let p = Self.pair("flexString2", a.id, label: "alertId", importance: 0) {
+            out.append(p)
+        }
+        add(.cat, a.category?.isEmpty == false ? a.category : "unknown", 0)
+        add(.tenantId, a.tenantId, 1)
+        add(.provider, a.serviceSource ?? a.provider, 1)
+        add(.status, a.status, 1)
+        add(.src, ips.first { $0.contains(".") && NetworkNames.isIPAddress($0) }, 1)
+        add(.sourceIPv6, ips.first { $0.contains(":") && NetworkNames.isIPAddress($0) }, 2)
+        add(.shost, e.hosts.first.flatMap { $0.fqdn ?? $0.name }, 1)
+        add(
+            .suser,
+            e.users.first.flatMap { u in
+                u.userPrincipalName ?? u.accountName.map { name in u.domain.map { "\($0)\\\(name)" } ?? name }
+            }, 1)
+        add(.fname, file?.name, 2)
+        add(.filePath, file.flatMap { ECSEncoder.fullPath($0.path, $0.name) }, 2)
+        add(.fileHash, file.flatMap { $0.sha256 ?? $0.sha1 }, 2)
+        add(.request, e.urls.first, 2)
+        add(.mitreTechniques, a.mitreTechniques.isEmpty ? nil : a.mitreTechniques.joined(separator: ","), 2)
+        add(.determination, a.determination ?? a.classification, 3)
+        add(.incidentId, a.incidentId, 3)
+        add(.alertURL, a.webURL, 3)
+        add(.msg, a.description, 4)
+        for (key, pointer) in rawFields {
+            guard let value = pointer.resolve(in: a.raw) else { continue }
+            let text = value.stringValue ?? JSONWriter.string(value)
+            if let p = Self.pair(key, text, label: key, importance: 3) { out.append(p) }
+        }
+        return out
+    }
+}
