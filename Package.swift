@@ -170,7 +170,7 @@ let package = Package(
         .testTarget(
             name: "EventFormatsTests",
             dependencies: ["EventFormats", "CollectorCore", "CollectorTesting", "GraphSecuritySource"],
-            exclude: ["Validators", "Fixtures"]),
+            exclude: ["Validators", "Fixtures", "Golden"]),
         .testTarget(name: "GzipStreamTests", dependencies: ["GzipStream", "CollectorTesting"]),
         .testTarget(
             name: "GraphSecuritySourceTests",

@@ -192,3 +192,30 @@ func problems(_ yaml: String, files extra: [String: String] = [:], environment: 
 struct SecretHolder: Decodable {
     var password: Secret
 }
+
+/// `format:` and its blocks, as an operator writes them.
+@Suite struct FormatConfigurationTests {
+    @Test func formatMistakesAreLocatedAndExplained() throws {
+        let cases: [(String, String)] = [
+            ("{type: json-file, directory: o, format: cfe}", "unknown format 'cfe'; did you mean 'cef'?"),
+            ("{type: json-file, directory: o, cef: {vendor: x}}", "'cef' settings apply to format: cef"),
+            ("{type: syslog, target: 127.0.0.1, format: cef, cef: {severity_map: {high: 12}}}", "12 is not between 0"),
+            ("{type: webhook, url: 'http://h/x', format: leef, body: json-array}", "use body: ndjson"),
+            ("{type: exec, command: [cat], format: ocsf, ocsf: {version: '1.0.0'}}", "OCSF version '1.0.0' is not"),
+            ("{type: gzip-archive, directory: o, format: ecs, ecs: {namespace: 'a..b'}}", "not a dotted field name"),
+            ("{type: json-file, directory: o, format: cef, cef: {fields: {tenant: x}}}", "did you mean 'tenantId'?"),
+        ]
+        for (sink, message) in cases {
+            let found = try problems("sources: [{type: synthetic}]\nsinks: [\(sink)]\n")
+            #expect(found.contains { $0.contains(message) }, "\(sink): \(found)")
+        }
+        #expect(
+            try problems(
+                "sources: [{type: synthetic}]\nsinks: [{type: webhook, url: 'http://h/x', format: json-array}]\n"
+            ).isEmpty)
+        #expect(
+            try problems(
+                "sources: [{type: synthetic}]\nsinks: [{type: json-file, directory: o, format: ocsf, ocsf: {version: '1.4', include_raw: true, fields: {finding_info.desc: null}, raw_fields: {unmapped.os: /osBuild}}}]\n"
+            ).isEmpty)
+    }
+}

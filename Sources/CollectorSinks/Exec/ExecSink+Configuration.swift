@@ -1,5 +1,6 @@
 public import CollectorCore
 import CollectorSystem
+public import EventFormats
 public import Logging
 
 extension ExecSink {
@@ -7,6 +8,8 @@ extension ExecSink {
         // The defaults, declared once: decoding and the `plugins` listing read them from here.
         /// argv; a single string runs through `/bin/sh -c`.
         public var command: [String]
+        /// `format:` (json by default) and its settings block.
+        public var formats = EventFormatSettings(.json)
         public var environment: [String: String] = [:]
         /// nil: the main configuration file's directory.
         public var workingDirectory: String?
@@ -34,6 +37,7 @@ extension ExecSink {
 
         public init(from decoder: any Decoder) throws {
             let c = try decoder.container(keyedBy: CodingKeys.self)
+            formats = try EventFormatSettings(from: decoder, default: .json)
             let d = Self.defaults
             if let line = try? c.decode(String.self, forKey: .command) {
                 command = ["/bin/sh", "-c", line]
@@ -61,6 +65,7 @@ extension ExecSink {
         public static var options: [PluginOption] {
             let d = Configuration.defaults
             return [
+                EventFormatSettings.option(default: .json),
                 PluginOption("command", type: "list (argv) or string (sh -c)", default: nil, "the program to run"),
                 PluginOption(
                     "environment", type: "map", default: d.environment.isEmpty ? "none" : "\(d.environment)",

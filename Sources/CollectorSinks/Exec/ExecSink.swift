@@ -1,5 +1,6 @@
 public import CollectorCore
 import CollectorSystem
+import EventFormats
 public import Logging
 
 /// `type: exec`: sinks in any language. Starts a long-lived child process and writes events to
@@ -25,6 +26,8 @@ public actor ExecSink: Sink {
     public nonisolated var unownedExecutor: UnownedSerialExecutor { executor.asUnownedSerialExecutor() }
 
     public let configuration: Configuration
+    /// Turns each event into a line of the configured format.
+    let encoder: any EventEncoding
     let logger: Logger
     let name: String
     private var child: ChildProcess?
@@ -33,6 +36,7 @@ public actor ExecSink: Sink {
 
     public init(configuration: Configuration, logger: Logger, name: String = "exec") {
         self.configuration = configuration
+        self.encoder = configuration.formats.encoder
         self.logger = logger
         self.name = name
         self.executor = DedicatedThreadExecutor(name: "exec:\(name)")
@@ -78,9 +82,13 @@ public actor ExecSink: Sink {
         let process = try running()
         batchNumber += 1
         let batchID = "\(batchNumber)"
-        var writer = JSONWriter(reservingCapacity: 64 * 1024)
-        for event in batch { event.ndjsonLine(into: &writer) }
-        var bytes = writer.bytes
+        var lines: [UInt8] = []
+        lines.reserveCapacity(64 * 1024)
+        for event in batch {
+            encoder.encode(event, into: &lines)
+            lines.append(0x0A)
+        }
+        var bytes = lines
         if configuration.ack {
             bytes += Array(#"{"event_type":"batch_end","batch_id":"\#(batchID)","count":\#(batch.count)}"#.utf8)
             bytes.append(0x0A)

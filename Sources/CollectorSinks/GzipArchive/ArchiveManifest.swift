@@ -1,4 +1,5 @@
 public import CollectorCore
+public import EventFormats
 
 #if canImport(Glibc)
     import Glibc
@@ -25,10 +26,24 @@ public struct ArchiveManifest: Sendable, Hashable {
     public var finishedAt: Timestamp?
     /// True when the file was left unfinished by a crash and finished on the next start.
     public var recovered: Bool
+    /// What the lines are: `ndjson` (our events), `leef`, `cef`, `ocsf-ndjson` or `ecs-ndjson`.
+    public var contentFormat = "ndjson"
+    /// The lines are our JSON events, which `archive verify` and `archive cat --from` read one by
+    /// one; other formats are checked by count and searched by the manifest's time range.
+    public var holdsCollectorEvents: Bool { contentFormat == "ndjson" }
+
+    /// The manifest's name for a sink format.
+    public static func contentFormat(of format: EventFormatName) -> String {
+        switch format {
+        case .json: return "ndjson"
+        case .leef, .cef: return format.rawValue
+        case .ocsf, .ecs: return format.rawValue + "-ndjson"
+        }
+    }
 
     public var json: String {
         var members: [(String, JSONValue)] = [
-            ("file", .string(file)), ("format", "ndjson+gzip"), ("events", .number(String(events))),
+            ("file", .string(file)), ("format", .string(contentFormat + "+gzip")), ("events", .number(String(events))),
             ("members", .number(String(self.members))),
         ]
         if let t = firstEventTime { members.append(("first_event_time", .string(t.iso8601()))) }
@@ -79,6 +94,9 @@ public struct ArchiveManifest: Sendable, Hashable {
         startedAt = v["started_at"]?.stringValue.flatMap(Timestamp.init(iso8601:))
         finishedAt = v["finished_at"]?.stringValue.flatMap(Timestamp.init(iso8601:))
         if case .bool(let b)? = v["recovered"] { recovered = b } else { recovered = false }
+        if let format = v["format"]?.stringValue, format.hasSuffix("+gzip") {
+            contentFormat = String(format.dropLast("+gzip".count))
+        }
     }
 
     /// Counts and time range of decompressed NDJSON content.

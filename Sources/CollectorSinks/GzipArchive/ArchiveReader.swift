@@ -43,9 +43,19 @@ public enum ArchiveReader {
             }
             let scan = GzipDecoder.scanMembers(bytes)
             if let problem = scan.problem { report.problems.append("gzip: \(problem)") }
+            // Lines of another format than our JSON events are counted, not read.
+            let recorded = (try? AtomicFile.read(path + ArchiveManifest.suffix)).flatMap { $0 }.flatMap {
+                try? ArchiveManifest(json: String(decoding: $0, as: UTF8.self))
+            }
+            let readsEvents =
+                recorded?.holdsCollectorEvents ?? scan.content.starts(with: Array(#"{"event_type""#.utf8))
             var lineNumber = 0
             for line in scan.content.split(separator: 0x0A, omittingEmptySubsequences: false).dropLast() {
                 lineNumber += 1
+                guard readsEvents else {
+                    report.events += 1
+                    continue
+                }
                 do {
                     let event = try Event(json: JSONParser.parse(String(decoding: line, as: UTF8.self)))
                     report.events += 1
@@ -74,7 +84,11 @@ public enum ArchiveReader {
                         if manifest.events != report.events {
                             report.problems.append("\(report.events) events, the manifest says \(manifest.events)")
                         }
-                        if manifest.firstEventTime != report.firstEventTime
+                        if !readsEvents {
+                            (report.firstEventTime, report.lastEventTime) = (
+                                manifest.firstEventTime, manifest.lastEventTime
+                            )
+                        } else if manifest.firstEventTime != report.firstEventTime
                             || manifest.lastEventTime != report.lastEventTime
                         {
                             report.problems.append("time range differs from the manifest's")
@@ -91,9 +105,10 @@ public enum ArchiveReader {
         return reports
     }
 
-    /// Calls `body` with each NDJSON line (no newline) of the archive whose event time is in
+    /// Calls `body` with each line (no newline) of the archive whose event time is in
     /// `from...to` (either may be nil), file by file in name order. Files whose manifest puts
-    /// them outside the range are skipped without being decompressed.
+    /// them outside the range are skipped without being decompressed. Files in another format
+    /// than our JSON events (LEEF, CEF, OCSF, ECS) are searched by their time range only.
     /// Returns the problems met (damaged files are read up to the damage).
     @discardableResult
     public static func cat(directory: String, from: Timestamp?, to: Timestamp?, _ body: ([UInt8]) throws -> Void) throws
@@ -101,6 +116,7 @@ public enum ArchiveReader {
     {
         var problems: [String] = []
         for path in ArchiveFiles.list(under: directory) where path.hasSuffix(".gz") || path.hasSuffix(".gz.part") {
+            var readsEvents = true
             if let text = try? AtomicFile.read(path + ArchiveManifest.suffix).map({
                 String(decoding: $0, as: UTF8.self)
             }),
@@ -108,12 +124,14 @@ public enum ArchiveReader {
             {
                 if let from, let last = manifest.lastEventTime, last < from { continue }
                 if let to, let first = manifest.firstEventTime, first > to { continue }
+                // Other formats are searched by the file's time range only.
+                readsEvents = manifest.holdsCollectorEvents
             }
             guard let bytes = try AtomicFile.read(path) else { continue }
             let scan = GzipDecoder.scanMembers(bytes)
             if let problem = scan.problem { problems.append("\(path): \(problem); read up to there") }
             for line in scan.content.split(separator: 0x0A) where !line.isEmpty {
-                if from != nil || to != nil {
+                if readsEvents && (from != nil || to != nil) {
                     guard let event = try? Event(json: JSONParser.parse(String(decoding: line, as: UTF8.self))),
                         let t = event.time
                     else { continue }

@@ -1,4 +1,5 @@
 public import CollectorCore
+public import EventFormats
 import GzipStream
 public import Logging
 
@@ -15,6 +16,8 @@ extension GzipArchiveSink {
     public struct Configuration: Decodable, Sendable {
         // The defaults, declared once: decoding and the `plugins` listing read them from here.
         public var directory: String
+        /// `format:` (json by default) and its settings block.
+        public var formats = EventFormatSettings(.json)
         public var path: PathTemplate = Self.defaultPath
         public var timeSource: JSONFileSink.TimeSource = .received
         public var level = 6
@@ -53,6 +56,7 @@ extension GzipArchiveSink {
 
         public init(from decoder: any Decoder) throws {
             let c = try decoder.container(keyedBy: CodingKeys.self)
+            formats = try EventFormatSettings(from: decoder, default: .json)
             let d = Self.defaults
             directory = try c.decode(String.self, forKey: .directory)
             let template = try c.decodeIfPresent(String.self, forKey: .path) ?? d.path.description
@@ -102,6 +106,7 @@ extension GzipArchiveSink {
             let d = Configuration.defaults
             let none = "none"
             return [
+                EventFormatSettings.option(default: .json),
                 PluginOption("directory", type: "path", default: nil, "base directory; every file stays inside it"),
                 PluginOption(
                     "path", type: "template ending in .gz", default: "\(d.path)",

@@ -1,4 +1,5 @@
 public import CollectorCore
+import EventFormats
 import GzipStream
 public import Logging
 
@@ -46,6 +47,8 @@ public actor GzipArchiveSink: Sink {
     public nonisolated var unownedExecutor: UnownedSerialExecutor { executor.asUnownedSerialExecutor() }
 
     public let configuration: Configuration
+    /// Turns each event into a line of the configured format.
+    let lineEncoder: any EventEncoding
     let logger: Logger
     let name: String
     private var files: [String: OpenArchive] = [:]
@@ -55,6 +58,7 @@ public actor GzipArchiveSink: Sink {
 
     init(configuration: Configuration, logger: Logger, name: String) throws {
         self.configuration = configuration
+        self.lineEncoder = configuration.formats.encoder
         self.logger = logger
         self.name = name
         self.encoder = try GzipEncoder(level: Int32(configuration.level))
@@ -82,11 +86,12 @@ public actor GzipArchiveSink: Sink {
     public func write(_ batch: [Event]) async throws {
         guard !batch.isEmpty else { return }
         let groups = EventGroups(
-            batch, path: configuration.path, timeSource: configuration.timeSource, keepingEvents: true)
+            batch, path: configuration.path, timeSource: configuration.timeSource, encoder: lineEncoder,
+            keepingEvents: true)
         // Compress every group first: a compression failure touches no file.
         var members: [(String, [UInt8], Int, [Event])] = []
         for group in groups.groups {
-            let lines = group.lines.bytes
+            let lines = group.lines
             do {
                 var member = try encoder.compress(lines)
                 member += try encoder.finish()
@@ -203,11 +208,12 @@ public actor GzipArchiveSink: Sink {
             unlink(file.partPath)
             return
         }
-        let manifest = ArchiveManifest(
+        var manifest = ArchiveManifest(
             file: "", events: file.events, members: file.members, firstEventTime: file.firstEventTime,
             lastEventTime: file.lastEventTime, uncompressedBytes: file.uncompressedBytes,
             compressedBytes: file.compressedBytes,
             sha256: "", startedAt: file.openedAt, finishedAt: .now(), recovered: false)
+        manifest.contentFormat = ArchiveManifest.contentFormat(of: configuration.formats.name)
         try complete(part: file.partPath, manifest: manifest, startedAt: file.openedAt)
     }
 
@@ -254,6 +260,7 @@ public actor GzipArchiveSink: Sink {
             return
         }
         var manifest = ArchiveManifest.measure(content: scan.content)
+        manifest.contentFormat = ArchiveManifest.contentFormat(of: configuration.formats.name)
         manifest.members = scan.members
         manifest.recovered = true
         var info = stat()

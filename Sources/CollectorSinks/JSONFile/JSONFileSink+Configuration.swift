@@ -1,4 +1,5 @@
 public import CollectorCore
+public import EventFormats
 public import Logging
 
 #if canImport(Glibc)
@@ -26,6 +27,8 @@ extension JSONFileSink {
     public struct Configuration: Decodable, Sendable {
         // The defaults, declared once: decoding and the `plugins` listing read them from here.
         public var directory: String
+        /// `format:` (json by default) and its settings block.
+        public var formats = EventFormatSettings(.json)
         public var path: PathTemplate = Self.defaultPath
         public var timeSource: TimeSource = .received
         public var maxFileSize: ByteSize? = .mebibytes(100)
@@ -61,6 +64,7 @@ extension JSONFileSink {
 
         public init(from decoder: any Decoder) throws {
             let c = try decoder.container(keyedBy: CodingKeys.self)
+            formats = try EventFormatSettings(from: decoder, default: .json)
             let d = Self.defaults
             directory = try c.decode(String.self, forKey: .directory)
             if let template = try c.decodeIfPresent(String.self, forKey: .path) {
@@ -112,6 +116,7 @@ extension JSONFileSink {
         public static var options: [PluginOption] {
             let d = Configuration.defaults
             return [
+                EventFormatSettings.option(default: .json),
                 PluginOption(
                     "directory", type: "path", default: nil,
                     "base directory; every file stays inside it (relative to the main config file)"),

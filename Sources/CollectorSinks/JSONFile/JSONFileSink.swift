@@ -1,4 +1,5 @@
 public import CollectorCore
+import EventFormats
 public import Logging
 
 #if canImport(Glibc)
@@ -36,6 +37,8 @@ public actor JSONFileSink: Sink {
     public nonisolated var unownedExecutor: UnownedSerialExecutor { executor.asUnownedSerialExecutor() }
 
     let configuration: Configuration
+    /// Turns each event into a line of the configured format.
+    let encoder: any EventEncoding
     let logger: Logger
     let name: String
     private var files: [String: OpenFile] = [:]
@@ -45,6 +48,7 @@ public actor JSONFileSink: Sink {
 
     init(configuration: Configuration, logger: Logger, name: String) {
         self.configuration = configuration
+        self.encoder = configuration.formats.encoder
         self.logger = logger
         self.name = name
         self.executor = DedicatedThreadExecutor(name: "json-file:\(name)")
@@ -64,12 +68,13 @@ public actor JSONFileSink: Sink {
     }
 
     public func write(_ batch: [Event]) async throws {
-        let groups = EventGroups(batch, path: configuration.path, timeSource: configuration.timeSource)
+        let groups = EventGroups(
+            batch, path: configuration.path, timeSource: configuration.timeSource, encoder: encoder)
         // Write every file; on any failure cut every touched file back to where this batch began.
         var rollback = WriteRollback<OpenFile>()
         do {
             for group in groups.groups {
-                let bytes = group.lines.bytes
+                let bytes = group.lines
                 let file = try openFile(relative: group.relative, incoming: Int64(bytes.count))
                 rollback.touch(file, fd: file.fd, at: file.size)
                 do {

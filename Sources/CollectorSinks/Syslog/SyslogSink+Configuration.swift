@@ -10,21 +10,22 @@ extension SyslogSink {
         case udp, tcp, tls
     }
 
-    public enum PayloadFormat: String, Decodable, Sendable, CaseIterable {
-        /// IBM LEEF 1.0 or 2.0 (`leef:` settings).
-        case leef
-        /// The normalized event as one JSON object (the README's event schema).
-        case json
-    }
-
     public struct Configuration: Decodable, Sendable {
         public var transport: Transport
         /// The receivers: the first is the primary, the others are tried in order when it fails.
         public var targets: [Target]
         public var framing: SyslogFraming
-        public var format: PayloadFormat
+        /// `format:` and its settings block (LEEF by default).
+        public var formats: EventFormatSettings
+        public var format: EventFormatName {
+            get { formats.name }
+            set { formats.name = newValue }
+        }
         public var header: SyslogHeader
-        public var leef: LEEFFormat
+        public var leef: LEEFFormat {
+            get { formats.leef }
+            set { formats.leef = newValue }
+        }
         /// The longest message (syslog header and payload, without framing) sent.
         public var maxMessageSize: Int
         // The defaults that do not depend on the transport, declared once: decoding and the
@@ -46,7 +47,7 @@ extension SyslogSink {
             case transport, targets, target, framing, format, header, facility, hostname
             case appName = "app_name"
             case syslogSeverityMap = "syslog_severity_map"
-            case leef
+            case leef, cef, ocsf, ecs
             case maxMessageSize = "max_message_size"
             case connectTimeout = "connect_timeout"
             case writeTimeout = "write_timeout"
@@ -58,18 +59,18 @@ extension SyslogSink {
 
         /// Settings for code and tests: LEEF 2.0 over TCP with the defaults of the configuration file.
         public init(
-            transport: Transport = .tcp, targets: [Target], format: PayloadFormat = .leef,
+            transport: Transport = .tcp, targets: [Target], format: EventFormatName = .leef,
             framing: SyslogFraming? = nil, header: SyslogHeader? = nil, leef: LEEFFormat = LEEFFormat(),
             maxMessageSize: Int? = nil, tls: TLSSettings = TLSSettings()
         ) {
             self.transport = transport
             self.targets = targets
             self.framing = framing ?? (transport == .tls ? .octetCounting : .lf)
-            self.format = format
+            formats = EventFormatSettings(format)
+            formats.leef = leef
             self.header =
                 header
                 ?? SyslogHeader(style: format == .leef ? .rfc5424Minimal : .rfc5424, hostname: Self.localHostname())
-            self.leef = leef
             self.maxMessageSize = maxMessageSize ?? (transport == .udp ? 2048 : 8192)
             self.tls = tls
         }
@@ -88,12 +89,11 @@ extension SyslogSink {
                     debugDescription:
                         "UDP sends one message per datagram and has no framing; remove 'framing' or use tcp/tls")
             }
-            format = try c.decodeIfPresent(PayloadFormat.self, forKey: .format) ?? .leef
+            formats = try EventFormatSettings(from: decoder, default: .leef)
             let style =
                 try c.decodeIfPresent(SyslogHeader.Style.self, forKey: .header)
-                ?? (format == .leef ? .rfc5424Minimal : .rfc5424)
+                ?? (formats.name == .leef ? .rfc5424Minimal : .rfc5424)
             header = try Self.decodeHeader(c, style: style)
-            leef = try c.decodeIfPresent(LEEFSettings.self, forKey: .leef)?.format ?? LEEFFormat()
             if let size = try c.decodeIfPresent(ByteSize.self, forKey: .maxMessageSize) {
                 guard size.bytes >= 480, size.bytes <= (transport == .udp ? 65_000 : 16_777_216) else {
                     throw DecodingError.dataCorruptedError(
@@ -240,7 +240,7 @@ extension SyslogSink {
                 PluginOption(
                     "framing", type: "octet-counting | lf", default: "octet-counting for tls, lf for tcp",
                     "stream framing (RFC 5425/6587); not for udp"),
-                PluginOption("format", type: "leef | json", default: "leef", "payload format"),
+                EventFormatSettings.option(default: .leef),
                 PluginOption(
                     "header", type: "rfc5424-minimal | rfc5424 | rfc3164 | none",
                     default: "rfc5424-minimal for leef, rfc5424 for json", "syslog header before the payload"),

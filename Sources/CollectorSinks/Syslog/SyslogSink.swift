@@ -46,6 +46,7 @@ public actor SyslogSink: Sink {
     let logger: Logger
     let name: String
     let encoder: LEEFEncoder
+    let cefEncoder: CEFEncoder
     private var connection: Connection = .none
     /// Batches recently sent on the current stream, for resending after the receiver went away.
     private struct SentBatch {
@@ -65,6 +66,7 @@ public actor SyslogSink: Sink {
         self.logger = logger
         self.name = name
         self.encoder = LEEFEncoder(format: configuration.leef)
+        self.cefEncoder = CEFEncoder(format: configuration.formats.cef)
         self.executor = DedicatedThreadExecutor(name: "syslog:\(name)")
     }
 
@@ -80,20 +82,20 @@ public actor SyslogSink: Sink {
         case .leef:
             guard let truncated = encoder.encode(event, maxBytes: room, appendingTo: &bytes) else { return nil }
             return (bytes, truncated > 0)
-        case .json:
+        case .cef:
+            guard let dropped = cefEncoder.encode(event, maxBytes: room, appendingTo: &bytes) else { return nil }
+            return (bytes, dropped > 0)
+        case .json, .ocsf, .ecs:
+            let document = jsonDocument(for: event, original: true)
             var writer = JSONWriter(reservingCapacity: 2048)
-            writer.write(event.jsonValue)
+            writer.write(document)
             if writer.bytes.count <= room {
                 bytes.append(contentsOf: writer.bytes)
                 return (bytes, false)
             }
             // Too long: leave out the raw Graph document, then cut as a last resort.
-            var json = event.jsonValue
-            if case .object(let members) = json {
-                json = .object(members.filter { $0.0 != "raw" } + [("truncated", .bool(true))])
-            }
             writer = JSONWriter(reservingCapacity: 2048)
-            writer.write(json)
+            writer.write(jsonDocument(for: event, original: false))
             var payload = writer.bytes
             if payload.count > room {
                 var end = max(0, room)
@@ -102,6 +104,23 @@ public actor SyslogSink: Sink {
             }
             bytes.append(contentsOf: payload)
             return (bytes, true)
+        }
+    }
+
+    /// The JSON payload of the JSON formats, with or without the raw Graph document.
+    nonisolated func jsonDocument(for event: Event, original: Bool) -> JSONValue {
+        switch configuration.format {
+        case .ocsf:
+            var format = configuration.formats.ocsf
+            if !original { format.includeRaw = false }
+            return OCSFEncoder(format: format).document(for: event)
+        case .ecs:
+            var format = configuration.formats.ecs
+            if !original { format.includeOriginal = false }
+            return ECSEncoder(format: format).document(for: event)
+        default:
+            guard !original, case .object(let members) = event.jsonValue else { return event.jsonValue }
+            return .object(members.filter { $0.0 != "raw" } + [("truncated", .bool(true))])
         }
     }
 

@@ -1,11 +1,13 @@
 public import CollectorCore
 import CollectorSystem
 import CurlTransport
+public import EventFormats
 import Foundation
 import GzipStream
 public import Logging
 
 extension WebhookSink {
+    /// How a request body holds its events: one per line, or (JSON formats only) a JSON array.
     public enum BodyFormat: String, Decodable, Sendable, CaseIterable {
         case ndjson
         case jsonArray = "json-array"
@@ -51,7 +53,10 @@ extension WebhookSink {
     public struct Configuration: Decodable, Sendable {
         // The defaults, declared once: decoding and the `plugins` listing read them from here.
         public var url: String
-        public var format: BodyFormat = .ndjson
+        /// `body:` one event per line (`ndjson`, for every format) or a JSON array.
+        public var body: BodyFormat = .ndjson
+        /// `format:` (json by default) and its settings block.
+        public var formats = EventFormatSettings(.json)
         public var gzip = false
         public var headers: [String: String] = [:]
         public var auth: Auth?
@@ -74,7 +79,7 @@ extension WebhookSink {
         static let defaults = Configuration(url: "")
 
         enum CodingKeys: String, CodingKey {
-            case url, format, gzip, headers, auth, signing
+            case url, format, body, gzip, headers, auth, signing
             case maxEventsPerRequest = "max_events_per_request"
             case maxBytesPerRequest = "max_bytes_per_request"
             case maxConcurrent = "max_concurrent"
@@ -98,6 +103,25 @@ extension WebhookSink {
             self.signing = signing
         }
 
+        /// `format:` with its block, and `body:`. `format: ndjson | json-array` is how earlier
+        /// versions chose the body; it is still read.
+        static func decodeFormat(
+            _ c: KeyedDecodingContainer<CodingKeys>, decoder: any Decoder
+        ) throws -> (EventFormatSettings, BodyFormat) {
+            let legacy = try c.decodeIfPresent(String.self, forKey: .format).flatMap(BodyFormat.init(rawValue:))
+            let formats = try EventFormatSettings(
+                from: decoder, default: .json, name: legacy == nil ? nil : EventFormatName.json)
+            let body = try c.decodeIfPresent(BodyFormat.self, forKey: .body) ?? legacy ?? defaults.body
+            if body == .jsonArray && !formats.encoder.producesJSON {
+                throw DecodingError.dataCorruptedError(
+                    forKey: .body, in: c,
+                    debugDescription:
+                        "a json-array body holds JSON documents; format \(formats.name.rawValue) is text: use body: ndjson"
+                )
+            }
+            return (formats, body)
+        }
+
         public init(from decoder: any Decoder) throws {
             let c = try decoder.container(keyedBy: CodingKeys.self)
             let d = Self.defaults
@@ -106,7 +130,7 @@ extension WebhookSink {
                 throw DecodingError.dataCorruptedError(
                     forKey: .url, in: c, debugDescription: "'\(url)' is not an http:// or https:// URL")
             }
-            format = try c.decodeIfPresent(BodyFormat.self, forKey: .format) ?? d.format
+            (formats, body) = try Self.decodeFormat(c, decoder: decoder)
             gzip = try c.decodeIfPresent(Bool.self, forKey: .gzip) ?? d.gzip
             headers = try c.decodeIfPresent([String: String].self, forKey: .headers) ?? d.headers
             for name in headers.keys
@@ -177,7 +201,10 @@ extension WebhookSink {
             let d = Configuration.defaults
             return [
                 PluginOption("url", type: "URL", default: nil, "where batches are POSTed"),
-                PluginOption("format", type: "ndjson | json-array", default: d.format.rawValue, "request body"),
+                EventFormatSettings.option(default: .json),
+                PluginOption(
+                    "body", type: "ndjson | json-array", default: d.body.rawValue,
+                    "request body: one event per line, or a JSON array (JSON formats)"),
                 PluginOption(
                     "gzip", type: "bool", default: "\(d.gzip)", "compress request bodies (Content-Encoding: gzip)"),
                 PluginOption("headers", type: "map", default: "none", "extra request headers"),

@@ -1,6 +1,7 @@
 public import CollectorCore
 import CollectorSystem
 import CurlTransport
+import EventFormats
 import Foundation
 import GzipStream
 public import Logging
@@ -27,6 +28,8 @@ public actor WebhookSink: Sink {
     }
 
     public let configuration: Configuration
+    /// Turns each event into one line (or array element) of the configured format.
+    let encoder: any EventEncoding
     let logger: Logger
     let name: String
     let client: HTTPClient
@@ -40,6 +43,7 @@ public actor WebhookSink: Sink {
 
     public init(configuration: Configuration, logger: Logger, name: String = "webhook") {
         self.configuration = configuration
+        self.encoder = configuration.formats.encoder
         self.logger = logger
         self.name = name
         var http = HTTPClientConfiguration()
@@ -77,7 +81,7 @@ public actor WebhookSink: Sink {
             guard !lines.isEmpty else { return }
             var body: [UInt8] = []
             body.reserveCapacity(size + lines.count + 2)
-            switch configuration.format {
+            switch configuration.body {
             case .ndjson:
                 for line in lines {
                     body += line
@@ -97,25 +101,31 @@ public actor WebhookSink: Sink {
             size = 0
         }
         for event in batch {
-            var writer = JSONWriter(reservingCapacity: 1024)
-            writer.write(event.jsonValue)
+            var line: [UInt8] = []
+            encoder.encode(event, into: &line)
             if !lines.isEmpty
                 && (lines.count >= configuration.maxEventsPerRequest
-                    || size + writer.bytes.count > Int(configuration.maxBytesPerRequest.bytes))
+                    || size + line.count > Int(configuration.maxBytesPerRequest.bytes))
             {
                 close()
             }
-            lines.append(writer.bytes)
-            size += writer.bytes.count + 1
+            lines.append(line)
+            size += line.count + 1
         }
         close()
         return out
     }
 
+    /// `application/x-ndjson` or `application/json` for the JSON formats; text lines otherwise.
+    nonisolated var contentType: String {
+        guard encoder.producesJSON else { return "text/plain; charset=utf-8" }
+        return configuration.body == .ndjson ? "application/x-ndjson" : "application/json"
+    }
+
     /// The headers of one attempt: content type, auth, custom headers and signatures.
     nonisolated func headers(for delivery: Delivery, body: [UInt8], timestamp: Int64) -> [(String, String)] {
         var headers: [(String, String)] = [
-            ("Content-Type", configuration.format == .ndjson ? "application/x-ndjson" : "application/json"),
+            ("Content-Type", contentType),
             ("webhook-id", delivery.id), ("webhook-timestamp", String(timestamp)),
         ]
         if configuration.gzip { headers.append(("Content-Encoding", "gzip")) }
