@@ -29,14 +29,20 @@ public struct JSONFieldMap: Sendable, Hashable {
     /// The document with the map applied; `raw` is the alert's Graph document (nil for others).
     public func apply(to document: JSONValue, raw: JSONValue?) -> JSONValue {
         var result = document
+        // Every renamed value is taken out first, so that two fields can swap places.
+        var moved: [(String, JSONValue)] = []
         for (path, target) in renamed.sorted(by: { $0.key < $1.key }) {
             let keys = path.split(separator: ".").map(String.init)
             guard let value = Self.remove(keys, from: &result) else { continue }
-            if let target { Self.set(value, at: target.split(separator: ".").map(String.init), in: &result) }
+            if let target { moved.append((target, value)) }
+        }
+        for (target, value) in moved {
+            Self.set(value, at: target.split(separator: ".").map(String.init), in: &result)
         }
         if let raw {
             for field in added {
-                guard let value = field.pointer.resolve(in: raw) else { continue }
+                // JSON null is left out: the JSON formats do not accept it.
+                guard let value = field.pointer.resolve(in: raw), value != .null else { continue }
                 Self.set(value, at: field.path.split(separator: ".").map(String.init), in: &result)
             }
         }

@@ -160,6 +160,17 @@ struct ECSSettings: Decodable {
                     forKey: .namespace, in: c,
                     debugDescription: "'\(namespace)' is not a dotted field name like microsoft.graph")
             }
+            let taken = [
+                "agent", "client", "cloud", "container", "destination", "dns", "ecs", "error", "event", "file", "group",
+                "host", "http", "labels", "log", "message", "network", "observer", "organization", "process", "related",
+                "rule", "server", "service", "source", "tags", "threat", "url", "user",
+            ]
+            guard let top = parts.first, !taken.contains(String(top)) else {
+                throw DecodingError.dataCorruptedError(
+                    forKey: .namespace, in: c,
+                    debugDescription: "'\(namespace)' would put our fields inside ECS's own '\(parts[0])'; "
+                        + "use a name of your own, like microsoft.graph")
+            }
             format.namespace = namespace
         }
         format.includeOriginal = try c.decodeIfPresent(Bool.self, forKey: .includeOriginal) ?? format.includeOriginal

@@ -32,6 +32,11 @@ public struct ArchiveManifest: Sendable, Hashable {
     /// one; other formats are checked by count and searched by the manifest's time range.
     public var holdsCollectorEvents: Bool { contentFormat == "ndjson" }
 
+    /// Whether decompressed content starts like our JSON events.
+    static func holdsCollectorEvents(_ content: [UInt8]) -> Bool {
+        content.isEmpty || content.starts(with: Array(#"{"event_type""#.utf8))
+    }
+
     /// The manifest's name for a sink format.
     public static func contentFormat(of format: EventFormatName) -> String {
         switch format {

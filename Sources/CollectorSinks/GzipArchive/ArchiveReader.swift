@@ -47,8 +47,7 @@ public enum ArchiveReader {
             let recorded = (try? AtomicFile.read(path + ArchiveManifest.suffix)).flatMap { $0 }.flatMap {
                 try? ArchiveManifest(json: String(decoding: $0, as: UTF8.self))
             }
-            let readsEvents =
-                recorded?.holdsCollectorEvents ?? scan.content.starts(with: Array(#"{"event_type""#.utf8))
+            let readsEvents = recorded?.holdsCollectorEvents ?? ArchiveManifest.holdsCollectorEvents(scan.content)
             var lineNumber = 0
             for line in scan.content.split(separator: 0x0A, omittingEmptySubsequences: false).dropLast() {
                 lineNumber += 1
@@ -130,6 +129,7 @@ public enum ArchiveReader {
             guard let bytes = try AtomicFile.read(path) else { continue }
             let scan = GzipDecoder.scanMembers(bytes)
             if let problem = scan.problem { problems.append("\(path): \(problem); read up to there") }
+            readsEvents = readsEvents && ArchiveManifest.holdsCollectorEvents(scan.content)
             for line in scan.content.split(separator: 0x0A) where !line.isEmpty {
                 if readsEvents && (from != nil || to != nil) {
                     guard let event = try? Event(json: JSONParser.parse(String(decoding: line, as: UTF8.self))),

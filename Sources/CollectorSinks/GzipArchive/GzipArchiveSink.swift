@@ -260,7 +260,12 @@ public actor GzipArchiveSink: Sink {
             return
         }
         var manifest = ArchiveManifest.measure(content: scan.content)
-        manifest.contentFormat = ArchiveManifest.contentFormat(of: configuration.formats.name)
+        // What the file holds, not what the sink is configured for now (it may have changed).
+        manifest.contentFormat =
+            ArchiveManifest.holdsCollectorEvents(scan.content)
+            ? "ndjson"
+            : configuration.formats.name == .json
+                ? "unknown" : ArchiveManifest.contentFormat(of: configuration.formats.name)
         manifest.members = scan.members
         manifest.recovered = true
         var info = stat()

@@ -161,10 +161,12 @@ public actor SyslogSink: Sink {
     /// An event whose essentials cannot fit: the batch is refused whole before anything is sent,
     /// so it reaches the dead-letter file intact (replay it after raising the limit).
     private nonisolated func tooLarge(_ event: Event, at time: Timestamp) -> SinkError {
-        let needed = configuration.header.render(for: event, at: time).count + encoder.minimumSize(of: event)
+        let minimum = configuration.format == .cef ? cefEncoder.minimumSize(of: event) : encoder.minimumSize(of: event)
+        let needed = configuration.header.render(for: event, at: time).count + minimum
         let id = event.alert.map { " (alert \($0.id.prefix(80)))" } ?? ""
+        let format = configuration.format == .cef ? "CEF" : "LEEF"
         return .permanent(
-            "an event\(id) needs at least \(needed) bytes to keep its LEEF header and essential attributes whole, "
+            "an event\(id) needs at least \(needed) bytes to keep its \(format) header and essential fields whole, "
                 + "more than max_message_size (\(configuration.maxMessageSize)); raise max_message_size, then replay "
                 + "the dead letters"
         )

@@ -75,6 +75,14 @@ public struct CEFEncoder: EventEncoding {
         return dropped
     }
 
+    /// The bytes the header and the pairs that are never dropped take.
+    public func minimumSize(of event: Event) -> Int {
+        var header: [UInt8] = []
+        appendHeader(for: event, to: &header)
+        let essential = format.pairs(of: event).filter { $0.importance == 0 }.map { Self.encoded($0).count + 1 }
+        return header.count + essential.reduce(0, +)
+    }
+
     func appendHeader(for event: Event, to out: inout [UInt8]) {
         let (signature, name, severity) = format.header(of: event)
         out += Array("CEF:0|".utf8)

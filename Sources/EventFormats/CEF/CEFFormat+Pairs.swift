@@ -45,7 +45,14 @@ extension CEFFormat {
 
     /// A pair for a value, trimmed and cut to the key's length; nil for an empty value.
     static func pair(_ key: String, _ value: String?, label: String?, importance: Int) -> CEFPair? {
-        guard var value else { return nil }
+        guard let given = value else { return nil }
+        // Control characters become spaces (the guide has no escape for them), then the value
+        // loses its leading and trailing spaces.
+        var value = String(
+            String.UnicodeScalarView(
+                given.unicodeScalars.map { c in (c.value < 0x20 && c != "\n" && c != "\r") || c.value == 0x7F ? " " : c
+                }
+            ))
         while value.first == " " { value.removeFirst() }
         while value.last == " " { value.removeLast() }
         guard !value.isEmpty else { return nil }
@@ -106,8 +113,8 @@ extension CEFFormat {
         add(.tenantId, a.tenantId, 1)
         add(.provider, a.serviceSource ?? a.provider, 1)
         add(.status, a.status, 1)
-        add(.src, ips.first { $0.contains(".") && NetworkNames.isIPAddress($0) }, 1)
-        add(.sourceIPv6, ips.first { $0.contains(":") && NetworkNames.isIPAddress($0) }, 2)
+        add(.src, ips.first(where: NetworkNames.isIPv4), 1)
+        add(.sourceIPv6, ips.first { !NetworkNames.isIPv4($0) && NetworkNames.isIPAddress($0) }, 2)
         add(.shost, e.hosts.first.flatMap { $0.fqdn ?? $0.name }, 1)
         add(
             .suser,

@@ -94,8 +94,20 @@ public struct CEFFormat: Sendable, Hashable {
             if let other = seen[key] { problems.append("\(owner): key '\(key)' is also used by \(other)") }
             seen[key] = owner
         }
+        var configured: [(String, String)] = []
+        for (field, key) in fieldKeys {
+            if let key = key { configured.append((key, field.rawValue)) }
+        }
+        for (key, owner) in configured + rawFields.map({ ($0.key, "raw_fields") })
+        where Self.reserved.contains(key) || key.hasSuffix("Label") {
+            problems.append("\(owner): key '\(key)' is reserved (the truncation count, long alert ids, labels)")
+        }
         return problems
     }
+
+    /// Keys the encoder writes itself: `cn3` counts dropped pairs, `flexString2` holds alert ids
+    /// longer than `externalId` takes.
+    static let reserved: Set<String> = ["cn3", "flexString2"]
 
     /// The guide: keys are one alphanumeric word.
     public static func isValidKey(_ key: String) -> Bool {

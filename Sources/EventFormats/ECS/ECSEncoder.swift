@@ -55,7 +55,10 @@ public struct ECSEncoder: EventEncoding {
         e["outcome"] = .string("failure")
         e["dataset"] = .string("graph_collector.provider_warning")
         e["module"] = .string("graph_collector")
-        e["duration"] = w.latencyMilliseconds.map { .number(String(Int64($0) * 1_000_000)) }
+        e["duration"] = w.latencyMilliseconds.flatMap { ms -> JSONValue? in
+            let (nanoseconds, overflow) = Int64(ms).multipliedReportingOverflow(by: 1_000_000)
+            return overflow || nanoseconds < 0 ? nil : .number(String(nanoseconds))
+        }
         if format.includeOriginal { e["original"] = .string(w.rawItem) }
         d["event"] = e.value
         d["message"] = .string("\(w.provider) failed behind 206 Partial Content: \(w.diagnosis)")

@@ -1,6 +1,9 @@
 public import CollectorCore
 
 extension OCSFEncoder {
+    /// OCSF's `string_t` limit, in characters.
+    static let maxString = 65_535
+
     /// An alert or incident as a Detection Finding (class 2004).
     func finding(_ a: SecurityAlert) -> JSONValue {
         var o = ObjectBuilder()
@@ -17,7 +20,7 @@ extension OCSFEncoder {
         o["time"] = Self.milliseconds(a.lastUpdatedAt ?? a.createdAt ?? a.firstActivityAt) ?? .number("0")
         o["start_time"] = Self.milliseconds(a.firstActivityAt)
         o["end_time"] = Self.milliseconds(a.lastActivityAt)
-        o["message"] = .string(a.title)
+        o["message"] = .string(String(a.title.prefix(Self.maxString)))
         var product = ObjectBuilder()
         product["name"] = .string(a.serviceSource ?? a.provider ?? "Microsoft Graph Security")
         product["vendor_name"] = .string(a.vendor ?? "Microsoft")
@@ -33,7 +36,10 @@ extension OCSFEncoder {
         if format.includeRaw {
             var writer = JSONWriter()
             writer.write(a.raw)
-            o["raw_data"] = .string(String(decoding: writer.bytes, as: UTF8.self))
+            // OCSF strings hold at most 65,535 characters.
+            if writer.bytes.count <= Self.maxString {
+                o["raw_data"] = .string(String(decoding: writer.bytes, as: UTF8.self))
+            }
         }
         return o.value
     }
@@ -41,8 +47,8 @@ extension OCSFEncoder {
     func findingInfo(_ a: SecurityAlert) -> JSONValue {
         var f = ObjectBuilder()
         f["uid"] = .string(a.id)
-        f["title"] = .string(a.title.isEmpty ? "(untitled)" : a.title)
-        f["desc"] = Self.string(a.description)
+        f["title"] = .string(a.title.isEmpty ? "(untitled)" : String(a.title.prefix(Self.maxString)))
+        f["desc"] = Self.string(a.description.map { String($0.prefix(Self.maxString)) })
         if let category = a.category, !category.isEmpty { f["types"] = .array([.string(category)]) }
         f["created_time"] = Self.milliseconds(a.createdAt)
         f["first_seen_time"] = Self.milliseconds(a.firstActivityAt)
@@ -71,7 +77,9 @@ extension OCSFEncoder {
             var d = ObjectBuilder()
             d["type_id"] = .number("0")
             d["name"] = Self.string(host.name ?? host.fqdn ?? host.deviceId)
-            d["hostname"] = (host.fqdn ?? host.name).flatMap { NetworkNames.isHostname($0) ? .string($0) : nil }
+            d["hostname"] = (host.fqdn ?? host.name).flatMap {
+                NetworkNames.isHostname($0, underscores: false) ? .string($0) : nil
+            }
             d["uid"] = Self.string(host.deviceId)
             d["ip"] = host.ipAddresses.first { NetworkNames.isIPAddress($0) }.map(JSONValue.string)
             guard d.members.count > 1 else { continue }
@@ -82,9 +90,9 @@ extension OCSFEncoder {
             u["name"] = Self.string(user.accountName ?? user.userPrincipalName ?? user.displayName)
             u["uid"] = Self.string(user.sid)
             u["domain"] = Self.string(user.domain)
-            u["email_addr"] = nil
             u["full_name"] = Self.string(user.displayName)
-            guard !u.isEmpty else { continue }
+            // OCSF wants a name or a uid (or an account) in a user.
+            guard u["name"] != nil || u["uid"] != nil else { continue }
             result.append(.object([(entities ? "user" : "data", u.value)]))
         }
         for url in e.urls where !url.isEmpty {
@@ -103,10 +111,11 @@ extension OCSFEncoder {
         for process in e.processes {
             var p = ObjectBuilder()
             p["pid"] = Self.number(process.processId)
-            p["cmd_line"] = Self.string(process.commandLine)
+            p["cmd_line"] = Self.string(process.commandLine.map { String($0.prefix(Self.maxString)) })
             p["name"] = Self.string(process.imageName)
             p["file"] = Self.file(name: process.imageName, path: process.imagePath, sha1: nil, sha256: process.sha256)
-            guard !p.isEmpty else { continue }
+            // OCSF wants a pid or a uid in a process.
+            guard p["pid"] != nil else { continue }
             result.append(.object([("process", p.value)]))
         }
         return result
