@@ -55,3 +55,57 @@ extension FuzzHarness {
                 ipAddresses: pieces.count > 10 ? [pieces[10]] : [], urls: pieces.count > 11 ? [pieces[11]] : []))
     }
 }
+
+extension FuzzHarness {
+    /// CEF with the input's size limit, OCSF (each version) and ECS: CEF is one line with its
+    /// seven header fields and fits the limit (or the encoder says it cannot); OCSF and ECS are
+    /// JSON with no null anywhere.
+    static let formats = FuzzHarness("formats", "CEF with a size limit, OCSF and ECS on arbitrary alerts") { data in
+        guard data.count >= 3 else { return }
+        let event = Event.alert(alert(from: Array(data.dropFirst(3))))
+        let limit = 40 + (Int(data[1]) << 4 | Int(data[2] >> 4))
+        let cef = CEFEncoder()
+        var line: [UInt8] = []
+        if let dropped = cef.encode(event, maxBytes: data[0] & 1 == 0 ? limit : nil, appendingTo: &line) {
+            require(dropped >= 0 && line.starts(with: Array("CEF:0|".utf8)), "CEF does not start with CEF:0|")
+            require(!line.contains { $0 < 0x20 || $0 == 0x7F }, "a raw control character in CEF")
+            if data[0] & 1 == 0 { require(line.count <= limit, "\(line.count) bytes for a limit of \(limit)") }
+            var pipes = 0
+            var escaped = false
+            for byte in line {
+                if escaped {
+                    escaped = false
+                } else if byte == UInt8(ascii: "\\") {
+                    escaped = true
+                } else if byte == UInt8(ascii: "|") {
+                    pipes += 1
+                }
+            }
+            require(pipes >= 7, "the CEF header has \(pipes) separators")
+        } else {
+            require(cef.minimumSize(of: event) > limit, "CEF refused although the essentials fit in \(limit)")
+        }
+        let versions = OCSFFormat.Version.allCases
+        let encoders: [any EventEncoding] = [
+            OCSFEncoder(format: OCSFFormat(version: versions[Int(data[0] >> 1) % versions.count], includeRaw: true)),
+            ECSEncoder(),
+        ]
+        for encoder in encoders {
+            var out: [UInt8] = []
+            encoder.encode(event, into: &out)
+            guard let document = try? JSONParser.parse(String(decoding: out, as: UTF8.self)) else {
+                preconditionFailure("\(type(of: encoder)) wrote something that is not JSON")
+            }
+            require(!containsNull(document), "\(type(of: encoder)) wrote a null")
+        }
+    }
+
+    static func containsNull(_ value: JSONValue) -> Bool {
+        switch value {
+        case .null: return true
+        case .array(let items): return items.contains(where: containsNull)
+        case .object(let members): return members.contains { containsNull($0.1) }
+        default: return false
+        }
+    }
+}

@@ -18,7 +18,8 @@ package struct FuzzHarness: Sendable {
 extension FuzzHarness {
     /// Every target, by name. `Fuzz/Corpus/<name>/` holds each one's seeds.
     package static let all: [FuzzHarness] = [
-        warningHeader, retryAfter, timestamp, json, graphPage, leef, configuration, checkpoint, spool, deadLetters,
+        warningHeader, retryAfter, timestamp, json, graphPage, leef, formats, configuration, checkpoint, spool,
+        deadLetters,
     ]
 
     package static func named(_ name: String) -> FuzzHarness? { all.first { $0.name == name } }
