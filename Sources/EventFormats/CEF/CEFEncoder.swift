@@ -46,11 +46,16 @@ public struct CEFEncoder: EventEncoding {
         let encoded = pairs.map { Self.encoded($0) }
         var keep = Array(repeating: true, count: pairs.count)
         var dropped = 0
+        var marked = format.markTruncation
         if let maxBytes {
+            // Exactly what would be written: the kept pairs with a space between, and the mark.
             func size() -> Int {
-                let body = encoded.indices.filter { keep[$0] }.reduce(0) { $0 + encoded[$1].count + 1 }
-                let mark = format.markTruncation && dropped > 0 ? 40 : 0
-                return headerSize + body + mark
+                let kept = encoded.indices.filter { keep[$0] }
+                var total = headerSize + kept.reduce(0) { $0 + encoded[$1].count } + max(0, kept.count - 1)
+                if marked && dropped > 0 {
+                    total += (kept.isEmpty ? 0 : 1) + Self.truncationMark(dropped).count
+                }
+                return total
             }
             let order = pairs.indices.filter { pairs[$0].importance > 0 }
                 .sorted { (pairs[$0].importance, $0) > (pairs[$1].importance, $1) }
@@ -58,6 +63,8 @@ public struct CEFEncoder: EventEncoding {
                 keep[i] = false
                 dropped += 1
             }
+            // The mark is a courtesy: an event that fits without it goes without it.
+            if size() > maxBytes { marked = false }
             guard size() <= maxBytes else {
                 out.removeSubrange(base...)
                 return nil
@@ -69,8 +76,9 @@ public struct CEFEncoder: EventEncoding {
             first = false
             out += encoded[i]
         }
-        if dropped > 0 && format.markTruncation {
-            out += Array(((first ? "" : " ") + "cn3Label=truncatedPairs cn3=\(dropped)").utf8)
+        if dropped > 0 && marked {
+            if !first { out.append(0x20) }
+            out += Self.truncationMark(dropped)
         }
         return dropped
     }
@@ -79,8 +87,13 @@ public struct CEFEncoder: EventEncoding {
     public func minimumSize(of event: Event) -> Int {
         var header: [UInt8] = []
         appendHeader(for: event, to: &header)
-        let essential = format.pairs(of: event).filter { $0.importance == 0 }.map { Self.encoded($0).count + 1 }
-        return header.count + essential.reduce(0, +)
+        let essential = format.pairs(of: event).filter { $0.importance == 0 }.map { Self.encoded($0).count }
+        return header.count + essential.reduce(0, +) + max(0, essential.count - 1)
+    }
+
+    /// `cn3Label=truncatedPairs cn3=<dropped>`.
+    static func truncationMark(_ dropped: Int) -> [UInt8] {
+        Array("cn3Label=truncatedPairs cn3=\(dropped)".utf8)
     }
 
     func appendHeader(for event: Event, to out: inout [UInt8]) {
