@@ -32,6 +32,15 @@ enum SyslogBenchmark {
                 cpu: ours.cpu, peakRSS: ours.peakRSS, note: "\(wire.count / max(events, 1)) B/message on the wire")
         ]
 
+        // The same events as CEF (format: cef), for the issue's "CEF within 10 % of LEEF".
+        let cefReceiver = try CountingReceiver()
+        let cef = try await send(batches, port: cefReceiver.port, to: cefReceiver, format: "cef")
+        rows.append(
+            Row(
+                name: "graph-collector syslog sink: CEF:0 + RFC 5424 header + TCP", events: events,
+                bytes: cefReceiver.bytes, wall: cef.wall, cpu: cef.cpu, peakRSS: cef.peakRSS,
+                note: "\(cefReceiver.bytes / max(events, 1)) B/message on the wire"))
+
         // The limit: the same bytes written straight to a socket.
         receiver.reset()
         let raw = try await Measurement.of {
@@ -55,12 +64,15 @@ enum SyslogBenchmark {
     }
 
     /// Sends the batches through a fresh syslog sink to the receiver; measured until it closes.
-    static func send(_ batches: [[Event]], port: Int, to receiver: CountingReceiver) async throws -> Measurement {
+    static func send(
+        _ batches: [[Event]], port: Int, to receiver: CountingReceiver, format: String = "leef"
+    ) async throws -> Measurement {
         let configuration = try CollectorTestingConfig.decode(
             SyslogSink.Configuration.self,
             yaml: """
                 transport: tcp
                 framing: octet-counting
+                format: \(format)
                 targets: ["127.0.0.1:\(port)"]
                 """)
         let sink = try await SyslogSink.Plugin.makeSink(configuration: configuration, context: benchContext("syslog"))
