@@ -33,7 +33,7 @@ import Testing
     }
 
     @Test func everyEventReadsBackExactlyWithAStrictParserFromTheGuide() throws {
-        for event in try FormatSamples.events(alerts: 500) {
+        for event in try FormatSamples.events(alerts: 300) {
             let text = line(event)
             let parsed = try StrictCEFParser.parse(text)
             #expect(parsed.pairs == expectedPairs(event), "\(text)")
@@ -60,7 +60,7 @@ import Testing
     }
 
     @Test func cefpFromPyPIReadsEveryEventAsTheStrictParserDoes() async throws {
-        let events = try FormatSamples.events(alerts: 2_000)
+        let events = try FormatSamples.events(alerts: 500)
         let lines = events.map { Array(line($0).utf8) }
         let result = try await FormatSamples.validate("cef_parse.py", [], lines: lines)
         #expect(result.status == 0, "\(result.stderr.prefix(2000))")
