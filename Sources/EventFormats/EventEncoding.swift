@@ -23,17 +23,28 @@ public enum EventFormatName: String, Sendable, Hashable, CaseIterable, Decodable
     case ecs
 }
 
-/// graph-collector's own JSON form.
-public struct JSONEventEncoder: EventEncoding {
-    public init() {}
+/// A format whose payload is one JSON document per event: it builds the document, and writing it
+/// is shared.
+public protocol JSONDocumentEncoding: EventEncoding {
+    /// The event's document.
+    func document(for event: Event) -> JSONValue
+}
 
+extension JSONDocumentEncoding {
     public var producesJSON: Bool { true }
 
     public func encode(_ event: Event, into out: inout [UInt8]) {
-        var writer = JSONWriter(reservingCapacity: 1024)
-        writer.write(event.jsonValue)
+        var writer = JSONWriter(reservingCapacity: 2048)
+        writer.write(document(for: event))
         out += writer.bytes
     }
+}
+
+/// graph-collector's own JSON form.
+public struct JSONEventEncoder: JSONDocumentEncoding {
+    public init() {}
+
+    public func document(for event: Event) -> JSONValue { event.jsonValue }
 }
 
 extension LEEFEncoder: EventEncoding {

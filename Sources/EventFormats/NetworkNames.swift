@@ -2,9 +2,19 @@
     import Glibc
 #endif
 
-/// Checks for values that schemas type strictly: an IP address field that does not hold one makes
-/// Elasticsearch refuse the whole document, and OCSF's validator the event.
+/// Checks for values that schemas type strictly (an IP address field that does not hold one makes
+/// Elasticsearch refuse the whole document, and OCSF's validator the event), and file paths as
+/// the formats write them.
 enum NetworkNames {
+    /// A path that is a directory (alerts_v2 gives one) joined with the file's name; a path that
+    /// already ends in the name is kept.
+    static func fullPath(_ path: String?, _ name: String?) -> String? {
+        guard let path, !path.isEmpty else { return nil }
+        guard let name, !name.isEmpty, !path.hasSuffix(name) else { return path }
+        let separator = path.contains("\\") ? "\\" : "/"
+        return path.hasSuffix(separator) ? path + name : path + separator + name
+    }
+
     /// An IPv4 or IPv6 address (by `inet_pton`), at most 40 characters (OCSF's `ip_t`).
     static func isIPAddress(_ text: String) -> Bool {
         guard text.utf8.count <= 40 else { return false }

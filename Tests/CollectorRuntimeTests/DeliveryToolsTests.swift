@@ -162,17 +162,7 @@ import Testing
                 fsync: never
             """)
         let (process, out, err) = try CollectorProcess.start(["run", "--config", config, "--log-level", "error"])
-        var port: Int?
-        for _ in 0..<400 {
-            if let text = try? String(contentsOfFile: dir.file("state/metrics.port"), encoding: .utf8),
-                let p = Int(text.trimmingCharacters(in: .whitespacesAndNewlines))
-            {
-                port = p
-                break
-            }
-            try await Task.sleep(for: .milliseconds(25))
-        }
-        let p = try #require(port)
+        let p = try #require(try await metricsPort(in: dir))
         let client = HTTPClient()
         var accepted = 0
         for _ in 0..<200 where accepted == 0 {

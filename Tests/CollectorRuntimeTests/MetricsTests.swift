@@ -7,6 +7,17 @@ import Testing
     import Glibc
 #endif
 
+/// The port a collector running with `state_directory: state` and `metrics.listen` port 0
+/// chose (it writes `state/metrics.port`); nil after a minute without it.
+func metricsPort(in dir: TemporaryDirectory) async throws -> Int? {
+    for _ in 0..<2400 {
+        let text = try? String(contentsOfFile: dir.file("state/metrics.port"), encoding: .utf8)
+        if let port = text.flatMap({ Int($0.trimmingCharacters(in: .whitespacesAndNewlines)) }) { return port }
+        try await Task.sleep(for: .milliseconds(25))
+    }
+    return nil
+}
+
 /// `/metrics` as Prometheus's own `promtool check metrics` sees it, with Graph request counts and
 /// latencies recorded through swift-metrics while the collector reads the built-in simulator.
 @Suite struct MetricsTests {
@@ -32,13 +43,7 @@ import Testing
             """)
         let (process, out, err) = try CollectorProcess.start(["run", "--config", config, "--log-level", "error"])
         defer { if process.isRunning { kill(process.processIdentifier, SIGKILL) } }
-        var port: Int?
-        for _ in 0..<2400 where port == nil {
-            let text = try? String(contentsOfFile: dir.file("state/metrics.port"), encoding: .utf8)
-            port = text.flatMap { Int($0.trimmingCharacters(in: .whitespacesAndNewlines)) }
-            if port == nil { try await Task.sleep(for: .milliseconds(25)) }
-        }
-        let p = try #require(port, "the metrics endpoint did not start")
+        let p = try #require(try await metricsPort(in: dir), "the metrics endpoint did not start")
         let client = HTTPClient()
         var text = ""
         // Until both endpoints were read and a throttled answer was counted.

@@ -14,11 +14,7 @@ import Testing
         // format in a collector process).
         let events = try FormatSamples.events(alerts: version == .v1Dot3 ? 500 : 150)
         let encoder = OCSFEncoder(format: OCSFFormat(version: version, includeRaw: true))
-        let lines = events.map { event -> [UInt8] in
-            var out: [UInt8] = []
-            encoder.encode(event, into: &out)
-            return out
-        }
+        let lines = FormatSamples.lines(events, encoder)
         let result = try await FormatSamples.validate("validate_ocsf.py", [version.rawValue], lines: lines)
         #expect(
             result.status == 0, "OCSF \(version.rawValue): \(result.stdout.prefix(3000)) \(result.stderr.prefix(2000))")
@@ -38,11 +34,7 @@ import Testing
     @Test func ecsDocumentsUseOnlyECSFieldsWithTheirTypes() async throws {
         let events = try FormatSamples.events(alerts: 500)
         let encoder = ECSEncoder()
-        let lines = events.map { event -> [UInt8] in
-            var out: [UInt8] = []
-            encoder.encode(event, into: &out)
-            return out
-        }
+        let lines = FormatSamples.lines(events, encoder)
         let fixture = FormatSamples.fixtures + "/ecs/ecs-8.17.0-fields.json"
         // Our own fields under microsoft.graph are ours; everything else must be ECS 8.17.
         let result = try await FormatSamples.validate(

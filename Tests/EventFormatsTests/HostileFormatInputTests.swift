@@ -30,22 +30,14 @@ import Testing
         var fields = JSONFieldMap()
         fields.added = [.init(path: "unmapped.nothing", pointer: JSONPointer("/nothing")!)]
         let encoder = OCSFEncoder(format: OCSFFormat(version: .v1Dot3, fields: fields, includeRaw: true))
-        let lines = Self.events.map { event -> [UInt8] in
-            var out: [UInt8] = []
-            encoder.encode(event, into: &out)
-            return out
-        }
+        let lines = FormatSamples.lines(Self.events, encoder)
         let result = try await FormatSamples.validate("validate_ocsf.py", ["1.3.0"], lines: lines)
         #expect(result.status == 0, "\(result.stdout.prefix(2000)) \(result.stderr.prefix(1000))")
     }
 
     @Test func oddValuesStayValidECSAndCEF() async throws {
         let ecs = ECSEncoder()
-        let lines = Self.events.map { event -> [UInt8] in
-            var out: [UInt8] = []
-            ecs.encode(event, into: &out)
-            return out
-        }
+        let lines = FormatSamples.lines(Self.events, ecs)
         let fixture = FormatSamples.fixtures + "/ecs/ecs-8.17.0-fields.json"
         let result = try await FormatSamples.validate(
             "ecs_check.py", [fixture, "{file}", "microsoft.graph"], lines: lines)

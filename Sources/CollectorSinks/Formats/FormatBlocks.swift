@@ -35,6 +35,53 @@ func decodeRenames<K: CodingKey>(_ c: KeyedDecodingContainer<K>, forKey key: K) 
     }
 }
 
+/// `fields: {built-in field: key, or null to leave it out}` for the formats whose fields are an
+/// enumeration (LEEF, CEF).
+func decodeFieldKeys<K: CodingKey, F: RawRepresentable & CaseIterable & Hashable>(
+    _ c: KeyedDecodingContainer<K>, forKey key: K, as: F.Type
+) throws -> [F: String?] where F.RawValue == String {
+    var result: [F: String?] = [:]
+    for (name, value, container) in try decodeRenames(c, forKey: key) {
+        guard let field = F(rawValue: name.stringValue) else {
+            let names = F.allCases.map(\.rawValue)
+            throw DecodingError.dataCorruptedError(
+                forKey: name, in: container,
+                debugDescription: "no built-in field '\(name.stringValue)'"
+                    + (Suggestion.nearest(to: name.stringValue, in: names).map { "; did you mean '\($0)'?" }
+                        ?? "; fields are " + names.joined(separator: ", ")))
+        }
+        result[field] = .some(value)
+    }
+    return result
+}
+
+/// `event_id: "{title}"`: a template over an alert's fields.
+func decodeTemplate<K: CodingKey>(_ c: KeyedDecodingContainer<K>, forKey key: K) throws -> EventIDTemplate? {
+    guard let text = try c.decodeIfPresent(String.self, forKey: key) else { return nil }
+    do { return try EventIDTemplate(text) } catch {
+        throw DecodingError.dataCorruptedError(forKey: key, in: c, debugDescription: error.description)
+    }
+}
+
+/// `severity_map: {high: 8}` merged over `map`, Graph severities lowercased.
+func decodeSeverityMap<K: CodingKey>(
+    _ c: KeyedDecodingContainer<K>, forKey key: K, over map: [String: Int]
+) throws -> [String: Int] {
+    var result = map
+    for (name, value) in try c.decodeIfPresent([String: Int].self, forKey: key) ?? [:] {
+        result[name.lowercased()] = value
+    }
+    return result
+}
+
+/// A Java date pattern (`MMM dd yyyy HH:mm:ss.SSS zzz`).
+func decodeJavaDate<K: CodingKey>(_ c: KeyedDecodingContainer<K>, forKey key: K) throws -> JavaDateFormat? {
+    guard let pattern = try c.decodeIfPresent(String.self, forKey: key) else { return nil }
+    do { return try JavaDateFormat(pattern) } catch {
+        throw DecodingError.dataCorruptedError(forKey: key, in: c, debugDescription: error.description)
+    }
+}
+
 /// The `cef:` block.
 struct CEFSettings: Decodable {
     var format = CEFFormat()
@@ -58,34 +105,14 @@ struct CEFSettings: Decodable {
         format.vendor = try c.decodeIfPresent(String.self, forKey: .vendor) ?? format.vendor
         format.product = try c.decodeIfPresent(String.self, forKey: .product) ?? format.product
         format.productVersion = try c.decodeIfPresent(String.self, forKey: .productVersion) ?? format.productVersion
-        if let template = try c.decodeIfPresent(String.self, forKey: .eventID) {
-            do { format.alertSignature = try EventIDTemplate(template) } catch {
-                throw DecodingError.dataCorruptedError(forKey: .eventID, in: c, debugDescription: error.description)
-            }
-        }
+        format.alertSignature = try decodeTemplate(c, forKey: .eventID) ?? format.alertSignature
         format.providerWarningSignature =
             try c.decodeIfPresent(String.self, forKey: .providerWarningEventID) ?? format.providerWarningSignature
         format.healthSignature = try c.decodeIfPresent(String.self, forKey: .healthEventID) ?? format.healthSignature
-        if let map = try c.decodeIfPresent([String: Int].self, forKey: .severityMap) {
-            for (k, v) in map { format.severityMap[k.lowercased()] = v }
-        }
+        format.severityMap = try decodeSeverityMap(c, forKey: .severityMap, over: format.severityMap)
         format.defaultSeverity = try c.decodeIfPresent(Int.self, forKey: .defaultSeverity) ?? format.defaultSeverity
-        if let pattern = try c.decodeIfPresent(String.self, forKey: .timeFormat) {
-            do { format.timeFormat = try JavaDateFormat(pattern) } catch {
-                throw DecodingError.dataCorruptedError(forKey: .timeFormat, in: c, debugDescription: error.description)
-            }
-        }
-        for (key, value, container) in try decodeRenames(c, forKey: .fields) {
-            guard let field = CEFField(rawValue: key.stringValue) else {
-                let names = CEFField.allCases.map(\.rawValue)
-                throw DecodingError.dataCorruptedError(
-                    forKey: key, in: container,
-                    debugDescription: "no built-in CEF field '\(key.stringValue)'"
-                        + (Suggestion.nearest(to: key.stringValue, in: names).map { "; did you mean '\($0)'?" }
-                            ?? "; fields are " + names.joined(separator: ", ")))
-            }
-            format.fieldKeys[field] = .some(value)
-        }
+        format.timeFormat = try decodeJavaDate(c, forKey: .timeFormat) ?? format.timeFormat
+        format.fieldKeys = try decodeFieldKeys(c, forKey: .fields, as: CEFField.self)
         format.rawFields = try decodeRawFields(c, forKey: .rawFields).map { (key: $0.0, pointer: $0.1) }
         format.markTruncation = try c.decodeIfPresent(Bool.self, forKey: .markTruncation) ?? true
         let problems = format.problems()

@@ -23,13 +23,6 @@ struct LEEFSettings: Decodable {
         case markTruncation = "mark_truncation"
     }
 
-    struct AnyKey: CodingKey {
-        var stringValue: String
-        var intValue: Int? { nil }
-        init(stringValue: String) { self.stringValue = stringValue }
-        init?(intValue: Int) { nil }
-    }
-
     init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         var format = LEEFFormat()
@@ -59,24 +52,13 @@ struct LEEFSettings: Decodable {
         format.vendor = try c.decodeIfPresent(String.self, forKey: .vendor) ?? format.vendor
         format.product = try c.decodeIfPresent(String.self, forKey: .product) ?? format.product
         format.productVersion = try c.decodeIfPresent(String.self, forKey: .productVersion) ?? format.productVersion
-        if let template = try c.decodeIfPresent(String.self, forKey: .eventID) {
-            do { format.alertEventID = try EventIDTemplate(template) } catch {
-                throw DecodingError.dataCorruptedError(forKey: .eventID, in: c, debugDescription: error.description)
-            }
-        }
+        format.alertEventID = try decodeTemplate(c, forKey: .eventID) ?? format.alertEventID
         format.providerWarningEventID =
             try c.decodeIfPresent(String.self, forKey: .providerWarningEventID) ?? format.providerWarningEventID
         format.healthEventID = try c.decodeIfPresent(String.self, forKey: .healthEventID) ?? format.healthEventID
-        if let map = try c.decodeIfPresent([String: Int].self, forKey: .severityMap) {
-            for (k, v) in map { format.severityMap[k.lowercased()] = v }
-        }
+        format.severityMap = try decodeSeverityMap(c, forKey: .severityMap, over: format.severityMap)
         format.defaultSeverity = try c.decodeIfPresent(Int.self, forKey: .defaultSeverity) ?? format.defaultSeverity
-        if let pattern = try c.decodeIfPresent(String.self, forKey: .devTimeFormat) {
-            do { format.devTimeFormat = try JavaDateFormat(pattern) } catch {
-                throw DecodingError.dataCorruptedError(
-                    forKey: .devTimeFormat, in: c, debugDescription: error.description)
-            }
-        }
+        format.devTimeFormat = try decodeJavaDate(c, forKey: .devTimeFormat) ?? format.devTimeFormat
         try Self.decodeFieldMaps(c, into: &format)
         format.markTruncation = try c.decodeIfPresent(Bool.self, forKey: .markTruncation) ?? true
         let problems = format.problems()
@@ -98,36 +80,7 @@ struct LEEFSettings: Decodable {
     /// `fields` (rename or drop a built-in attribute) and `raw_fields` (add one from the
     /// alert's Graph JSON by pointer).
     static func decodeFieldMaps(_ c: KeyedDecodingContainer<CodingKeys>, into format: inout LEEFFormat) throws {
-        if c.contains(.fields), try !c.decodeNil(forKey: .fields) {
-            let fields = try c.nestedContainer(keyedBy: AnyKey.self, forKey: .fields)
-            for key in fields.allKeys {
-                guard let field = LEEFField(rawValue: key.stringValue) else {
-                    let names = LEEFField.allCases.map(\.rawValue)
-                    throw DecodingError.dataCorruptedError(
-                        forKey: key, in: fields,
-                        debugDescription:
-                            "no built-in field '\(key.stringValue)'"
-                            + (Suggestion.nearest(to: key.stringValue, in: names).map { "; did you mean '\($0)'?" }
-                                ?? "; fields are " + names.joined(separator: ", ")))
-                }
-                if try fields.decodeNil(forKey: key) {
-                    format.fieldKeys[field] = .some(nil)
-                } else {
-                    format.fieldKeys[field] = .some(try fields.decode(String.self, forKey: key))
-                }
-            }
-        }
-        if c.contains(.rawFields), try !c.decodeNil(forKey: .rawFields) {
-            let raw = try c.nestedContainer(keyedBy: AnyKey.self, forKey: .rawFields)
-            for key in raw.allKeys.sorted(by: { $0.stringValue < $1.stringValue }) {
-                let text = try raw.decode(String.self, forKey: key)
-                guard let pointer = JSONPointer(text) else {
-                    throw DecodingError.dataCorruptedError(
-                        forKey: key, in: raw,
-                        debugDescription: "'\(text)' is not a JSON pointer; write it like /evidence/0/ipAddress")
-                }
-                format.rawFields.append((key.stringValue, pointer))
-            }
-        }
+        format.fieldKeys = try decodeFieldKeys(c, forKey: .fields, as: LEEFField.self)
+        format.rawFields += try decodeRawFields(c, forKey: .rawFields).map { (key: $0.0, pointer: $0.1) }
     }
 }

@@ -43,11 +43,13 @@ public enum ArchiveReader {
             }
             let scan = GzipDecoder.scanMembers(bytes)
             if let problem = scan.problem { report.problems.append("gzip: \(problem)") }
-            // Lines of another format than our JSON events are counted, not read.
-            let recorded = (try? AtomicFile.read(path + ArchiveManifest.suffix)).flatMap { $0 }.flatMap {
-                try? ArchiveManifest(json: String(decoding: $0, as: UTF8.self))
+            // The manifest, read once: it says what the lines are (another format than our JSON
+            // events is counted, not read) and what the file should hold.
+            let recorded = (try? AtomicFile.read(path + ArchiveManifest.suffix)).flatMap { $0 }.map { bytes in
+                Result { try ArchiveManifest(json: String(decoding: bytes, as: UTF8.self)) }
             }
-            let readsEvents = recorded?.holdsCollectorEvents ?? ArchiveManifest.holdsCollectorEvents(scan.content)
+            let readsEvents =
+                (try? recorded?.get())?.holdsCollectorEvents ?? ArchiveManifest.holdsCollectorEvents(scan.content)
             var lineNumber = 0
             for line in scan.content.split(separator: 0x0A, omittingEmptySubsequences: false).dropLast() {
                 lineNumber += 1
@@ -71,11 +73,9 @@ public enum ArchiveReader {
                 report.problems.append("the last line has no newline")
             }
             if !path.hasSuffix(".part") {
-                if let text = try? AtomicFile.read(path + ArchiveManifest.suffix).map({
-                    String(decoding: $0, as: UTF8.self)
-                }) {
+                if let recorded {
                     do {
-                        let manifest = try ArchiveManifest(json: text)
+                        let manifest = try recorded.get()
                         let sha = Digest.hex(Digest.sha256(bytes))
                         if manifest.sha256 != sha {
                             report.problems.append("SHA-256 \(sha) differs from the manifest's \(manifest.sha256)")

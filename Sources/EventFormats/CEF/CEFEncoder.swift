@@ -48,20 +48,26 @@ public struct CEFEncoder: EventEncoding {
         var dropped = 0
         var marked = format.markTruncation
         if let maxBytes {
-            // Exactly what would be written: the kept pairs with a space between, and the mark.
+            // Exactly what would be written: the kept pairs with a space between, and the mark;
+            // kept up to date as pairs are dropped rather than summed again each time.
+            var pairBytes = encoded.reduce(0) { $0 + $1.count }
+            var kept = encoded.count
             func size() -> Int {
-                let kept = encoded.indices.filter { keep[$0] }
-                var total = headerSize + kept.reduce(0) { $0 + encoded[$1].count } + max(0, kept.count - 1)
+                var total = headerSize + pairBytes + max(0, kept - 1)
                 if marked && dropped > 0 {
-                    total += (kept.isEmpty ? 0 : 1) + Self.truncationMark(dropped).count
+                    total += (kept == 0 ? 0 : 1) + Self.truncationMark(dropped).count
                 }
                 return total
             }
-            let order = pairs.indices.filter { pairs[$0].importance > 0 }
-                .sorted { (pairs[$0].importance, $0) > (pairs[$1].importance, $1) }
-            for i in order where size() > maxBytes {
-                keep[i] = false
-                dropped += 1
+            if size() > maxBytes {
+                let order = pairs.indices.filter { pairs[$0].importance > 0 }
+                    .sorted { (pairs[$0].importance, $0) > (pairs[$1].importance, $1) }
+                for i in order where size() > maxBytes {
+                    keep[i] = false
+                    dropped += 1
+                    pairBytes -= encoded[i].count
+                    kept -= 1
+                }
             }
             // The mark is a courtesy: an event that fits without it goes without it.
             if size() > maxBytes { marked = false }

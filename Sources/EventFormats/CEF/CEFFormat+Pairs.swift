@@ -47,12 +47,15 @@ extension CEFFormat {
     static func pair(_ key: String, _ value: String?, label: String?, importance: Int) -> CEFPair? {
         guard let given = value else { return nil }
         // Control characters become spaces (the guide has no escape for them), then the value
-        // loses its leading and trailing spaces.
-        var value = String(
-            String.UnicodeScalarView(
-                given.unicodeScalars.map { c in (c.value < 0x20 && c != "\n" && c != "\r") || c.value == 0x7F ? " " : c
-                }
-            ))
+        // loses its leading and trailing spaces. Most values have none: they are taken as they are.
+        var value =
+            given.utf8.contains { ($0 < 0x20 && $0 != 0x0A && $0 != 0x0D) || $0 == 0x7F }
+            ? String(
+                String.UnicodeScalarView(
+                    given.unicodeScalars.map { c in
+                        (c.value < 0x20 && c != "\n" && c != "\r") || c.value == 0x7F ? " " : c
+                    }))
+            : given
         while value.first == " " { value.removeFirst() }
         while value.last == " " { value.removeLast() }
         guard !value.isEmpty else { return nil }
@@ -122,7 +125,7 @@ extension CEFFormat {
                 u.userPrincipalName ?? u.accountName.map { name in u.domain.map { "\($0)\\\(name)" } ?? name }
             }, 1)
         add(.fname, file?.name, 2)
-        add(.filePath, file.flatMap { ECSEncoder.fullPath($0.path, $0.name) }, 2)
+        add(.filePath, file.flatMap { NetworkNames.fullPath($0.path, $0.name) }, 2)
         add(.fileHash, file.flatMap { $0.sha256 ?? $0.sha1 }, 2)
         add(.request, e.urls.first, 2)
         add(.mitreTechniques, a.mitreTechniques.isEmpty ? nil : a.mitreTechniques.joined(separator: ","), 2)

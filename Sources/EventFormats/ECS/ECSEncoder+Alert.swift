@@ -114,18 +114,10 @@ extension ECSEncoder {
         if !related.isEmpty { d["related"] = related.value }
     }
 
-    /// A path that is a directory (alerts_v2 gives one) joined with the file's name.
-    static func fullPath(_ path: String?, _ name: String?) -> String? {
-        guard let path, !path.isEmpty else { return nil }
-        guard let name, !name.isEmpty, !path.hasSuffix(name) else { return path }
-        let separator = path.contains("\\") ? "\\" : "/"
-        return path.hasSuffix(separator) ? path + name : path + separator + name
-    }
-
     static func file(_ f: Evidence.File) -> JSONValue? {
         var o = ObjectBuilder()
         o["name"] = Self.string(f.name)
-        o["path"] = Self.string(fullPath(f.path, f.name))
+        o["path"] = Self.string(NetworkNames.fullPath(f.path, f.name))
         o["size"] = f.size.map { .number(String($0)) }
         var hash = ObjectBuilder()
         hash["sha1"] = Self.string(f.sha1)
@@ -140,7 +132,7 @@ extension ECSEncoder {
         o["parent"] = p.parentProcessId.map { .object([("pid", .number(String($0)))]) }
         o["command_line"] = Self.string(p.commandLine)
         o["name"] = Self.string(p.imageName)
-        o["executable"] = Self.string(fullPath(p.imagePath, p.imageName))
+        o["executable"] = Self.string(NetworkNames.fullPath(p.imagePath, p.imageName))
         o["hash"] = Self.string(p.sha256).map { .object([("sha256", $0)]) }
         o["user"] = Self.string(p.accountName).map { .object([("name", $0)]) }
         return o.isEmpty ? nil : o.value

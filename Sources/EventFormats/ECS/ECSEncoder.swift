@@ -5,19 +5,11 @@ public import CollectorCore
 /// ECS field sets, every address, user, host and hash in `related.*`, and our own fields under
 /// the namespace. Values an ECS `ip` field cannot hold are left out (Elasticsearch would refuse
 /// the whole document).
-public struct ECSEncoder: EventEncoding {
+public struct ECSEncoder: JSONDocumentEncoding {
     public let format: ECSFormat
 
     public init(format: ECSFormat = ECSFormat()) {
         self.format = format
-    }
-
-    public var producesJSON: Bool { true }
-
-    public func encode(_ event: Event, into out: inout [UInt8]) {
-        var writer = JSONWriter(reservingCapacity: 2048)
-        writer.write(document(for: event))
-        out += writer.bytes
     }
 
     public func document(for event: Event) -> JSONValue {

@@ -2,19 +2,11 @@ public import CollectorCore
 
 /// Events as OCSF JSON documents (``OCSFFormat``): one object per event, no null values (the
 /// schema refuses them), captions that match their ids, `type_uid` = class × 100 + activity.
-public struct OCSFEncoder: EventEncoding {
+public struct OCSFEncoder: JSONDocumentEncoding {
     public let format: OCSFFormat
 
     public init(format: OCSFFormat = OCSFFormat()) {
         self.format = format
-    }
-
-    public var producesJSON: Bool { true }
-
-    public func encode(_ event: Event, into out: inout [UInt8]) {
-        var writer = JSONWriter(reservingCapacity: 2048)
-        writer.write(document(for: event))
-        out += writer.bytes
     }
 
     /// The OCSF document of an event, with the field map applied.

@@ -1,5 +1,6 @@
 import CollectorCore
 import CollectorTesting
+import EventFormats
 import Foundation
 import GraphSecuritySource
 
@@ -24,6 +25,15 @@ enum FormatSamples {
                     message: "IPC keeps failing", details: ["provider": "IPC", "window.start": "2026-11-01"],
                     observedAt: Timestamp(nanosecondsSinceEpoch: 1_750_000_000_000_000_000))))
         return events
+    }
+
+    /// Each event's payload in `encoder`'s format.
+    static func lines(_ events: [Event], _ encoder: any EventEncoding) -> [[UInt8]] {
+        events.map { event in
+            var out: [UInt8] = []
+            encoder.encode(event, into: &out)
+            return out
+        }
     }
 
     /// Runs a validator from Validators/ on `lines` (one payload per line) in python3; the file's
