@@ -15,7 +15,7 @@ struct BenchCommand: AsyncParsableCommand {
         commandName: "graph-collector-bench",
         abstract: "Throughput, memory and backfill time of graph-collector, each beside its reference.")
 
-    static let benchmarks = ["decode", "syslog", "gzip", "webhook", "backfill"]
+    static let benchmarks = ["decode", "encode", "syslog", "gzip", "webhook", "backfill"]
 
     @Flag(help: "Every benchmark once at a tiny size (make test runs this).")
     var tiny = false
@@ -86,6 +86,7 @@ struct BenchCommand: AsyncParsableCommand {
         let events = events ?? (tiny ? 2000 : 200_000)
         switch name {
         case "decode": try await DecodeBenchmark.run(iterations: iterations ?? (tiny ? 1 : 50))
+        case "encode": try await EncodeBenchmark.run(events: events)
         case "syslog": try await SyslogBenchmark.run(events: events)
         case "gzip": try await GzipBenchmark.run(events: events)
         case "webhook": try await WebhookBenchmark.run(events: events)

@@ -16,9 +16,23 @@ public import CollectorCore
 /// alone are over the limit cannot be encoded within it, and the encoder says so (nil).
 public struct LEEFEncoder: Sendable {
     public let format: LEEFFormat
+    /// The built-in fields' keys, worked out once (see ``LEEFFormat/resolvedKeys``).
+    private let keys: [String?]
+    /// `LEEF:2.0|vendor|product|version|`: the same for every event.
+    private let headerPrefix: [UInt8]
+    /// Values escape `\`, `=`, the delimiter and control characters.
+    private let escaping: ByteEscaping
 
     public init(format: LEEFFormat) {
         self.format = format
+        keys = format.resolvedKeys
+        var prefix = Array("LEEF:\(format.version.rawValue)|".utf8)
+        for field in [format.vendor, format.product, format.productVersion] {
+            Self.appendHeaderField(field, to: &prefix, limit: 255)
+            prefix.append(0x7C)
+        }
+        headerPrefix = prefix
+        escaping = ByteEscaping(0x5C, 0x3D, format.delimiter)
     }
 
     /// The result of encoding one event.
@@ -38,21 +52,15 @@ public struct LEEFEncoder: Sendable {
     }
 
     func appendHeader(for event: Event, to out: inout [UInt8]) {
-        out.append(contentsOf: "LEEF:".utf8)
-        out.append(contentsOf: format.version.rawValue.utf8)
-        out.append(0x7C)
-        Self.appendHeaderField(format.vendor, to: &out, limit: 255)
-        out.append(0x7C)
-        Self.appendHeaderField(format.product, to: &out, limit: 255)
-        out.append(0x7C)
-        Self.appendHeaderField(format.productVersion, to: &out, limit: 255)
-        out.append(0x7C)
-        let eventID: String
         switch event {
-        case .alert(let alert): eventID = format.alertEventID.render(alert)
-        case .providerWarning: eventID = format.providerWarningEventID
-        case .health: eventID = format.healthEventID
+        case .alert(let alert): appendHeader(eventID: format.alertEventID.render(alert), to: &out)
+        case .providerWarning: appendHeader(eventID: format.providerWarningEventID, to: &out)
+        case .health: appendHeader(eventID: format.healthEventID, to: &out)
         }
+    }
+
+    private func appendHeader(eventID: String, to out: inout [UInt8]) {
+        out.append(contentsOf: headerPrefix)
         Self.appendHeaderField(eventID, to: &out, limit: 255)
         out.append(0x7C)
         if format.version == .v2 {
@@ -91,29 +99,31 @@ public struct LEEFEncoder: Sendable {
     /// unchanged) when the event's header and essentials do not fit in `maxBytes`.
     public func encode(_ event: Event, maxBytes: Int? = nil, appendingTo out: inout [UInt8]) -> Int? {
         let base = out.count
-        let attributes = format.attributes(of: event)
-        // The common case writes every pair straight after the header, remembering where each
-        // starts; only an event over `maxBytes` is taken apart again for truncation.
-        out.reserveCapacity(attributes.reduce(base + 256) { $0 + $1.key.utf8.count + $1.value.utf8.count + 2 })
-        appendHeader(for: event, to: &out)
-        let headerEnd = out.count
-        var starts: [Int] = []
-        starts.reserveCapacity(attributes.count)
-        for (i, attribute) in attributes.enumerated() {
-            if i > 0 { out.append(format.delimiter) }
-            starts.append(out.count)
-            out.append(contentsOf: attribute.key.utf8)
-            out.append(UInt8(ascii: "="))
-            Self.appendValue(attribute.value, delimiter: format.delimiter, to: &out)
+        // The common case writes every pair straight after the header; only an event over
+        // `maxBytes` is taken apart again, as attributes, for truncation.
+        var writer = PairWriter(escaping: escaping, delimiter: format.delimiter)
+        swap(&writer.out, &out)
+        let headerEnd: Int
+        switch event {
+        case .alert(let alert):
+            appendHeader(eventID: format.alertEventID.render(alert), to: &writer.out)
+            headerEnd = writer.out.count
+            format.visitAttributes(of: alert, keys: keys, &writer)
+        default:
+            appendHeader(for: event, to: &writer.out)
+            headerEnd = writer.out.count
+            for attribute in format.attributes(of: event) {
+                writer.visit(attribute.key, .text(attribute.value), importance: attribute.importance)
+            }
         }
+        swap(&writer.out, &out)
         guard let maxBytes, out.count - base > maxBytes else { return 0 }
-        let encoded = starts.indices.map { i in
-            Array(out[starts[i]..<(i + 1 < starts.count ? starts[i + 1] - 1 : out.count)])
-        }
-        let cut = truncated(
-            header: Array(out[base..<headerEnd]), attributes: attributes, encoded: encoded, maxBytes: maxBytes)
+        let header = Array(out[base..<headerEnd])
         out.removeSubrange(base...)
-        guard let cut else { return nil }
+        let attributes = format.attributes(of: event)
+        let encoded = attributes.map { Self.encodedPair($0, delimiter: format.delimiter) }
+        guard let cut = truncated(header: header, attributes: attributes, encoded: encoded, maxBytes: maxBytes)
+        else { return nil }
         out.append(contentsOf: cut.bytes)
         return cut.truncatedAttributes
     }
@@ -218,42 +228,26 @@ public struct LEEFEncoder: Sendable {
         return out
     }
 
-    static let hexDigits = Array("0123456789ABCDEF".utf8)
+    static let hexDigits: StaticString = "0123456789ABCDEF"
 
     /// Appends a value with LEEF escaping: runs of plain bytes are copied whole.
     public static func appendValue(_ value: String, delimiter: UInt8, to out: inout [UInt8]) {
-        var value = value
-        value.withUTF8 { bytes in
-            var run = 0
-            for i in 0..<bytes.count {
-                let b = bytes[i]
-                guard b == 0x5C || b == 0x3D || b < 0x20 || b == 0x7F || b == delimiter else { continue }
-                if i > run { out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[run..<i])) }
-                run = i + 1
-                switch b {
-                case 0x5C:
-                    out.append(0x5C)
-                    out.append(0x5C)
-                case 0x3D:
-                    out.append(0x5C)
-                    out.append(0x3D)
-                case 0x0A:
-                    out.append(0x5C)
-                    out.append(UInt8(ascii: "n"))
-                case 0x0D:
-                    out.append(0x5C)
-                    out.append(UInt8(ascii: "r"))
-                case 0x09:
-                    out.append(0x5C)
-                    out.append(UInt8(ascii: "t"))
-                default:
-                    out.append(0x5C)
-                    out.append(UInt8(ascii: "x"))
-                    out.append(hexDigits[Int(b >> 4)])
-                    out.append(hexDigits[Int(b & 0x0F)])
-                }
-            }
-            if run < bytes.count { out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[run...])) }
+        ByteEscaping(0x5C, 0x3D, delimiter).append(value, to: &out, escape: escape)
+    }
+
+    /// What stands for a byte that needs escaping in a value.
+    @inline(__always)
+    static func escape(_ byte: UInt8, to out: inout [UInt8]) {
+        out.append(0x5C)
+        switch byte {
+        case 0x5C, 0x3D: out.append(byte)
+        case 0x0A: out.append(UInt8(ascii: "n"))
+        case 0x0D: out.append(UInt8(ascii: "r"))
+        case 0x09: out.append(UInt8(ascii: "t"))
+        default:
+            out.append(UInt8(ascii: "x"))
+            out.append(hexDigits.utf8Start[Int(byte >> 4)])
+            out.append(hexDigits.utf8Start[Int(byte & 0x0F)])
         }
     }
 
@@ -261,8 +255,7 @@ public struct LEEFEncoder: Sendable {
     /// `limit` characters of the original text.
     static func appendHeaderField(_ text: String, to out: inout [UInt8], limit: Int) {
         // Fast path: short enough in bytes (so in characters too) and nothing to escape.
-        if text.utf8.count <= limit, !text.utf8.contains(where: { $0 == 0x5C || $0 == 0x7C || $0 < 0x20 || $0 == 0x7F })
-        {
+        if text.utf8.count <= limit, !ByteEscaping(0x5C, 0x7C, 0x7C).holdsSpecial(text) {
             out.append(contentsOf: text.utf8)
             return
         }

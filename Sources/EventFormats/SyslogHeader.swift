@@ -100,34 +100,62 @@ public struct SyslogHeader: Sendable, Hashable {
 
     /// The header bytes for an event sent at `time`, including the space before the payload.
     public func render(for event: Event, at time: Timestamp) -> [UInt8] {
-        if style == .none { return [] }
-        let pri = "<\(facility * 8 + severity(of: event))>"
-        let c = time.utcComponents
-        func pad(_ v: Int, _ w: Int) -> String {
-            let s = String(v)
-            return s.count >= w ? s : String(repeating: "0", count: w - s.count) + s
-        }
+        var out: [UInt8] = []
+        append(for: event, stamp: stamp(at: time), to: &out)
+        return out
+    }
+
+    /// The TIMESTAMP field for messages sent at `time` (the same for a whole batch): RFC 3339
+    /// with milliseconds, or RFC 3164's `Mmm dd hh:mm:ss`.
+    public func stamp(at time: Timestamp) -> [UInt8] {
         switch style {
+        case .none: return []
         case .rfc5424, .rfc5424Minimal:
-            let stamp =
-                "\(pad(c.year, 4))-\(pad(c.month, 2))-\(pad(c.day, 2))T\(pad(c.hour, 2)):\(pad(c.minute, 2)):\(pad(c.second, 2)).\(pad(c.nanosecond / 1_000_000, 3))Z"
-            if style == .rfc5424Minimal { return Array("\(pri)1 \(stamp) \(hostname) ".utf8) }
-            let msgID: String
-            switch event {
-            case .alert: msgID = "alert"
-            case .providerWarning: msgID = "provider_warning"
-            case .health: msgID = "collector_health"
-            }
-            return Array("\(pri)1 \(stamp) \(hostname) \(appName) \(processID) \(msgID) - ".utf8)
+            var out: [UInt8] = []
+            time.appendISO8601(fractionDigits: 3, to: &out)
+            return out
         case .rfc3164:
-            let month = JavaDateFormat.months[c.month - 1]
+            let c = time.utcComponents
+            func two(_ v: Int) -> String { v < 10 ? "0\(v)" : "\(v)" }
             let day = c.day < 10 ? " \(c.day)" : "\(c.day)"
-            let tag = appName.isEmpty ? "" : (processID == "-" ? "\(appName): " : "\(appName)[\(processID)]: ")
             return Array(
-                "\(pri)\(month) \(day) \(pad(c.hour, 2)):\(pad(c.minute, 2)):\(pad(c.second, 2)) \(hostname) \(tag)"
-                    .utf8)
-        case .none:
-            return []
+                "\(JavaDateFormat.months[c.month - 1]) \(day) \(two(c.hour)):\(two(c.minute)):\(two(c.second))".utf8)
+        }
+    }
+
+    /// Appends the header of one event, given the batch's ``stamp(at:)``, including the space
+    /// before the payload.
+    public func append(for event: Event, stamp: [UInt8], to out: inout [UInt8]) {
+        if style == .none { return }
+        out.append(UInt8(ascii: "<"))
+        out.append(contentsOf: String(facility * 8 + severity(of: event)).utf8)
+        out.append(UInt8(ascii: ">"))
+        if style != .rfc3164 { out.append(contentsOf: "1 ".utf8) }
+        out.append(contentsOf: stamp)
+        out.append(0x20)
+        out.append(contentsOf: hostname.utf8)
+        out.append(0x20)
+        switch style {
+        case .rfc5424:
+            out.append(contentsOf: appName.utf8)
+            out.append(0x20)
+            out.append(contentsOf: processID.utf8)
+            out.append(0x20)
+            switch event {
+            case .alert: out.append(contentsOf: "alert".utf8)
+            case .providerWarning: out.append(contentsOf: "provider_warning".utf8)
+            case .health: out.append(contentsOf: "collector_health".utf8)
+            }
+            out.append(contentsOf: " - ".utf8)
+        case .rfc3164 where !appName.isEmpty:
+            out.append(contentsOf: appName.utf8)
+            if processID != "-" {
+                out.append(UInt8(ascii: "["))
+                out.append(contentsOf: processID.utf8)
+                out.append(UInt8(ascii: "]"))
+            }
+            out.append(contentsOf: ": ".utf8)
+        default: break
         }
     }
 }

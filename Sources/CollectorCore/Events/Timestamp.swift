@@ -148,54 +148,64 @@ public struct Timestamp: Sendable, Hashable, Comparable, CustomStringConvertible
     /// RFC 3339 in UTC with the given number of fractional digits (0–9), e.g.
     /// `2021-04-27T12:19:27.7211305Z` for 7.
     public func iso8601(fractionDigits: Int = 7) -> String {
+        String(unsafeUninitializedCapacity: 31) { writeISO8601(fractionDigits: fractionDigits, into: $0) }
+    }
+
+    /// Appends ``iso8601(fractionDigits:)``'s text to `out` without building a String.
+    public func appendISO8601(fractionDigits: Int = 7, to out: inout [UInt8]) {
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 31) { buffer in
+            let count = writeISO8601(fractionDigits: fractionDigits, into: buffer)
+            out.append(contentsOf: UnsafeBufferPointer(rebasing: buffer[0..<count]))
+        }
+    }
+
+    /// Writes the RFC 3339 text into `buffer` (at least 31 bytes) and returns its length. It runs
+    /// for every timestamp of every event a sink writes, so it goes digit by digit.
+    public func writeISO8601(fractionDigits: Int, into buffer: UnsafeMutableBufferPointer<UInt8>) -> Int {
         let c = utcComponents
         let digits = min(max(fractionDigits, 0), 9)
-        // Written digit by digit into a small buffer: this runs for every timestamp of every
-        // event a sink writes.
-        return String(unsafeUninitializedCapacity: 31) { buffer in
-            var i = 0
-            func put(_ value: Int, _ width: Int) {
-                var v = value
-                if width == 4 && (v < 0 || v > 9999) {
-                    // Outside four digits (not seen in practice): fall back to the plain number.
-                    for b in String(v).utf8 {
-                        buffer[i] = b
-                        i += 1
-                    }
-                    return
+        var i = 0
+        func put(_ value: Int, _ width: Int) {
+            var v = value
+            if width == 4 && (v < 0 || v > 9999) {
+                // Outside four digits (not seen in practice): fall back to the plain number.
+                for b in String(v).utf8 {
+                    buffer[i] = b
+                    i += 1
                 }
-                var k = width - 1
-                while k >= 0 {
-                    buffer[i + k] = UInt8(48 + v % 10)
-                    v /= 10
-                    k -= 1
-                }
-                i += width
+                return
             }
-            func char(_ b: UInt8) {
-                buffer[i] = b
-                i += 1
+            var k = width - 1
+            while k >= 0 {
+                buffer[i + k] = UInt8(48 + v % 10)
+                v /= 10
+                k -= 1
             }
-            put(c.year, 4)
-            char(0x2D)
-            put(c.month, 2)
-            char(0x2D)
-            put(c.day, 2)
-            char(0x54)
-            put(c.hour, 2)
-            char(0x3A)
-            put(c.minute, 2)
-            char(0x3A)
-            put(c.second, 2)
-            if digits > 0 {
-                var divisor = 1
-                for _ in 0..<(9 - digits) { divisor *= 10 }
-                char(0x2E)
-                put(c.nanosecond / divisor, digits)
-            }
-            char(0x5A)
-            return i
+            i += width
         }
+        func char(_ b: UInt8) {
+            buffer[i] = b
+            i += 1
+        }
+        put(c.year, 4)
+        char(0x2D)
+        put(c.month, 2)
+        char(0x2D)
+        put(c.day, 2)
+        char(0x54)
+        put(c.hour, 2)
+        char(0x3A)
+        put(c.minute, 2)
+        char(0x3A)
+        put(c.second, 2)
+        if digits > 0 {
+            var divisor = 1
+            for _ in 0..<(9 - digits) { divisor *= 10 }
+            char(0x2E)
+            put(c.nanosecond / divisor, digits)
+        }
+        char(0x5A)
+        return i
     }
 
     public var description: String { iso8601() }

@@ -18,23 +18,34 @@ struct EventGroups {
         _ batch: [Event], path: PathTemplate, timeSource: JSONFileSink.TimeSource, encoder: any EventEncoding,
         now: Timestamp = .now(), keepingEvents: Bool = false
     ) {
-        var index: [String: Int] = [:]
-        for event in batch {
-            let time = timeSource == .event ? (event.time ?? now) : now
-            let relative = path.render(event: event, time: time)
-            let i: Int
-            if let found = index[relative] {
-                i = found
-            } else {
-                i = groups.count
-                index[relative] = i
-                var lines: [UInt8] = []
-                lines.reserveCapacity(64 * 1024)
-                groups.append(Group(relative: relative, lines: lines, events: []))
+        for (relative, indices) in Self.partition(batch, path: path, timeSource: timeSource, now: now) {
+            var group = Group(relative: relative, lines: [], events: [])
+            group.lines.reserveCapacity(64 * 1024)
+            for i in indices {
+                encoder.encode(batch[i], into: &group.lines)
+                group.lines.append(0x0A)
+                if keepingEvents { group.events.append(batch[i]) }
             }
-            encoder.encode(event, into: &groups[i].lines)
-            groups[i].lines.append(0x0A)
-            if keepingEvents { groups[i].events.append(event) }
+            groups.append(group)
         }
+    }
+
+    /// The positions in `batch` of each file's events, files in the order they first appear.
+    static func partition(
+        _ batch: [Event], path: PathTemplate, timeSource: JSONFileSink.TimeSource, now: Timestamp = .now()
+    ) -> [(relative: String, indices: [Int])] {
+        var index: [String: Int] = [:]
+        var files: [(relative: String, indices: [Int])] = []
+        for i in batch.indices {
+            let time = timeSource == .event ? (batch[i].time ?? now) : now
+            let relative = path.render(event: batch[i], time: time)
+            if let found = index[relative] {
+                files[found].indices.append(i)
+            } else {
+                index[relative] = files.count
+                files.append((relative, [i]))
+            }
+        }
+        return files
     }
 }

@@ -76,35 +76,47 @@ public actor SyslogSink: Sink {
     /// nil when its LEEF header and essential attributes alone exceed `max_message_size`.
     public nonisolated func message(for event: Event, at time: Timestamp = .now()) -> (bytes: [UInt8], truncated: Bool)?
     {
-        var bytes = configuration.header.render(for: event, at: time)
-        let room = configuration.maxMessageSize - bytes.count
+        var bytes: [UInt8] = []
+        guard let truncated = appendMessage(for: event, stamp: configuration.header.stamp(at: time), to: &bytes)
+        else { return nil }
+        return (bytes, truncated)
+    }
+
+    /// Appends one event's message (header and payload) to `out` and says whether it was cut;
+    /// nil, with `out` unchanged, when it cannot fit in `max_message_size`.
+    nonisolated func appendMessage(for event: Event, stamp: [UInt8], to out: inout [UInt8]) -> Bool? {
+        let start = out.count
+        configuration.header.append(for: event, stamp: stamp, to: &out)
+        let room = configuration.maxMessageSize - (out.count - start)
+        let truncated: Int?
         switch configuration.format {
-        case .leef:
-            guard let truncated = encoder.encode(event, maxBytes: room, appendingTo: &bytes) else { return nil }
-            return (bytes, truncated > 0)
-        case .cef:
-            guard let dropped = cefEncoder.encode(event, maxBytes: room, appendingTo: &bytes) else { return nil }
-            return (bytes, dropped > 0)
-        case .json, .ocsf, .ecs:
-            let document = jsonDocument(for: event, original: true)
-            var writer = JSONWriter(reservingCapacity: 2048)
-            writer.write(document)
-            if writer.bytes.count <= room {
-                bytes.append(contentsOf: writer.bytes)
-                return (bytes, false)
-            }
-            // Too long: leave out the raw Graph document, then cut as a last resort.
-            writer = JSONWriter(reservingCapacity: 2048)
-            writer.write(jsonDocument(for: event, original: false))
-            var payload = writer.bytes
-            if payload.count > room {
-                var end = max(0, room)
-                while end > 0 && end < payload.count && (payload[end] & 0xC0) == 0x80 { end -= 1 }
-                payload = Array(payload[0..<end])
-            }
-            bytes.append(contentsOf: payload)
-            return (bytes, true)
+        case .leef: truncated = encoder.encode(event, maxBytes: room, appendingTo: &out)
+        case .cef: truncated = cefEncoder.encode(event, maxBytes: room, appendingTo: &out)
+        case .json, .ocsf, .ecs: truncated = appendJSON(for: event, room: room, to: &out)
         }
+        if truncated == nil { out.removeSubrange(start...) }
+        return truncated.map { $0 > 0 }
+    }
+
+    /// The JSON formats' payload; too long, it leaves out the raw Graph document, then is cut as
+    /// a last resort. Returns 1 when it was shortened, else 0.
+    private nonisolated func appendJSON(for event: Event, room: Int, to out: inout [UInt8]) -> Int {
+        var writer = JSONWriter(reservingCapacity: 2048)
+        writer.write(jsonDocument(for: event, original: true))
+        if writer.bytes.count <= room {
+            out.append(contentsOf: writer.bytes)
+            return 0
+        }
+        writer = JSONWriter(reservingCapacity: 2048)
+        writer.write(jsonDocument(for: event, original: false))
+        var payload = writer.bytes
+        if payload.count > room {
+            var end = max(0, room)
+            while end > 0 && end < payload.count && (payload[end] & 0xC0) == 0x80 { end -= 1 }
+            payload = Array(payload[0..<end])
+        }
+        out.append(contentsOf: payload)
+        return 1
     }
 
     /// The JSON payload of the JSON formats, with or without the raw Graph document.
@@ -128,17 +140,8 @@ public actor SyslogSink: Sink {
 
     public func write(_ batch: [Event]) async throws {
         guard !batch.isEmpty else { return }
-        let now = Timestamp.now()
-        var messages: [[UInt8]] = []
-        messages.reserveCapacity(batch.count)
-        var truncated = 0
-        for event in batch {
-            guard let (bytes, cut) = message(for: event, at: now) else {
-                throw tooLarge(event, at: now)
-            }
-            if cut { truncated += 1 }
-            messages.append(bytes)
-        }
+        let datagrams = configuration.transport == .udp
+        let (frames, messages, truncated) = try encode(batch, separately: datagrams)
         if truncated > 0 {
             statistics.truncatedEvents += truncated
             logger.warning(
@@ -148,14 +151,36 @@ public actor SyslogSink: Sink {
                     "total_truncated": "\(statistics.truncatedEvents)",
                 ])
         }
-        if configuration.transport == .udp {
+        if datagrams {
             try sendDatagrams(messages)
         } else {
-            var frames: [UInt8] = []
-            frames.reserveCapacity(messages.reduce(0) { $0 + $1.count + 8 })
-            for m in messages { configuration.framing.frame(m, into: &frames) }
-            try sendStream(frames, count: messages.count)
+            try sendStream(frames, count: batch.count)
         }
+    }
+
+    /// A batch's messages: framed into one buffer for a stream, one array each for datagrams.
+    /// Returns how many were cut; throws when one cannot fit at all.
+    private nonisolated func encode(_ batch: [Event], separately: Bool) throws -> (
+        frames: [UInt8], messages: [[UInt8]], truncated: Int
+    ) {
+        let now = Timestamp.now()
+        let stamp = configuration.header.stamp(at: now)
+        // Each message is built in one reused buffer first: octet counting puts its length in front.
+        var frames: [UInt8] = []
+        var messages: [[UInt8]] = []
+        var message: [UInt8] = []
+        message.reserveCapacity(min(configuration.maxMessageSize, 1 << 16))
+        if separately { messages.reserveCapacity(batch.count) } else { frames.reserveCapacity(batch.count * 1600) }
+        var truncated = 0
+        for i in batch.indices {
+            message.removeAll(keepingCapacity: true)
+            guard let cut = appendMessage(for: batch[i], stamp: stamp, to: &message) else {
+                throw tooLarge(batch[i], at: now)
+            }
+            if cut { truncated += 1 }
+            if separately { messages.append(message) } else { configuration.framing.frame(message, into: &frames) }
+        }
+        return (frames, messages, truncated)
     }
 
     /// An event whose essentials cannot fit: the batch is refused whole before anything is sent,

@@ -24,9 +24,20 @@ public struct CEFPair: Sendable, Hashable {
 /// dropped (the guide advises against them, and a final pair's trailing spaces do not survive).
 public struct CEFEncoder: EventEncoding {
     public let format: CEFFormat
+    /// Every key with its label and limit, worked out once.
+    private let keys: (fields: [CEFKey?], raw: [CEFKey])
+    /// `CEF:0|vendor|product|version|`: the same for every event.
+    private let headerPrefix: [UInt8]
 
     public init(format: CEFFormat = CEFFormat()) {
         self.format = format
+        keys = format.resolvedKeys()
+        var prefix = Array("CEF:0|".utf8)
+        for (value, limit) in [(format.vendor, 63), (format.product, 63), (format.productVersion, 31)] {
+            Self.appendHeaderField(Self.cut(value, toBytes: limit), to: &prefix)
+            prefix.append(UInt8(ascii: "|"))
+        }
+        headerPrefix = prefix
     }
 
     public var producesJSON: Bool { false }
@@ -39,6 +50,28 @@ public struct CEFEncoder: EventEncoding {
     /// Returns how many pairs were dropped, or nil (and `out` unchanged) when the header and the
     /// essential pairs alone do not fit.
     public func encode(_ event: Event, maxBytes: Int? = nil, appendingTo out: inout [UInt8]) -> Int? {
+        // The common case writes every pair straight after the header; only an event over
+        // `maxBytes` is taken apart again, as pairs, for truncation.
+        let base = out.count
+        var writer = PairWriter()
+        swap(&writer.out, &out)
+        switch event {
+        case .alert(let alert):
+            appendHeader(for: event, to: &writer.out)
+            format.visitPairs(of: alert, keys: keys, &writer)
+        default:
+            appendHeader(for: event, to: &writer.out)
+            for pair in format.pairs(of: event) { writer.write(pair.key, pair.value, label: pair.label) }
+        }
+        swap(&writer.out, &out)
+        guard let maxBytes, out.count - base > maxBytes else { return 0 }
+        out.removeSubrange(base...)
+        return encodeTruncating(event, maxBytes: maxBytes, appendingTo: &out)
+    }
+
+    /// ``encode(_:maxBytes:appendingTo:)`` for an event over `maxBytes`: drops the least important
+    /// pairs until it fits.
+    private func encodeTruncating(_ event: Event, maxBytes: Int, appendingTo out: inout [UInt8]) -> Int? {
         let base = out.count
         appendHeader(for: event, to: &out)
         let headerSize = out.count - base
@@ -47,7 +80,7 @@ public struct CEFEncoder: EventEncoding {
         var keep = Array(repeating: true, count: pairs.count)
         var dropped = 0
         var marked = format.markTruncation
-        if let maxBytes {
+        do {
             // Exactly what would be written: the kept pairs with a space between, and the mark;
             // kept up to date as pairs are dropped rather than summed again each time.
             var pairBytes = encoded.reduce(0) { $0 + $1.count }
@@ -104,54 +137,55 @@ public struct CEFEncoder: EventEncoding {
 
     func appendHeader(for event: Event, to out: inout [UInt8]) {
         let (signature, name, severity) = format.header(of: event)
-        out += Array("CEF:0|".utf8)
-        for (value, limit) in [
-            (format.vendor, 63), (format.product, 63), (format.productVersion, 31), (signature, 1023), (name, 512),
-        ] {
-            Self.appendHeaderField(Self.cut(value, toBytes: limit), to: &out)
-            out.append(UInt8(ascii: "|"))
-        }
-        out += Array(String(severity).utf8)
+        out.append(contentsOf: headerPrefix)
+        Self.appendHeaderField(Self.cut(signature, toBytes: 1023), to: &out)
+        out.append(UInt8(ascii: "|"))
+        Self.appendHeaderField(Self.cut(name, toBytes: 512), to: &out)
+        out.append(UInt8(ascii: "|"))
+        out.append(contentsOf: String(severity).utf8)
         out.append(UInt8(ascii: "|"))
     }
 
+    static let headerEscaping = ByteEscaping(0x5C, 0x7C, 0x7C)
+    static let valueEscaping = ByteEscaping(0x5C, 0x3D, 0x3D)
+
     static func appendHeaderField(_ value: String, to out: inout [UInt8]) {
-        for byte in value.utf8 {
-            switch byte {
-            case UInt8(ascii: "\\"), UInt8(ascii: "|"):
-                out.append(UInt8(ascii: "\\"))
+        headerEscaping.append(value, to: &out) { byte, out in
+            if byte == 0x5C || byte == 0x7C {
+                out.append(0x5C)
                 out.append(byte)
-            case 0..<0x20, 0x7F: out.append(0x20)
-            default: out.append(byte)
+            } else {
+                out.append(0x20)
             }
         }
     }
 
     /// `key=value`, preceded by `keyLabel=label` for a custom key.
     static func encoded(_ pair: CEFPair) -> [UInt8] {
-        var out: [UInt8] = []
-        if let label = pair.label {
-            out += Array("\(pair.key)Label=".utf8)
-            appendValue(cut(label, toBytes: 1023), to: &out)
-            out.append(0x20)
-        }
-        out += Array(pair.key.utf8)
-        out.append(UInt8(ascii: "="))
-        appendValue(pair.value, to: &out)
-        return out
+        var writer = PairWriter()
+        writer.write(pair.key, pair.value, label: pair.label)
+        return writer.out
     }
 
     static func appendValue(_ value: String, to out: inout [UInt8]) {
-        for byte in value.utf8 {
-            switch byte {
-            case UInt8(ascii: "\\"), UInt8(ascii: "="):
-                out.append(UInt8(ascii: "\\"))
-                out.append(byte)
-            case 0x0A: out += [UInt8(ascii: "\\"), UInt8(ascii: "n")]
-            case 0x0D: out += [UInt8(ascii: "\\"), UInt8(ascii: "r")]
-            case 0..<0x20, 0x7F: out.append(0x20)
-            default: out.append(byte)
-            }
+        valueEscaping.append(value, to: &out, escape: escape)
+    }
+
+    /// What stands for a byte that needs escaping in a value: the guide's escapes, and a space for
+    /// the control characters it has none for.
+    @inline(__always)
+    static func escape(_ byte: UInt8, to out: inout [UInt8]) {
+        switch byte {
+        case 0x5C, 0x3D:
+            out.append(0x5C)
+            out.append(byte)
+        case 0x0A:
+            out.append(0x5C)
+            out.append(UInt8(ascii: "n"))
+        case 0x0D:
+            out.append(0x5C)
+            out.append(UInt8(ascii: "r"))
+        default: out.append(0x20)
         }
     }
 

@@ -39,12 +39,19 @@ extension CEFFormat {
 
     /// Custom keys carry a label.
     static func takesLabel(_ key: String) -> Bool {
-        ["cs", "cn", "c6a", "flexString", "cfp", "deviceCustomDate"].contains { key.hasPrefix($0) }
-            && key.last?.isNumber == true
+        guard let first = key.utf8.first, first == UInt8(ascii: "c") || first == UInt8(ascii: "f"),
+            key.utf8.last.map({ $0 >= 0x30 && $0 <= 0x39 }) == true
+        else { return false }
+        return ["cs", "cn", "c6a", "flexString", "cfp", "deviceCustomDate"].contains { key.hasPrefix($0) }
     }
 
     /// A pair for a value, trimmed and cut to the key's length; nil for an empty value.
     static func pair(_ key: String, _ value: String?, label: String?, importance: Int) -> CEFPair? {
+        pair(CEFKey(key, label: label), value, importance: importance)
+    }
+
+    /// A pair for a value, trimmed and cut to the key's length; nil for an empty value.
+    static func pair(_ key: CEFKey, _ value: String?, importance: Int) -> CEFPair? {
         guard let given = value else { return nil }
         // Control characters become spaces (the guide has no escape for them), then the value
         // loses its leading and trailing spaces. Most values have none: they are taken as they are.
@@ -59,9 +66,7 @@ extension CEFFormat {
         while value.first == " " { value.removeFirst() }
         while value.last == " " { value.removeLast() }
         guard !value.isEmpty else { return nil }
-        return CEFPair(
-            key, CEFEncoder.cut(value, toBytes: limit(of: key)), label: takesLabel(key) ? label : nil,
-            importance: importance)
+        return CEFPair(key.key, CEFEncoder.cut(value, toBytes: key.limit), label: key.label, importance: importance)
     }
 
     /// The extension pairs of an event, in output order, before escaping.
@@ -96,22 +101,37 @@ extension CEFFormat {
         }
     }
 
+    /// The keys of the built-in fields in `CEFField.allCases` order (nil where left out), and of
+    /// the raw fields, each with its label and length limit.
+    func resolvedKeys() -> (fields: [CEFKey?], raw: [CEFKey]) {
+        (
+            CEFField.allCases.map { field in key(for: field).map { CEFKey($0, label: field.label) } },
+            rawFields.map { CEFKey($0.key, label: $0.key) }
+        )
+    }
+
     func pairs(of a: SecurityAlert) -> [CEFPair] {
+        var collector = PairCollector()
+        visitPairs(of: a, keys: resolvedKeys(), &collector)
+        return collector.pairs
+    }
+
+    /// Hands `visitor` each pair of an alert, in output order, before trimming and escaping.
+    func visitPairs<Visitor: CEFPairVisitor>(
+        of a: SecurityAlert, keys: (fields: [CEFKey?], raw: [CEFKey]), _ visitor: inout Visitor
+    ) {
         let e = a.evidence
         let ips = e.ipAddresses + e.hosts.flatMap(\.ipAddresses)
         let file = e.files.first
-        var out: [CEFPair] = []
         func add(_ field: CEFField, _ value: String?, _ importance: Int) {
-            guard let key = key(for: field) else { return }
-            if let p = Self.pair(key, value, label: field.label, importance: importance) { out.append(p) }
+            guard let key = keys.fields[field.ordinal] else { return }
+            visitor.visit(key, value, importance: importance)
         }
         add(.rt, time(a.lastUpdatedAt ?? a.createdAt ?? Timestamp(nanosecondsSinceEpoch: 0)), 0)
         add(.start, a.firstActivityAt.map(time), 2)
         add(.end, a.lastActivityAt.map(time), 2)
         add(.externalId, a.id.utf8.count <= 40 ? a.id : nil, 0)
-        if a.id.utf8.count > 40, let p = Self.pair("flexString2", a.id, label: "alertId", importance: 0) {
-            out.append(p)
-        }
+        if a.id.utf8.count > 40 { visitor.visit(CEFKey.longAlertID, a.id, importance: 0) }
         add(.cat, a.category?.isEmpty == false ? a.category : "unknown", 0)
         add(.tenantId, a.tenantId, 1)
         add(.provider, a.serviceSource ?? a.provider, 1)
@@ -133,11 +153,45 @@ extension CEFFormat {
         add(.incidentId, a.incidentId, 3)
         add(.alertURL, a.webURL, 3)
         add(.msg, a.description, 4)
-        for (key, pointer) in rawFields {
+        for (index, (_, pointer)) in rawFields.enumerated() {
             guard let value = pointer.resolve(in: a.raw) else { continue }
-            let text = value.stringValue ?? JSONWriter.string(value)
-            if let p = Self.pair(key, text, label: key, importance: 3) { out.append(p) }
+            visitor.visit(keys.raw[index], value.stringValue ?? JSONWriter.string(value), importance: 3)
         }
-        return out
     }
+}
+
+/// A pair's key as the format resolves it: the key, the label it carries (custom keys only) and
+/// the dictionary's length limit for its value.
+struct CEFKey {
+    var key: String
+    var label: String?
+    var limit: Int
+
+    init(_ key: String, label: String?) {
+        self.key = key
+        self.label = CEFFormat.takesLabel(key) ? label : nil
+        limit = CEFFormat.limit(of: key)
+    }
+
+    /// An alert id over `externalId`'s 40 characters goes here.
+    static let longAlertID = CEFKey("flexString2", label: "alertId")
+}
+
+/// Receives an alert's pairs in output order, before trimming and escaping.
+protocol CEFPairVisitor {
+    mutating func visit(_ key: CEFKey, _ value: String?, importance: Int)
+}
+
+/// Collects an alert's pairs, trimmed and cut.
+private struct PairCollector: CEFPairVisitor {
+    var pairs: [CEFPair] = []
+
+    mutating func visit(_ key: CEFKey, _ value: String?, importance: Int) {
+        if let pair = CEFFormat.pair(key, value, importance: importance) { pairs.append(pair) }
+    }
+}
+
+extension CEFField {
+    /// The position in `allCases`.
+    var ordinal: Int { Self.allCases.firstIndex(of: self)! }
 }
