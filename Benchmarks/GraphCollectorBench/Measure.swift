@@ -102,6 +102,7 @@ final class CountingReceiver: @unchecked Sendable {
     private var _bytes = 0
     private var _lines = 0
     private var _closed = 0
+    private var _cpu = 0.0
     private var kept: [UInt8] = []
     private let keep: Bool
 
@@ -155,9 +156,23 @@ final class CountingReceiver: @unchecked Sendable {
             lock.unlock()
         }
         close(fd)
+        // This thread's CPU time, so a row can leave the receiver's work out of the sender's.
+        var usage = rusage()
+        getrusage(1, &usage)  // RUSAGE_THREAD (Linux), which Glibc does not import
+        let cpu =
+            Double(usage.ru_utime.tv_sec) + Double(usage.ru_utime.tv_usec) / 1e6 + Double(usage.ru_stime.tv_sec)
+            + Double(usage.ru_stime.tv_usec) / 1e6
         lock.lock()
         _closed += 1
+        _cpu += cpu
         lock.unlock()
+    }
+
+    /// CPU seconds the reading threads used, counted when their connections closed.
+    var cpuSeconds: Double {
+        lock.lock()
+        defer { lock.unlock() }
+        return _cpu
     }
 
     var bytes: Int {
@@ -187,6 +202,7 @@ final class CountingReceiver: @unchecked Sendable {
         _bytes = 0
         _lines = 0
         _closed = 0
+        _cpu = 0
         kept = []
         lock.unlock()
     }
