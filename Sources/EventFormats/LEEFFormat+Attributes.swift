@@ -61,6 +61,14 @@ enum LEEFValue {
 
 // Lookups that read the entities in place: `lazy.compactMap` and `first` would copy each one.
 extension Evidence {
+    /// The first address, of the alert's then of its hosts', that passes `test`.
+    func firstIPAddress(where test: (String) -> Bool) -> String? {
+        for address in ipAddresses where test(address) { return address }
+        for i in hosts.indices {
+            for address in hosts[i].ipAddresses where test(address) { return address }
+        }
+        return nil
+    }
     var firstHostIPAddress: String? {
         for i in hosts.indices where !hosts[i].ipAddresses.isEmpty { return hosts[i].ipAddresses[0] }
         return nil

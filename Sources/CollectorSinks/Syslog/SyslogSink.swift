@@ -172,14 +172,17 @@ public actor SyslogSink: Sink {
         message.reserveCapacity(min(configuration.maxMessageSize, 1 << 16))
         if separately { messages.reserveCapacity(batch.count) } else { frames.reserveCapacity(batch.count * 1600) }
         var truncated = 0
-        for i in batch.indices {
-            message.removeAll(keepingCapacity: true)
-            guard let cut = appendMessage(for: batch[i], stamp: stamp, to: &message) else {
-                throw tooLarge(batch[i], at: now)
+        // Read in place: `batch[i]` would copy every field of each alert.
+        let tooLong: Int? = batch.withUnsafeBufferPointer { events in
+            for i in events.indices {
+                message.removeAll(keepingCapacity: true)
+                guard let cut = appendMessage(for: events[i], stamp: stamp, to: &message) else { return i }
+                if cut { truncated += 1 }
+                if separately { messages.append(message) } else { configuration.framing.frame(message, into: &frames) }
             }
-            if cut { truncated += 1 }
-            if separately { messages.append(message) } else { configuration.framing.frame(message, into: &frames) }
+            return nil
         }
+        if let tooLong { throw tooLarge(batch[tooLong], at: now) }
         return (frames, messages, truncated)
     }
 

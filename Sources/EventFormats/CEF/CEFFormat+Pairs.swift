@@ -121,7 +121,6 @@ extension CEFFormat {
         of a: SecurityAlert, keys: (fields: [CEFKey?], raw: [CEFKey]), _ visitor: inout Visitor
     ) {
         let e = a.evidence
-        let ips = e.ipAddresses + e.hosts.flatMap(\.ipAddresses)
         let file = e.files.first
         func add(_ field: CEFField, _ value: String?, _ importance: Int) {
             guard let key = keys.fields[field.ordinal] else { return }
@@ -136,9 +135,9 @@ extension CEFFormat {
         add(.tenantId, a.tenantId, 1)
         add(.provider, a.serviceSource ?? a.provider, 1)
         add(.status, a.status, 1)
-        add(.src, ips.first(where: NetworkNames.isIPv4), 1)
-        add(.sourceIPv6, ips.first { !NetworkNames.isIPv4($0) && NetworkNames.isIPAddress($0) }, 2)
-        add(.shost, e.hosts.first.flatMap { $0.fqdn ?? $0.name }, 1)
+        add(.src, e.firstIPAddress(where: NetworkNames.isIPv4), 1)
+        add(.sourceIPv6, e.firstIPAddress { !NetworkNames.isIPv4($0) && NetworkNames.isIPAddress($0) }, 2)
+        add(.shost, e.hosts.isEmpty ? nil : e.hosts[0].displayName, 1)
         add(
             .suser,
             e.users.first.flatMap { u in
