@@ -104,6 +104,14 @@ extension Evidence.User {
 /// Receives an alert's attributes in output order.
 protocol LEEFAttributeVisitor {
     mutating func visit(_ key: String, _ value: LEEFValue, importance: Int)
+    /// A text value, never empty.
+    mutating func visitText(_ key: String, _ value: String, importance: Int)
+}
+
+extension LEEFAttributeVisitor {
+    mutating func visitText(_ key: String, _ value: String, importance: Int) {
+        visit(key, .text(value), importance: importance)
+    }
 }
 
 extension LEEFFormat {
@@ -132,8 +140,8 @@ extension LEEFFormat {
         of alert: SecurityAlert, keys: [String?], _ visitor: inout Visitor
     ) {
         for (index, field) in LEEFField.allCases.enumerated() {
-            guard let key = keys[index], let value = value(of: field, in: alert), !value.isEmpty else { continue }
-            visitor.visit(key, value, importance: field.importance)
+            guard let key = keys[index] else { continue }
+            visit(field, of: alert, key: key, &visitor)
             if field == .devTime, let devTimeFormat {
                 visitor.visit("devTimeFormat", .text(devTimeFormat.pattern), importance: 0)
             }
@@ -150,58 +158,70 @@ extension LEEFFormat {
         }
     }
 
-    /// A built-in field's value in an alert, or nil when the alert has none.
-    func value(of field: LEEFField, in alert: SecurityAlert) -> LEEFValue? {
-        func text(_ value: String?) -> LEEFValue? { value.map { .text($0) } }
-        func time(_ value: Timestamp?) -> LEEFValue? { value.map { .time($0) } }
+    /// Hands `visitor` an alert's value of one built-in field, when it has a value. Text is
+    /// passed as the alert holds it, without wrapping it (which would retain it).
+    func visit<Visitor: LEEFAttributeVisitor>(
+        _ field: LEEFField, of alert: SecurityAlert, key: String, _ visitor: inout Visitor
+    ) {
+        let importance = field.importance
+        func text(_ value: String?) {
+            if let value, !value.isEmpty { visitor.visitText(key, value, importance: importance) }
+        }
+        func other(_ value: LEEFValue) {
+            if !value.isEmpty { visitor.visit(key, value, importance: importance) }
+        }
+        func time(_ value: Timestamp?) { if let value { other(.time(value)) } }
         switch field {
         case .devTime:
             let time = alert.lastUpdatedAt ?? alert.createdAt ?? Timestamp(nanosecondsSinceEpoch: 0)
-            if let devTimeFormat { return .text(devTimeFormat.format(time)) }
-            return .integer(time.millisecondsSinceEpoch)
-        case .sev: return .integer(Int64(severityMap[alert.severity.rawValue.lowercased()] ?? defaultSeverity))
-        case .cat: return .text(alert.category?.isEmpty == false ? alert.category! : "unknown")
-        case .alertId: return .text(alert.id)
-        case .status: return .text(alert.status)
-        case .provider: return text(alert.provider)
-        case .tenantId: return text(alert.tenantId)
+            if let devTimeFormat {
+                text(devTimeFormat.format(time))
+            } else {
+                other(.integer(time.millisecondsSinceEpoch))
+            }
+        case .sev: other(.integer(Int64(severityMap[alert.severity.rawValue.lowercased()] ?? defaultSeverity)))
+        case .cat: text(alert.category?.isEmpty == false ? alert.category! : "unknown")
+        case .alertId: text(alert.id)
+        case .status: text(alert.status)
+        case .provider: text(alert.provider)
+        case .tenantId: text(alert.tenantId)
         case .src:
-            return text(alert.evidence.ipAddresses.first ?? alert.evidence.firstHostIPAddress)
+            text(alert.evidence.ipAddresses.first ?? alert.evidence.firstHostIPAddress)
         case .usrName:
-            return text(
+            text(
                 alert.evidence.users.first.flatMap { u in
                     u.userPrincipalName ?? u.accountName.map { name in u.domain.map { "\($0)\\\(name)" } ?? name }
                 })
-        case .identHostName: return alert.evidence.hosts.isEmpty ? nil : text(alert.evidence.hosts[0].displayName)
-        case .title: return .text(alert.title)
-        case .severity: return .text(alert.severity.rawValue)
-        case .kind: return .text(alert.kind.rawValue)
-        case .vendor: return text(alert.vendor)
-        case .url: return text(alert.evidence.urls.first)
-        case .policy: return text(alert.raw["detectorId"]?.scalarText)
-        case .resource: return alert.evidence.files.isEmpty ? nil : text(Self.resource(alert.evidence.files[0]))
-        case .incidentId: return text(alert.incidentId)
-        case .providerAlertId: return text(alert.providerAlertId)
-        case .classification: return text(alert.classification)
-        case .determination: return text(alert.determination)
-        case .detectionSource: return text(alert.detectionSource)
-        case .serviceSource: return text(alert.serviceSource)
-        case .mitreTechniques: return .list(alert.mitreTechniques)
-        case .fileName: return alert.evidence.files.isEmpty ? nil : text(alert.evidence.files[0].name)
+        case .identHostName: if !alert.evidence.hosts.isEmpty { text(alert.evidence.hosts[0].displayName) }
+        case .title: text(alert.title)
+        case .severity: text(alert.severity.rawValue)
+        case .kind: text(alert.kind.rawValue)
+        case .vendor: text(alert.vendor)
+        case .url: text(alert.evidence.urls.first)
+        case .policy: text(alert.raw["detectorId"]?.scalarText)
+        case .resource: if !alert.evidence.files.isEmpty { text(Self.resource(alert.evidence.files[0])) }
+        case .incidentId: text(alert.incidentId)
+        case .providerAlertId: text(alert.providerAlertId)
+        case .classification: text(alert.classification)
+        case .determination: text(alert.determination)
+        case .detectionSource: text(alert.detectionSource)
+        case .serviceSource: text(alert.serviceSource)
+        case .mitreTechniques: other(.list(alert.mitreTechniques))
+        case .fileName: if !alert.evidence.files.isEmpty { text(alert.evidence.files[0].name) }
         case .fileSha256:
-            return text(alert.evidence.firstFileSHA256 ?? alert.evidence.firstProcessSHA256)
-        case .fileSha1: return text(alert.evidence.firstFileSHA1)
-        case .assignedTo: return text(alert.assignedTo)
-        case .createdTime: return time(alert.createdAt)
-        case .firstActivityTime: return time(alert.firstActivityAt)
-        case .lastActivityTime: return time(alert.lastActivityAt)
-        case .resolvedTime: return time(alert.resolvedAt)
-        case .ipAddresses: return .list(alert.evidence.ipAddresses)
-        case .hostNames: return .hostNames(alert.evidence.hosts)
-        case .userNames: return .userNames(alert.evidence.users)
-        case .alertWebUrl: return text(alert.webURL)
-        case .processCommandLine: return text(alert.evidence.firstCommandLine)
-        case .description: return text(alert.description)
+            text(alert.evidence.firstFileSHA256 ?? alert.evidence.firstProcessSHA256)
+        case .fileSha1: text(alert.evidence.firstFileSHA1)
+        case .assignedTo: text(alert.assignedTo)
+        case .createdTime: time(alert.createdAt)
+        case .firstActivityTime: time(alert.firstActivityAt)
+        case .lastActivityTime: time(alert.lastActivityAt)
+        case .resolvedTime: time(alert.resolvedAt)
+        case .ipAddresses: other(.list(alert.evidence.ipAddresses))
+        case .hostNames: other(.hostNames(alert.evidence.hosts))
+        case .userNames: other(.userNames(alert.evidence.users))
+        case .alertWebUrl: text(alert.webURL)
+        case .processCommandLine: text(alert.evidence.firstCommandLine)
+        case .description: text(alert.description)
         }
     }
 

@@ -15,11 +15,13 @@ extension LEEFEncoder {
             self.delimiter = delimiter
         }
 
+        mutating func visitText(_ key: String, _ value: String, importance: Int) {
+            startPair(key)
+            append(value)
+        }
+
         mutating func visit(_ key: String, _ value: LEEFValue, importance: Int) {
-            if !first { out.append(delimiter) }
-            first = false
-            out.append(contentsOf: key.utf8)
-            out.append(0x3D)
+            startPair(key)
             switch value {
             case .text(let text): append(text)
             case .integer(let n): append(String(n))  // a small String: kept inline, not allocated
@@ -37,6 +39,15 @@ extension LEEFEncoder {
                 var separate = false
                 for i in users.indices { if let name = users[i].listedName { appendItem(name, &separate) } }
             }
+        }
+
+        /// The delimiter (after the first pair), the key and `=`.
+        private mutating func startPair(_ key: String) {
+            if !first { out.append(delimiter) }
+            first = false
+            var key = key
+            key.withUTF8 { out.append(contentsOf: $0) }
+            out.append(0x3D)
         }
 
         private mutating func append(_ text: String) {

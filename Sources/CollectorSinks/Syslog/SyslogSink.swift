@@ -56,6 +56,8 @@ public actor SyslogSink: Sink {
     }
     private var recent: [SentBatch] = []
     private var recentBytes = 0
+    /// A frame buffer to build the next batch in (see ``write(_:)``).
+    private var spareFrames: [UInt8] = []
     private var resendPending: [SentBatch] = []
     /// The UDP target in use; moves on when one refuses.
     private var udpTarget = 0
@@ -141,7 +143,11 @@ public actor SyslogSink: Sink {
     public func write(_ batch: [Event]) async throws {
         guard !batch.isEmpty else { return }
         let datagrams = configuration.transport == .udp
-        let (frames, messages, truncated) = try encode(batch, separately: datagrams)
+        // The buffer of a batch that left the resend window: its pages are already mapped.
+        var frames = spareFrames
+        spareFrames = []
+        frames.removeAll(keepingCapacity: true)
+        let (messages, truncated) = try encode(batch, separately: datagrams, frames: &frames)
         if truncated > 0 {
             statistics.truncatedEvents += truncated
             logger.warning(
@@ -155,18 +161,18 @@ public actor SyslogSink: Sink {
             try sendDatagrams(messages)
         } else {
             try sendStream(frames, count: batch.count)
+            if configuration.resendWindow == nil { spareFrames = frames }
         }
     }
 
     /// A batch's messages: framed into one buffer for a stream, one array each for datagrams.
     /// Returns how many were cut; throws when one cannot fit at all.
-    private nonisolated func encode(_ batch: [Event], separately: Bool) throws -> (
-        frames: [UInt8], messages: [[UInt8]], truncated: Int
+    private nonisolated func encode(_ batch: [Event], separately: Bool, frames: inout [UInt8]) throws -> (
+        messages: [[UInt8]], truncated: Int
     ) {
         let now = Timestamp.now()
         let stamp = configuration.header.stamp(at: now)
         // Each message is built in one reused buffer first: octet counting puts its length in front.
-        var frames: [UInt8] = []
         var messages: [[UInt8]] = []
         var message: [UInt8] = []
         message.reserveCapacity(min(configuration.maxMessageSize, 1 << 16))
@@ -183,7 +189,7 @@ public actor SyslogSink: Sink {
             return nil
         }
         if let tooLong { throw tooLarge(batch[tooLong], at: now) }
-        return (frames, messages, truncated)
+        return (messages, truncated)
     }
 
     /// An event whose essentials cannot fit: the batch is refused whole before anything is sent,
@@ -324,7 +330,9 @@ public actor SyslogSink: Sink {
         recent.append(SentBatch(frames: frames, count: count, sentAt: now))
         recentBytes += frames.count
         while recent.count > 1 && (now - recent[0].sentAt > window.duration || recentBytes > 64 << 20) {
-            recentBytes -= recent.removeFirst().frames.count
+            let evicted = recent.removeFirst()
+            recentBytes -= evicted.frames.count
+            spareFrames = evicted.frames
         }
     }
 
