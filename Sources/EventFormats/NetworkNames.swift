@@ -11,7 +11,8 @@ enum NetworkNames {
     static func fullPath(_ path: String?, _ name: String?) -> String? {
         guard let path, !path.isEmpty else { return nil }
         guard let name, !name.isEmpty, !path.hasSuffix(name) else { return path }
-        let separator = path.contains("\\") ? "\\" : "/"
+        // Bytes, not `contains("\\")`: with Foundation loaded that is a slow NSString search.
+        let separator = path.utf8.contains(0x5C) ? "\\" : "/"
         return path.hasSuffix(separator) ? path + name : path + separator + name
     }
 

@@ -35,12 +35,14 @@ extension CEFEncoder {
         /// Whether a value is written as it is: within its limit, and neither end a space or a
         /// control character other than a line break.
         static func isPlain(_ value: String, limit: Int) -> Bool {
-            let bytes = value.utf8
-            guard bytes.count <= limit, let head = bytes.first, let tail = bytes.last else { return false }
             func trimmed(_ byte: UInt8) -> Bool {
                 byte == 0x20 || byte == 0x7F || (byte < 0x20 && byte != 0x0A && byte != 0x0D)
             }
-            return !trimmed(head) && !trimmed(tail)
+            var value = value
+            return value.withUTF8 { bytes in
+                guard bytes.count <= limit, let head = bytes.first, let tail = bytes.last else { return false }
+                return !trimmed(head) && !trimmed(tail)
+            }
         }
     }
 }
