@@ -11,8 +11,8 @@ struct ByteEscaping {
     private static let ones: UInt64 = 0x0101_0101_0101_0101
     private static let highs: UInt64 = 0x8080_8080_8080_8080
 
-    /// Escapes control characters (below 0x20), DEL (0x7F) and the three given bytes (repeat
-    /// one to need fewer).
+    /// Escapes control characters (below 0x20), DEL (0x7F) and the three given bytes; to escape
+    /// fewer than three, pass one of them twice.
     init(_ a: UInt8, _ b: UInt8, _ c: UInt8) {
         special = (a, b, c)
         words = (UInt64(a) &* Self.ones, UInt64(b) &* Self.ones, UInt64(c) &* Self.ones)
@@ -23,7 +23,8 @@ struct ByteEscaping {
         byte < 0x20 || byte == 0x7F || byte == special.0 || byte == special.1 || byte == special.2
     }
 
-    /// Whether any byte of the word may be special (exact: no special byte means false).
+    /// Whether the word holds a special byte. Exact as a yes or no (a word without one always
+    /// gives false); it does not say which byte, so a word that gives true is read byte by byte.
     @inline(__always)
     func mayHoldSpecial(_ word: UInt64) -> Bool {
         @inline(__always) func hasZero(_ x: UInt64) -> Bool { (x &- Self.ones) & ~x & Self.highs != 0 }

@@ -59,48 +59,6 @@ enum LEEFValue {
     }
 }
 
-// Lookups that read the entities in place: `lazy.compactMap` and `first` would copy each one.
-extension Evidence {
-    /// The first address, of the alert's then of its hosts', that passes `test`.
-    func firstIPAddress(where test: (String) -> Bool) -> String? {
-        for address in ipAddresses where test(address) { return address }
-        for i in hosts.indices {
-            for address in hosts[i].ipAddresses where test(address) { return address }
-        }
-        return nil
-    }
-    var firstHostIPAddress: String? {
-        for i in hosts.indices where !hosts[i].ipAddresses.isEmpty { return hosts[i].ipAddresses[0] }
-        return nil
-    }
-    var firstFileSHA256: String? {
-        for i in files.indices { if let hash = files[i].sha256 { return hash } }
-        return nil
-    }
-    var firstProcessSHA256: String? {
-        for i in processes.indices { if let hash = processes[i].sha256 { return hash } }
-        return nil
-    }
-    var firstFileSHA1: String? {
-        for i in files.indices { if let hash = files[i].sha1 { return hash } }
-        return nil
-    }
-    var firstCommandLine: String? {
-        for i in processes.indices { if let line = processes[i].commandLine { return line } }
-        return nil
-    }
-}
-
-extension Evidence.Host {
-    /// The name an event shows for a host: its FQDN, or else its name.
-    var displayName: String? { fqdn ?? name }
-}
-
-extension Evidence.User {
-    /// The name a list of users shows: the UPN, or else the account name.
-    var listedName: String? { userPrincipalName ?? accountName }
-}
-
 /// Receives an alert's attributes in output order.
 protocol LEEFAttributeVisitor {
     mutating func visit(_ key: String, _ value: LEEFValue, importance: Int)
@@ -142,9 +100,6 @@ extension LEEFFormat {
         for (index, field) in LEEFField.allCases.enumerated() {
             guard let key = keys[index] else { continue }
             visit(field, of: alert, key: key, &visitor)
-            if field == .devTime, let devTimeFormat {
-                visitor.visit("devTimeFormat", .text(devTimeFormat.pattern), importance: 0)
-            }
         }
         for (key, pointer) in rawFields {
             guard let found = pointer.resolve(in: alert.raw) else { continue }
@@ -174,11 +129,12 @@ extension LEEFFormat {
         switch field {
         case .devTime:
             let time = alert.lastUpdatedAt ?? alert.createdAt ?? Timestamp(nanosecondsSinceEpoch: 0)
-            if let devTimeFormat {
-                text(devTimeFormat.format(time))
-            } else {
-                other(.integer(time.millisecondsSinceEpoch))
-            }
+            guard let devTimeFormat else { return other(.integer(time.millisecondsSinceEpoch)) }
+            // The pattern follows the time it describes, and only when there is one.
+            let formatted = devTimeFormat.format(time)
+            guard !formatted.isEmpty else { return }
+            text(formatted)
+            visitor.visitText("devTimeFormat", devTimeFormat.pattern, importance: 0)
         case .sev: other(.integer(Int64(severityMap[alert.severity.rawValue.lowercased()] ?? defaultSeverity)))
         case .cat: text(alert.category?.isEmpty == false ? alert.category! : "unknown")
         case .alertId: text(alert.id)

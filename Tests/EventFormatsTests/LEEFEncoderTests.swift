@@ -35,6 +35,27 @@ func headerText(_ s: String) -> String {
         }
     }
 
+    /// The encoder writes attributes straight into its output; it must write exactly what
+    /// `attributes(of:)` lists, escaped and joined, whatever the delimiter and the date format
+    /// (an empty pattern gives an empty time, which is left out with its pattern).
+    @Test func theDirectWriterWritesExactlyTheListedAttributes() throws {
+        for delimiter in [UInt8(ascii: "^"), UInt8(ascii: ","), UInt8(ascii: "-"), UInt8(ascii: ":"), 0x09] {
+            for pattern in [nil, "", "yyyy-MM-dd'T'HH:mm:ss.SSS"] {
+                var format = LEEFFormat(delimiter: delimiter)
+                format.devTimeFormat = try pattern.map { try JavaDateFormat($0) }
+                let encoder = LEEFEncoder(format: format)
+                for n in 0..<20 {
+                    let event = TrickyEvents.alert(n)
+                    let pairs = format.attributes(of: event).map { LEEFEncoder.encodedPair($0, delimiter: delimiter) }
+                    let expected = encoder.header(for: event) + Array(pairs.joined(separator: [delimiter]))
+                    #expect(
+                        encoder.encode(event).bytes == expected,
+                        "delimiter \(delimiter), pattern \(pattern ?? "none"), alert \(n)")
+                }
+            }
+        }
+    }
+
     @Test func headerFieldsEscapePipesAndBackslashesAndKeepEventIDsShort() throws {
         var format = LEEFFormat(vendor: "Ven|dor\\", product: "Pro\nduct")
         format.alertEventID = try EventIDTemplate("{title}")

@@ -162,6 +162,7 @@ public struct Timestamp: Sendable, Hashable, Comparable, CustomStringConvertible
     /// Writes the RFC 3339 text into `buffer` (at least 31 bytes) and returns its length. It runs
     /// for every timestamp of every event a sink writes, so it goes digit by digit.
     public func writeISO8601(fractionDigits: Int, into buffer: UnsafeMutableBufferPointer<UInt8>) -> Int {
+        precondition(buffer.count >= 31, "writeISO8601 needs a buffer of at least 31 bytes")
         let c = utcComponents
         let digits = min(max(fractionDigits, 0), 9)
         var i = 0

@@ -22,8 +22,12 @@ public final class WorkerThread: @unchecked Sendable {
     }
 
     /// Hands `work` to the thread, after waiting for room if a piece is already waiting.
+    ///
+    /// The closure is not `@Sendable`: it runs on another thread, so what it touches must be
+    /// handed over (the caller does not use it until ``waitUntilIdle()`` returns).
     public func submit(_ work: @escaping () -> Void) {
         condition.lock()
+        precondition(!stopping, "WorkerThread.submit after shutdown: the thread has ended")
         while waiting != nil { condition.wait() }
         waiting = work
         condition.broadcast()

@@ -80,34 +80,32 @@ public struct CEFEncoder: EventEncoding {
         var keep = Array(repeating: true, count: pairs.count)
         var dropped = 0
         var marked = format.markTruncation
-        do {
-            // Exactly what would be written: the kept pairs with a space between, and the mark;
-            // kept up to date as pairs are dropped rather than summed again each time.
-            var pairBytes = encoded.reduce(0) { $0 + $1.count }
-            var kept = encoded.count
-            func size() -> Int {
-                var total = headerSize + pairBytes + max(0, kept - 1)
-                if marked && dropped > 0 {
-                    total += (kept == 0 ? 0 : 1) + Self.truncationMark(dropped).count
-                }
-                return total
+        // Exactly what would be written: the kept pairs with a space between, and the mark;
+        // kept up to date as pairs are dropped rather than summed again each time.
+        var pairBytes = encoded.reduce(0) { $0 + $1.count }
+        var kept = encoded.count
+        func size() -> Int {
+            var total = headerSize + pairBytes + max(0, kept - 1)
+            if marked && dropped > 0 {
+                total += (kept == 0 ? 0 : 1) + Self.truncationMark(dropped).count
             }
-            if size() > maxBytes {
-                let order = pairs.indices.filter { pairs[$0].importance > 0 }
-                    .sorted { (pairs[$0].importance, $0) > (pairs[$1].importance, $1) }
-                for i in order where size() > maxBytes {
-                    keep[i] = false
-                    dropped += 1
-                    pairBytes -= encoded[i].count
-                    kept -= 1
-                }
+            return total
+        }
+        if size() > maxBytes {
+            let order = pairs.indices.filter { pairs[$0].importance > 0 }
+                .sorted { (pairs[$0].importance, $0) > (pairs[$1].importance, $1) }
+            for i in order where size() > maxBytes {
+                keep[i] = false
+                dropped += 1
+                pairBytes -= encoded[i].count
+                kept -= 1
             }
-            // The mark is a courtesy: an event that fits without it goes without it.
-            if size() > maxBytes { marked = false }
-            guard size() <= maxBytes else {
-                out.removeSubrange(base...)
-                return nil
-            }
+        }
+        // The mark is a courtesy: an event that fits without it goes without it.
+        if size() > maxBytes { marked = false }
+        guard size() <= maxBytes else {
+            out.removeSubrange(base...)
+            return nil
         }
         var first = true
         for i in encoded.indices where keep[i] {
