@@ -10,26 +10,6 @@ extension Evidence {
         }
         return nil
     }
-    var firstHostIPAddress: String? {
-        for i in hosts.indices where !hosts[i].ipAddresses.isEmpty { return hosts[i].ipAddresses[0] }
-        return nil
-    }
-    var firstFileSHA256: String? {
-        for i in files.indices { if let hash = files[i].sha256 { return hash } }
-        return nil
-    }
-    var firstProcessSHA256: String? {
-        for i in processes.indices { if let hash = processes[i].sha256 { return hash } }
-        return nil
-    }
-    var firstFileSHA1: String? {
-        for i in files.indices { if let hash = files[i].sha1 { return hash } }
-        return nil
-    }
-    var firstCommandLine: String? {
-        for i in processes.indices { if let line = processes[i].commandLine { return line } }
-        return nil
-    }
 }
 
 extension Evidence.Host {
@@ -40,4 +20,15 @@ extension Evidence.Host {
 extension Evidence.User {
     /// The name a list of users shows: the UPN, or else the account name.
     var listedName: String? { userPrincipalName ?? accountName }
+}
+
+extension Array {
+    /// The first value `read` finds in the elements, read in place (`lazy.compactMap(read).first`
+    /// copies each element it passes).
+    func firstValue(_ read: (Element) -> String?) -> String? {
+        for i in indices {
+            if let value = read(self[i]) { return value }
+        }
+        return nil
+    }
 }

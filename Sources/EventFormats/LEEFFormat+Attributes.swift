@@ -142,7 +142,7 @@ extension LEEFFormat {
         case .provider: text(alert.provider)
         case .tenantId: text(alert.tenantId)
         case .src:
-            text(alert.evidence.ipAddresses.first ?? alert.evidence.firstHostIPAddress)
+            text(alert.evidence.firstIPAddress { _ in true })
         case .usrName:
             text(
                 alert.evidence.users.first.flatMap { u in
@@ -165,8 +165,8 @@ extension LEEFFormat {
         case .mitreTechniques: other(.list(alert.mitreTechniques))
         case .fileName: if !alert.evidence.files.isEmpty { text(alert.evidence.files[0].name) }
         case .fileSha256:
-            text(alert.evidence.firstFileSHA256 ?? alert.evidence.firstProcessSHA256)
-        case .fileSha1: text(alert.evidence.firstFileSHA1)
+            text(alert.evidence.files.firstValue(\.sha256) ?? alert.evidence.processes.firstValue(\.sha256))
+        case .fileSha1: text(alert.evidence.files.firstValue(\.sha1))
         case .assignedTo: text(alert.assignedTo)
         case .createdTime: time(alert.createdAt)
         case .firstActivityTime: time(alert.firstActivityAt)
@@ -176,7 +176,7 @@ extension LEEFFormat {
         case .hostNames: other(.hostNames(alert.evidence.hosts))
         case .userNames: other(.userNames(alert.evidence.users))
         case .alertWebUrl: text(alert.webURL)
-        case .processCommandLine: text(alert.evidence.firstCommandLine)
+        case .processCommandLine: text(alert.evidence.processes.firstValue(\.commandLine))
         case .description: text(alert.description)
         }
     }

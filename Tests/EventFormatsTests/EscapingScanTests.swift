@@ -1,4 +1,5 @@
 import CollectorCore
+import CollectorTesting
 import EventFormats
 import Foundation
 import Testing
@@ -6,18 +7,6 @@ import Testing
 /// The value escaping checks eight bytes at a time; these compare it, on random values with the
 /// bytes that need escaping at every position of a word, against escaping byte by byte.
 @Suite struct EscapingScanTests {
-    /// SplitMix64: the same seed gives the same values.
-    struct Random: RandomNumberGenerator {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-    }
-
     /// LEEF escaping written the plain way, from the encoder's documentation.
     static func escapedByteByByte(_ value: [UInt8], delimiter: UInt8) -> [UInt8] {
         var out: [UInt8] = []
@@ -41,7 +30,7 @@ import Testing
             ProcessInfo.processInfo.environment["ESCAPING_SEED"].flatMap { UInt64($0) }
             ?? UInt64.random(in: 0...UInt64.max)
         print("EscapingScanTests seed \(seed) (replay: ESCAPING_SEED=\(seed))")
-        var random = Random(state: seed)
+        var random = SeededRandom(state: seed)
         // Plain text, with now and then a byte that needs escaping; values of every length
         // around the word size, so specials land on every position and in the tail.
         let specials: [UInt8] = [0x5C, 0x3D, 0x0A, 0x0D, 0x09, 0x00, 0x1F, 0x7F, 0x5E, 0x7C, 0x2C]

@@ -20,18 +20,6 @@ enum Case: String, CaseIterable {
     case apiFaults = "api-faults"
 }
 
-/// A small deterministic generator (SplitMix64), so a failing run can be repeated with --seed.
-struct SeededRandom: RandomNumberGenerator {
-    var state: UInt64
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
-
 /// Runs the cases with the chosen sizes and one seeded random source.
 final class CaseRunner {
     let options: FaultInjectionCommand
