@@ -58,7 +58,11 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "DequeModule", package: "swift-collections"),
             ]),
-        .target(name: "CurlTransport", dependencies: ["CCurl", "CollectorSystem"]),
+        .target(
+            name: "CurlTransport",
+            dependencies: [
+                "CCurl", "CollectorSystem", .product(name: "DequeModule", package: "swift-collections"),
+            ]),
         .target(name: "EventFormats", dependencies: ["CollectorCore"]),
         .target(name: "GzipStream", dependencies: ["CZlib"]),
         .target(

@@ -56,6 +56,23 @@ static inline int ccurl_unacknowledged_bytes(int fd) {
     return pending;
 }
 
+static inline CURLMcode ccurl_multi_setopt_long(CURLM *multi, CURLMoption option, long value) {
+    return curl_multi_setopt(multi, option, value);
+}
+/// The next finished transfer of a multi handle: its easy handle and result, or 0 when none is left.
+static inline int ccurl_multi_next_done(CURLM *multi, CURL **handle, CURLcode *result) {
+    int queued = 0;
+    CURLMsg *message;
+    while ((message = curl_multi_info_read(multi, &queued)) != NULL) {
+        if (message->msg == CURLMSG_DONE) {
+            *handle = message->easy_handle;
+            *result = message->data.result;
+            return 1;
+        }
+    }
+    return 0;
+}
+
 /// CURLVERSION_NOW is a macro naming the newest struct layout the headers know.
 static inline curl_version_info_data *ccurl_version_info(void) {
     return curl_version_info(CURLVERSION_NOW);

@@ -21,45 +21,48 @@ package struct HTTPClientConfiguration: Sendable {
     package var clientCertificateFile: String?
     package var clientKeyFile: String?
     package var userAgent = "graph-collector/0.1"
-    /// Connections (and threads) used concurrently.
+    /// Transfers of this client in flight at once (each on its own connection, or a stream of a
+    /// shared HTTP/2 connection); more wait their turn.
     package var connections = 4
 
     package init() {}
 }
 
-/// An async HTTP client over libcurl's easy interface.
+/// An async HTTP client over libcurl.
 ///
-/// Each connection is an easy handle owned by a worker with its own thread, so blocking
-/// `curl_easy_perform` never runs on Swift's cooperative pool; handles are reused, so
-/// connections stay alive between requests (HTTP/2 when the server offers it over TLS).
-/// Cancelling the calling task aborts the transfer.
+/// Every client's transfers run on the process's one ``CurlEngine`` thread (libcurl's multi
+/// interface), which keeps connections alive between requests and multiplexes HTTP/2 when the
+/// server offers it over TLS; nothing blocks Swift's cooperative pool, and a thousand clients
+/// cost no more threads than one. At most `connections` transfers of a client are in flight; the
+/// others wait in arrival order. Cancelling the calling task aborts its transfer.
 package final class HTTPClient: Sendable {
-    private let workers: [CurlWorker]
-    private let next = Mutex(0)
+    private static let nextIdentity = Atomic(0)
+    private let identity: Int
+    private let engine: CurlEngine
     package let configuration: HTTPClientConfiguration
 
-    package init(configuration: HTTPClientConfiguration = HTTPClientConfiguration()) {
-        _ = CurlLibrary.initialized
+    package init(configuration: HTTPClientConfiguration = HTTPClientConfiguration(), engine: CurlEngine = .shared) {
         self.configuration = configuration
-        workers = (0..<max(1, configuration.connections)).map { CurlWorker(index: $0, configuration: configuration) }
+        self.engine = engine
+        identity = Self.nextIdentity.add(1, ordering: .relaxed).newValue
     }
 
     package func send(_ request: HTTPRequest) async throws(HTTPClientError) -> HTTPResponse {
-        let worker = next.withLock { n -> CurlWorker in
-            n += 1
-            return workers[n % workers.count]
-        }
         let cancel = CancelFlag()
+        let job = CurlJob(request: request, configuration: configuration, client: identity, cancel: cancel)
         let result = await withTaskCancellationHandler {
-            await worker.perform(request, cancel: cancel)
+            await withCheckedContinuation { continuation in
+                job.continuation = continuation
+                engine.submit(job)
+            }
         } onCancel: {
             cancel.set()
+            engine.cancel(job)
         }
         return try result.get()
     }
 
-    /// Stops the worker threads once their current requests finish.
-    package func shutdown() async {
-        for w in workers { await w.shutdown() }
-    }
+    /// Kept for callers that end a client explicitly; transfers end with their callers, and
+    /// connections stay in the engine's cache for the next client.
+    package func shutdown() async {}
 }

@@ -149,15 +149,17 @@ public struct SourceStopped: Error, Sendable, CustomStringConvertible {
     public var description: String { reason }
 }
 
-/// A JSON checkpoint file written atomically on a dedicated thread.
+/// A JSON checkpoint file written atomically on one of the shared checkpoint threads
+/// (``ExecutorPool/checkpoints``): a thousand tenants' checkpoints cost four threads, not a thousand.
 package actor CheckpointFile {
-    private let executor = DedicatedThreadExecutor(name: "checkpoint")
+    private let executor: DedicatedThreadExecutor
     package nonisolated var unownedExecutor: UnownedSerialExecutor { executor.asUnownedSerialExecutor() }
     package let path: String
 
-    package init(path: String) { self.path = path }
-
-    deinit { executor.shutdown() }
+    package init(path: String) {
+        self.path = path
+        executor = ExecutorPool.checkpoints.executor(for: path)
+    }
 
     package func load() throws -> JSONValue? {
         guard let bytes = try AtomicFile.read(path) else { return nil }

@@ -1,46 +1,68 @@
 import CCurl
-import CollectorSystem
 
-actor CurlWorker {
-    private let executor: DedicatedThreadExecutor
-    nonisolated var unownedExecutor: UnownedSerialExecutor { executor.asUnownedSerialExecutor() }
-    private var handle: UnsafeMutableRawPointer?
-    private let configuration: HTTPClientConfiguration
-    private var errorBuffer = [CChar](repeating: 0, count: Int(CURL_ERROR_SIZE) + 1)
+/// One request on its way through the ``CurlEngine``: the easy-handle options, the state libcurl's
+/// callbacks fill in, and the continuation of the task waiting for it.
+///
+/// Built by the calling task; from ``CurlEngine/submit(_:)`` on, touched only by the engine's thread.
+final class CurlJob: @unchecked Sendable {
+    let request: HTTPRequest
+    let configuration: HTTPClientConfiguration
+    /// The ``HTTPClient`` it belongs to, whose `connections` bound its transfers in flight.
+    let client: Int
+    /// The client's bound on its transfers in flight.
+    let limit: Int
+    let transfer: Transfer
+    var continuation: CheckedContinuation<Result<HTTPResponse, HTTPClientError>, Never>?
+    private(set) var handle: UnsafeMutableRawPointer?
+    private var headerList: UnsafeMutablePointer<curl_slist>?
+    private let errorBuffer: UnsafeMutablePointer<CChar>
 
-    init(index: Int, configuration: HTTPClientConfiguration) {
+    init(request: HTTPRequest, configuration: HTTPClientConfiguration, client: Int, cancel: CancelFlag) {
+        self.request = request
         self.configuration = configuration
-        self.executor = DedicatedThreadExecutor(name: "curl-\(index)")
+        self.client = client
+        self.limit = max(1, configuration.connections)
+        self.transfer = Transfer(limit: configuration.maxBodySize, requestBody: request.body ?? [], cancel: cancel)
+        errorBuffer = .allocate(capacity: Int(CURL_ERROR_SIZE) + 1)
+        errorBuffer.initialize(repeating: 0, count: Int(CURL_ERROR_SIZE) + 1)
     }
 
-    func shutdown() {
-        if let handle { curl_easy_cleanup(handle) }
-        handle = nil
-        executor.shutdown()
+    deinit {
+        if let headerList { curl_slist_free_all(headerList) }
+        errorBuffer.deallocate()
     }
 
-    func perform(_ request: HTTPRequest, cancel: CancelFlag) -> Result<HTTPResponse, HTTPClientError> {
-        if handle == nil { handle = curl_easy_init() }
-        guard let h = handle else {
-            return .failure(HTTPClientError(kind: .other, code: -1, message: "curl_easy_init failed", url: request.url))
-        }
+    /// Sets every option of this request on `h` (reset first), which the job then holds until ``detach()``.
+    func attach(to h: UnsafeMutableRawPointer) {
         curl_easy_reset(h)
-        let transfer = Transfer(limit: configuration.maxBodySize, requestBody: request.body ?? [], cancel: cancel)
+        handle = h
         setConnectionOptions(h, url: request.url)
-        let headerList = setRequest(h, request, bodySize: transfer.requestBody.count)
-        defer { curl_slist_free_all(headerList) }
+        headerList = setRequest(h, request, bodySize: transfer.requestBody.count)
         Transfer.install(on: h, transfer, uploading: request.body != nil)
-        errorBuffer = [CChar](repeating: 0, count: Int(CURL_ERROR_SIZE) + 1)
-        let code = errorBuffer.withUnsafeMutableBufferPointer { buffer -> CURLcode in
-            _ = ccurl_setopt_pointer(h, CURLOPT_ERRORBUFFER, buffer.baseAddress)
-            return withExtendedLifetime(transfer) { curl_easy_perform(h) }
-        }
-        _ = ccurl_setopt_pointer(h, CURLOPT_ERRORBUFFER, nil)
-        guard code == CURLE_OK else { return .failure(failure(code, transfer: transfer, url: request.url)) }
-        return .success(response(h, transfer: transfer, url: request.url))
+        _ = ccurl_setopt_pointer(h, CURLOPT_ERRORBUFFER, errorBuffer)
     }
 
-    /// Timeouts, TLS verification, proxy, limits: the same for every request of this client.
+    /// Gives the easy handle back (for reuse); the job's buffers stay valid until it is released.
+    func detach() -> UnsafeMutableRawPointer? {
+        if let handle { _ = ccurl_setopt_pointer(handle, CURLOPT_ERRORBUFFER, nil) }
+        defer { handle = nil }
+        return handle
+    }
+
+    /// What the finished transfer comes to: a response, or a classified failure.
+    func outcome(_ code: CURLcode) -> Result<HTTPResponse, HTTPClientError> {
+        guard code == CURLE_OK, let h = handle else { return .failure(failure(code)) }
+        return .success(response(h))
+    }
+
+    /// The request ends without a transfer (cancelled while it waited for a connection slot).
+    var cancelled: HTTPClientError {
+        HTTPClientError(
+            kind: .cancelled, code: Int32(CURLE_ABORTED_BY_CALLBACK.rawValue), message: "cancelled",
+            url: request.url)
+    }
+
+    /// Timeouts, TLS verification, proxy, limits: the same for every request of a client.
     private func setConnectionOptions(_ h: UnsafeMutableRawPointer, url: String) {
         func ms(_ d: Duration) -> Int {
             let c = d.components
@@ -52,6 +74,8 @@ actor CurlWorker {
         _ = ccurl_setopt_long(h, CURLOPT_TIMEOUT_MS, ms(configuration.timeout))
         _ = ccurl_setopt_string(h, CURLOPT_ACCEPT_ENCODING, "")  // every encoding libcurl can decode
         _ = ccurl_setopt_long(h, CURLOPT_HTTP_VERSION, Int(CURL_HTTP_VERSION_2TLS))
+        // Wait for a connection that can multiplex (HTTP/2) rather than open another one.
+        _ = ccurl_setopt_long(h, CURLOPT_PIPEWAIT, 1)
         _ = ccurl_setopt_long(h, CURLOPT_TCP_KEEPALIVE, 1)
         _ = ccurl_setopt_string(h, CURLOPT_USERAGENT, configuration.userAgent)
         _ = ccurl_setopt_long(h, CURLOPT_SSL_VERIFYPEER, configuration.verifyTLS ? 1 : 0)
@@ -88,8 +112,8 @@ actor CurlWorker {
     }
 
     /// A failed transfer, classified (the caller decides what is worth a retry).
-    private func failure(_ code: CURLcode, transfer: Transfer, url: String) -> HTTPClientError {
-        let detail = String(decoding: errorBuffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    private func failure(_ code: CURLcode) -> HTTPClientError {
+        let detail = String(cString: errorBuffer)
         let message = detail.isEmpty ? String(cString: curl_easy_strerror(code)) : detail
         let kind: HTTPClientError.Kind
         if transfer.tooLarge || code == CURLE_FILESIZE_EXCEEDED {
@@ -108,10 +132,10 @@ actor CurlWorker {
             default: kind = .other
             }
         }
-        return HTTPClientError(kind: kind, code: Int32(code.rawValue), message: message, url: url)
+        return HTTPClientError(kind: kind, code: Int32(code.rawValue), message: message, url: request.url)
     }
 
-    private func response(_ h: UnsafeMutableRawPointer, transfer: Transfer, url: String) -> HTTPResponse {
+    private func response(_ h: UnsafeMutableRawPointer) -> HTTPResponse {
         var status = 0
         _ = ccurl_getinfo_long(h, CURLINFO_RESPONSE_CODE, &status)
         var urlPointer: UnsafeMutablePointer<CChar>?
@@ -120,7 +144,7 @@ actor CurlWorker {
         _ = ccurl_getinfo_long(h, CURLINFO_HTTP_VERSION, &version)
         return HTTPResponse(
             status: status, headers: transfer.headers, body: transfer.body,
-            effectiveURL: urlPointer.map { String(cString: $0) } ?? url,
+            effectiveURL: urlPointer.map { String(cString: $0) } ?? request.url,
             httpVersion: version == Int(CURL_HTTP_VERSION_2_0) ? "HTTP/2" : "HTTP/1.1")
     }
 }
