@@ -55,7 +55,9 @@ extension YAMLConfigDecoder {
     }
 
     package func readSecretFile(_ pathValue: String, codingPath: [any CodingKey]) throws -> String {
-        let path = pathValue.hasPrefix("/") ? pathValue : "\(baseDirectory)/\(pathValue)"
+        // Inside an item of an `*_directory`, relative to the item's file.
+        let base = itemFile(of: Self.pathText(codingPath)).map(FileSystem.directoryName(of:)) ?? baseDirectory
+        let path = pathValue.hasPrefix("/") ? pathValue : "\(base)/\(pathValue)"
         let bytes: [UInt8]
         do {
             bytes = try FileSystem.readRegularFile(path, limit: FileSystem.secretFileLimit)

@@ -7,7 +7,9 @@ package import Yams
 /// - keys nobody asked for are reported as unknown, with the nearest known key suggested;
 /// - scalars expand `${NAME}` and `${NAME:-default}` from the environment (`$$` is a `$`);
 /// - a key `x` may instead be given as `x_file: /path`, whose content (without the trailing
-///   newline) is the value: the way to keep secrets out of configuration files.
+///   newline) is the value: the way to keep secrets out of configuration files;
+/// - a list `x` may be given (or extended) as `x_directory: /path`, each YAML file there one
+///   item (see ``directoryItems(_:codingPath:)``): a thousand tenants, a file each.
 package final class YAMLConfigDecoder {
     package let file: String
     package let environment: [String: String]
@@ -25,6 +27,9 @@ package final class YAMLConfigDecoder {
     /// Each `*_file` secret read, as path, size and CRC-32 (never the secret): a SIGHUP that
     /// finds a rotated secret file treats its entry as changed.
     package var secretsRead: [String] = []
+    /// The file each item read from an `*_directory` came from, by coding-path text, so errors
+    /// inside it name that file.
+    package var itemFiles: [String: String] = [:]
 
     package init(file: String, environment: [String: String], baseDirectory: String) {
         self.file = file
@@ -65,7 +70,9 @@ package final class YAMLConfigDecoder {
             return ConfigError(file: file, context: context, message: "\(error)")
         }
         let mark = nearestMark(path)
-        return ConfigError(file: file, line: mark?.line, column: mark?.column, context: context, message: message)
+        return ConfigError(
+            file: file(of: Self.pathText(path)), line: mark?.line, column: mark?.column, context: context,
+            message: message)
     }
 
     private func isPlaceholder(_ text: String) -> Bool {
@@ -79,41 +86,6 @@ package final class YAMLConfigDecoder {
             if p.isEmpty { return nil }
             p.removeLast()
         }
-    }
-
-    /// Unknown keys under `prefix` (a path text), as located errors.
-    package func unknownKeys(under prefix: String, context: String) -> [ConfigError] {
-        var errors: [ConfigError] = []
-        for (pathText, mapping) in mappings.sorted(by: { $0.key < $1.key })
-        where pathText == prefix || pathText.hasPrefix(prefix + ".") || pathText.hasPrefix(prefix + "[")
-            || prefix.isEmpty
-        {
-            if openMappings.contains(pathText) { continue }
-            let known = requestedKeys[pathText] ?? []
-            for (keyNode, _) in mapping {
-                guard let key = keyNode.scalar?.string, !known.contains(key) else { continue }
-                if errors.count >= ConfigErrors.listed {
-                    // Past the listed number only a count is kept: no suggestions computed.
-                    errors.append(
-                        ConfigError(
-                            file: file, line: keyNode.mark?.line, column: keyNode.mark?.column,
-                            context: context, message: "unknown key"))
-                    continue
-                }
-                let candidates = known.filter { !$0.hasSuffix("_file") || !known.contains(String($0.dropLast(5))) }
-                var message = "unknown key '\(key)'"
-                if !pathText.isEmpty && pathText != prefix { message += " in \(pathText)" }
-                if let suggestion = Suggestion.nearest(to: key, in: candidates) {
-                    message += "; did you mean '\(suggestion)'?"
-                } else if !candidates.isEmpty {
-                    message += " (known keys: \(candidates.sorted().joined(separator: ", ")))"
-                }
-                let mark = keyNode.mark
-                errors.append(
-                    ConfigError(file: file, line: mark?.line, column: mark?.column, context: context, message: message))
-            }
-        }
-        return errors
     }
 
     package static func pathText(_ path: [any CodingKey]) -> String {
@@ -220,6 +192,7 @@ struct KeyedContainer<Key: CodingKey>: KeyedDecodingContainerProtocol {
     private func note(_ key: Key) {
         session.requestedKeys[pathText, default: []].insert(key.stringValue)
         session.requestedKeys[pathText, default: []].insert(key.stringValue + "_file")
+        session.requestedKeys[pathText, default: []].insert(key.stringValue + "_directory")
     }
 
     private func value(_ key: Key) -> Node? {
@@ -239,8 +212,12 @@ struct KeyedContainer<Key: CodingKey>: KeyedDecodingContainerProtocol {
         return nil
     }
 
+    private func directoryValue(_ key: Key) -> Node? {
+        mapping.first { $0.key.scalar?.string == key.stringValue + "_directory" }?.value
+    }
+
     func contains(_ key: Key) -> Bool {
-        value(key) != nil || fileValue(key) != nil
+        value(key) != nil || fileValue(key) != nil || directoryValue(key) != nil
     }
 
     func decodeNil(forKey key: Key) throws -> Bool {
@@ -250,6 +227,21 @@ struct KeyedContainer<Key: CodingKey>: KeyedDecodingContainerProtocol {
 
     func decode<T: Decodable>(_ type: T.Type, forKey key: Key) throws -> T {
         let path = codingPath + [key]
+        if let d = directoryValue(key) {
+            let directory = try SingleValue(node: d, codingPath: path, session: session).decode(String.self)
+            var items: [Node] = []
+            if let v = value(key) {
+                guard case .sequence(let listed) = v else {
+                    throw DecodingError.typeMismatch(
+                        [Any].self, .init(codingPath: path, debugDescription: "expected a list, found \(describe(v))"))
+                }
+                items = Array(listed)
+            }
+            items += try session.directoryItems(directory, codingPath: path, startingAt: items.count)
+            let node = Node.sequence(.init(items, .implicit, .block, d.mark))
+            return try NodeDecoder(node: node, codingPath: path, session: session).singleValueContainer()
+                .decode(T.self)
+        }
         if let v = value(key) {
             return try SingleValue(node: v, codingPath: path, session: session).decode(T.self)
         }

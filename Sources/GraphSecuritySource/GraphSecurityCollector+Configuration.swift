@@ -76,6 +76,8 @@ extension GraphSecurityCollector {
         public var caFile: String?
         public var verifyTLS = true
         public var maxBodySize: ByteSize = .mebibytes(64)
+        /// Graph requests in flight at once over all tenants; nil: one per tenant and endpoint, at most 256.
+        public var maxConnections: Int?
 
         enum CodingKeys: String, CodingKey {
             case connectTimeout = "connect_timeout"
@@ -84,6 +86,7 @@ extension GraphSecurityCollector {
             case caFile = "ca_file"
             case verifyTLS = "verify_tls"
             case maxBodySize = "max_body_size"
+            case maxConnections = "max_connections"
         }
 
         public init() {}
@@ -97,6 +100,11 @@ extension GraphSecurityCollector {
             caFile = try c.decodeIfPresent(String.self, forKey: .caFile)
             verifyTLS = try c.decodeIfPresent(Bool.self, forKey: .verifyTLS) ?? true
             maxBodySize = try c.decodeIfPresent(ByteSize.self, forKey: .maxBodySize) ?? maxBodySize
+            maxConnections = try c.decodeIfPresent(Int.self, forKey: .maxConnections)
+            if let n = maxConnections, !(1...4096).contains(n) {
+                throw DecodingError.dataCorruptedError(
+                    forKey: .maxConnections, in: c, debugDescription: "must be from 1 to 4096")
+            }
         }
     }
 
@@ -172,10 +180,29 @@ extension GraphSecurityCollector {
             loginURL = try c.decodeIfPresent(String.self, forKey: .loginURL)
             graphURL = try c.decodeIfPresent(String.self, forKey: .graphURL)
             apiVersion = try c.decodeIfPresent(String.self, forKey: .apiVersion) ?? d.apiVersion
+            guard c.contains(.tenants) else {
+                throw DecodingError.keyNotFound(
+                    CodingKeys.tenants,
+                    .init(
+                        codingPath: c.codingPath,
+                        debugDescription: "list the tenants, or give tenants_directory: a folder with a YAML file each")
+                )
+            }
             tenants = try c.decode([Tenant].self, forKey: .tenants)
             guard !tenants.isEmpty else {
                 throw DecodingError.dataCorruptedError(
-                    forKey: .tenants, in: c, debugDescription: "name at least one tenant")
+                    forKey: .tenants, in: c,
+                    debugDescription: "name at least one tenant (the list and its folder are empty)")
+            }
+            var seen: [String: Int] = [:]
+            for (index, tenant) in tenants.enumerated() {
+                if let earlier = seen.updateValue(index, forKey: tenant.tenantId.lowercased()) {
+                    throw DecodingError.dataCorruptedError(
+                        forKey: .tenants, in: c,
+                        debugDescription:
+                            "tenant \(tenant.tenantId) is named twice (tenants[\(earlier)] and tenants[\(index)]): each "
+                            + "tenant once, or its checkpoints would be shared")
+                }
             }
             endpoints = try c.decodeIfPresent([GraphEndpoint].self, forKey: .endpoints) ?? d.endpoints
             pollInterval = try c.decodeIfPresent(ConfigDuration.self, forKey: .pollInterval) ?? d.pollInterval
@@ -245,6 +272,10 @@ extension GraphSecurityCollector {
                         + "private_key_file (+ private_key_password) per tenant"
                 ),
                 PluginOption(
+                    "tenants_directory", type: "path", default: "none",
+                    "a folder of tenants, one YAML file each (*.yaml, *.yml) with the keys of a tenants item; relative "
+                        + "*_file paths inside are read from the folder; added to tenants, picked up on reload"),
+                PluginOption(
                     "endpoints", type: "list", default: "[" + d.endpoints.map(\.rawValue).joined(separator: ", ") + "]",
                     "alerts_v2, incidents, alerts (legacy v1, federated: answers 206)"),
                 PluginOption("poll_interval", type: "duration", default: "\(d.pollInterval)", "time between polls"),
@@ -296,7 +327,8 @@ extension GraphSecurityCollector {
                 PluginOption(
                     "http", type: "mapping",
                     default: "{connect_timeout: 10s, timeout: 60s, verify_tls: true, max_body_size: 64MiB}",
-                    "proxy, no_proxy, ca_file as well"),
+                    "proxy, no_proxy, ca_file as well; max_connections: Graph requests in flight over all tenants "
+                        + "(default one per tenant and endpoint, at most 256)"),
             ]
         }
 
@@ -329,6 +361,11 @@ extension GraphSecurityCollector {
             http.caFile = configuration.http.caFile
             http.verifyTLS = configuration.http.verifyTLS
             http.maxBodySize = Int(configuration.http.maxBodySize.bytes)
+            // Every tenant's requests share the one transfer engine; each tenant's own rate limiter
+            // paces it, so this only bounds the sockets open at once.
+            http.connections =
+                configuration.http.maxConnections
+                ?? min(256, max(4, configuration.tenants.count * configuration.endpoints.count))
             if !http.verifyTLS { context.logger.warning("TLS verification is off for Graph; use only in a lab") }
             return GraphSecurityCollector(
                 configuration: configuration, cloud: cloud, http: HTTPClient(configuration: http), context: context)

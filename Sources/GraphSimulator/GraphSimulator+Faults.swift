@@ -121,7 +121,9 @@ extension GraphSimulator {
 
     /// A record as this request sees it: evolvable enum members hidden unless asked for, alerts
     /// expanded on incidents when asked for.
-    func item(for record: SimulatedRecord, endpoint: GraphEndpoint, options: ListOptions) -> JSONValue {
+    func item(
+        for record: SimulatedRecord, endpoint: GraphEndpoint, options: ListOptions, data: SimulatedData
+    ) -> JSONValue {
         var json = data.json(record, endpoint: endpoint)
         if endpoint == .alertsV2, !options.includeUnknownEnumMembers { json = Self.hidingNewMembers(json) }
         if endpoint == .incidents, options.expandAlerts, case .object(var members) = json {

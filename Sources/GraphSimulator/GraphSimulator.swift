@@ -14,14 +14,23 @@ public actor GraphSimulator {
     public nonisolated let configuration: SimulatorConfiguration
     private var server: HTTPServer?
     private var serverTask: Task<Void, any Error>?
-    var data: SimulatedData
+    /// Every tenant's data, the first tenant's made at start, the others' on their first token.
+    var tenantData: [String: SimulatedData] = [:]
+    /// The first tenant's data (`tenant_id`), which the faults and the inspection methods use.
+    var data: SimulatedData {
+        get { tenantData[configuration.tenantId]! }
+        set { tenantData[configuration.tenantId] = newValue }
+    }
+    private let startedAt: Timestamp
     /// Faults drawn request by request (the fault-schedule test); nil: none.
     var faults: FaultSchedule?
     private var apiRequests = 0
     private var skipTokenRequests = 0
-    private var recentRequests: [Timestamp] = []
+    /// API requests of the last 60 s, per tenant (each tenant has its own rate limit, as on Graph).
+    private var recentRequests: [String: [Timestamp]] = [:]
     var providerFailuresLeft: [String: Int?] = [:]
-    var tokens: [String: Timestamp] = [:]
+    /// Issued access tokens: when each expires and whose tenant it is.
+    var tokens: [String: (expiry: Timestamp, tenant: String)] = [:]
     private var tokenCounter = 0
     public private(set) var baseURL = ""
     /// Counters for tests and for the collector's `test` command.
@@ -37,7 +46,8 @@ public actor GraphSimulator {
 
     public init(configuration: SimulatorConfiguration = SimulatorConfiguration(), now: Timestamp = .now()) {
         self.configuration = configuration
-        self.data = SimulatedData(configuration: configuration, startedAt: now)
+        self.startedAt = now
+        tenantData[configuration.tenantId] = SimulatedData(configuration: configuration, startedAt: now)
         for p in configuration.failingProviders { providerFailuresLeft[p.provider] = .some(p.failures) }
     }
 
@@ -110,7 +120,7 @@ public actor GraphSimulator {
         guard let auth = headers["authorization"], auth.hasPrefix("Bearer ") else {
             return graphError(401, "InvalidAuthenticationToken", "Access token is empty.")
         }
-        guard let expiry = tokens[String(auth.dropFirst(7))] else {
+        guard let (expiry, tenant) = tokens[String(auth.dropFirst(7))] else {
             return graphError(401, "InvalidAuthenticationToken", "Access token validation failure. Invalid audience.")
         }
         let now = Timestamp.now()
@@ -131,7 +141,7 @@ public actor GraphSimulator {
             case .proceed: break
             }
         }
-        if let refusal = rateLimitOrScheduledFault(now: now) { return refusal }
+        if let refusal = rateLimitOrScheduledFault(tenant: tenant, now: now) { return refusal }
         let parsed: ODataQuery
         do {
             parsed = try ODataQuery(items: query)
@@ -166,22 +176,31 @@ public actor GraphSimulator {
                 "The limit of '500' for Skip query has been exceeded. The value from the incoming request is '\(skip)'."
             )
         }
-        return list(endpoint: endpoint, path: path, query: query, parsed: parsed, now: now, options: options)
+        return list(
+            endpoint: endpoint, path: path, query: query, parsed: parsed, now: now, options: options,
+            data: tenantData[tenant] ?? data)
     }
 
     /// The configured rate limit (a 429 with Retry-After) and the every-n-th-request faults.
-    private func rateLimitOrScheduledFault(now: Timestamp) -> SimulatorResponse? {
+    private func rateLimitOrScheduledFault(tenant: String, now: Timestamp) -> SimulatorResponse? {
         if let limit = configuration.rateLimitPerMinute {
             let windowStart = now.adding(seconds: -60)
-            recentRequests.removeAll { $0 < windowStart }
-            if recentRequests.count >= limit {
+            var recent = recentRequests[tenant] ?? []
+            if let kept = recent.firstIndex(where: { $0 >= windowStart }) {
+                recent.removeFirst(kept)
+            } else {
+                recent.removeAll()
+            }
+            if recent.count >= limit {
                 statistics.throttled += 1
                 let retry = max(
-                    1, Int(60 - (Double(now.nanosecondsSinceEpoch - recentRequests[0].nanosecondsSinceEpoch) / 1e9)))
+                    1, Int(60 - (Double(now.nanosecondsSinceEpoch - recent[0].nanosecondsSinceEpoch) / 1e9)))
+                recentRequests[tenant] = recent
                 return graphError(
                     429, "TooManyRequests", "Too many requests.", headers: [("Retry-After", String(retry))])
             }
-            recentRequests.append(now)
+            recent.append(now)
+            recentRequests[tenant] = recent
         }
         if let n = configuration.throttleEvery, apiRequests % n == 0 {
             statistics.throttled += 1
@@ -198,9 +217,10 @@ public actor GraphSimulator {
 
     private func list(
         endpoint: GraphEndpoint, path: String, query: [(String, String)], parsed: ODataQuery, now: Timestamp,
-        options: ListOptions
+        options: ListOptions, data: SimulatedData
     ) -> SimulatorResponse {
-        var records = data.visible(endpoint, now: now)
+        // Records are sorted by last update: a time filter on it narrows them by binary search.
+        var records = Self.narrowed(data.visible(endpoint, now: now), by: parsed)
         // Federation: which providers this query reaches, and which of them fail now. A failing
         // provider's items are left out of the page; paging itself is over all providers' items,
         // so a healthy provider's items are never skipped.
@@ -249,7 +269,8 @@ public actor GraphSimulator {
             ("@odata.context", .string("\(baseURL)/v1.0/$metadata#security/\(endpoint.rawValue)"))
         ]
         if options.count { body.append(("@odata.count", .number(String(records.count)))) }
-        body.append(("value", .array(page.map { item(for: $0, endpoint: endpoint, options: options) })))
+        body.append(
+            ("value", .array(page.map { item(for: $0, endpoint: endpoint, options: options, data: data) })))
         if offset + pageSize < records.count && !endsPaging {
             var items = query.filter { $0.0 != "$skiptoken" && $0.0 != "$skip" }
             items.append(("$skiptoken", String(offset + pageSize)))
@@ -277,7 +298,7 @@ public actor GraphSimulator {
                 status: status, headers: [("Content-Type", "application/json")],
                 body: Array(JSONWriter.string(json).utf8))
         }
-        guard tenant == configuration.tenantId else {
+        guard let index = configuration.tenantIndex(of: tenant) else {
             return aad(
                 400, "invalid_request",
                 "AADSTS90002: Tenant '\(tenant)' not found. Check to make sure you have the correct tenant ID.")
@@ -321,7 +342,10 @@ public actor GraphSimulator {
         statistics.tokensIssued += 1
         let token = "sim.\(tokenCounter).\(AlertGenerator.mix(UInt64(tokenCounter) ^ configuration.seed))"
         let lifetime = configuration.tokenLifetime.seconds
-        tokens[token] = Timestamp.now().adding(seconds: lifetime)
+        tokens[token] = (Timestamp.now().adding(seconds: lifetime), tenant)
+        if tenantData[tenant] == nil {
+            tenantData[tenant] = SimulatedData(configuration: configuration.forTenant(index), startedAt: startedAt)
+        }
         // The access token is a JWT-shaped string with the roles a real one carries.
         let claims: JSON = [
             "roles": ["SecurityEvents.Read.All", "SecurityAlert.Read.All", "SecurityIncident.Read.All"],

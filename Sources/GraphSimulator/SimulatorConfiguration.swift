@@ -34,6 +34,8 @@ public struct SimulatorConfiguration: Sendable, Decodable {
     }
 
     public var tenantId = "5f1c7d3e-2a4b-4c6d-8e9f-0a1b2c3d4e5f"
+    /// How many tenants the simulator serves (``tenantIds``), each with the data below.
+    public var tenants = 1
     public var clientId = "simulator-client"
     public var clientSecret = "simulator-secret"
     /// The app's registered certificate (PEM): client assertions must be signed with its key.
@@ -75,6 +77,7 @@ public struct SimulatorConfiguration: Sendable, Decodable {
     enum CodingKeys: String, CodingKey {
         case tenantId = "tenant_id"
         case clientId = "client_id"
+        case tenants
         case clientSecret = "client_secret"
         case alertsV2 = "alerts_v2"
         case clientCertificate = "client_certificate"
@@ -102,6 +105,11 @@ public struct SimulatorConfiguration: Sendable, Decodable {
         let d = SimulatorConfiguration()
         tenantId = try c.decodeIfPresent(String.self, forKey: .tenantId) ?? d.tenantId
         clientId = try c.decodeIfPresent(String.self, forKey: .clientId) ?? d.clientId
+        tenants = try c.decodeIfPresent(Int.self, forKey: .tenants) ?? d.tenants
+        guard (1...100_000).contains(tenants) else {
+            throw DecodingError.dataCorruptedError(
+                forKey: .tenants, in: c, debugDescription: "tenants must be from 1 to 100000")
+        }
         clientSecret = try c.decodeIfPresent(String.self, forKey: .clientSecret) ?? d.clientSecret
         clientCertificate = try c.decodeIfPresent(String.self, forKey: .clientCertificate)
         alertsV2 = try c.decodeIfPresent(Int.self, forKey: .alertsV2) ?? d.alertsV2
