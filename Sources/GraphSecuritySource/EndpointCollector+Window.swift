@@ -10,10 +10,11 @@ extension EndpointCollector {
     /// With `saveProgress` (the new window), pages are ordered by time, so once a prefix of them
     /// is accepted the checkpoint can move to the newest time in that prefix; that is saved every
     /// ``progressInterval`` until a page is partial (a 206 makes the window owed, which is
-    /// recorded only when the window ends).
+    /// recorded only when the window ends). With `pageLimit`, stops after that many pages when
+    /// more follow, and says where in ``WindowResult/stoppedAt``.
     func collect(
         from: Timestamp, to: Timestamp, provider: String?, checkpoint cp: inout EndpointCheckpoint,
-        publisher: any EventPublisher, saveProgress: Bool = false
+        publisher: any EventPublisher, saveProgress: Bool = false, pageLimit: Int? = nil
     ) async throws -> WindowResult {
         var result = WindowResult()
         var progress = ProgressTracker()
@@ -30,6 +31,7 @@ extension EndpointCollector {
         var seenInWindow = Set<String>()
         let pagingStarted = Timestamp.now()
         var shiftedItself = false
+        var pages = 0
         while true {
             try Task.checkCancellation()
             if stop.isRequested {
@@ -74,6 +76,13 @@ extension EndpointCollector {
                 let reached = try await saveAcceptedProgress(&progress, checkpoint: &cp, startWatermark: startWatermark)
                 savedProgress = reached ?? savedProgress
                 lastProgress = clock.now
+            }
+            pages += 1
+            if let pageLimit, pages >= pageLimit, answer.page.nextLink != nil, fetcher.pagesByTime,
+                let reached = fetcher.lastTime, reached > from
+            {
+                result.stoppedAt = reached
+                break
             }
             guard fetcher.advance(after: answer, newest: page.newest, previous: previous) else { break }
             if pagesWithoutProgress > 3 {

@@ -31,6 +31,10 @@ package actor EndpointCollector {
         package var sourceName: String
         package var expandAlerts = false
         package var audit = false
+        /// A new window longer than this (a backfill) is split into time slices; nil: never.
+        package var sliceAfter: Duration? = .seconds(3600)
+        /// Slices collected at once, under the tenant's one rate limiter.
+        package var parallelSlices = 4
 
         package init(
             tenant: String, endpoint: GraphEndpoint, graphURL: String, apiVersion: String = "v1.0", pageSize: Int,
@@ -151,10 +155,38 @@ package actor EndpointCollector {
         let start = cp.watermark.adding(.zero - settings.overlap)
         // Progress inside a window relies on pages coming oldest first across the whole answer;
         // legacy v1 alerts aggregate each provider's top results, so there it is only saved
-        // when the window ends.
+        // when the window ends. A window long enough to be sliced is first asked for one page:
+        // most are small (a quiet tenant's first week), and one request settles them.
+        let mayBeSliced = settings.slices(from: start, to: end) != nil
         let result = try await collect(
             from: start, to: end, provider: nil, checkpoint: &cp, publisher: publisher,
-            saveProgress: settings.endpoint != .alerts)
+            saveProgress: settings.endpoint != .alerts, pageLimit: mayBeSliced ? 1 : nil)
+        if let reached = result.stoppedAt {
+            await account(for: result, from: start, to: reached, now: now, checkpoint: &cp, publisher: publisher)
+            if let slices = settings.slices(from: reached, to: end) {
+                // A backfill: slices collected side by side, the checkpoint moving over them in order.
+                try await collectSlices(slices, now: now, checkpoint: &cp, publisher: publisher)
+            } else {
+                let rest = try await collect(
+                    from: reached, to: end, provider: nil, checkpoint: &cp, publisher: publisher, saveProgress: true)
+                await account(for: rest, from: reached, to: end, now: now, checkpoint: &cp, publisher: publisher)
+            }
+        } else {
+            await account(for: result, from: start, to: end, now: now, checkpoint: &cp, publisher: publisher)
+        }
+        for w in suspectWindows { scheduler.add(w, to: &cp.pending) }
+        suspectWindows = []
+        cp.watermark = end
+        prune(&cp)
+        try await save(cp)
+    }
+
+    /// What a collected range owes (failing providers, a 206 that proved too little, an audit
+    /// shortfall) goes into the checkpoint's ledger.
+    func account(
+        for result: WindowResult, from start: Timestamp, to end: Timestamp, now: Timestamp,
+        checkpoint cp: inout EndpointCheckpoint, publisher: any EventPublisher
+    ) async {
         for provider in scheduler.owe(after: result, from: start, to: end, now: now, checkpoint: &cp) {
             logger.notice(
                 "a provider that was given up on answers again; collecting it again",
@@ -172,11 +204,6 @@ package actor EndpointCollector {
         if settings.audit, result.failures.isEmpty, result.wholeWindowOwedBecause == nil {
             await audit(result, from: start, to: end, now: now, checkpoint: &cp, publisher: publisher)
         }
-        for w in suspectWindows { scheduler.add(w, to: &cp.pending) }
-        suspectWindows = []
-        cp.watermark = end
-        prune(&cp)
-        try await save(cp)
     }
 
     /// Collects every owed window again, each on its own; returns how many failed.

@@ -138,6 +138,10 @@ extension GraphSecurityCollector {
         /// How long an endpoint that cannot be collected (retired, not found, a persistent 400)
         /// waits before it is tried again.
         public var unavailableRetryInterval: ConfigDuration = .seconds(3600)
+        /// A new window longer than this (a backfill) is collected in time slices side by side; 0: never.
+        public var sliceBackfillAfter: ConfigDuration = .seconds(3600)
+        /// Slices of a backfill collected at once, under the tenant's one rate limiter.
+        public var parallelSlices = 4
 
         /// Every setting at its default (the tenants have none).
         static let defaults = Configuration(tenants: [])
@@ -166,6 +170,8 @@ extension GraphSecurityCollector {
             case expandAlerts = "expand_alerts"
             case userAgent = "user_agent"
             case unavailableRetryInterval = "unavailable_retry_interval"
+            case sliceBackfillAfter = "slice_backfill_after"
+            case parallelSlices = "parallel_slices"
         }
 
         public init(from decoder: any Decoder) throws {
@@ -242,6 +248,13 @@ extension GraphSecurityCollector {
             unavailableRetryInterval =
                 try c.decodeIfPresent(ConfigDuration.self, forKey: .unavailableRetryInterval)
                 ?? d.unavailableRetryInterval
+            sliceBackfillAfter =
+                try c.decodeIfPresent(ConfigDuration.self, forKey: .sliceBackfillAfter) ?? d.sliceBackfillAfter
+            parallelSlices = try c.decodeIfPresent(Int.self, forKey: .parallelSlices) ?? d.parallelSlices
+            guard (1...32).contains(parallelSlices) else {
+                throw DecodingError.dataCorruptedError(
+                    forKey: .parallelSlices, in: c, debugDescription: "must be from 1 (no slicing) to 32")
+            }
             guard requestsPerMinute >= 1 else {
                 throw DecodingError.dataCorruptedError(
                     forKey: .requestsPerMinute, in: c, debugDescription: "must be at least 1")
@@ -324,6 +337,13 @@ extension GraphSecurityCollector {
                     "unavailable_retry_interval", type: "duration", default: "\(d.unavailableRetryInterval)",
                     "an endpoint that cannot be collected (retired, not found, a persistent 400) is tried again this "
                         + "often"),
+                PluginOption(
+                    "slice_backfill_after", type: "duration", default: "\(d.sliceBackfillAfter)",
+                    "a new window longer than this (a first run's look_back, a long outage) is collected in time "
+                        + "slices side by side, the checkpoint moving over them in order; 0s: never"),
+                PluginOption(
+                    "parallel_slices", type: "integer", default: "\(d.parallelSlices)",
+                    "slices of a backfill collected at once, all under the tenant's requests_per_minute; 1: none"),
                 PluginOption(
                     "http", type: "mapping",
                     default: "{connect_timeout: 10s, timeout: 60s, verify_tls: true, max_body_size: 64MiB}",

@@ -34,6 +34,9 @@ public struct GraphSecurityCollector: Source {
                     maxRecentKeys: 500_000, sourceName: context.name)
                 settings.expandAlerts = configuration.expandAlerts
                 settings.audit = configuration.audit && endpoint != .alerts
+                let sliceAfter = configuration.sliceBackfillAfter.duration
+                settings.sliceAfter = sliceAfter > .zero ? sliceAfter : nil
+                settings.parallelSlices = configuration.parallelSlices
                 let store = CheckpointFile(
                     path: "\(context.stateDirectory)/\(Self.safe(tenant.tenantId))/\(endpoint.rawValue).checkpoint.json"
                 )

@@ -91,6 +91,16 @@ public actor GraphSimulator {
         }
     }
 
+    /// Each alert an endpoint of a tenant (nil: the first) shows right now, with its last-update time.
+    public func visibleVersions(_ endpoint: GraphEndpoint, tenant: String? = nil, now: Timestamp = .now())
+        -> [(id: String, lastUpdate: Timestamp)]
+    {
+        let data = tenant.flatMap { tenantData[$0] } ?? data
+        return data.visible(endpoint, now: now).map { record in
+            (data.json(record, endpoint: endpoint)["id"]?.stringValue ?? "", record.lastUpdate)
+        }
+    }
+
     /// The body of a Graph list answer holding the first `count` items the endpoint shows,
     /// oldest first, exactly as a request would get them (for benchmarks and fixtures).
     public func samplePage(_ endpoint: GraphEndpoint, count: Int, now: Timestamp = .now()) -> [UInt8] {

@@ -16,6 +16,8 @@ package struct WindowResult: Sendable {
     package private(set) var ids: Set<String> = []
     package private(set) var alerts = 0
     package private(set) var duplicates = 0
+    /// Where collection stopped early (a page limit), more pages following: the newest time paged.
+    package var stoppedAt: Timestamp?
 
     package init() {}
 

@@ -1,0 +1,95 @@
+import CollectorCore
+
+/// One part of a backfill window.
+struct WindowSlice: Sendable, Equatable {
+    var from: Timestamp
+    var to: Timestamp
+}
+
+extension EndpointCollector.Settings {
+    /// How many slices a backfill window is cut into per slice collected at once: finer than the
+    /// parallelism, so a slice dense with alerts does not leave the others idle, and the
+    /// checkpoint moves more often.
+    static let slicesPerParallelSlot = 4
+    /// No slice is shorter than this.
+    static let shortestSlice: Duration = .seconds(60)
+
+    /// The slices of a new window, oldest first, or nil when it is collected whole: it is not
+    /// longer than `sliceAfter`, or it is legacy v1 (federated, paged by nextLink: its pages need
+    /// not follow time, so a slice's end proves nothing).
+    ///
+    /// Neighbouring slices share their boundary instant (both filters are inclusive), so an alert
+    /// dated exactly there is collected twice rather than never.
+    func slices(from start: Timestamp, to end: Timestamp) -> [WindowSlice]? {
+        guard let sliceAfter, endpoint != .alerts, parallelSlices > 1 else { return nil }
+        let length = end.duration(since: start)
+        guard length > sliceAfter else { return nil }
+        let byLength = Int(length / Self.shortestSlice)
+        let count = max(2, min(parallelSlices * Self.slicesPerParallelSlot, byLength))
+        let span = end.nanosecondsSinceEpoch - start.nanosecondsSinceEpoch
+        var slices: [WindowSlice] = []
+        var from = start
+        for i in 1...count {
+            let to =
+                i == count
+                ? end : Timestamp(nanosecondsSinceEpoch: start.nanosecondsSinceEpoch + span / Int64(count) * Int64(i))
+            slices.append(WindowSlice(from: from, to: to))
+            from = to
+        }
+        return slices
+    }
+}
+
+extension EndpointCollector {
+    /// A backfill window, slice by slice: `parallelSlices` at a time, each its own chain of pages
+    /// (by time, oldest first) under the tenant's one rate limiter, so paging latency no longer
+    /// bounds the rate. Each slice returns once the sinks accepted everything it published; the
+    /// checkpoint then moves to the end of the newest slice whose predecessors were all accepted
+    /// too, never past an unaccepted one. A slice that fails ends the window (the others are
+    /// cancelled); the next poll starts from what the checkpoint reached.
+    func collectSlices(
+        _ slices: [WindowSlice], now: Timestamp, checkpoint cp: inout EndpointCheckpoint,
+        publisher: any EventPublisher
+    ) async throws {
+        logger.info(
+            "backfill: collecting the window in \(slices.count) slices, \(settings.parallelSlices) at a time",
+            metadata: [
+                "endpoint": "\(settings.endpoint.rawValue)", "from": "\(slices[0].from)",
+                "to": "\(slices[slices.count - 1].to)",
+            ])
+        let base = cp
+        var finished: [Int: (result: WindowResult, keys: [String: Int64])] = [:]
+        var accepted = 0
+        var started = 0
+        try await withThrowingTaskGroup(of: (Int, WindowResult, [String: Int64]).self) { group in
+            func startNext() {
+                let index = started
+                let slice = slices[index]
+                started += 1
+                group.addTask {
+                    var own = base
+                    let result = try await self.collect(
+                        from: slice.from, to: slice.to, provider: nil, checkpoint: &own, publisher: publisher)
+                    return (index, result, own.recentKeys)
+                }
+            }
+            while started < min(settings.parallelSlices, slices.count) { startNext() }
+            while let (index, result, keys) = try await group.next() {
+                finished[index] = (result, keys)
+                while let done = finished.removeValue(forKey: accepted) {
+                    let slice = slices[accepted]
+                    cp.recentKeys.merge(done.keys) { max($0, $1) }
+                    await account(
+                        for: done.result, from: slice.from, to: slice.to, now: now, checkpoint: &cp,
+                        publisher: publisher)
+                    cp.watermark = slice.to
+                    prune(&cp)
+                    try await save(cp)
+                    status.update(stream: stream) { $0.watermark = slice.to }
+                    accepted += 1
+                }
+                if started < slices.count { startNext() }
+            }
+        }
+    }
+}
