@@ -59,10 +59,7 @@ let package = Package(
                 .product(name: "DequeModule", package: "swift-collections"),
             ]),
         .target(
-            name: "CurlTransport",
-            dependencies: [
-                "CCurl", "CollectorSystem", .product(name: "DequeModule", package: "swift-collections"),
-            ]),
+            name: "CurlTransport", dependencies: ["CCurl", "CollectorSystem"]),
         .target(name: "EventFormats", dependencies: ["CollectorCore"]),
         .target(name: "GzipStream", dependencies: ["CZlib"]),
         .target(

@@ -16,7 +16,10 @@ import TestReceivers
 enum BackfillBenchmark {
     static func run(sizes: [Int], requestsPerMinute rpm: Int, latency: Double) async throws {
         var rows: [Row] = []
-        for size in sizes {
+        // Each size in slices (the default), and up to 200,000 also one page after another
+        // (parallel_slices: 1), the reference, in the same run.
+        let runs = sizes.flatMap { size in size <= 200_000 ? [(size, 4), (size, 1)] : [(size, 4)] }
+        for (size, slices) in runs {
             var c = SimulatorConfiguration()
             c.alertsV2 = size
             c.alertsV1 = 0
@@ -35,7 +38,8 @@ enum BackfillBenchmark {
             let receiver = try CountingReceiver()
             let directory = TemporaryDirectory(prefix: "bench-backfill")
             defer { directory.remove() }
-            let config = try Self.configuration(in: directory, simulator: c, url: url, rpm: rpm, port: receiver.port)
+            let config = try Self.configuration(
+                in: directory, simulator: c, url: url, rpm: rpm, port: receiver.port, slices: slices)
             let log = directory.file("collector.log")
             let clock = ContinuousClock()
             let start = clock.now
@@ -70,7 +74,8 @@ enum BackfillBenchmark {
             rows.append(
                 Row(
                     name:
-                        "backfill \(formatted(Double(size))) alerts_v2, \(rpm) req/min, \(Int(latency * 1000)) ms/page",
+                        "backfill \(formatted(Double(size))) alerts_v2, \(rpm) req/min, \(Int(latency * 1000)) ms/page, "
+                        + (slices > 1 ? "\(slices) slices at a time" : "one page after another"),
                     events: size,
                     bytes: receiver.bytes, wall: wall, cpu: cpu, peakRSS: peak,
                     note:
@@ -88,7 +93,8 @@ enum BackfillBenchmark {
 
     /// The collector's configuration: the Graph source on the simulator, one syslog sink.
     static func configuration(
-        in directory: TemporaryDirectory, simulator c: SimulatorConfiguration, url: String, rpm: Int, port: Int
+        in directory: TemporaryDirectory, simulator c: SimulatorConfiguration, url: String, rpm: Int, port: Int,
+        slices: Int
     ) throws -> String {
         try directory.write(
             "collector.yaml",
@@ -105,6 +111,7 @@ enum BackfillBenchmark {
                 requests_per_minute: \(rpm)
                 ingestion_lag: 0s
                 look_back: 31d
+                parallel_slices: \(slices)
                 stop_when_caught_up: true
             sinks:
               - type: syslog

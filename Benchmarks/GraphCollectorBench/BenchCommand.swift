@@ -15,7 +15,7 @@ struct BenchCommand: AsyncParsableCommand {
         commandName: "graph-collector-bench",
         abstract: "Throughput, memory and backfill time of graph-collector, each beside its reference.")
 
-    static let benchmarks = ["decode", "encode", "syslog", "gzip", "webhook", "backfill"]
+    static let benchmarks = ["decode", "encode", "syslog", "gzip", "webhook", "backfill", "tenants", "fairness"]
 
     @Flag(help: "Every benchmark once at a tiny size (make test runs this).")
     var tiny = false
@@ -48,10 +48,13 @@ struct BenchCommand: AsyncParsableCommand {
     var backfill: [Int]?
 
     @Option(name: .customLong("rpm"), help: "Backfill throttle, requests per minute, collector and simulator.")
-    var requestsPerMinute = 240
+    var requestsPerMinute = 150
 
-    @Option(help: "Backfill page latency in seconds.")
-    var latency = 0.2
+    @Option(help: "Backfill page latency in seconds (Graph's is near one second).")
+    var latency = 1.0
+
+    @Option(help: "tenants: how many (default 1000; tiny 50).")
+    var tenants: Int?
 
     func validate() throws {
         for (name, value) in [("--events", events), ("--iterations", iterations), ("--rpm", requestsPerMinute)] {
@@ -90,6 +93,10 @@ struct BenchCommand: AsyncParsableCommand {
         case "syslog": try await SyslogBenchmark.run(events: events)
         case "gzip": try await GzipBenchmark.run(events: events)
         case "webhook": try await WebhookBenchmark.run(events: events)
+        case "tenants": try await TenantsBenchmark.run(tenants: tenants ?? (tiny ? 50 : 1000))
+        case "fairness":
+            try await FairnessBenchmark.run(
+                busy: tiny ? 2 : 10, alerts: tiny ? 3000 : 20_000, latency: tiny ? 0.02 : latency, poll: tiny ? 2 : 5)
         default:
             try await BackfillBenchmark.run(
                 sizes: backfill ?? (tiny ? [3000] : [100_000, 1_000_000]),

@@ -1,5 +1,4 @@
 import CCurl
-import DequeModule
 import Foundation
 import Synchronization
 
@@ -29,7 +28,8 @@ package final class CurlEngine: @unchecked Sendable {
 
     // Touched only by the engine's thread.
     private var active: [UnsafeMutableRawPointer: CurlJob] = [:]
-    private var waiting: [Int: Deque<CurlJob>] = [:]
+    /// Jobs over their client's bound, in arrival order (short queues: an array will do).
+    private var waiting: [Int: [CurlJob]] = [:]
     private var running: [Int: Int] = [:]
     private var idleHandles: [UnsafeMutableRawPointer] = []
 
@@ -148,7 +148,8 @@ package final class CurlEngine: @unchecked Sendable {
         running[job.client, default: 1] -= 1
         counts.withLock { $0.finished += 1 }
         complete(job, outcome)
-        if var queue = waiting[job.client], let next = queue.popFirst() {
+        if var queue = waiting[job.client], !queue.isEmpty {
+            let next = queue.removeFirst()
             waiting[job.client] = queue.isEmpty ? nil : queue
             start(next)
         } else if running[job.client] == 0 {

@@ -7,10 +7,16 @@ struct WindowSlice: Sendable, Equatable {
 }
 
 extension EndpointCollector.Settings {
-    /// How many slices a backfill window is cut into per slice collected at once: finer than the
-    /// parallelism, so a slice dense with alerts does not leave the others idle, and the
-    /// checkpoint moves more often.
+    /// How many slices a backfill window is cut into per slice collected at once, when its
+    /// density is not known: finer than the parallelism, so a slice dense with alerts does not
+    /// leave the others idle, and the checkpoint moves more often.
     static let slicesPerParallelSlot = 4
+    /// Pages a slice should hold, judged by the first page: a bigger backfill gets more slices,
+    /// not bigger ones, so what a slice keeps in memory (its ids, its keys) stays the same.
+    /// Each slice ends on a page that is not full, one request more than its alerts need: at
+    /// Graph's throttle that is the cost of a slice, so slices are few and long.
+    static let pagesPerSlice = 32.0
+    static let mostSlices = 10_000
     /// No slice is shorter than this.
     static let shortestSlice: Duration = .seconds(60)
 
@@ -20,12 +26,19 @@ extension EndpointCollector.Settings {
     ///
     /// Neighbouring slices share their boundary instant (both filters are inclusive), so an alert
     /// dated exactly there is collected twice rather than never.
-    func slices(from start: Timestamp, to end: Timestamp) -> [WindowSlice]? {
+    ///
+    /// `pageSpan` is the time one full page covered (the first page's), when known.
+    func slices(from start: Timestamp, to end: Timestamp, pageSpan: Duration? = nil) -> [WindowSlice]? {
         guard let sliceAfter, endpoint != .alerts, parallelSlices > 1 else { return nil }
         let length = end.duration(since: start)
         guard length > sliceAfter else { return nil }
         let byLength = Int(length / Self.shortestSlice)
-        let count = max(2, min(parallelSlices * Self.slicesPerParallelSlot, byLength))
+        var wanted = parallelSlices * Self.slicesPerParallelSlot
+        if let pageSpan, pageSpan > .zero {
+            let pages = min(length / pageSpan, 1e9)
+            wanted = max(parallelSlices, min(Self.mostSlices, Int((pages / Self.pagesPerSlice).rounded(.up))))
+        }
+        let count = max(2, min(wanted, byLength))
         let span = end.nanosecondsSinceEpoch - start.nanosecondsSinceEpoch
         var slices: [WindowSlice] = []
         var from = start
@@ -69,13 +82,25 @@ extension EndpointCollector {
                 group.addTask {
                     var own = base
                     let result = try await self.collect(
-                        from: slice.from, to: slice.to, provider: nil, checkpoint: &own, publisher: publisher)
+                        from: slice.from, to: slice.to, provider: nil, checkpoint: &own, publisher: publisher,
+                        pruneKeys: true)
                     return (index, result, own.recentKeys)
                 }
             }
-            while started < min(settings.parallelSlices, slices.count) { startNext() }
+            // At most `parallelSlices` in flight, and never more than twice that ahead of the
+            // checkpoint: a slow slice holds the others back rather than piling up finished ones.
+            func startWhatMay() {
+                let parallel = settings.parallelSlices
+                while started < slices.count, started - accepted - finished.count < parallel,
+                    started - accepted < 2 * parallel
+                {
+                    startNext()
+                }
+            }
+            startWhatMay()
             while let (index, result, keys) = try await group.next() {
-                finished[index] = (result, keys)
+                // What account(for:) needs: the ids only for an audit.
+                finished[index] = (settings.audit ? result : result.forgettingIDs(), keys)
                 while let done = finished.removeValue(forKey: accepted) {
                     let slice = slices[accepted]
                     cp.recentKeys.merge(done.keys) { max($0, $1) }
@@ -88,7 +113,7 @@ extension EndpointCollector {
                     status.update(stream: stream) { $0.watermark = slice.to }
                     accepted += 1
                 }
-                if started < slices.count { startNext() }
+                startWhatMay()
             }
         }
     }

@@ -11,10 +11,12 @@ extension EndpointCollector {
     /// is accepted the checkpoint can move to the newest time in that prefix; that is saved every
     /// ``progressInterval`` until a page is partial (a 206 makes the window owed, which is
     /// recorded only when the window ends). With `pageLimit`, stops after that many pages when
-    /// more follow, and says where in ``WindowResult/stoppedAt``.
+    /// more follow, and says where in ``WindowResult/stoppedAt``. With `pruneKeys` (a slice of a
+    /// backfill, whose keys are merged later), duplicate keys the paging has left behind are
+    /// dropped every ``progressInterval``, so a slice's memory does not grow with it.
     func collect(
         from: Timestamp, to: Timestamp, provider: String?, checkpoint cp: inout EndpointCheckpoint,
-        publisher: any EventPublisher, saveProgress: Bool = false, pageLimit: Int? = nil
+        publisher: any EventPublisher, saveProgress: Bool = false, pageLimit: Int? = nil, pruneKeys: Bool = false
     ) async throws -> WindowResult {
         var result = WindowResult()
         var progress = ProgressTracker()
@@ -27,8 +29,7 @@ extension EndpointCollector {
         let startWatermark = cp.watermark
         var savedProgress: Timestamp?
         var progressAllowed = saveProgress
-        var pagesWithoutProgress = 0
-        var seenInWindow = Set<String>()
+        var repeats = RepeatedPages()
         let pagingStarted = Timestamp.now()
         var shiftedItself = false
         var pages = 0
@@ -43,25 +44,15 @@ extension EndpointCollector {
             let page = processor.process(
                 status: answer.status, items: answer.page.items, warnings: answer.warnings,
                 query: GraphClient.redact(fetcher.url), observedAt: .now(), recentKeys: &cp.recentKeys)
-            if !fetcher.pagesByTime, !shiftedItself, showsUpdate(page, duringPagingOf: result, since: pagingStarted) {
-                shiftedItself = true
-                noteShifts([
-                    ShiftWatch.Watched(
-                        scope: provider.map(CollectionScope.provider) ?? .wholeEndpoint, from: from, to: to,
-                        pagingStarted: pagingStarted, pagingEnded: .now(), ids: [])
-                ])
+            if !fetcher.pagesByTime, !shiftedItself {
+                shiftedItself = noteShiftOfItself(page, result, provider: provider, from, to, since: pagingStarted)
             }
             result.record(page, isLast: answer.page.nextLink == nil, ignoring: Set(cp.abandoned.keys))
             report(page)
             noteShifts(shiftWatch.suspects(among: page.versions))
             trace(page, answer: answer, provider: provider, url: fetcher.url)
             let previous = fetcher.lastTime
-            // Progress is an alert this window has not shown yet (re-collections show only
-            // duplicates, and that is progress too); the same page again is not.
-            if !page.ids.isEmpty {
-                pagesWithoutProgress = page.ids.isSubset(of: seenInWindow) ? pagesWithoutProgress + 1 : 0
-                seenInWindow.formUnion(page.ids)
-            }
+            repeats.note(page.ids)
             if let newest = page.newest { fetcher.lastTime = max(previous ?? newest, newest) }
             if !page.events.isEmpty {
                 progress.published(
@@ -78,14 +69,18 @@ extension EndpointCollector {
                 lastProgress = clock.now
             }
             pages += 1
-            if let pageLimit, pages >= pageLimit, answer.page.nextLink != nil, fetcher.pagesByTime,
-                let reached = fetcher.lastTime, reached > from
-            {
+            if let pageLimit, pages >= pageLimit, let reached = fetcher.stopPoint(after: answer, from: from) {
                 result.stoppedAt = reached
                 break
             }
+            if pruneKeys, fetcher.pagesByTime, let reached = fetcher.lastTime,
+                clock.now - lastProgress >= Self.progressInterval
+            {
+                prune(&cp, watermark: reached)
+                lastProgress = clock.now
+            }
             guard fetcher.advance(after: answer, newest: page.newest, previous: previous) else { break }
-            if pagesWithoutProgress > 3 {
+            if repeats.pagesWithoutProgress > 3 {
                 throw PagingStuck(endpoint: settings.endpoint.rawValue, at: fetcher.lastTime)
             }
         }
@@ -113,6 +108,21 @@ extension EndpointCollector {
         // window: drop them, so a long backfill's memory does not grow with it.
         prune(&cp, watermark: reached)
         return reached
+    }
+
+    /// A window paged by nextLink that shows an update of its own alerts becomes owed again;
+    /// true when it did.
+    private func noteShiftOfItself(
+        _ page: PageOutcome, _ result: WindowResult, provider: String?, _ from: Timestamp, _ to: Timestamp,
+        since pagingStarted: Timestamp
+    ) -> Bool {
+        guard showsUpdate(page, duringPagingOf: result, since: pagingStarted) else { return false }
+        noteShifts([
+            ShiftWatch.Watched(
+                scope: provider.map(CollectionScope.provider) ?? .wholeEndpoint, from: from, to: to,
+                pagingStarted: pagingStarted, pagingEnded: .now(), ids: [])
+        ])
+        return true
     }
 
     /// A second version of an alert within one nextLink paging: it was updated meanwhile, which
@@ -301,6 +311,22 @@ extension EndpointCollector {
                         "seen": String(result.ids.count), "missing": String(missing),
                     ]))
         ])
+    }
+}
+
+/// Pages that show only alerts the last few pages showed: paging makes no progress.
+struct RepeatedPages {
+    private var recent: [Set<String>] = []
+    private(set) var pagesWithoutProgress = 0
+
+    /// Progress is an alert the last pages have not shown (re-collections show only duplicates,
+    /// and that is progress too); the same page again is not.
+    mutating func note(_ ids: Set<String>) {
+        guard !ids.isEmpty else { return }
+        let repeated = ids.allSatisfy { id in recent.contains { $0.contains(id) } }
+        pagesWithoutProgress = repeated ? pagesWithoutProgress + 1 : 0
+        recent.append(ids)
+        if recent.count > 4 { recent.removeFirst() }
     }
 }
 

@@ -163,7 +163,10 @@ package actor EndpointCollector {
             saveProgress: settings.endpoint != .alerts, pageLimit: mayBeSliced ? 1 : nil)
         if let reached = result.stoppedAt {
             await account(for: result, from: start, to: reached, now: now, checkpoint: &cp, publisher: publisher)
-            if let slices = settings.slices(from: reached, to: end) {
+            // The first page's own span tells the density (the window may begin long before its
+            // first alert): slices hold about the same number of pages however big the backfill.
+            let span = reached.duration(since: result.oldestSeen ?? start)
+            if let slices = settings.slices(from: reached, to: end, pageSpan: span) {
                 // A backfill: slices collected side by side, the checkpoint moving over them in order.
                 try await collectSlices(slices, now: now, checkpoint: &cp, publisher: publisher)
             } else {

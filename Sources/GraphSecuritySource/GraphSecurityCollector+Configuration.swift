@@ -186,30 +186,7 @@ extension GraphSecurityCollector {
             loginURL = try c.decodeIfPresent(String.self, forKey: .loginURL)
             graphURL = try c.decodeIfPresent(String.self, forKey: .graphURL)
             apiVersion = try c.decodeIfPresent(String.self, forKey: .apiVersion) ?? d.apiVersion
-            guard c.contains(.tenants) else {
-                throw DecodingError.keyNotFound(
-                    CodingKeys.tenants,
-                    .init(
-                        codingPath: c.codingPath,
-                        debugDescription: "list the tenants, or give tenants_directory: a folder with a YAML file each")
-                )
-            }
-            tenants = try c.decode([Tenant].self, forKey: .tenants)
-            guard !tenants.isEmpty else {
-                throw DecodingError.dataCorruptedError(
-                    forKey: .tenants, in: c,
-                    debugDescription: "name at least one tenant (the list and its folder are empty)")
-            }
-            var seen: [String: Int] = [:]
-            for (index, tenant) in tenants.enumerated() {
-                if let earlier = seen.updateValue(index, forKey: tenant.tenantId.lowercased()) {
-                    throw DecodingError.dataCorruptedError(
-                        forKey: .tenants, in: c,
-                        debugDescription:
-                            "tenant \(tenant.tenantId) is named twice (tenants[\(earlier)] and tenants[\(index)]): each "
-                            + "tenant once, or its checkpoints would be shared")
-                }
-            }
+            tenants = try Self.tenants(in: c)
             endpoints = try c.decodeIfPresent([GraphEndpoint].self, forKey: .endpoints) ?? d.endpoints
             pollInterval = try c.decodeIfPresent(ConfigDuration.self, forKey: .pollInterval) ?? d.pollInterval
             ingestionLag = try c.decodeIfPresent(ConfigDuration.self, forKey: .ingestionLag) ?? d.ingestionLag
@@ -263,6 +240,36 @@ extension GraphSecurityCollector {
                 throw DecodingError.dataCorruptedError(
                     forKey: .maxAttempts, in: c, debugDescription: "must be at least 1")
             }
+        }
+
+        /// The tenants, listed and from `tenants_directory` (the configuration decoder reads the
+        /// folder as more items of the list): at least one, none twice.
+        static func tenants(in c: KeyedDecodingContainer<CodingKeys>) throws -> [Tenant] {
+            guard c.contains(.tenants) else {
+                throw DecodingError.keyNotFound(
+                    CodingKeys.tenants,
+                    .init(
+                        codingPath: c.codingPath,
+                        debugDescription: "list the tenants, or give tenants_directory: a folder with a YAML file each")
+                )
+            }
+            let tenants = try c.decode([Tenant].self, forKey: .tenants)
+            guard !tenants.isEmpty else {
+                throw DecodingError.dataCorruptedError(
+                    forKey: .tenants, in: c,
+                    debugDescription: "name at least one tenant (the list and its folder are empty)")
+            }
+            var seen: [String: Int] = [:]
+            for (index, tenant) in tenants.enumerated() {
+                if let earlier = seen.updateValue(index, forKey: tenant.tenantId.lowercased()) {
+                    throw DecodingError.dataCorruptedError(
+                        forKey: .tenants, in: c,
+                        debugDescription:
+                            "tenant \(tenant.tenantId) is named twice (tenants[\(earlier)] and tenants[\(index)]): each "
+                            + "tenant once, or its checkpoints would be shared")
+                }
+            }
+            return tenants
         }
     }
 
@@ -337,6 +344,18 @@ extension GraphSecurityCollector {
                     "unavailable_retry_interval", type: "duration", default: "\(d.unavailableRetryInterval)",
                     "an endpoint that cannot be collected (retired, not found, a persistent 400) is tried again this "
                         + "often"),
+            ] + backfillOptions + [
+                PluginOption(
+                    "http", type: "mapping",
+                    default: "{connect_timeout: 10s, timeout: 60s, verify_tls: true, max_body_size: 64MiB}",
+                    "proxy, no_proxy, ca_file as well; max_connections: Graph requests in flight over all tenants "
+                        + "(default one per tenant and endpoint, at most 256)")
+            ]
+        }
+
+        static var backfillOptions: [PluginOption] {
+            let d = Configuration.defaults
+            return [
                 PluginOption(
                     "slice_backfill_after", type: "duration", default: "\(d.sliceBackfillAfter)",
                     "a new window longer than this (a first run's look_back, a long outage) is collected in time "
@@ -344,11 +363,6 @@ extension GraphSecurityCollector {
                 PluginOption(
                     "parallel_slices", type: "integer", default: "\(d.parallelSlices)",
                     "slices of a backfill collected at once, all under the tenant's requests_per_minute; 1: none"),
-                PluginOption(
-                    "http", type: "mapping",
-                    default: "{connect_timeout: 10s, timeout: 60s, verify_tls: true, max_body_size: 64MiB}",
-                    "proxy, no_proxy, ca_file as well; max_connections: Graph requests in flight over all tenants "
-                        + "(default one per tenant and endpoint, at most 256)"),
             ]
         }
 

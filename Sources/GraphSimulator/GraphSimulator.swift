@@ -196,15 +196,12 @@ public actor GraphSimulator {
         if let limit = configuration.rateLimitPerMinute {
             let windowStart = now.adding(seconds: -60)
             var recent = recentRequests[tenant] ?? []
-            if let kept = recent.firstIndex(where: { $0 >= windowStart }) {
-                recent.removeFirst(kept)
-            } else {
-                recent.removeAll()
-            }
+            // Not by position: requests held by page_delay append out of arrival order.
+            recent.removeAll { $0 < windowStart }
             if recent.count >= limit {
                 statistics.throttled += 1
-                let retry = max(
-                    1, Int(60 - (Double(now.nanosecondsSinceEpoch - recent[0].nanosecondsSinceEpoch) / 1e9)))
+                let oldest = recent.min() ?? now
+                let retry = max(1, Int(60 - (Double(now.nanosecondsSinceEpoch - oldest.nanosecondsSinceEpoch) / 1e9)))
                 recentRequests[tenant] = recent
                 return graphError(
                     429, "TooManyRequests", "Too many requests.", headers: [("Retry-After", String(retry))])

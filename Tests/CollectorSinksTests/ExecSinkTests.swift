@@ -58,7 +58,16 @@ import Testing
                     environment: {PATH: "\(bin):/usr/bin:/bin"}
                     ack: true
                     """), logger: quiet)
-        try await sink.write(SampleEvents.alerts(0..<2))
+        // The copy was just written: a process another test forks meanwhile may still hold it open
+        // for writing, and exec then fails with ETXTBSY, a retryable error the pipeline would retry.
+        for attempt in 1...20 {
+            do {
+                try await sink.write(SampleEvents.alerts(0..<2))
+                break
+            } catch let error as SinkError where "\(error)".contains("Text file busy") && attempt < 20 {
+                try await Task.sleep(for: .milliseconds(100))
+            }
+        }
         try await sink.close()
         #expect(try readEvents(out).count == 2)
     }

@@ -91,6 +91,13 @@ struct PageFetcher {
         return true
     }
 
+    /// Where a window may stop early after `answer` (more pages follow, paged by time, and time
+    /// has moved past `from`): the newest time paged; nil when it may not.
+    func stopPoint(after answer: GraphAnswer, from: Timestamp) -> Timestamp? {
+        guard answer.page.nextLink != nil, pagesByTime, let lastTime, lastTime > from else { return nil }
+        return lastTime
+    }
+
     /// Stops the background request, if any.
     func cancel() { prefetched?.task.cancel() }
 

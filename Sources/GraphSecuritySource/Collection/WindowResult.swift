@@ -18,6 +18,8 @@ package struct WindowResult: Sendable {
     package private(set) var duplicates = 0
     /// Where collection stopped early (a page limit), more pages following: the newest time paged.
     package var stoppedAt: Timestamp?
+    /// The oldest last-update time any page showed.
+    package private(set) var oldestSeen: Timestamp?
 
     package init() {}
 
@@ -27,6 +29,13 @@ package struct WindowResult: Sendable {
         if endedOnPartial { return "paging ended on a 206 Partial Content answer" }
         if partialPages > 0 && failures.isEmpty { return "a 206 Partial Content answer named no provider" }
         return nil
+    }
+
+    /// The same result without its ids (the bulk of a long window's), when nothing will ask.
+    package func forgettingIDs() -> WindowResult {
+        var copy = self
+        copy.ids = []
+        return copy
     }
 
     /// Records a page. A 206 that names only providers given up on (`ignoring`) proves what a 200
@@ -47,6 +56,7 @@ package struct WindowResult: Sendable {
             }
         }
         ids.formUnion(page.ids)
+        if let oldest = page.oldest, oldestSeen.map({ oldest < $0 }) ?? true { oldestSeen = oldest }
         alerts += page.alerts
         duplicates += page.duplicates
     }
