@@ -213,7 +213,11 @@ struct KeyedContainer<Key: CodingKey>: KeyedDecodingContainerProtocol {
     }
 
     private func directoryValue(_ key: Key) -> Node? {
-        mapping.first { $0.key.scalar?.string == key.stringValue + "_directory" }?.value
+        for (k, v) in mapping where k.scalar?.string == key.stringValue + "_directory" {
+            if let m = v.mark { session.marks[YAMLConfigDecoder.pathText(codingPath + [key])] = m }
+            return v
+        }
+        return nil
     }
 
     func contains(_ key: Key) -> Bool {
@@ -221,7 +225,7 @@ struct KeyedContainer<Key: CodingKey>: KeyedDecodingContainerProtocol {
     }
 
     func decodeNil(forKey key: Key) throws -> Bool {
-        guard let v = value(key) else { return fileValue(key) == nil }
+        guard let v = value(key) else { return fileValue(key) == nil && directoryValue(key) == nil }
         return isNullScalar(v)
     }
 

@@ -107,19 +107,25 @@ package final class CurlEngine: @unchecked Sendable {
         return !submitted.isEmpty || !cancelled.isEmpty
     }
 
+    /// Starts `job`; when libcurl cannot take it, the job ends at once with the reason.
     private func start(_ job: CurlJob) {
+        func refuse(_ code: Int32, _ message: String) {
+            complete(job, .failure(HTTPClientError(kind: .other, code: code, message: message, url: job.request.url)))
+        }
         guard let h = idleHandles.popLast() ?? curl_easy_init() else {
-            complete(
-                job,
-                .failure(
-                    HTTPClientError(kind: .other, code: -1, message: "curl_easy_init failed", url: job.request.url)))
-            return
+            return refuse(-1, "curl_easy_init failed")
         }
         job.attach(to: h)
+        let added = curl_multi_add_handle(multi, h)
+        guard added == CURLM_OK else {
+            _ = job.detach()
+            curl_easy_cleanup(h)
+            return refuse(
+                Int32(added.rawValue), "curl_multi_add_handle: \(String(cString: curl_multi_strerror(added)))")
+        }
         active[h] = job
         running[job.client, default: 0] += 1
         counts.withLock { $0.started += 1 }
-        _ = curl_multi_add_handle(multi, h)
     }
 
     private func collectFinished() -> Bool {
@@ -148,13 +154,14 @@ package final class CurlEngine: @unchecked Sendable {
         running[job.client, default: 1] -= 1
         counts.withLock { $0.finished += 1 }
         complete(job, outcome)
-        if var queue = waiting[job.client], !queue.isEmpty {
-            let next = queue.removeFirst()
-            waiting[job.client] = queue.isEmpty ? nil : queue
+        // The client's waiting jobs take the freed place (more than one if a start fails).
+        let client = job.client
+        while let next = waiting[client]?.first, running[client, default: 0] < next.limit {
+            waiting[client]!.removeFirst()
+            if waiting[client]!.isEmpty { waiting[client] = nil }
             start(next)
-        } else if running[job.client] == 0 {
-            running[job.client] = nil
         }
+        if running[client] == 0 { running[client] = nil }
     }
 
     private func complete(_ job: CurlJob, _ outcome: Result<HTTPResponse, HTTPClientError>) {

@@ -71,36 +71,45 @@ extension EndpointCollector {
                 "to": "\(slices[slices.count - 1].to)",
             ])
         let base = cp
-        var finished: [Int: (result: WindowResult, keys: [String: Int64])] = [:]
-        var accepted = 0
-        var started = 0
-        try await withThrowingTaskGroup(of: (Int, WindowResult, [String: Int64]).self) { group in
+        let (accepted, finished, stopped) = try await withThrowingTaskGroup(of: SliceOutcome.self) { group in
+            var finished: [Int: (result: WindowResult, keys: [String: Int64])] = [:]
+            var stopped: [Int: SliceStopped] = [:]
+            var accepted = 0
+            var started = 0
             func startNext() {
                 let index = started
                 let slice = slices[index]
                 started += 1
                 group.addTask {
                     var own = base
-                    let result = try await self.collect(
-                        from: slice.from, to: slice.to, provider: nil, checkpoint: &own, publisher: publisher,
-                        pruneKeys: true)
-                    return (index, result, own.recentKeys)
+                    do {
+                        let result = try await self.collect(
+                            from: slice.from, to: slice.to, provider: nil, checkpoint: &own, publisher: publisher,
+                            asSlice: true)
+                        return .done(index, result, own.recentKeys)
+                    } catch let stop as SliceStopped {
+                        return .stopped(index, stop)
+                    }
                 }
             }
             // At most `parallelSlices` in flight, and never more than twice that ahead of the
             // checkpoint: a slow slice holds the others back rather than piling up finished ones.
             func startWhatMay() {
                 let parallel = settings.parallelSlices
-                while started < slices.count, started - accepted - finished.count < parallel,
+                while !stop.isRequested, started < slices.count, started - accepted - finished.count < parallel,
                     started - accepted < 2 * parallel
                 {
                     startNext()
                 }
             }
             startWhatMay()
-            while let (index, result, keys) = try await group.next() {
-                // What account(for:) needs: the ids only for an audit.
-                finished[index] = (settings.audit ? result : result.forgettingIDs(), keys)
+            while let outcome = try await group.next() {
+                switch outcome {
+                case .stopped(let index, let stop): stopped[index] = stop
+                case .done(let index, let result, let keys):
+                    // What account(for:) needs: the ids only for an audit.
+                    finished[index] = (settings.audit ? result : result.forgettingIDs(), keys)
+                }
                 while let done = finished.removeValue(forKey: accepted) {
                     let slice = slices[accepted]
                     cp.recentKeys.merge(done.keys) { max($0, $1) }
@@ -115,6 +124,57 @@ extension EndpointCollector {
                 }
                 startWhatMay()
             }
+            return (accepted, finished, stopped)
         }
+        if stop.isRequested && accepted < slices.count {
+            try await stopSlices(slices, accepted: accepted, finished: finished, stopped: stopped, checkpoint: &cp)
+        }
+    }
+
+    /// A graceful stop in the middle of a backfill: the keys of every slice whose pages were all
+    /// accepted join the checkpoint (the restart drops their alerts as repeats), and the watermark
+    /// moves into the first unfinished slice as far as it was accepted. A slice with pages not
+    /// accepted gives nothing: its alerts are collected again.
+    private func stopSlices(
+        _ slices: [WindowSlice], accepted: Int, finished: [Int: (result: WindowResult, keys: [String: Int64])],
+        stopped: [Int: SliceStopped], checkpoint cp: inout EndpointCheckpoint
+    ) async throws -> Never {
+        for done in finished.values { cp.recentKeys.merge(done.keys) { max($0, $1) } }
+        for stop in stopped.values {
+            if let keys = stop.keys { cp.recentKeys.merge(keys) { max($0, $1) } }
+        }
+        if let first = stopped[accepted], first.keys != nil, let reached = first.reached,
+            reached > slices[accepted].from
+        {
+            cp.watermark = reached
+        }
+        prune(&cp)
+        try await save(cp)
+        logger.info(
+            "stopped for shutdown in a backfill; checkpointed what the sinks accepted",
+            metadata: [
+                "endpoint": "\(settings.endpoint.rawValue)", "up_to": "\(cp.watermark)",
+                "slices_done": "\(accepted + finished.count) of \(slices.count)",
+            ])
+        throw CancellationError()
+    }
+}
+
+/// How one slice ended.
+enum SliceOutcome: Sendable {
+    case done(Int, WindowResult, [String: Int64])
+    case stopped(Int, SliceStopped)
+}
+
+/// A slice stopped for a graceful shutdown: its keys when everything it published was accepted
+/// (nil otherwise), and the newest time it published.
+struct SliceStopped: Error, Sendable {
+    var keys: [String: Int64]?
+    var reached: Timestamp?
+
+    init(_ progress: ProgressTracker, keys: [String: Int64]) async {
+        let all = await progress.allAccepted()
+        self.keys = all ? keys : nil
+        self.reached = all ? progress.newestPublished : nil
     }
 }

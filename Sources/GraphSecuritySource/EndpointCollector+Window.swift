@@ -11,12 +11,12 @@ extension EndpointCollector {
     /// is accepted the checkpoint can move to the newest time in that prefix; that is saved every
     /// ``progressInterval`` until a page is partial (a 206 makes the window owed, which is
     /// recorded only when the window ends). With `pageLimit`, stops after that many pages when
-    /// more follow, and says where in ``WindowResult/stoppedAt``. With `pruneKeys` (a slice of a
-    /// backfill, whose keys are merged later), duplicate keys the paging has left behind are
-    /// dropped every ``progressInterval``, so a slice's memory does not grow with it.
+    /// more follow, and says where in ``WindowResult/stoppedAt``. As a slice of a backfill
+    /// (`asSlice`), a graceful stop waits for what it published and throws ``SliceStopped`` with
+    /// its keys, for the backfill to checkpoint.
     func collect(
         from: Timestamp, to: Timestamp, provider: String?, checkpoint cp: inout EndpointCheckpoint,
-        publisher: any EventPublisher, saveProgress: Bool = false, pageLimit: Int? = nil, pruneKeys: Bool = false
+        publisher: any EventPublisher, saveProgress: Bool = false, pageLimit: Int? = nil, asSlice: Bool = false
     ) async throws -> WindowResult {
         var result = WindowResult()
         var progress = ProgressTracker()
@@ -29,13 +29,16 @@ extension EndpointCollector {
         let startWatermark = cp.watermark
         var savedProgress: Timestamp?
         var progressAllowed = saveProgress
-        var repeats = RepeatedPages()
+        // Paged by time, the same page again comes right after itself; a nextLink chain (legacy
+        // v1) may cycle over many pages, so there every page of the window counts.
+        var repeats = RepeatedPages(remembering: fetcher.pagesByTime ? 4 : Int.max)
         let pagingStarted = Timestamp.now()
         var shiftedItself = false
         var pages = 0
         while true {
             try Task.checkCancellation()
             if stop.isRequested {
+                if asSlice { throw await SliceStopped(progress, keys: cp.recentKeys) }
                 try await stopGracefully(
                     progress, checkpoint: cp, allowed: progressAllowed, startWatermark: startWatermark)
             }
@@ -72,12 +75,6 @@ extension EndpointCollector {
             if let pageLimit, pages >= pageLimit, let reached = fetcher.stopPoint(after: answer, from: from) {
                 result.stoppedAt = reached
                 break
-            }
-            if pruneKeys, fetcher.pagesByTime, let reached = fetcher.lastTime,
-                clock.now - lastProgress >= Self.progressInterval
-            {
-                prune(&cp, watermark: reached)
-                lastProgress = clock.now
             }
             guard fetcher.advance(after: answer, newest: page.newest, previous: previous) else { break }
             if repeats.pagesWithoutProgress > 3 {
@@ -318,6 +315,9 @@ extension EndpointCollector {
 struct RepeatedPages {
     private var recent: [Set<String>] = []
     private(set) var pagesWithoutProgress = 0
+    let remembering: Int
+
+    init(remembering: Int) { self.remembering = remembering }
 
     /// Progress is an alert the last pages have not shown (re-collections show only duplicates,
     /// and that is progress too); the same page again is not.
@@ -326,7 +326,7 @@ struct RepeatedPages {
         let repeated = ids.allSatisfy { id in recent.contains { $0.contains(id) } }
         pagesWithoutProgress = repeated ? pagesWithoutProgress + 1 : 0
         recent.append(ids)
-        if recent.count > 4 { recent.removeFirst() }
+        if recent.count > remembering { recent.removeFirst() }
     }
 }
 

@@ -162,7 +162,10 @@ package actor EndpointCollector {
             from: start, to: end, provider: nil, checkpoint: &cp, publisher: publisher,
             saveProgress: settings.endpoint != .alerts, pageLimit: mayBeSliced ? 1 : nil)
         if let reached = result.stoppedAt {
-            await account(for: result, from: start, to: reached, now: now, checkpoint: &cp, publisher: publisher)
+            // Alerts dated `reached` may go on past the first page: its audit stops just before.
+            await account(
+                for: result, from: start, to: reached, auditingTo: reached.adding(seconds: -0.000001), now: now,
+                checkpoint: &cp, publisher: publisher)
             // The first page's own span tells the density (the window may begin long before its
             // first alert): slices hold about the same number of pages however big the backfill.
             let span = reached.duration(since: result.oldestSeen ?? start)
@@ -187,8 +190,8 @@ package actor EndpointCollector {
     /// What a collected range owes (failing providers, a 206 that proved too little, an audit
     /// shortfall) goes into the checkpoint's ledger.
     func account(
-        for result: WindowResult, from start: Timestamp, to end: Timestamp, now: Timestamp,
-        checkpoint cp: inout EndpointCheckpoint, publisher: any EventPublisher
+        for result: WindowResult, from start: Timestamp, to end: Timestamp, auditingTo auditEnd: Timestamp? = nil,
+        now: Timestamp, checkpoint cp: inout EndpointCheckpoint, publisher: any EventPublisher
     ) async {
         for provider in scheduler.owe(after: result, from: start, to: end, now: now, checkpoint: &cp) {
             logger.notice(
@@ -205,7 +208,7 @@ package actor EndpointCollector {
                 ])
         }
         if settings.audit, result.failures.isEmpty, result.wholeWindowOwedBecause == nil {
-            await audit(result, from: start, to: end, now: now, checkpoint: &cp, publisher: publisher)
+            await audit(result, from: start, to: auditEnd ?? end, now: now, checkpoint: &cp, publisher: publisher)
         }
     }
 

@@ -262,11 +262,13 @@ extension GraphSecurityCollector {
             var seen: [String: Int] = [:]
             for (index, tenant) in tenants.enumerated() {
                 if let earlier = seen.updateValue(index, forKey: tenant.tenantId.lowercased()) {
-                    throw DecodingError.dataCorruptedError(
-                        forKey: .tenants, in: c,
-                        debugDescription:
-                            "tenant \(tenant.tenantId) is named twice (tenants[\(earlier)] and tenants[\(index)]): each "
-                            + "tenant once, or its checkpoints would be shared")
+                    // Located at the second one: in a tenants folder, that names its file.
+                    throw DecodingError.dataCorrupted(
+                        .init(
+                            codingPath: c.codingPath + [CodingKeys.tenants, ListIndex(intValue: index)],
+                            debugDescription:
+                                "tenant \(tenant.tenantId) is named twice (tenants[\(earlier)] and tenants[\(index)]): each "
+                                + "tenant once, or its checkpoints would be shared"))
                 }
             }
             return tenants
@@ -421,4 +423,12 @@ extension GraphSecurityCollector.Configuration: ConfigurationAdvice {
                 + "Keep 'alerts' only for a tenant or cloud where it still answers."
         ]
     }
+}
+
+/// A position in a list, for errors located at one of its items.
+private struct ListIndex: CodingKey {
+    var intValue: Int?
+    var stringValue: String { "\(intValue ?? 0)" }
+    init(intValue: Int) { self.intValue = intValue }
+    init?(stringValue: String) { nil }
 }

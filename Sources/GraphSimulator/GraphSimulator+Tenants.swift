@@ -18,8 +18,8 @@ extension SimulatorConfiguration {
     /// Which tenant `id` is, if the simulator serves it.
     func tenantIndex(of id: String) -> Int? {
         if id == tenantId { return 0 }
-        guard tenants > 1, id.count == tenantId.count, id.dropLast(12) == tenantId.dropLast(12),
-            let index = Int(id.suffix(12), radix: 16), (1..<tenants).contains(index), tenantId(at: index) == id
+        guard tenants > 1, let index = Int(id.suffix(12), radix: 16), (1..<tenants).contains(index),
+            tenantId(at: index) == id
         else { return nil }
         return index
     }

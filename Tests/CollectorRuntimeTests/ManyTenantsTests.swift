@@ -89,17 +89,17 @@ import Testing
 @Suite struct SlicedBackfillTests {
     @Test func theCheckpointMovesOnlyOverSlicesTheSinksAcceptedInOrder() async throws {
         let run = try await SimulatorRun { c in
-            c.alertsV2 = 4000
+            c.alertsV2 = 8000
             c.alertsV1 = 0
             c.incidents = 0
-            c.pageDelay = .seconds(0.2)
+            c.pageDelay = .seconds(0.1)
         }
-        // 80 pages of 50 at 0.2 s: 16 s one after another, about 4 s in four slices side by side;
-        // stopped at 3 s, part-way.
+        // 160 pages of 50 at 0.1 s: 16 s one after another; five slices of 32 pages, four at a
+        // time, 3.2 s each at the least (about 6 s in a debug build): stopped at 9 s, in the fifth.
         let extra = "page_size: {alerts_v2: 50}\nrequests_per_minute: 100000\nparallel_slices: 4"
-        let (first, _) = try await run.collect(endpoints: "[alerts_v2]", extra: extra, cancelAfter: .seconds(3))
+        let (first, _) = try await run.collect(endpoints: "[alerts_v2]", extra: extra, cancelAfter: .seconds(9))
         let firstIDs = Set(alertKeys(first, .alertV2))
-        #expect(firstIDs.count < 4000, "the run was to be stopped part-way")
+        #expect(firstIDs.count < 8000, "the run was to be stopped part-way")
         let versions = await run.simulator.visibleVersions(.alertsV2)
         if let saved = try run.checkpoint("alerts_v2")?["watermark"]?.stringValue.flatMap(Timestamp.init(iso8601:)) {
             // Every alert up to the checkpoint was delivered, though slices after it were too.

@@ -71,10 +71,20 @@ import Testing
             source("    tenants: [{tenant_id: Dup, client_id: a, client_secret: x}]\n    tenants_directory: t"),
             files: ["t/dup.yaml": tenantFile("dup")])
         #expect(twice.count == 1 && twice[0].contains("named twice (tenants[0] and tenants[1])"), "\(twice)")
+        #expect(twice.first?.hasPrefix("t/dup.yaml:1:1: ") == true, "the second one's file: \(twice)")
         let empty = try problems(source("    tenants_directory: t"), files: ["t/readme.txt": "nothing here"])
         #expect(empty.count == 1 && empty[0].contains("name at least one tenant"), "\(empty)")
         let none = try problems(source("    endpoints: [alerts_v2]"))
         #expect(none.count == 1 && none[0].contains("tenants_directory"), "\(none)")
+    }
+
+    @Test func anOptionalListGivenAsAFolderIsReadNotIgnored() throws {
+        let errors = try problems(
+            source("    tenants: [{tenant_id: a, client_id: b, client_secret: c}]\n    endpoints_directory: e"),
+            files: ["e/one.yaml": "alerts_v2\n"])
+        #expect(errors.count == 1, "\(errors)")
+        #expect(errors.first?.hasPrefix("e/one.yaml:") == true, "\(errors)")
+        #expect(errors.first?.contains("expected one item as a mapping") == true, "\(errors)")
     }
 
     @Test func aReloadSeesATenantAddedChangedOrRemoved() throws {
