@@ -45,12 +45,13 @@ enum FairnessBenchmark {
         let pid = try RsyslogReceiver.spawn(
             CollectorProcess.executable, ["run", "--config", config, "--log-level", "warning"], log: log)
         let expected = busy * alerts
-        let (latencies, backfillSeconds) = await Task.detached {
-            follow(directory.file("out/alerts.ndjson"), quietTenant: quiet.tenantId, expected: expected, pid: pid)
-        }.value
+        let (file, quietTenant) = (directory.file("out/alerts.ndjson"), quiet.tenantId)
+        let (latencies, backfillSeconds) = await ProcessWatch.onOwnThread {
+            follow(file, quietTenant: quietTenant, expected: expected, pid: pid)
+        }
         let wall = (clock.now - start).seconds
         kill(pid, SIGTERM)
-        let watch = await Task.detached { ProcessWatch.until(exit: pid, timeout: 60) }.value
+        let watch = await ProcessWatch.watching(pid, timeout: 60)
         await heavySimulator.stop()
         await quietSimulator.stop()
         guard let backfillSeconds else {

@@ -45,7 +45,7 @@ enum TenantsBenchmark {
         let log = directory.file("collector.log")
         let pid = try RsyslogReceiver.spawn(
             CollectorProcess.executable, ["run", "--config", config, "--log-level", "warning"], log: log)
-        let watch = await Task.detached { ProcessWatch.until(exit: pid, timeout: 1800) }.value
+        let watch = await ProcessWatch.watching(pid, timeout: 1800)
         let stats = await simulator.statistics
         await simulator.stop()
         guard watch.exitStatus == 0 else {

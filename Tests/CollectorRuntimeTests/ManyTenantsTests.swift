@@ -47,7 +47,7 @@ import Testing
         let log = dir.file("collector.log")
         let pid = try RsyslogReceiver.spawn(
             CollectorProcess.executable, ["run", "--config", config, "--log-level", "warning"], log: log)
-        let watch = await Task.detached { ProcessWatch.until(exit: pid, timeout: 600) }.value
+        let watch = await ProcessWatch.watching(pid, timeout: 600)
         let logText = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
         #expect(watch.exitStatus == 0, "\(logText.suffix(3000))")
         print(

@@ -14,8 +14,21 @@ public struct ProcessWatch: Sendable {
     public var cpuSeconds = 0.0
     public var wallSeconds = 0.0
 
+    /// ``until(exit:interval:timeout:)`` on a thread of its own: the cooperative pool (two threads
+    /// here, shared with every test and an in-process simulator) is never blocked by the sampling.
+    public static func watching(_ pid: pid_t, interval: Double = 0.05, timeout: Double = 600) async -> ProcessWatch {
+        await onOwnThread { until(exit: pid, interval: interval, timeout: timeout) }
+    }
+
+    /// Runs blocking `work` on a new thread and awaits its result.
+    public static func onOwnThread<T: Sendable>(_ work: @escaping @Sendable () -> T) async -> T {
+        await withCheckedContinuation { continuation in
+            Thread.detachNewThread { continuation.resume(returning: work()) }
+        }
+    }
+
     /// Samples `pid` every `interval` until it exits (or `timeout` passes: then it is killed);
-    /// blocking, so call it from a thread of its own or `Task.detached`.
+    /// blocking, so call it through ``watching(_:interval:timeout:)``.
     public static func until(exit pid: pid_t, interval: Double = 0.05, timeout: Double = 600) -> ProcessWatch {
         var watch = ProcessWatch()
         let start = Date()
