@@ -14,7 +14,7 @@ PREFIX ?= /usr/local
 DESTDIR ?=
 SYSCONFDIR ?= /etc
 
-.PHONY: run test deps build release clean docs fault-injection bench fuzz fault-schedules format lint install deb
+.PHONY: many-tenants run test deps build release clean docs fault-injection bench fuzz fault-schedules format lint install deb
 
 run:
 	bash scripts/quickstart.sh
@@ -82,3 +82,8 @@ clean:
 
 docs:
 	GRAPH_COLLECTOR_DOCS=1 $(SWIFT) package generate-documentation --target CollectorCore
+
+# The many-tenants test at 200 tenants in one collector process (make test runs 60).
+many-tenants: deps
+	$(SWIFT) build --build-tests
+	MANY_TENANTS=200 $(SWIFT) test --filter ManyTenantsTests
