@@ -133,20 +133,7 @@ enum SyslogBenchmark {
     }
 
     /// utime + stime of a process, in seconds.
-    static func processCPU(_ pid: pid_t) -> Double {
-        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
-            let close = stat.lastIndex(of: ")")
-        else { return 0 }
-        let fields = stat[stat.index(after: close)...].split(separator: " ")
-        // After ")": state is field 3, so utime (14) and stime (15) are at offsets 11 and 12.
-        guard fields.count > 12, let user = Double(fields[11]), let system = Double(fields[12]) else { return 0 }
-        return (user + system) / Double(sysconf(Int32(_SC_CLK_TCK)))
-    }
+    static func processCPU(_ pid: pid_t) -> Double { ProcessWatch.cpuTime(pid) ?? 0 }
 
-    static func processPeakRSS(_ pid: pid_t) -> Int? {
-        guard let status = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8),
-            let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") })
-        else { return nil }
-        return (Int(line.split(separator: " ").dropFirst().first ?? "") ?? 0) * 1024
-    }
+    static func processPeakRSS(_ pid: pid_t) -> Int? { ProcessWatch.statusFields(pid)?["VmHWM"].map { $0 * 1024 } }
 }

@@ -22,11 +22,7 @@ enum TenantsBenchmark {
         let url = try await simulator.start()
         let directory = TemporaryDirectory(prefix: "bench-tenants")
         defer { directory.remove() }
-        try directory.write("tenants/app.secret", c.clientSecret)
-        for id in c.tenantIds {
-            try directory.write(
-                "tenants/\(id).yaml", "tenant_id: \(id)\nclient_id: \(c.clientId)\nclient_secret_file: app.secret\n")
-        }
+        for (name, text) in c.tenantFiles { try directory.write("tenants/\(name)", text) }
         let config = try directory.write(
             "collector.yaml",
             """

@@ -15,6 +15,15 @@ extension SimulatorConfiguration {
         return prefix + String(repeating: "0", count: max(0, 12 - hex.count)) + hex
     }
 
+    /// A `tenants_directory` for these tenants: `app.secret` and one YAML file per tenant that
+    /// reads it, as (file name, text).
+    public var tenantFiles: [(name: String, text: String)] {
+        [("app.secret", clientSecret)]
+            + tenantIds.map { id in
+                ("\(id).yaml", "tenant_id: \(id)\nclient_id: \(clientId)\nclient_secret_file: app.secret\n")
+            }
+    }
+
     /// Which tenant `id` is, if the simulator serves it.
     func tenantIndex(of id: String) -> Int? {
         if id == tenantId { return 0 }

@@ -24,11 +24,7 @@ import Testing
         defer { Task { await simulator.stop() } }
         let dir = TemporaryDirectory(prefix: "many-tenants")
         defer { dir.remove() }
-        try dir.write("tenants/app.secret", c.clientSecret)
-        for id in c.tenantIds {
-            try dir.write(
-                "tenants/\(id).yaml", "tenant_id: \(id)\nclient_id: \(c.clientId)\nclient_secret_file: app.secret\n")
-        }
+        for (name, text) in c.tenantFiles { try dir.write("tenants/\(name)", text) }
         let config = try dir.write(
             "collector.yaml",
             """
