@@ -67,8 +67,9 @@ extension Transfer {
                 let t = Unmanaged<Transfer>.fromOpaque(user!).takeUnretainedValue()
                 let n = min(size * count, t.requestBody.count - t.uploadOffset)
                 t.requestBody.withUnsafeBytes { raw in
-                    buffer!.withMemoryRebound(to: UInt8.self, capacity: n) { dst in
-                        for i in 0..<n { dst[i] = raw[t.uploadOffset + i] }
+                    if n > 0 {
+                        UnsafeMutableRawPointer(buffer!).copyMemory(
+                            from: raw.baseAddress! + t.uploadOffset, byteCount: n)
                     }
                 }
                 t.uploadOffset += n

@@ -9,6 +9,8 @@ extension SinkWorker {
     func spoolAhead(_ events: [Event], to spool: Spool) async -> Bool {
         let wasPending = spoolPending
         spoolPending = true
+        spoolAppendsBegun &+= 1
+        let appendNumber = spoolAppendsBegun
         do {
             try await spool.append(events)
             stats.spooled += events.count
@@ -18,7 +20,8 @@ extension SinkWorker {
             return true
         } catch {
             let stillPending = await spool.pendingBatches > 0
-            spoolPending = wasPending || stillPending
+            // Another publisher's append may have begun meanwhile: its batch needs the worker too.
+            spoolPending = wasPending || stillPending || spoolAppendsBegun != appendNumber
             warnOccasionally("the spool cannot take more; sources wait for the sink", ["error": "\(error)"])
             return false
         }
@@ -42,7 +45,8 @@ extension SinkWorker {
 
     /// Writes the oldest spooled batch and moves the read position past it once the sink accepted
     /// or rejected it. Returns false when the spool is empty or unreadable, or when shutdown
-    /// stopped the retries (the batch stays on disk for the next start).
+    /// stopped the retries (the batch stays on disk for the next start); true to go on (also
+    /// when a batch was spooled while the spool was being read).
     @discardableResult
     func deliverFromSpool() async -> Bool {
         guard let spool else {
@@ -50,8 +54,13 @@ extension SinkWorker {
             return false
         }
         let record: Spool.Record
+        // Publishers spool behind the worker while it reads (actor reentrancy): an append that
+        // began meanwhile may land after the read found nothing, so look again rather than
+        // leave its batch on disk unseen until the next start.
+        let appendsBefore = spoolAppendsBegun
         do {
             guard let next = try await spool.next() else {
+                guard spoolAppendsBegun == appendsBefore else { return true }
                 spoolPending = false
                 return false
             }
@@ -71,5 +80,18 @@ extension SinkWorker {
                 metadata: ["sink": "\(name)", "error": "\(error)"])
         }
         return true
+    }
+
+    /// Says what the drain deadline left in the spool: not lost, delivered after the next start.
+    func warnSpoolLeftAtDeadline() async {
+        guard let spool else { return }
+        let batches = await spool.pendingBatches
+        guard batches > 0 else { return }
+        logger.warning(
+            "the drain deadline passed before the spool was empty; its events stay on disk and are delivered after the next start",
+            metadata: [
+                "sink": "\(name)", "spooled_batches": "\(batches)", "spool": "\(spool.directory)",
+                "drain_timeout": "\(drainTimeout)",
+            ])
     }
 }

@@ -29,6 +29,9 @@ package actor Spool {
     package private(set) var pendingBatches = 0
     /// Records found damaged and skipped, and torn tails cut, since the spool opened.
     package private(set) var problems: [String] = []
+    /// Tests only: awaited when ``next()`` finds the spool empty, before it answers. The actor is
+    /// free meanwhile, so an append can land between the finding and the answer.
+    private var whenFoundEmpty: (@Sendable () async -> Void)?
 
     static let magic: [UInt8] = Array("GCS1".utf8)
 
@@ -124,12 +127,15 @@ package actor Spool {
 
     /// The oldest batch not yet committed, or nil when the spool is empty. Damaged records are
     /// skipped (and reported in ``problems``).
-    package func next() throws -> Record? {
+    package func next() async throws -> Record? {
         while true {
             let path = segmentPath(readSegment)
             let end: Int64 = readSegment == writeSegment ? writeOffset : Self.fileSize(path)
             if readOffset >= end {
-                guard let later = segments.first(where: { $0 > readSegment }) else { return nil }
+                guard let later = segments.first(where: { $0 > readSegment }) else {
+                    await whenFoundEmpty?()
+                    return nil
+                }
                 unlink(path)
                 segments.removeAll { $0 == readSegment }
                 (readSegment, readOffset) = (later, 0)
@@ -177,6 +183,9 @@ package actor Spool {
         pendingBytes = max(0, pendingBytes - consumed)
         pendingBatches = max(0, pendingBatches - 1)
     }
+
+    /// Tests only: see ``whenFoundEmpty``.
+    package func onFoundEmpty(_ action: (@Sendable () async -> Void)?) { whenFoundEmpty = action }
 
     static func fileSize(_ path: String) -> Int64 {
         var info = stat()

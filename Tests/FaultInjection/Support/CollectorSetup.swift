@@ -19,7 +19,7 @@ func configuration(
     let c = simulator.configuration
     let text = """
         state_directory: state
-        pipeline: {drain_timeout: 120s}
+        pipeline: {drain_timeout: 600s}
         sources:
           - type: graph-security
             name: graph
