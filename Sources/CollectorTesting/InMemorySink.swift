@@ -105,11 +105,18 @@ public actor InMemorySink: Sink {
 /// testing sources without a pipeline.
 public actor RecordingPublisher: EventPublisher {
     public private(set) var published: [[Event]] = []
+    /// The lane of each publication in ``published``.
+    public private(set) var lanes: [PublishLane] = []
     public init() {}
     public var events: [Event] { published.flatMap { $0 } }
 
     public func publish(_ events: [Event]) async throws -> DeliveryReceipt {
+        try await publish(events, lane: .regular)
+    }
+
+    public func publish(_ events: [Event], lane: PublishLane) async throws -> DeliveryReceipt {
         published.append(events)
+        lanes.append(lane)
         return .empty
     }
 }

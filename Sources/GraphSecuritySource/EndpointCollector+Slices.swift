@@ -1,4 +1,4 @@
-import CollectorCore
+package import CollectorCore
 
 /// One part of a backfill window.
 struct WindowSlice: Sendable, Equatable {
@@ -19,6 +19,12 @@ extension EndpointCollector.Settings {
     static let mostSlices = 10_000
     /// No slice is shorter than this.
     static let shortestSlice: Duration = .seconds(60)
+
+    /// The sinks' lane for a window's pages: a window longer than `sliceAfter` (an hour when
+    /// slicing is off) is a backfill, whose pages make way for other streams' new alerts.
+    package func lane(from start: Timestamp, to end: Timestamp) -> PublishLane {
+        end.duration(since: start) > (sliceAfter ?? .seconds(3600)) ? .bulk : .regular
+    }
 
     /// The slices of a new window, oldest first, or nil when it is collected whole: it is not
     /// longer than `sliceAfter`, or it is legacy v1 (federated, paged by nextLink: its pages need

@@ -35,6 +35,7 @@ extension EndpointCollector {
         let pagingStarted = Timestamp.now()
         var shiftedItself = false
         var pages = 0
+        let lane = asSlice ? .bulk : settings.lane(from: from, to: to)
         while true {
             try Task.checkCancellation()
             if stop.isRequested {
@@ -59,7 +60,7 @@ extension EndpointCollector {
             if let newest = page.newest { fetcher.lastTime = max(previous ?? newest, newest) }
             if !page.events.isEmpty {
                 progress.published(
-                    try await publisher.publish(page.events), keys: page.newKeys, newest: fetcher.lastTime)
+                    try await publisher.publish(page.events, lane: lane), keys: page.newKeys, newest: fetcher.lastTime)
                 status.update(stream: stream) { $0.eventsPublished += page.events.count }
             }
             // Out of time order (not what Graph documents for these endpoints) or partial: saving

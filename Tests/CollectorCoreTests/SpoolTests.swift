@@ -2,6 +2,7 @@ import CollectorCore
 import CollectorTesting
 import Foundation
 import Logging
+import Synchronization
 import Testing
 
 @Suite struct SpoolTests {
@@ -108,6 +109,77 @@ import Testing
         for r in receipts.prefix(2) { #expect(await r.delivered().isComplete) }
         for _ in 0..<400 where await sink.events.count < 300 { try await Task.sleep(for: .milliseconds(10)) }
         #expect(await sink.events.map { $0.alert!.id } == (0..<300).map { "alert-\($0)" })
+        await pipeline.shutdown()
+        try await running.value
+    }
+}
+
+@Suite struct SpoolRaceTests {
+    /// The worker finds the spool empty while a publisher spools a batch behind it (actor
+    /// reentrancy): that batch must still be delivered. It once stayed on disk, unseen until the
+    /// next start, and fault-injection kill-9 counted its events lost.
+    @Test func aBatchSpooledWhileTheWorkerFindsTheSpoolEmptyIsDelivered() async throws {
+        let dir = TemporaryDirectory()
+        defer { dir.remove() }
+        let logger = Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() })
+        let spool = Spool(directory: dir.file("spool"), maxBytes: 64 << 20)
+        try await spool.open()
+        let sink = InMemorySink()
+        await sink.pause()
+        let pipeline = EventPipeline(
+            sinks: [
+                .init(
+                    name: "s", sink: sink, batch: BatchPolicy(maxEvents: 10, maxDelay: .seconds(0.01)),
+                    queueCapacity: 10, spool: spool)
+            ], logger: logger)
+        let running = Task { try await pipeline.run() }
+        for n in stride(from: 0, to: 40, by: 10) { _ = try await pipeline.publish(SampleEvents.alerts(n..<n + 10)) }
+        // The first time the worker finds the spool empty, a publisher spools ten more events
+        // before the worker hears the answer.
+        let late = Mutex<DeliveryReceipt?>(nil)
+        await spool.onFoundEmpty {
+            guard late.withLock({ $0 == nil }) else { return }
+            let receipt = try? await pipeline.publish(SampleEvents.alerts(40..<50))
+            late.withLock { $0 = receipt }
+        }
+        await sink.resume()
+        for _ in 0..<300 where await sink.events.count < 50 { try await Task.sleep(for: .milliseconds(10)) }
+        #expect(late.withLock { $0 } != nil, "the publisher spooled while the worker read the spool")
+        #expect(await sink.events.map { $0.alert!.id } == (0..<50).map { "alert-\($0)" })
+        await pipeline.shutdown()
+        try await running.value
+    }
+
+    /// A backfill filled the queue and the spool behind it; a poll's new alerts still go to the
+    /// sink next, not behind the spool.
+    @Test func regularEventsGoAheadOfABulkBacklogInTheSpool() async throws {
+        let dir = TemporaryDirectory()
+        defer { dir.remove() }
+        let logger = Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() })
+        let spool = Spool(directory: dir.file("spool"), maxBytes: 64 << 20)
+        try await spool.open()
+        let sink = InMemorySink()
+        await sink.pause()
+        let pipeline = EventPipeline(
+            sinks: [
+                .init(
+                    name: "s", sink: sink, batch: BatchPolicy(maxEvents: 10, maxDelay: .seconds(0.01)),
+                    queueCapacity: 20, spool: spool)
+            ], logger: logger)
+        let running = Task { try await pipeline.run() }
+        for n in stride(from: 0, to: 300, by: 10) {
+            _ = try await pipeline.publish(SampleEvents.alerts(n..<n + 10), lane: .bulk)
+        }
+        let poll = try await pipeline.publish(SampleEvents.alerts(1000..<1005), lane: .regular)
+        #expect(await pipeline.statistics()[0].spooled == 280, "the poll's events were queued, not spooled")
+        await sink.resume()
+        #expect(await poll.delivered().isComplete)
+        for _ in 0..<400 where await sink.events.count < 305 { try await Task.sleep(for: .milliseconds(10)) }
+        let order = await sink.events.map { $0.alert!.id }
+        // The batch the paused sink held, then the poll, then the rest of the backfill in order.
+        let expected = (0..<10).map { "alert-\($0)" } + (1000..<1005).map { "alert-\($0)" }
+        #expect(Array(order.prefix(15)) == expected)
+        #expect(Array(order.dropFirst(15)) == (10..<300).map { "alert-\($0)" })
         await pipeline.shutdown()
         try await running.value
     }

@@ -193,3 +193,45 @@ final class ScriptedGraph: GraphListing {
         #expect(graph.requests.withLock { $0.allSatisfy { !$0.contains("$count") || $0.contains("$top=1") } })
     }
 }
+
+@Suite struct PublishLaneTests {
+    @Test func aBackfillsPagesGoInTheBulkLaneAndAPollsInTheRegularOne() async throws {
+        let state = TemporaryDirectory()
+        defer { state.remove() }
+        let t0 = PageProcessorTests.t0
+        let served = Mutex(0)
+        let graph = ScriptedGraph([
+            .init(
+                applies: { _ in true },
+                answer: { _ in
+                    let n = served.withLock {
+                        $0 += 1
+                        return $0
+                    }
+                    let item: JSONValue = .object([
+                        ("id", .string("v2-\(n)")), ("title", "x"),
+                        ("lastUpdateDateTime", .string(Timestamp.now().adding(seconds: -1).iso8601())),
+                    ])
+                    return GraphAnswer(status: 200, page: GraphPage(items: [item], nextLink: nil))
+                })
+        ])
+        var settings = EndpointCollector.Settings(
+            tenant: "t", endpoint: .alertsV2, graphURL: "https://graph.test", pageSize: 100, lag: .zero,
+            overlap: .seconds(60), lookBack: .seconds(3 * 86_400), giveUpAfter: .seconds(86_400), sourceName: "graph")
+        #expect(settings.lane(from: t0, to: t0.adding(seconds: 3600)) == .regular)
+        #expect(settings.lane(from: t0, to: t0.adding(seconds: 3601)) == .bulk)
+        settings.sliceAfter = .seconds(600)
+        #expect(settings.lane(from: t0, to: t0.adding(seconds: 601)) == .bulk)
+        settings.sliceAfter = nil
+        #expect(settings.lane(from: t0, to: t0.adding(seconds: 3601)) == .bulk, "an hour when slicing is off")
+        settings.sliceAfter = .seconds(3600)
+        let c = EndpointCollector(
+            settings: settings, client: graph, store: CheckpointFile(path: state.file("cp.json")),
+            logger: Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() }),
+            status: SourceStatusBoard(source: "graph"))
+        let publisher = RecordingPublisher()
+        try await c.poll(publisher: publisher)  // the first run: three days of look-back
+        try await c.poll(publisher: publisher)  // then the minute since the last poll
+        #expect(await publisher.lanes == [.bulk, .regular])
+    }
+}

@@ -105,13 +105,17 @@ public final class EventPipeline: EventPublisher, Service {
     }
 
     public func publish(_ events: [Event]) async throws -> DeliveryReceipt {
+        try await publish(events, lane: .regular)
+    }
+
+    public func publish(_ events: [Event], lane: PublishLane) async throws -> DeliveryReceipt {
         guard !events.isEmpty else { return .empty }
         await gate.enterShared()
         let (workers, required) = roster.withLock { ($0.workers, $0.required) }
         let state = ReceiptState(requiredSinks: required, eventCount: events.count)
         do {
             for (_, worker) in workers {
-                try await worker.enqueue(events, receipt: state)
+                try await worker.enqueue(events, receipt: state, lane: lane)
             }
         } catch {
             await gate.leaveShared()

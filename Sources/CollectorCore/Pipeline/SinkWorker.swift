@@ -2,7 +2,7 @@ import Logging
 
 /// What ``EventPipeline`` needs of a sink's worker, whatever clock the worker runs on.
 protocol SinkFeeding: Actor {
-    func enqueue(_ events: [Event], receipt: ReceiptState) async throws(PipelineClosedError)
+    func enqueue(_ events: [Event], receipt: ReceiptState, lane: PublishLane) async throws(PipelineClosedError)
     /// Stops taking events, drains the queue (and, unless `forReload`, the spool) within the
     /// drain timeout, then closes. A reload leaves the spool to the sink's successor.
     func beginClosing(forReload: Bool)
@@ -36,6 +36,9 @@ actor SinkWorker<C: Clock>: SinkFeeding where C.Duration == Duration {
     private var leavingForReload = false
     /// The spool holds batches not yet delivered: new events go behind them, to keep order.
     var spoolPending = false
+    /// Appends to the spool begun by publishers, so a read that found the spool empty knows
+    /// whether one may have landed behind it.
+    var spoolAppendsBegun = 0
     var unflushedWrites = false
     private var reopenRequested = false
     private var lastFlush: C.Instant
@@ -72,10 +75,13 @@ actor SinkWorker<C: Clock>: SinkFeeding where C.Duration == Duration {
     }
 
     /// Queues events, waiting while the queue is full. Throws when the pipeline is closing.
-    func enqueue(_ events: [Event], receipt: ReceiptState) async throws(PipelineClosedError) {
+    ///
+    /// With a spool, events go behind the spooled ones (or to the spool when the queue is full);
+    /// a regular publication that finds room in its lane goes ahead of them (see ``PublishLane``).
+    func enqueue(_ events: [Event], receipt: ReceiptState, lane: PublishLane) async throws(PipelineClosedError) {
         let sizes = events.map(\.approximateByteCount)
         let incoming = sizes.reduce(0, +)
-        let full = queue.isFull(adding: events.count, bytes: incoming)
+        let full = queue.isFull(adding: events.count, bytes: incoming, lane: lane)
         if settings.whenFull == .dropNewest && full && !closing {
             stats.dropped += events.count
             warnOccasionally(
@@ -83,16 +89,17 @@ actor SinkWorker<C: Clock>: SinkFeeding where C.Duration == Duration {
                 ["dropped_total": "\(stats.dropped)", "queue_capacity": "\(settings.queueCapacity)"])
             return
         }
-        if let spool, !closing, spoolPending || full, await spoolAhead(events, to: spool) {
+        let aheadOfSpool = lane == .regular && !full
+        if let spool, !closing, !aheadOfSpool, spoolPending || full, await spoolAhead(events, to: spool) {
             receipt.accepted(by: name)
             wake()
             return
         }
-        while queue.isFull(adding: events.count, bytes: incoming) && !closing {
+        while queue.isFull(adding: events.count, bytes: incoming, lane: lane) && !closing {
             await withCheckedContinuation { spaceWaiters.append($0) }
         }
         if closing { throw PipelineClosedError() }
-        queue.append(events, sizes: sizes, receipt: receipt)
+        queue.append(events, sizes: sizes, receipt: receipt, lane: lane)
         wake()
     }
 
@@ -145,7 +152,11 @@ actor SinkWorker<C: Clock>: SinkFeeding where C.Duration == Duration {
         if queue.untakenEvents == 0 && closing {
             // Shutting down: keep emptying the spool while the sink takes it and the drain
             // deadline allows; what is left stays on disk for the next start.
-            guard spoolPending, !leavingForReload, let drainDeadline, clock.now < drainDeadline else { return false }
+            guard spoolPending, !leavingForReload else { return false }
+            guard let drainDeadline, clock.now < drainDeadline else {
+                await warnSpoolLeftAtDeadline()
+                return false
+            }
             return await deliverFromSpool()
         }
         if queue.untakenEvents == 0 && spoolPending {

@@ -17,6 +17,29 @@ public protocol EventPublisher: Sendable {
     /// Hands events to every sink's queue, waiting while the queues are full (backpressure).
     /// The receipt tells when every sink has accepted them.
     func publish(_ events: [Event]) async throws -> DeliveryReceipt
+    /// The same, in the given lane: ``PublishLane/bulk`` events (a backfill) make way for
+    /// ``PublishLane/regular`` ones (new alerts of a poll).
+    func publish(_ events: [Event], lane: PublishLane) async throws -> DeliveryReceipt
+}
+
+extension EventPublisher {
+    /// A publisher without lanes publishes every lane's events alike.
+    public func publish(_ events: [Event], lane: PublishLane) async throws -> DeliveryReceipt {
+        try await publish(events)
+    }
+}
+
+/// Which of a sink queue's two lanes a publication takes.
+///
+/// Sinks take regular publications before bulk ones, and a regular publication finds room (up
+/// to a quarter of the queue again) when bulk ones have filled the queue; it does not go behind
+/// a spool of bulk events either. So one tenant's backfill does not delay another tenant's new
+/// alerts. Within a lane, order is kept; across lanes, a regular event may overtake a bulk one.
+public enum PublishLane: Sendable, Hashable {
+    /// New events of a regular poll: the default.
+    case regular
+    /// A backfill or other catch-up, which should not hold up regular events.
+    case bulk
 }
 
 /// A kind of source that configuration can name with `type:`. See ``SinkPlugin``.
