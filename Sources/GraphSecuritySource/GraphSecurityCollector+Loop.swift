@@ -28,6 +28,9 @@ extension GraphSecurityCollector {
         while true {
             try Task.checkCancellation()
             if context.stop.isRequested { return }
+            // Polls start every poll interval (not an interval after the last one ended), so an
+            // alert waits at most the interval for its poll however long the last one took.
+            let pollStarted = ContinuousClock.now
             do {
                 try await collector.poll(publisher: publisher)
                 failures = 0
@@ -48,7 +51,8 @@ extension GraphSecurityCollector {
                         ])
                     return
                 }
-                try await context.stop.sleep(for: configuration.pollInterval.duration)
+                let nextPoll = pollStarted.advanced(by: configuration.pollInterval.duration)
+                try await context.stop.sleep(for: max(.zero, ContinuousClock.now.duration(to: nextPoll)))
             } catch is CancellationError {
                 if context.stop.isRequested && !Task.isCancelled { return }
                 throw CancellationError()
