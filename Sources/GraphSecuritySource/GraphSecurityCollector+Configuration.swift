@@ -300,7 +300,9 @@ extension GraphSecurityCollector {
                 PluginOption(
                     "endpoints", type: "list", default: "[" + d.endpoints.map(\.rawValue).joined(separator: ", ") + "]",
                     "alerts_v2, incidents, alerts (legacy v1, federated: answers 206)"),
-                PluginOption("poll_interval", type: "duration", default: "\(d.pollInterval)", "time between polls"),
+                PluginOption(
+                    "poll_interval", type: "duration", default: "\(d.pollInterval)",
+                    "from one poll's start to the next's"),
                 PluginOption(
                     "ingestion_lag", type: "duration", default: "\(d.ingestionLag)",
                     "a window ends this long before now: alerts appear in the API late"),
