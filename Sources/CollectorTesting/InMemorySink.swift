@@ -30,6 +30,12 @@ public actor InMemorySink: Sink {
         }
     }
 
+    /// Scripted failures end: the receiver is back.
+    public func recover() {
+        alwaysFail = nil
+        scriptedFailures = []
+    }
+
     /// Every write takes this long (a slow receiver).
     public func setDelay(_ delay: Duration?) { self.delay = delay }
 

@@ -63,6 +63,7 @@ struct SinkQueue {
         var takeIndex = 0
         var queuedEvents = 0
         var queuedBytes = 0
+        var untakenEvents = 0
     }
 
     let capacity: Int
@@ -77,6 +78,8 @@ struct SinkQueue {
     private(set) var queuedBytes = 0
     /// Events not yet taken into a batch.
     private(set) var untakenEvents = 0
+    /// Bulk events not yet taken into a batch.
+    var untakenBulkEvents: Int { lanes[1].untakenEvents }
 
     /// - Parameters: capacity and maxBytes are at least 1.
     init(capacity: Int, maxBytes: Int) {
@@ -107,6 +110,7 @@ struct SinkQueue {
         lanes[i].items.append(item)
         lanes[i].queuedEvents += item.count
         lanes[i].queuedBytes += item.totalBytes
+        lanes[i].untakenEvents += item.count
         queuedEvents += item.count
         queuedBytes += item.totalBytes
         untakenEvents += item.count
@@ -151,6 +155,7 @@ struct SinkQueue {
                 item.taken += 1
                 taken += 1
             }
+            lane.untakenEvents -= taken
             if taken > 0 { batch.parts.append((item, taken)) }
             guard item.taken == item.count else { break }
             lane.takeIndex += 1

@@ -124,6 +124,7 @@ extension SinkWorker {
         case .spooled(atDeadline: false):
             stats.spooled += batch.count
             spoolPending = true
+            spoolHoldsRegular = true
             settle(batch, .accepted)
             logger.warning(
                 "sink is failing; spooling its queue to disk and retrying from there",

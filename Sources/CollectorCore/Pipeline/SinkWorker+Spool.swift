@@ -6,11 +6,10 @@ import Logging
 extension SinkWorker {
     /// Appends new events behind the spooled ones (durably; they are then acknowledged to the
     /// source). False when the spool cannot take them: the publisher then waits for queue space.
-    func spoolAhead(_ events: [Event], to spool: Spool) async -> Bool {
-        let wasPending = spoolPending
+    func spoolAhead(_ events: [Event], to spool: Spool, lane: PublishLane) async -> Bool {
         spoolPending = true
         spoolAppendsBegun &+= 1
-        let appendNumber = spoolAppendsBegun
+        if lane == .regular { spoolHoldsRegular = true }
         do {
             try await spool.append(events)
             stats.spooled += events.count
@@ -19,9 +18,8 @@ extension SinkWorker {
                 ["spooled_total": "\(stats.spooled)", "spool": spool.directory])
             return true
         } catch {
-            let stillPending = await spool.pendingBatches > 0
-            // Another publisher's append may have begun meanwhile: its batch needs the worker too.
-            spoolPending = wasPending || stillPending || spoolAppendsBegun != appendNumber
+            // spoolPending stays set: the worker's next read clears it if the spool is empty
+            // (another publisher's append may have begun meanwhile, or the worker spooled).
             warnOccasionally("the spool cannot take more; sources wait for the sink", ["error": "\(error)"])
             return false
         }
@@ -31,6 +29,7 @@ extension SinkWorker {
     /// (with retries) instead.
     func spillQueue() async {
         guard let spool else { return }
+        spoolHoldsRegular = true
         while true {
             let batch = takeBatch()
             if batch.isEmpty { return }
@@ -62,6 +61,7 @@ extension SinkWorker {
             guard let next = try await spool.next() else {
                 guard spoolAppendsBegun == appendsBefore else { return true }
                 spoolPending = false
+                spoolHoldsRegular = false
                 return false
             }
             record = next

@@ -39,6 +39,10 @@ actor SinkWorker<C: Clock>: SinkFeeding where C.Duration == Duration {
     /// Appends to the spool begun by publishers, so a read that found the spool empty knows
     /// whether one may have landed behind it.
     var spoolAppendsBegun = 0
+    /// The spool may hold regular events: new regular ones then go behind them, to keep their order.
+    var spoolHoldsRegular = false
+    /// The last batch came from the queue while the spool held events: the spool's turn next.
+    private var queueHadTheLastTurn = false
     var unflushedWrites = false
     private var reopenRequested = false
     private var lastFlush: C.Instant
@@ -89,8 +93,12 @@ actor SinkWorker<C: Clock>: SinkFeeding where C.Duration == Duration {
                 ["dropped_total": "\(stats.dropped)", "queue_capacity": "\(settings.queueCapacity)"])
             return
         }
-        let aheadOfSpool = lane == .regular && !full
-        if let spool, !closing, !aheadOfSpool, spoolPending || full, await spoolAhead(events, to: spool) {
+        // A poll's events go ahead of spooled backfill events, while the sink is taking events
+        // (an outage spools everything, acknowledged) and no regular events wait in the spool.
+        let aheadOfSpool = lane == .regular && !full && !spoolHoldsRegular && stats.failingSince == nil
+        if let spool, !closing, !aheadOfSpool, spoolPending || full,
+            await spoolAhead(events, to: spool, lane: lane)
+        {
             receipt.accepted(by: name)
             wake()
             return
@@ -119,7 +127,14 @@ actor SinkWorker<C: Clock>: SinkFeeding where C.Duration == Duration {
     }
 
     func run() async {
-        if let spool { spoolPending = await spool.pendingBatches > 0 }
+        if let spool {
+            // What an earlier run left may include regular events; publishers may already have
+            // spooled before this loop started, and their own appends say what they hold.
+            let leftByEarlierRun = spoolAppendsBegun == 0
+            let pending = await spool.pendingBatches > 0
+            spoolPending = spoolPending || pending
+            if pending && leftByEarlierRun { spoolHoldsRegular = true }
+        }
         while await runOnce() {}
         await flushIfDue(force: true)
         do {
@@ -159,15 +174,26 @@ actor SinkWorker<C: Clock>: SinkFeeding where C.Duration == Duration {
             }
             return await deliverFromSpool()
         }
-        if queue.untakenEvents == 0 && spoolPending {
+        if spoolPending && spoolsTurn {
+            queueHadTheLastTurn = false
             await deliverFromSpool()
         } else {
+            queueHadTheLastTurn = spoolPending
             await gatherBatch()
             let batch = takeBatch()
             await deliver(batch)
         }
         await flushIfDue(force: false)
         return true
+    }
+
+    /// With events in the spool, whether the next batch comes from it rather than the queue.
+    /// Queued bulk events are older than the spooled ones and go first; queued regular events
+    /// (newer than any regular event spooled) take turns with the spool, so a steady stream of
+    /// polls neither waits behind the spool nor keeps it from draining.
+    private var spoolsTurn: Bool {
+        if queue.untakenEvents == 0 { return true }
+        return queueHadTheLastTurn && queue.untakenBulkEvents == 0 && !spoolHoldsRegular
     }
 
     private func reopen() async {

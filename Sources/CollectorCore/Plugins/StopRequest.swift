@@ -53,7 +53,7 @@ public final class StopRequest: Sendable {
         await withTaskCancellationHandler {
             await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
                 let resumeNow = state.withLock { s in
-                    if s.requested || s.abandoned.remove(id) != nil { return true }
+                    if s.abandoned.remove(id) != nil || s.requested { return true }
                     s.waiters[id] = continuation
                     return false
                 }
