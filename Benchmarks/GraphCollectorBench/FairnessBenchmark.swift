@@ -162,27 +162,17 @@ enum FairnessBenchmark {
         return (latencies, doneAt.map { $0.timeIntervalSince(started) })
     }
 
-    /// Where `needle` starts in `haystack` (indices of `haystack`): `memchr` for its first byte,
-    /// `memcmp` for the rest.
+    /// Where `needle` starts in `haystack` (indices of `haystack`).
     static func occurrences(of needle: [UInt8], in haystack: ArraySlice<UInt8>) -> [Int] {
-        var found: [Int] = []
         haystack.withUnsafeBytes { raw in
-            needle.withUnsafeBytes { n in
-                guard let base = raw.baseAddress, let first = needle.first else { return }
-                var offset = 0
-                while raw.count - offset >= n.count,
-                    let hit = memchr(base + offset, Int32(first), raw.count - offset - n.count + 1)
-                {
-                    let at = base.distance(to: UnsafeRawPointer(hit))
-                    if memcmp(hit, n.baseAddress!, n.count) == 0 {
-                        found.append(haystack.startIndex + at)
-                        offset = at + n.count
-                    } else {
-                        offset = at + 1
-                    }
-                }
+            guard let base = raw.baseAddress else { return [] }
+            var found: [Int] = []
+            var offset = 0
+            while let at = find(needle, in: base + offset, length: raw.count - offset) {
+                found.append(haystack.startIndex + offset + at)
+                offset += at + needle.count
             }
+            return found
         }
-        return found
     }
 }

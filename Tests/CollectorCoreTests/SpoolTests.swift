@@ -82,20 +82,10 @@ import Testing
     }
 
     @Test func aStuckSinkSpoolsSoSourcesAreAcknowledgedAndGetsEverythingInOrderLater() async throws {
-        let dir = TemporaryDirectory()
-        defer { dir.remove() }
-        let logger = Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() })
-        let spool = Spool(directory: dir.file("spool"), maxBytes: 64 << 20)
-        try await spool.open()
-        let sink = InMemorySink()
+        let h = try await SpooledPipeline(queueCapacity: 20)
+        defer { h.dir.remove() }
+        let (sink, pipeline) = (h.sink, h.pipeline)
         await sink.pause()
-        let pipeline = EventPipeline(
-            sinks: [
-                .init(
-                    name: "s", sink: sink, batch: BatchPolicy(maxEvents: 10, maxDelay: .seconds(0.01)),
-                    queueCapacity: 20, spool: spool)
-            ], logger: logger)
-        let running = Task { try await pipeline.run() }
         var receipts: [DeliveryReceipt] = []
         for n in stride(from: 0, to: 300, by: 10) {
             receipts.append(try await pipeline.publish(SampleEvents.alerts(n..<n + 10)))
@@ -109,8 +99,7 @@ import Testing
         for r in receipts.prefix(2) { #expect(await r.delivered().isComplete) }
         for _ in 0..<400 where await sink.events.count < 300 { try await Task.sleep(for: .milliseconds(10)) }
         #expect(await sink.events.map { $0.alert!.id } == (0..<300).map { "alert-\($0)" })
-        await pipeline.shutdown()
-        try await running.value
+        try await h.finish()
     }
 }
 
@@ -119,20 +108,10 @@ import Testing
     /// reentrancy): that batch must still be delivered. It once stayed on disk, unseen until the
     /// next start, and fault-injection kill-9 counted its events lost.
     @Test func aBatchSpooledWhileTheWorkerFindsTheSpoolEmptyIsDelivered() async throws {
-        let dir = TemporaryDirectory()
-        defer { dir.remove() }
-        let logger = Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() })
-        let spool = Spool(directory: dir.file("spool"), maxBytes: 64 << 20)
-        try await spool.open()
-        let sink = InMemorySink()
+        let h = try await SpooledPipeline(queueCapacity: 10)
+        defer { h.dir.remove() }
+        let (spool, sink, pipeline) = (h.spool, h.sink, h.pipeline)
         await sink.pause()
-        let pipeline = EventPipeline(
-            sinks: [
-                .init(
-                    name: "s", sink: sink, batch: BatchPolicy(maxEvents: 10, maxDelay: .seconds(0.01)),
-                    queueCapacity: 10, spool: spool)
-            ], logger: logger)
-        let running = Task { try await pipeline.run() }
         for n in stride(from: 0, to: 40, by: 10) { _ = try await pipeline.publish(SampleEvents.alerts(n..<n + 10)) }
         // The first time the worker finds the spool empty, a publisher spools ten more events
         // before the worker hears the answer.
@@ -146,27 +125,16 @@ import Testing
         for _ in 0..<300 where await sink.events.count < 50 { try await Task.sleep(for: .milliseconds(10)) }
         #expect(late.withLock { $0 } != nil, "the publisher spooled while the worker read the spool")
         #expect(await sink.events.map { $0.alert!.id } == (0..<50).map { "alert-\($0)" })
-        await pipeline.shutdown()
-        try await running.value
+        try await h.finish()
     }
 
     /// A backfill filled the queue and the spool behind it; a poll's new alerts still go to the
     /// sink next, not behind the spool.
     @Test func regularEventsGoAheadOfABulkBacklogInTheSpool() async throws {
-        let dir = TemporaryDirectory()
-        defer { dir.remove() }
-        let logger = Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() })
-        let spool = Spool(directory: dir.file("spool"), maxBytes: 64 << 20)
-        try await spool.open()
-        let sink = InMemorySink()
+        let h = try await SpooledPipeline(queueCapacity: 20)
+        defer { h.dir.remove() }
+        let (sink, pipeline) = (h.sink, h.pipeline)
         await sink.pause()
-        let pipeline = EventPipeline(
-            sinks: [
-                .init(
-                    name: "s", sink: sink, batch: BatchPolicy(maxEvents: 10, maxDelay: .seconds(0.01)),
-                    queueCapacity: 20, spool: spool)
-            ], logger: logger)
-        let running = Task { try await pipeline.run() }
         for n in stride(from: 0, to: 300, by: 10) {
             _ = try await pipeline.publish(SampleEvents.alerts(n..<n + 10), lane: .bulk)
         }
@@ -181,28 +149,17 @@ import Testing
         let expected = (0..<10).map { "alert-\($0)" } + (1000..<1005).map { "alert-\($0)" }
         #expect(Array(order.prefix(15)) == expected)
         #expect(Array(order.dropFirst(15)) == (10..<300).map { "alert-\($0)" })
-        await pipeline.shutdown()
-        try await running.value
+        try await h.finish()
     }
 
     /// The sink is down: a poll's events are spooled and acknowledged like any others, not held
     /// in the queue until the sink returns (sources keep collecting through an outage).
     @Test func duringAnOutageRegularEventsAreSpooledAndAcknowledged() async throws {
-        let dir = TemporaryDirectory()
-        defer { dir.remove() }
-        let logger = Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() })
-        let spool = Spool(directory: dir.file("spool"), maxBytes: 64 << 20)
-        try await spool.open()
-        let sink = InMemorySink()
+        let h = try await SpooledPipeline(
+            queueCapacity: 20, retry: RetryPolicy(initialDelay: .seconds(0.01), maxDelay: .seconds(0.02)))
+        defer { h.dir.remove() }
+        let (sink, pipeline) = (h.sink, h.pipeline)
         await sink.failNext(Int.max / 2, .retryable)
-        let pipeline = EventPipeline(
-            sinks: [
-                .init(
-                    name: "s", sink: sink, batch: BatchPolicy(maxEvents: 10, maxDelay: .seconds(0.01)),
-                    retry: RetryPolicy(initialDelay: .seconds(0.01), maxDelay: .seconds(0.02)), queueCapacity: 20,
-                    spool: spool)
-            ], logger: logger)
-        let running = Task { try await pipeline.run() }
         for n in stride(from: 0, to: 100, by: 10) {
             let receipt = try await pipeline.publish(SampleEvents.alerts(n..<n + 10), lane: .regular)
             // Bounded: a receipt held for the whole outage would never complete here.
@@ -214,27 +171,16 @@ import Testing
             try await Task.sleep(for: .milliseconds(10))
         }
         #expect(await sink.events.map { $0.alert!.id } == (0..<100).map { "alert-\($0)" }, "in order once back")
-        await pipeline.shutdown()
-        try await running.value
+        try await h.finish()
     }
 
     /// A slow sink with a backfill in its spool and polls arriving all the time: the spool still
     /// drains, in order, and every poll arrives in order.
     @Test func steadyPollsNeitherStarveTheSpoolNorLoseTheirOrder() async throws {
-        let dir = TemporaryDirectory()
-        defer { dir.remove() }
-        let logger = Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() })
-        let spool = Spool(directory: dir.file("spool"), maxBytes: 64 << 20)
-        try await spool.open()
-        let sink = InMemorySink()
+        let h = try await SpooledPipeline(queueCapacity: 20, maxDelay: .seconds(0.005))
+        defer { h.dir.remove() }
+        let (spool, sink, pipeline) = (h.spool, h.sink, h.pipeline)
         await sink.setDelay(.milliseconds(5))
-        let pipeline = EventPipeline(
-            sinks: [
-                .init(
-                    name: "s", sink: sink, batch: BatchPolicy(maxEvents: 10, maxDelay: .seconds(0.005)),
-                    queueCapacity: 20, spool: spool)
-            ], logger: logger)
-        let running = Task { try await pipeline.run() }
         for n in stride(from: 0, to: 400, by: 10) {
             _ = try await pipeline.publish(SampleEvents.alerts(n..<n + 10), lane: .bulk)
         }
@@ -252,6 +198,34 @@ import Testing
         let lastBulk = try #require(ids.lastIndex { $0 < 10_000 })
         let lastPoll = try #require(ids.lastIndex { $0 >= 10_000 })
         #expect(lastBulk < lastPoll + 60, "the spool drained while polls kept coming")
+        try await h.finish()
+    }
+}
+
+/// A running pipeline with one in-memory sink `s` (batches of 10) and a spool in a temporary
+/// directory, for the tests of the spool and the lanes.
+struct SpooledPipeline {
+    let dir = TemporaryDirectory()
+    let spool: Spool
+    let sink = InMemorySink()
+    let pipeline: EventPipeline
+    let running: Task<Void, any Error>
+
+    init(queueCapacity: Int, maxDelay: ConfigDuration = .seconds(0.01), retry: RetryPolicy? = nil) async throws {
+        spool = Spool(directory: dir.file("spool"), maxBytes: 64 << 20)
+        try await spool.open()
+        pipeline = EventPipeline(
+            sinks: [
+                .init(
+                    name: "s", sink: sink, batch: BatchPolicy(maxEvents: 10, maxDelay: maxDelay), retry: retry,
+                    queueCapacity: queueCapacity, spool: spool)
+            ], logger: Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() }))
+        let pipeline = pipeline
+        running = Task { try await pipeline.run() }
+    }
+
+    /// Shuts the pipeline down and waits until it has drained and closed.
+    func finish() async throws {
         await pipeline.shutdown()
         try await running.value
     }

@@ -74,12 +74,12 @@ struct SinkQueue {
     /// Regular publications first, then bulk ones: batches are taken in that order.
     private var lanes = [Lane(), Lane()]
     /// Events queued and not yet settled (including those in a batch being written).
-    private(set) var queuedEvents = 0
-    private(set) var queuedBytes = 0
+    var queuedEvents: Int { lanes[0].queuedEvents + lanes[1].queuedEvents }
+    var queuedBytes: Int { lanes[0].queuedBytes + lanes[1].queuedBytes }
     /// Events not yet taken into a batch.
-    private(set) var untakenEvents = 0
+    var untakenEvents: Int { lanes[0].untakenEvents + lanes[1].untakenEvents }
     /// Bulk events not yet taken into a batch.
-    var untakenBulkEvents: Int { lanes[1].untakenEvents }
+    var untakenBulkEvents: Int { lanes[Self.index(.bulk)].untakenEvents }
 
     /// - Parameters: capacity and maxBytes are at least 1.
     init(capacity: Int, maxBytes: Int) {
@@ -98,7 +98,7 @@ struct SinkQueue {
     func isFull(adding count: Int, bytes: Int, lane: PublishLane = .bulk) -> Bool {
         let whole = queuedEvents > 0 && (queuedEvents + count > capacity || queuedBytes + bytes > maxBytes)
         guard whole, lane == .regular else { return whole }
-        let regular = lanes[0]
+        let regular = lanes[Self.index(.regular)]
         return regular.queuedEvents > 0
             && (regular.queuedEvents + count > regularCapacity || regular.queuedBytes + bytes > regularMaxBytes)
     }
@@ -111,9 +111,6 @@ struct SinkQueue {
         lanes[i].queuedEvents += item.count
         lanes[i].queuedBytes += item.totalBytes
         lanes[i].untakenEvents += item.count
-        queuedEvents += item.count
-        queuedBytes += item.totalBytes
-        untakenEvents += item.count
     }
 
     /// Whether the untaken events add up to at least `limit` bytes.
@@ -139,7 +136,6 @@ struct SinkQueue {
         for i in lanes.indices where batch.count < maxEvents && (batch.isEmpty || batch.bytes < maxBytes) {
             take(from: &lanes[i], into: &batch, maxEvents: maxEvents, maxBytes: maxBytes)
         }
-        untakenEvents -= batch.count
         return batch
     }
 
@@ -169,13 +165,11 @@ struct SinkQueue {
         for (item, count) in batch.parts {
             let i = Self.index(item.lane)
             item.settled += count
-            queuedEvents -= count
             lanes[i].queuedEvents -= count
             item.worst = Self.worse(item.worst, outcome)
             guard item.isSettled else { continue }
             item.events = []
             item.sizes = []
-            queuedBytes -= item.totalBytes
             lanes[i].queuedBytes -= item.totalBytes
             completions.append(Completion(receipt: item.receipt, outcome: item.worst))
         }

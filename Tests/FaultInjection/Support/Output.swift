@@ -12,16 +12,3 @@ import TestReceivers
 
 /// Output goes straight to the file descriptor, line by line, even when piped.
 func say(_ text: String) { FileHandle.standardOutput.write(Data((text + "\n").utf8)) }
-
-/// The offset of `needle` in `length` bytes at `haystack` (memchr + memcmp; memmem is a GNU extension).
-func find(_ needle: [UInt8], in haystack: UnsafeRawPointer, length: Int) -> Int? {
-    guard let first = needle.first, length >= needle.count else { return nil }
-    var offset = 0
-    while offset <= length - needle.count {
-        guard let hit = memchr(haystack + offset, Int32(first), length - needle.count + 1 - offset) else { return nil }
-        let at = haystack.distance(to: UnsafeRawPointer(hit))
-        if memcmp(haystack + at, needle, needle.count) == 0 { return at }
-        offset = at + 1
-    }
-    return nil
-}
