@@ -29,7 +29,7 @@ extension GraphSecurityCollector {
             try Task.checkCancellation()
             if context.stop.isRequested { return }
             // Polls start every poll interval (not an interval after the last one ended), so an
-            // alert waits at most the interval for its poll however long the last one took.
+            // alert waits at most the interval for its poll while polls take less than half of it.
             let pollStarted = ContinuousClock.now
             do {
                 try await collector.poll(publisher: publisher)
@@ -51,8 +51,11 @@ extension GraphSecurityCollector {
                         ])
                     return
                 }
-                let nextPoll = pollStarted.advanced(by: configuration.pollInterval.duration)
-                try await context.stop.sleep(for: max(.zero, ContinuousClock.now.duration(to: nextPoll)))
+                // A poll that took longer than the interval still rests half of it: back-to-back
+                // polls would feed a slow Graph, or a loaded machine, more load.
+                let interval = configuration.pollInterval.duration
+                let untilNext = ContinuousClock.now.duration(to: pollStarted.advanced(by: interval))
+                try await context.stop.sleep(for: max(untilNext, interval / 2))
             } catch is CancellationError {
                 if context.stop.isRequested && !Task.isCancelled { return }
                 throw CancellationError()
