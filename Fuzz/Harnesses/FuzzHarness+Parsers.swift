@@ -48,8 +48,12 @@ extension FuzzHarness {
         guard let page = try? GraphPage(body: data) else { return }
         let leef = LEEFEncoder(format: LEEFFormat())
         for item in page.items.prefix(50) {
+            let tree = item.value
+            for (key, _) in tree.objectMembers ?? [] {
+                require(item.member(key) == tree[key], "member \(key) read from the text differs from the tree's")
+            }
             for endpoint in GraphEndpoint.allCases {
-                _ = GraphNormalizer.unreadableTimes(in: item, endpoint: endpoint)
+                _ = GraphNormalizer.unreadableTimes(in: item.value, endpoint: endpoint)
                 guard let alert = try? GraphNormalizer.normalize(item, endpoint: endpoint) else { continue }
                 let event = Event.alert(alert)
                 let back = try? Event(json: event.jsonValue)

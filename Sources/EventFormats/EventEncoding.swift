@@ -45,6 +45,14 @@ public struct JSONEventEncoder: JSONDocumentEncoding {
     public init() {}
 
     public func document(for event: Event) -> JSONValue { event.jsonValue }
+
+    /// Writes the document without parsing an alert's raw text into a tree to write it again.
+    public func encode(_ event: Event, into out: inout [UInt8]) {
+        var writer = JSONWriter()
+        swap(&writer.bytes, &out)
+        event.writeJSON(into: &writer)
+        swap(&writer.bytes, &out)
+    }
 }
 
 extension LEEFEncoder: EventEncoding {

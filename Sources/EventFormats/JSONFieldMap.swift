@@ -27,7 +27,7 @@ public struct JSONFieldMap: Sendable, Hashable {
     public var isEmpty: Bool { renamed.isEmpty && added.isEmpty }
 
     /// The document with the map applied; `raw` is the alert's Graph document (nil for others).
-    public func apply(to document: JSONValue, raw: JSONValue?) -> JSONValue {
+    public func apply(to document: JSONValue, raw: RawJSON?) -> JSONValue {
         var result = document
         // Every renamed value is taken out first, so that two fields can swap places.
         var moved: [(String, JSONValue)] = []

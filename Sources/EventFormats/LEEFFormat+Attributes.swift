@@ -154,7 +154,7 @@ extension LEEFFormat {
         case .kind: text(alert.kind.rawValue)
         case .vendor: text(alert.vendor)
         case .url: text(alert.evidence.urls.first)
-        case .policy: text(alert.raw["detectorId"]?.scalarText)
+        case .policy: text(alert.raw.member("detectorId")?.scalarText)
         case .resource: if !alert.evidence.files.isEmpty { text(Self.resource(alert.evidence.files[0])) }
         case .incidentId: text(alert.incidentId)
         case .providerAlertId: text(alert.providerAlertId)

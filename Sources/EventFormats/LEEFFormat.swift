@@ -192,6 +192,10 @@ public struct JSONPointer: Sendable, Hashable, CustomStringConvertible {
     }
 
     public func resolve(in value: JSONValue) -> JSONValue? {
+        resolve(tokens[...], in: value)
+    }
+
+    private func resolve(_ tokens: ArraySlice<String>, in value: JSONValue) -> JSONValue? {
         var current = value
         for token in tokens {
             switch current {
@@ -206,6 +210,13 @@ public struct JSONPointer: Sendable, Hashable, CustomStringConvertible {
             }
         }
         return current
+    }
+
+    /// The pointer resolved in a document kept as text: only the first token's member is parsed.
+    public func resolve(in raw: RawJSON) -> JSONValue? {
+        guard let first = tokens.first else { return raw.value }
+        guard let member = raw.member(first) else { return nil }
+        return resolve(tokens.dropFirst(), in: member)
     }
 }
 
@@ -268,7 +279,7 @@ public struct EventIDTemplate: Sendable, Hashable, CustomStringConvertible {
                 case "status": value = alert.status
                 case "detection_source": value = alert.detectionSource
                 case "service_source": value = alert.serviceSource
-                case "detector_id": value = alert.raw["detectorId"]?.scalarText
+                case "detector_id": value = alert.raw.member("detectorId")?.scalarText
                 default: value = nil
                 }
                 out += (value?.isEmpty == false ? value! : "unknown")

@@ -18,11 +18,12 @@ extension EndpointCollector {
         from: Timestamp, to: Timestamp, provider: String?, checkpoint cp: inout EndpointCheckpoint,
         publisher: any EventPublisher, saveProgress: Bool = false, pageLimit: Int? = nil, asSlice: Bool = false
     ) async throws -> WindowResult {
-        var result = WindowResult()
         var progress = ProgressTracker()
+        let lane = asSlice ? .bulk : settings.lane(from: from, to: to)
         var fetcher = PageFetcher(
             client: client, query: settings.query(to: to, provider: provider), from: from,
-            pageSize: pageSize, logger: logger)
+            pageSize: pageSize, pages: settings.pages, lane: lane, logger: logger)
+        var result = WindowResult(keepingIDs: !fetcher.pagesByTime || settings.audit)
         defer { fetcher.cancel() }
         let clock = ContinuousClock()
         var lastProgress = clock.now
@@ -35,7 +36,6 @@ extension EndpointCollector {
         let pagingStarted = Timestamp.now()
         var shiftedItself = false
         var pages = 0
-        let lane = asSlice ? .bulk : settings.lane(from: from, to: to)
         while true {
             try Task.checkCancellation()
             if stop.isRequested {
@@ -44,6 +44,7 @@ extension EndpointCollector {
                     progress, checkpoint: cp, allowed: progressAllowed, startWatermark: startWatermark)
             }
             let answer = try await fetcher.fetch()
+            defer { settings.pages.release(lane) }  // at the end of this page's turn: it is published
             pageSize = fetcher.pageSize
             let page = processor.process(
                 status: answer.status, items: answer.page.items, warnings: answer.warnings,
@@ -73,6 +74,7 @@ extension EndpointCollector {
                 lastProgress = clock.now
             }
             pages += 1
+            if asSlice { pruneSliceKeys(&cp, fetcher, pages: pages, result) }
             if let pageLimit, pages >= pageLimit, let reached = fetcher.stopPoint(after: answer, from: from) {
                 result.stoppedAt = reached
                 break
@@ -106,6 +108,18 @@ extension EndpointCollector {
         // window: drop them, so a long backfill's memory does not grow with it.
         prune(&cp, watermark: reached)
         return reached
+    }
+
+    /// Every 8 pages of a slice paged by time without a 206: drops the keys older than the overlap
+    /// before its newest page, which the slice cannot see again (a slice saves no progress, so
+    /// its keys would otherwise grow with it).
+    private func pruneSliceKeys(
+        _ cp: inout EndpointCheckpoint, _ fetcher: PageFetcher, pages: Int, _ result: WindowResult
+    ) {
+        guard fetcher.pagesByTime, result.partialPages == 0, pages % 8 == 0, let newest = fetcher.lastTime else {
+            return
+        }
+        prune(&cp, watermark: newest)
     }
 
     /// A window paged by nextLink that shows an update of its own alerts becomes owed again;

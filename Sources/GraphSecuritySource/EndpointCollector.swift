@@ -35,6 +35,8 @@ package actor EndpointCollector {
         package var sliceAfter: Duration? = .seconds(3600)
         /// Slices collected at once, under the tenant's one rate limiter.
         package var parallelSlices = 4
+        /// Pages held between fetch and publication, shared by every stream of the source.
+        package var pages = PageBudget(pages: 128)
 
         package init(
             tenant: String, endpoint: GraphEndpoint, graphURL: String, apiVersion: String = "v1.0", pageSize: Int,

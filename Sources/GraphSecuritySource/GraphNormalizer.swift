@@ -14,17 +14,25 @@ public enum GraphNormalizer {
 
     /// Normalizes one item. The shape is taken from its `@odata.type` when present, else from
     /// the endpoint it came from.
-    public static func normalize(_ item: JSONValue, endpoint: GraphEndpoint) throws(ItemError) -> SecurityAlert {
+    /// `raw` is the item's text when the caller has it already (else it is written from `item`).
+    public static func normalize(
+        _ item: JSONValue, raw: RawJSON? = nil, endpoint: GraphEndpoint
+    ) throws(ItemError) -> SecurityAlert {
         guard case .object = item else { throw ItemError(problem: "expected a JSON object, found \(kindName(item))") }
         guard let id = item["id"]?.scalarText, !id.isEmpty else {
             throw ItemError(problem: "the item has no 'id'")
         }
         let kind = kind(of: item, endpoint: endpoint)
         switch kind {
-        case .alertV1: return normalizeV1(item, id: id)
-        case .alertV2: return normalizeV2(item, id: id)
-        case .incident: return normalizeIncident(item, id: id)
+        case .alertV1: return normalizeV1(item, id: id, raw: raw ?? RawJSON(item))
+        case .alertV2: return normalizeV2(item, id: id, raw: raw ?? RawJSON(item))
+        case .incident: return normalizeIncident(item, id: id, raw: raw ?? RawJSON(item))
         }
+    }
+
+    /// Normalizes one item kept as text.
+    public static func normalize(_ item: RawJSON, endpoint: GraphEndpoint) throws(ItemError) -> SecurityAlert {
+        try normalize(item.value, raw: item, endpoint: endpoint)
     }
 
     /// The time fields of an item whose text is not a time the collector can represent (RFC 3339
@@ -84,7 +92,7 @@ public enum GraphNormalizer {
         (v?.arrayValue ?? []).compactMap { string($0) }
     }
 
-    static func normalizeV2(_ item: JSONValue, id: String) -> SecurityAlert {
+    static func normalizeV2(_ item: JSONValue, id: String, raw: RawJSON) -> SecurityAlert {
         SecurityAlert(
             kind: .alertV2, id: id, providerAlertId: string(item["providerAlertId"]),
             incidentId: string(item["incidentId"]), title: string(item["title"]) ?? "(untitled alert)",
@@ -99,10 +107,10 @@ public enum GraphNormalizer {
             lastActivityAt: time(item["lastActivityDateTime"]), lastUpdatedAt: time(item["lastUpdateDateTime"]),
             resolvedAt: time(item["resolvedDateTime"]), assignedTo: string(item["assignedTo"]),
             tenantId: string(item["tenantId"]), webURL: string(item["alertWebUrl"]),
-            mitreTechniques: strings(item["mitreTechniques"]), evidence: evidenceV2(item["evidence"]), raw: item)
+            mitreTechniques: strings(item["mitreTechniques"]), evidence: evidenceV2(item["evidence"]), raw: raw)
     }
 
-    static func normalizeIncident(_ item: JSONValue, id: String) -> SecurityAlert {
+    static func normalizeIncident(_ item: JSONValue, id: String, raw: RawJSON) -> SecurityAlert {
         var evidence = Evidence()
         var techniques: [String] = []
         // With $expand=alerts an incident carries its alerts; gather their evidence.
@@ -129,10 +137,10 @@ public enum GraphNormalizer {
             createdAt: time(item["createdDateTime"]), lastUpdatedAt: time(item["lastUpdateDateTime"]),
             resolvedAt: time(item["resolvedDateTime"]), assignedTo: string(item["assignedTo"]),
             tenantId: string(item["tenantId"]), webURL: string(item["incidentWebUrl"]), mitreTechniques: techniques,
-            evidence: evidence, raw: item)
+            evidence: evidence, raw: raw)
     }
 
-    static func normalizeV1(_ item: JSONValue, id: String) -> SecurityAlert {
+    static func normalizeV1(_ item: JSONValue, id: String, raw: RawJSON) -> SecurityAlert {
         let vendorInfo = item["vendorInformation"]
         var evidence = Evidence()
         for h in item["hostStates"]?.arrayValue ?? [] {
@@ -181,7 +189,7 @@ public enum GraphNormalizer {
             lastActivityAt: time(item["lastEventDateTime"]), lastUpdatedAt: time(item["lastModifiedDateTime"]),
             resolvedAt: time(item["closedDateTime"]), assignedTo: string(item["assignedTo"]),
             tenantId: string(item["azureTenantId"]), webURL: strings(item["sourceMaterials"]).first,
-            mitreTechniques: [], evidence: evidence, raw: item)
+            mitreTechniques: [], evidence: evidence, raw: raw)
     }
 
     static func hashes(_ fileHash: JSONValue?) -> (String?, String?) {

@@ -1,8 +1,11 @@
 public import CollectorCore
 
 /// One page of a Graph collection answer: `{"value": [...], "@odata.nextLink": "..."}`.
+///
+/// Items are kept as their JSON text: a page waits while the one before it is published, and
+/// a parsed tree takes several times the text's size.
 public struct GraphPage: Sendable {
-    public var items: [JSONValue]
+    public var items: [RawJSON]
     /// The URL of the next page, to be followed as it is.
     public var nextLink: String?
     /// `@odata.count`, when the request asked for it (`$count=true`).
@@ -14,18 +17,20 @@ public struct GraphPage: Sendable {
     }
 
     public init(items: [JSONValue], nextLink: String?) {
-        self.items = items
+        self.items = items.map(RawJSON.init)
         self.nextLink = nextLink
     }
 
     public init(body: [UInt8]) throws(FormatError) {
         let json: JSONValue
+        let items: [RawJSON]?
         do {
-            json = try JSONParser.parse(bytes: body)
+            (json, items) = try JSONParser.parse(bytes: body, keepingElementsAsTextOf: "value")
         } catch {
             throw FormatError(description: "the response body is not valid JSON: \(error)")
         }
         try self.init(json: json)
+        if let items { self.items = items }
     }
 
     public init(json: JSONValue) throws(FormatError) {
@@ -34,7 +39,7 @@ public struct GraphPage: Sendable {
             throw FormatError(description: "the response body has no 'value' array")
         }
         guard let items = value.arrayValue else { throw FormatError(description: "'value' is not an array") }
-        self.items = items
+        self.items = items.map(RawJSON.init)
         self.nextLink = json["@odata.nextLink"]?.stringValue
         self.count = json["@odata.count"]?.intValue
     }

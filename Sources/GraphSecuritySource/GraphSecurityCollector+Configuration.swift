@@ -142,6 +142,8 @@ extension GraphSecurityCollector {
         public var sliceBackfillAfter: ConfigDuration = .seconds(3600)
         /// Slices of a backfill collected at once, under the tenant's one rate limiter.
         public var parallelSlices = 4
+        /// Pages fetched and not yet handed to the pipeline, over all tenants and endpoints.
+        public var pagesInMemory = 128
 
         /// Every setting at its default (the tenants have none).
         static let defaults = Configuration(tenants: [])
@@ -172,6 +174,7 @@ extension GraphSecurityCollector {
             case unavailableRetryInterval = "unavailable_retry_interval"
             case sliceBackfillAfter = "slice_backfill_after"
             case parallelSlices = "parallel_slices"
+            case pagesInMemory = "pages_in_memory"
         }
 
         public init(from decoder: any Decoder) throws {
@@ -231,6 +234,11 @@ extension GraphSecurityCollector {
             guard (1...32).contains(parallelSlices) else {
                 throw DecodingError.dataCorruptedError(
                     forKey: .parallelSlices, in: c, debugDescription: "must be from 1 (no slicing) to 32")
+            }
+            pagesInMemory = try c.decodeIfPresent(Int.self, forKey: .pagesInMemory) ?? d.pagesInMemory
+            guard (1...100_000).contains(pagesInMemory) else {
+                throw DecodingError.dataCorruptedError(
+                    forKey: .pagesInMemory, in: c, debugDescription: "must be from 1 to 100000")
             }
             guard requestsPerMinute >= 1 else {
                 throw DecodingError.dataCorruptedError(
@@ -367,6 +375,10 @@ extension GraphSecurityCollector {
                 PluginOption(
                     "parallel_slices", type: "integer", default: "\(d.parallelSlices)",
                     "slices of a backfill collected at once, all under the tenant's requests_per_minute; 1: none"),
+                PluginOption(
+                    "pages_in_memory", type: "integer", default: "\(d.pagesInMemory)",
+                    "pages fetched and not yet queued for the sinks, over all tenants and endpoints; when the sinks "
+                        + "fall behind, streams past this wait before they fetch (memory: about this × a page)"),
             ]
         }
 

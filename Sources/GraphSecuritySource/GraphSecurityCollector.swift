@@ -13,6 +13,7 @@ public struct GraphSecurityCollector: Source {
 
     func collectors() -> [EndpointCollector] {
         var result: [EndpointCollector] = []
+        let pages = PageBudget(pages: configuration.pagesInMemory)
         for tenant in configuration.tenants {
             let tokens = TokenProvider(
                 cloud: cloud, tenant: tenant.tenantId, clientId: tenant.clientId,
@@ -37,6 +38,7 @@ public struct GraphSecurityCollector: Source {
                 let sliceAfter = configuration.sliceBackfillAfter.duration
                 settings.sliceAfter = sliceAfter > .zero ? sliceAfter : nil
                 settings.parallelSlices = configuration.parallelSlices
+                settings.pages = pages
                 let store = CheckpointFile(
                     path: "\(context.stateDirectory)/\(Self.safe(tenant.tenantId))/\(endpoint.rawValue).checkpoint.json"
                 )

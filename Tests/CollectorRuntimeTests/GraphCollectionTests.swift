@@ -140,7 +140,7 @@ func alertKeys(_ events: [Event], _ kind: SecurityAlert.Kind) -> [String] {
         #expect(!sources.isDisjoint(with: AlertGenerator.evolvableDetectionSources), "\(sources)")
         #expect(!sources.contains("unknownFutureValue"))
         // Asked without the Prefer header (as other collectors do), Graph hides them.
-        let hidden = alerts.filter { $0.kind == .alertV2 }.map { GraphSimulatorTesting.hidingNewMembers($0.raw) }
+        let hidden = alerts.filter { $0.kind == .alertV2 }.map { GraphSimulatorTesting.hidingNewMembers($0.raw.value) }
         #expect(hidden.contains { $0["detectionSource"]?.stringValue == "unknownFutureValue" })
         let incidents = alerts.filter { $0.kind == .incident }
         #expect(

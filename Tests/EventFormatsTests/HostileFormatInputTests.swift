@@ -22,7 +22,7 @@ import Testing
         let raw: JSONValue = .object([("blob", .string(String(repeating: "x", count: 70_000))), ("nothing", .null)])
         let alert = SecurityAlert(
             kind: .alertV2, id: String(repeating: "i", count: 60), title: "", severity: .high, status: "weird",
-            category: "", createdAt: time, lastUpdatedAt: time, evidence: evidence, raw: raw)
+            category: "", createdAt: time, lastUpdatedAt: time, evidence: evidence, raw: RawJSON(raw))
         return [.providerWarning(warning), .alert(alert)]
     }
 

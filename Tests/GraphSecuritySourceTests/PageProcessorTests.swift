@@ -8,12 +8,13 @@ import Testing
     static let t0 = Timestamp(iso8601: "2026-11-01T10:00:00Z")!
     let processor = PageProcessor(endpoint: .alerts, sourceName: "graph", tenant: "t")
 
-    static func v1(_ id: String, _ seconds: Double, provider: String = "MCAS") -> JSONValue {
-        .object([
-            ("id", .string(id)), ("title", "x"),
-            ("lastModifiedDateTime", .string(t0.adding(seconds: seconds).iso8601())),
-            ("vendorInformation", .object([("provider", .string(provider)), ("vendor", "Microsoft")])),
-        ])
+    static func v1(_ id: String, _ seconds: Double, provider: String = "MCAS") -> RawJSON {
+        RawJSON(
+            .object([
+                ("id", .string(id)), ("title", "x"),
+                ("lastModifiedDateTime", .string(t0.adding(seconds: seconds).iso8601())),
+                ("vendorInformation", .object([("provider", .string(provider)), ("vendor", "Microsoft")])),
+            ]))
     }
 
     @Test func publishesNewAlertsDropsSeenOnesAndTurnsWarningsIntoEvents() {
@@ -36,12 +37,13 @@ import Testing
 
     @Test func anItemThatIsNotAnAlertAndAnUnreadableTimeBecomeHealthEvents() {
         var keys: [String: Int64] = [:]
-        let unset: JSONValue = .object([
-            ("id", "u"), ("lastModifiedDateTime", .string(Self.t0.iso8601())),
-            ("closedDateTime", "0001-01-01T00:00:00Z"),
-        ])
+        let unset = RawJSON(
+            .object([
+                ("id", "u"), ("lastModifiedDateTime", .string(Self.t0.iso8601())),
+                ("closedDateTime", "0001-01-01T00:00:00Z"),
+            ]))
         let page = processor.process(
-            status: 200, items: [.string("not an object"), unset], warnings: [], query: "/q",
+            status: 200, items: [RawJSON("not an object"), unset], warnings: [], query: "/q",
             observedAt: Self.t0, recentKeys: &keys)
         #expect(page.alerts == 1 && page.unreadableFields == 1)
         #expect(page.events.compactMap(\.health).map(\.code) == ["item_malformed", "field_unreadable"])
@@ -49,7 +51,7 @@ import Testing
 
     @Test func a206ProvesOnlyWhatItsPageShows() {
         var keys: [String: Int64] = [:]
-        func page(_ status: Int, _ items: [JSONValue], _ warnings: [String] = []) -> PageOutcome {
+        func page(_ status: Int, _ items: [RawJSON], _ warnings: [String] = []) -> PageOutcome {
             processor.process(
                 status: status, items: items, warnings: warnings, query: "/q", observedAt: Self.t0, recentKeys: &keys)
         }

@@ -6,6 +6,24 @@ extension Event {
     public static let schemaVersion = 1
 
     public var jsonValue: JSONValue {
+        var o = membersBeforeRaw
+        if case .alert(let a) = self { o["raw"] = a.raw.value }
+        return o.value
+    }
+
+    /// Writes the JSON form: what ``jsonValue`` is, without parsing an alert's ``SecurityAlert/raw``
+    /// into a tree to write it again.
+    public func writeJSON(into writer: inout JSONWriter) {
+        let o = membersBeforeRaw
+        if case .alert(let a) = self {
+            writer.writeObject(o.members, last: ("raw", a.raw))
+        } else {
+            writer.write(o.value)
+        }
+    }
+
+    /// Every member of the JSON form but an alert's `raw`, which comes last.
+    private var membersBeforeRaw: ObjectBuilder {
         var o = ObjectBuilder()
         o["event_type"] = .string(eventType)
         o["schema_version"] = .number(String(Event.schemaVersion))
@@ -36,7 +54,6 @@ extension Event {
             o["web_url"] = a.webURL.map(JSONValue.string)
             if !a.mitreTechniques.isEmpty { o["mitre_techniques"] = .array(a.mitreTechniques.map(JSONValue.string)) }
             if !a.evidence.isEmpty { o["evidence"] = a.evidence.jsonValue }
-            o["raw"] = a.raw
         case .providerWarning(let w):
             o["vendor"] = .string(w.vendor)
             o["provider"] = .string(w.provider)
@@ -59,12 +76,12 @@ extension Event {
             }
             o["observed_at"] = .string(h.observedAt.iso8601())
         }
-        return o.value
+        return o
     }
 
     /// One line of NDJSON (the JSON form and a trailing `\n`), as UTF-8 bytes.
     public func ndjsonLine(into writer: inout JSONWriter) {
-        writer.write(jsonValue)
+        writeJSON(into: &writer)
         writer.bytes.append(0x0A)
     }
 
@@ -92,7 +109,8 @@ extension Event {
                     assignedTo: r.optionalString("assigned_to"), tenantId: r.optionalString("tenant_id"),
                     webURL: r.optionalString("web_url"),
                     mitreTechniques: (json["mitre_techniques"]?.arrayValue ?? []).compactMap(\.stringValue),
-                    evidence: json["evidence"].map(Evidence.init(json:)) ?? Evidence(), raw: json["raw"] ?? .null))
+                    evidence: json["evidence"].map(Evidence.init(json:)) ?? Evidence(),
+                    raw: json["raw"].map(RawJSON.init) ?? .null))
         case "provider_warning":
             guard let status = json["http_status"]?.intValue else {
                 throw EventDecodingError(field: "http_status", problem: "missing or not an integer")

@@ -29,7 +29,7 @@ public enum Event: Sendable, Hashable {
     /// A rough size of the event's JSON form, used to batch by bytes without encoding first.
     public var approximateByteCount: Int {
         switch self {
-        case .alert(let a): return 600 + a.raw.approximateByteCount
+        case .alert(let a): return 600 + a.raw.byteCount
         case .providerWarning(let w): return 300 + w.diagnosis.utf8.count + w.query.utf8.count
         case .health(let h): return 200 + h.message.utf8.count
         }

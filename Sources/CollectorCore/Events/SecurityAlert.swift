@@ -60,8 +60,8 @@ public struct SecurityAlert: Sendable, Hashable {
     /// MITRE ATT&CK technique ids (`T1564.001`).
     public var mitreTechniques: [String]
     public var evidence: Evidence
-    /// The alert exactly as the API returned it.
-    public var raw: JSONValue
+    /// The alert as the API returned it, as compact JSON text (member order and number text kept).
+    public var raw: RawJSON
 
     public init(
         kind: Kind, id: String, providerAlertId: String? = nil, incidentId: String? = nil, title: String,
@@ -71,7 +71,7 @@ public struct SecurityAlert: Sendable, Hashable {
         serviceSource: String? = nil, createdAt: Timestamp? = nil, firstActivityAt: Timestamp? = nil,
         lastActivityAt: Timestamp? = nil, lastUpdatedAt: Timestamp? = nil, resolvedAt: Timestamp? = nil,
         assignedTo: String? = nil, tenantId: String? = nil, webURL: String? = nil,
-        mitreTechniques: [String] = [], evidence: Evidence = Evidence(), raw: JSONValue = .null
+        mitreTechniques: [String] = [], evidence: Evidence = Evidence(), raw: RawJSON = .null
     ) {
         self.kind = kind
         self.id = id

@@ -98,6 +98,13 @@ public struct JSONParser {
         }
 
         mutating func parseObject(depth: Int) throws(JSONParseError) -> JSONValue {
+            try parseObject(depth: depth) { _, _ throws(JSONParseError) in nil }
+        }
+
+        /// An object; `special` may read a member's value itself (returning it) or leave it (nil).
+        mutating func parseObject(
+            depth: Int, special: (String, inout Cursor) throws(JSONParseError) -> JSONValue?
+        ) throws(JSONParseError) -> JSONValue {
             if depth > JSONParser.maximumDepth { throw error("nesting deeper than \(JSONParser.maximumDepth)") }
             index += 1
             var members: [(String, JSONValue)] = []
@@ -122,8 +129,9 @@ public struct JSONParser {
                 }
                 index += 1
                 skipWhitespace()
-                let value = try parseValue(depth: depth)
-                members.append((key, value))
+                var value = try special(key, &self)
+                if value == nil { value = try parseValue(depth: depth) }
+                members.append((key, value!))
                 skipWhitespace()
                 guard index < bytes.count else {
                     throw error("unexpected end of input inside an object (truncated body?)")
@@ -140,17 +148,23 @@ public struct JSONParser {
         }
 
         mutating func parseArray(depth: Int) throws(JSONParseError) -> JSONValue {
+            var elements: [JSONValue] = []
+            try parseArray(depth: depth) { elements.append($0) }
+            return .array(elements)
+        }
+
+        /// An array, handing each element to `each` as it is parsed.
+        mutating func parseArray(depth: Int, each: (JSONValue) -> Void) throws(JSONParseError) {
             if depth > JSONParser.maximumDepth { throw error("nesting deeper than \(JSONParser.maximumDepth)") }
             index += 1
-            var elements: [JSONValue] = []
             skipWhitespace()
             if index < bytes.count, bytes[index] == UInt8(ascii: "]") {
                 index += 1
-                return .array(elements)
+                return
             }
             while true {
                 skipWhitespace()
-                elements.append(try parseValue(depth: depth))
+                each(try parseValue(depth: depth))
                 skipWhitespace()
                 guard index < bytes.count else {
                     throw error("unexpected end of input inside an array (truncated body?)")
@@ -159,7 +173,7 @@ public struct JSONParser {
                     index += 1
                 } else if bytes[index] == UInt8(ascii: "]") {
                     index += 1
-                    return .array(elements)
+                    return
                 } else {
                     throw error("expected ',' or ']' in an array")
                 }

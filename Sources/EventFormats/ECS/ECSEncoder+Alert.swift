@@ -18,9 +18,7 @@ extension ECSEncoder {
         e["dataset"] = .string(a.kind == .incident ? "graph_collector.incident" : "graph_collector.alert")
         e["module"] = .string("graph_collector")
         if format.includeOriginal {
-            var writer = JSONWriter()
-            writer.write(a.raw)
-            e["original"] = .string(String(decoding: writer.bytes, as: UTF8.self))
+            e["original"] = .string(a.raw.description)
         }
         d["event"] = e.value
         d["message"] = .string(a.description.flatMap { $0.isEmpty ? nil : $0 } ?? a.title)
@@ -29,7 +27,7 @@ extension ECSEncoder {
             r["name"] = .string(a.title)
             r["description"] = Self.string(a.description)
             r["category"] = Self.string(a.category)
-            r["id"] = Self.string(a.raw["detectorId"]?.stringValue)
+            r["id"] = Self.string(a.raw.member("detectorId")?.stringValue)
             d["rule"] = r.value
         }
         d["threat"] = threat(a)

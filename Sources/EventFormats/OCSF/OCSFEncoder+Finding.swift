@@ -25,7 +25,7 @@ extension OCSFEncoder {
         product["name"] = .string(a.serviceSource ?? a.provider ?? "Microsoft Graph Security")
         product["vendor_name"] = .string(a.vendor ?? "Microsoft")
         o["metadata"] = metadata(
-            product: product.value, uid: a.id, originalTime: a.raw["lastUpdateDateTime"]?.stringValue,
+            product: product.value, uid: a.id, originalTime: a.raw.member("lastUpdateDateTime")?.stringValue,
             tenant: a.tenantId)
         o["finding_info"] = findingInfo(a)
         let evidences = evidences(a)
@@ -34,12 +34,8 @@ extension OCSFEncoder {
         if !observables.isEmpty { o["observables"] = .array(observables) }
         o["unmapped"] = unmapped(a)
         if format.includeRaw {
-            var writer = JSONWriter()
-            writer.write(a.raw)
             // OCSF strings hold at most 65,535 characters.
-            if writer.bytes.count <= Self.maxString {
-                o["raw_data"] = .string(String(decoding: writer.bytes, as: UTF8.self))
-            }
+            if a.raw.byteCount <= Self.maxString { o["raw_data"] = .string(a.raw.description) }
         }
         return o.value
     }

@@ -21,6 +21,10 @@ struct PageFetcher {
     let query: WindowQuery
     let logger: Logger
     let from: Timestamp
+    /// Pages held between fetch and publication; a prefetched page holds a place too.
+    let pages: PageBudget
+    /// The lane the pages go to: backfill pages leave places to regular polls.
+    let lane: PublishLane
     private(set) var pageSize: Int
     /// The URL the next ``fetch()`` asks for.
     private(set) var url: String
@@ -28,8 +32,13 @@ struct PageFetcher {
     var lastTime: Timestamp?
     private var prefetched: (url: String, task: Task<GraphAnswer, any Error>)?
 
-    init(client: any GraphListing, query: WindowQuery, from: Timestamp, pageSize: Int, logger: Logger) {
+    init(
+        client: any GraphListing, query: WindowQuery, from: Timestamp, pageSize: Int, pages: PageBudget,
+        lane: PublishLane, logger: Logger
+    ) {
         self.client = client
+        self.pages = pages
+        self.lane = lane
         self.query = query
         self.from = from
         self.pageSize = pageSize
@@ -37,19 +46,23 @@ struct PageFetcher {
         url = query.url(from: from, top: pageSize)
     }
 
-    /// The answer for ``url``; the next page is requested in the background meanwhile.
+    /// The answer for ``url``, holding one of ``pages``' places: the caller releases it once the
+    /// page is published. The next page is requested in the background meanwhile, when a place
+    /// is free for it.
     mutating func fetch() async throws -> GraphAnswer {
+        if prefetched == nil { try await pages.acquire(lane) }
+        // From here one place is held: the prefetch's, or the one just taken.
+        var handedOver = false
+        defer { if !handedOver { pages.release(lane) } }
         while true {
             do {
                 let answer = try await take(url)
+                handedOver = true
                 if let next = answer.page.nextLink, !pagesByTime {
-                    let client = client
-                    prefetched = (next, Task { try await client.list(next) })
+                    prefetch(next)
                 } else if answer.page.nextLink != nil, pagesByTime, let newest = newest(in: answer) {
                     // The next page by time is known as soon as this one is: ask for it now.
-                    let client = client
-                    let nextURL = query.url(from: newest, top: pageSize)
-                    prefetched = (nextURL, Task { try await client.list(nextURL) })
+                    prefetch(query.url(from: newest, top: pageSize))
                 }
                 return answer
             } catch let error as GraphError where error.kind == .badRequest {
@@ -98,9 +111,23 @@ struct PageFetcher {
         return lastTime
     }
 
-    /// Stops the background request, if any.
-    func cancel() { prefetched?.task.cancel() }
+    /// Stops the background request, if any, and gives its place back.
+    mutating func cancel() {
+        guard let ahead = prefetched else { return }
+        ahead.task.cancel()
+        prefetched = nil
+        pages.release(lane)
+    }
 
+    /// Requests `next` in the background if a place is free for it now.
+    private mutating func prefetch(_ next: String) {
+        guard pages.tryAcquire(lane) else { return }
+        let client = client
+        prefetched = (next, Task { try await client.list(next) })
+    }
+
+    /// The answer for `url`: the prefetched one if it was for `url`. Its place stays held for
+    /// the caller either way.
     private mutating func take(_ url: String) async throws -> GraphAnswer {
         guard let ahead = prefetched, ahead.url == url else {
             prefetched?.task.cancel()
@@ -119,7 +146,8 @@ struct PageFetcher {
     func newest(in answer: GraphAnswer) -> Timestamp? {
         var newest: Timestamp?
         for item in answer.page.items {
-            guard let text = item[query.endpoint.lastUpdatedProperty]?.stringValue, let t = Timestamp(iso8601: text)
+            guard let text = item.member(query.endpoint.lastUpdatedProperty)?.stringValue,
+                let t = Timestamp(iso8601: text)
             else { continue }
             if newest.map({ t > $0 }) ?? true { newest = t }
         }

@@ -61,7 +61,7 @@ package struct PageProcessor: Sendable {
     /// Processes an answer to `query` (a redacted URL, for the warnings). `recentKeys` gains the
     /// keys of the alerts published.
     package func process(
-        status: Int, items: [JSONValue], warnings: [String], query: String, observedAt: Timestamp,
+        status: Int, items: [RawJSON], warnings: [String], query: String, observedAt: Timestamp,
         recentKeys: inout [String: Int64]
     ) -> PageOutcome {
         var outcome = PageOutcome()
@@ -69,10 +69,12 @@ package struct PageProcessor: Sendable {
         outcome.isEmpty = items.isEmpty
         if status == 206 { appendWarnings(warnings, query: query, observedAt: observedAt, to: &outcome) }
         var unreadable: [String] = []
-        for (index, item) in items.enumerated() {
+        for (index, text) in items.enumerated() {
+            // The item's tree lives for this iteration only; the alert keeps the text.
+            let item = text.value
             let alert: SecurityAlert
             do {
-                alert = try GraphNormalizer.normalize(item, endpoint: endpoint)
+                alert = try GraphNormalizer.normalize(item, raw: text, endpoint: endpoint)
             } catch {
                 var e = error
                 e.index = index

@@ -12,8 +12,11 @@ package struct WindowResult: Sendable {
     package private(set) var partialPages = 0
     package private(set) var emptyPartialPages = 0
     package private(set) var endedOnPartial = false
-    /// Distinct alert ids seen in the window (published or already delivered).
+    /// Distinct alert ids seen in the window (published or already delivered), when kept.
     package private(set) var ids: Set<String> = []
+    /// Whether ``ids`` is kept: a window paged by time and not audited never asks, and a
+    /// backfill's ids would grow with it.
+    private let keepsIDs: Bool
     package private(set) var alerts = 0
     package private(set) var duplicates = 0
     /// Where collection stopped early (a page limit), more pages following: the newest time paged.
@@ -21,7 +24,7 @@ package struct WindowResult: Sendable {
     /// The oldest last-update time any page showed.
     package private(set) var oldestSeen: Timestamp?
 
-    package init() {}
+    package init(keepingIDs: Bool = true) { keepsIDs = keepingIDs }
 
     /// Why the whole endpoint owes the window again, or nil when the pages proved it.
     package var wholeWindowOwedBecause: String? {
@@ -55,7 +58,7 @@ package struct WindowResult: Sendable {
                 failures.append(failure)
             }
         }
-        ids.formUnion(page.ids)
+        if keepsIDs { ids.formUnion(page.ids) }
         if let oldest = page.oldest, oldestSeen.map({ oldest < $0 }) ?? true { oldestSeen = oldest }
         alerts += page.alerts
         duplicates += page.duplicates

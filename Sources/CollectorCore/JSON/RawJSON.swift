@@ -1,0 +1,74 @@
+/// One JSON value kept as its compact text rather than as a tree: an alert's original document
+/// (``SecurityAlert/raw``). A parsed ``JSONValue`` of a 1.4 KB alert takes several times that in
+/// small heap objects; its text takes its length. Sinks write the text as it is, and parse it
+/// only to reach a member (``member(_:)``, ``value``).
+///
+/// The text is what ``JSONWriter`` writes for the value: compact, member order and number text
+/// as the document had them. Two `RawJSON` are equal when their texts are.
+public struct RawJSON: Sendable, Hashable {
+    /// The compact JSON text, UTF-8.
+    public let bytes: [UInt8]
+
+    /// The text of `value`.
+    public init(_ value: JSONValue) {
+        var writer = JSONWriter(reservingCapacity: value.approximateByteCount)
+        writer.write(value)
+        // Exactly as long as the text: a queue holds thousands of these.
+        bytes = [UInt8](unsafeUninitializedCapacity: writer.bytes.count) { buffer, count in
+            count = buffer.initialize(fromContentsOf: writer.bytes)
+        }
+    }
+
+    /// JSON `null`.
+    public static let null = RawJSON(.null)
+
+    /// The value, parsed again. `null` if the text is not JSON (it always is when it came from
+    /// ``init(_:)``).
+    public var value: JSONValue { (try? JSONParser.parse(bytes: bytes)) ?? .null }
+
+    /// The member named `key` of an object (the first, if the name repeats), parsing only that
+    /// member; nil if there is none or this is not an object.
+    public func member(_ key: String) -> JSONValue? {
+        bytes.withUnsafeBufferPointer { JSONParser.member(key, ofObjectIn: $0) }
+    }
+
+    /// Shorthand for ``member(_:)``.
+    public subscript(key: String) -> JSONValue? { member(key) }
+
+    public var isNull: Bool { bytes == RawJSON.null.bytes }
+
+    /// The text's length in bytes.
+    public var byteCount: Int { bytes.count }
+}
+
+extension RawJSON: CustomStringConvertible {
+    /// The compact JSON text.
+    public var description: String { String(decoding: bytes, as: UTF8.self) }
+}
+
+extension RawJSON: ExpressibleByDictionaryLiteral, ExpressibleByNilLiteral {
+    public init(dictionaryLiteral elements: (String, JSONValue)...) { self.init(.object(elements)) }
+    public init(nilLiteral: ()) { self.init(.null) }
+}
+
+extension JSONWriter {
+    /// Writes a value already in JSON text, as it is.
+    public mutating func write(_ raw: RawJSON) {
+        bytes.append(contentsOf: raw.bytes)
+    }
+
+    /// Writes an object of `members` and then `last`, whose value is already JSON text.
+    public mutating func writeObject(_ members: [(String, JSONValue)], last: (String, RawJSON)) {
+        bytes.append(UInt8(ascii: "{"))
+        for (key, element) in members {
+            writeString(key)
+            bytes.append(UInt8(ascii: ":"))
+            write(element)
+            bytes.append(UInt8(ascii: ","))
+        }
+        writeString(last.0)
+        bytes.append(UInt8(ascii: ":"))
+        write(last.1)
+        bytes.append(UInt8(ascii: "}"))
+    }
+}

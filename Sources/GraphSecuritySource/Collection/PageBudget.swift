@@ -1,0 +1,102 @@
+package import CollectorCore
+import Synchronization
+
+/// How many pages a source may hold between asking Graph for them and handing their events to
+/// the pipeline, over all its tenants and endpoints (`pages_in_memory`). When the sinks fall
+/// behind, every stream's publication waits for queue space with its page in hand; without a
+/// bound, 1,000 tenants × 3 endpoints would all fetch a page and hold it. With one, the streams
+/// past the bound wait before they fetch, in arrival order, and hold nothing.
+///
+/// Backfill pages (``PublishLane/bulk``) take at most three quarters of the places, so a
+/// regular poll finds one even while many backfills wait on full queues.
+package final class PageBudget: Sendable {
+    private struct Waiter {
+        var id: UInt64
+        var lane: PublishLane
+        var continuation: CheckedContinuation<Void, any Error>
+    }
+
+    private struct State {
+        var taken = 0
+        var bulkTaken = 0
+        var waiting: [Waiter] = []
+        var nextID: UInt64 = 0
+    }
+
+    private let state = Mutex(State())
+    package let pages: Int
+    /// The most places bulk pages hold at once.
+    package let bulkPages: Int
+
+    package init(pages: Int) {
+        self.pages = pages
+        bulkPages = max(1, pages * 3 / 4)
+    }
+
+    /// Takes a page's place, waiting for one if none is free for `lane`. Throws
+    /// `CancellationError` when the task is cancelled while it waits.
+    package func acquire(_ lane: PublishLane = .regular) async throws {
+        let id: UInt64? = state.withLock { s in
+            if s.waiting.isEmpty, take(lane, &s) { return nil }
+            s.nextID += 1
+            return s.nextID
+        }
+        guard let id else { return }
+        try await withTaskCancellationHandler {
+            try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
+                let cancelled = state.withLock { s in
+                    if Task.isCancelled { return true }
+                    s.waiting.append(Waiter(id: id, lane: lane, continuation: continuation))
+                    return false
+                }
+                // A place freed meanwhile is handed over by the next release (or right here).
+                if cancelled { continuation.resume(throwing: CancellationError()) } else { handOver() }
+            }
+        } onCancel: {
+            let waiter = state.withLock { s in s.waiting.firstIndex { $0.id == id }.map { s.waiting.remove(at: $0) } }
+            waiter?.continuation.resume(throwing: CancellationError())
+        }
+    }
+
+    /// Takes a page's place for `lane` if one is free now, without waiting.
+    package func tryAcquire(_ lane: PublishLane = .regular) -> Bool {
+        state.withLock { s in s.waiting.isEmpty && take(lane, &s) }
+    }
+
+    /// Gives a place of `lane` back, to the longest waiter it can go to.
+    package func release(_ lane: PublishLane = .regular) {
+        state.withLock { s in
+            s.taken -= 1
+            if lane == .bulk { s.bulkTaken -= 1 }
+        }
+        handOver()
+    }
+
+    /// Places taken now, and streams waiting for one (for tests and status).
+    package var taken: Int { state.withLock { $0.taken } }
+    package var waiting: Int { state.withLock { $0.waiting.count } }
+
+    private func take(_ lane: PublishLane, _ s: inout State) -> Bool {
+        guard s.taken < pages, lane == .regular || s.bulkTaken < bulkPages else { return false }
+        s.taken += 1
+        if lane == .bulk { s.bulkTaken += 1 }
+        return true
+    }
+
+    /// Lets in every waiter, oldest first, that a free place can go to.
+    private func handOver() {
+        let ready = state.withLock { s in
+            var ready: [CheckedContinuation<Void, any Error>] = []
+            var index = 0
+            while index < s.waiting.count, s.taken < pages {
+                if take(s.waiting[index].lane, &s) {
+                    ready.append(s.waiting.remove(at: index).continuation)
+                } else {
+                    index += 1
+                }
+            }
+            return ready
+        }
+        for continuation in ready { continuation.resume() }
+    }
+}

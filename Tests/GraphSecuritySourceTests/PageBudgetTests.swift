@@ -1,0 +1,128 @@
+import CollectorCore
+import CollectorTesting
+import GraphSecuritySource
+import Logging
+import Synchronization
+import Testing
+
+@Suite struct PageBudgetTests {
+    @Test func placesGoToTheLongestWaiterAndACancelledWaiterTakesNone() async throws {
+        let budget = PageBudget(pages: 2)
+        try await budget.acquire()
+        #expect(budget.tryAcquire() && !budget.tryAcquire() && budget.taken == 2)
+        let order = Order()
+        let first = Task {
+            try await budget.acquire()
+            order.list.withLock { $0.append(1) }
+        }
+        while budget.waiting < 1 { await Task.yield() }
+        let cancelled = Task { try await budget.acquire() }
+        while budget.waiting < 2 { await Task.yield() }
+        let third = Task {
+            try await budget.acquire()
+            order.list.withLock { $0.append(3) }
+        }
+        while budget.waiting < 3 { await Task.yield() }
+        cancelled.cancel()
+        await #expect(throws: CancellationError.self) { try await cancelled.value }
+        #expect(budget.waiting == 2)
+        budget.release()
+        try await first.value
+        budget.release()
+        try await third.value
+        #expect(order.list.withLock { $0 } == [1, 3] && budget.taken == 2)
+        budget.release()
+        budget.release()
+        #expect(budget.taken == 0)
+    }
+
+    @Test func backfillPagesLeaveAQuarterOfThePlacesToRegularPolls() async throws {
+        let budget = PageBudget(pages: 4)
+        for _ in 0..<3 { try await budget.acquire(.bulk) }
+        #expect(!budget.tryAcquire(.bulk))
+        let bulk = Task { try await budget.acquire(.bulk) }
+        while budget.waiting < 1 { await Task.yield() }
+        // The bulk waiter does not hold up a regular poll behind it.
+        try await budget.acquire(.regular)
+        #expect(budget.taken == 4 && budget.waiting == 1)
+        budget.release(.regular)
+        for _ in 0..<50 { await Task.yield() }
+        #expect(budget.waiting == 1 && budget.taken == 3)  // still three bulk places at most
+        budget.release(.bulk)
+        try await bulk.value
+        #expect(budget.taken == 3 && budget.waiting == 0)
+    }
+
+    /// Twelve streams backfilling a day (bulk pages), a budget of four pages (three of them for
+    /// bulk), and a pipeline that takes nothing: three pages are fetched and held, and the other
+    /// streams wait without asking Graph. Once the pipeline takes events, every page arrives.
+    @Test func streamsPastTheBudgetWaitBeforeTheyFetch() async throws {
+        let state = TemporaryDirectory(prefix: "page-budget")
+        defer { state.remove() }
+        let budget = PageBudget(pages: 4)
+        let graph = ScriptedGraph([
+            .init(
+                applies: { _ in true },
+                answer: { url in
+                    let tenant = url.split(separator: "/")[2]
+                    return GraphAnswer(
+                        status: 200,
+                        page: GraphPage(items: ScriptedGraph.alerts([("\(tenant)-a", "MCAS", 10)]), nextLink: nil))
+                })
+        ])
+        let publisher = HeldPublisher()
+        let streams = (0..<12).map { n in
+            var settings = EndpointCollector.Settings(
+                tenant: "t\(n)", endpoint: .alerts, graphURL: "https://graph.test/t\(n)", pageSize: 100, lag: .zero,
+                overlap: .seconds(60), lookBack: .seconds(86_400), giveUpAfter: .seconds(86_400), sourceName: "graph")
+            settings.sliceAfter = nil
+            settings.pages = budget
+            return EndpointCollector(
+                settings: settings, client: graph, store: CheckpointFile(path: state.file("cp\(n).json")),
+                logger: Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() }),
+                status: SourceStatusBoard(source: "graph"))
+        }
+        let polls = Task {
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for stream in streams { group.addTask { try await stream.poll(publisher: publisher) } }
+                try await group.waitForAll()
+            }
+        }
+        // The three holders wait on the pipeline, the other nine for a place, without a request.
+        let deadline = ContinuousClock.now + .seconds(30)
+        while await publisher.waiting < 3 || budget.waiting < 9, ContinuousClock.now < deadline { await Task.yield() }
+        #expect(budget.waiting == 9)
+        #expect(graph.requests.withLock { $0.count } == 3)
+        #expect(budget.taken == 3)
+        await publisher.open()
+        try await polls.value
+        #expect(graph.requests.withLock { $0.count } == 12)
+        #expect(Set(await publisher.events.compactMap { $0.alert?.id }).count == 12)
+        #expect(budget.taken == 0)
+    }
+}
+
+final class Order: Sendable {
+    let list = Mutex<[Int]>([])
+}
+
+/// A publisher that holds every publication until ``open()``.
+actor HeldPublisher: EventPublisher {
+    private(set) var events: [Event] = []
+    private var held: [CheckedContinuation<Void, Never>] = []
+    private var isOpen = false
+
+    var waiting: Int { held.count }
+
+    func publish(_ events: [Event]) async throws -> DeliveryReceipt {
+        if !isOpen { await withCheckedContinuation { held.append($0) } }
+        self.events += events
+        return .empty
+    }
+
+    func open() {
+        isOpen = true
+        for h in held { h.resume() }
+        held = []
+    }
+}
