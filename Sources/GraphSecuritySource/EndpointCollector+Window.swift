@@ -25,8 +25,7 @@ extension EndpointCollector {
             pageSize: pageSize, pages: settings.pages, lane: lane, logger: logger)
         var result = WindowResult(keepingIDs: !fetcher.pagesByTime || settings.audit)
         defer { fetcher.cancel() }
-        let clock = ContinuousClock()
-        var lastProgress = clock.now
+        var lastProgress = ContinuousClock.now
         let startWatermark = cp.watermark
         var savedProgress: Timestamp?
         var progressAllowed = saveProgress
@@ -68,10 +67,10 @@ extension EndpointCollector {
             // progress could skip alerts, so this window is checkpointed only when it ends.
             if let oldest = page.oldest, let saved = savedProgress, oldest < saved { progressAllowed = false }
             if page.isPartial { progressAllowed = false }
-            if progressAllowed, progress.count > 2, clock.now - lastProgress >= Self.progressInterval {
+            if progressAllowed, progress.count > 2, ContinuousClock.now - lastProgress >= Self.progressInterval {
                 let reached = try await saveAcceptedProgress(&progress, checkpoint: &cp, startWatermark: startWatermark)
                 savedProgress = reached ?? savedProgress
-                lastProgress = clock.now
+                lastProgress = ContinuousClock.now
             }
             pages += 1
             if asSlice { pruneSliceKeys(&cp, fetcher, pages: pages, result) }
@@ -84,6 +83,7 @@ extension EndpointCollector {
                 throw PagingStuck(endpoint: settings.endpoint.rawValue, at: fetcher.lastTime)
             }
         }
+        fetcher.cancel()  // a page fetched ahead past a page limit is not wanted, nor held meanwhile
         _ = try await progress.settle()
         if !fetcher.pagesByTime {
             shiftWatch.watch(

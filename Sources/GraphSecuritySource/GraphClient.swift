@@ -22,6 +22,23 @@ package struct GraphAnswer: Sendable {
 package protocol GraphListing: Sendable {
     /// The answer for a list URL (a first page or a nextLink), after the client's own retries.
     func list(_ url: String) async throws -> GraphAnswer
+    /// The same, holding `place` for the answer: taken only once the request may go out (after
+    /// the tenant's rate limit), given back before each retry's wait and when this throws. On
+    /// return the caller holds it, until the page is published.
+    func list(_ url: String, holding place: PagePlace) async throws -> GraphAnswer
+}
+
+extension GraphListing {
+    /// A Graph without waits of its own (a script) takes the place around the whole answer.
+    package func list(_ url: String, holding place: PagePlace) async throws -> GraphAnswer {
+        try await place.take()
+        do {
+            return try await list(url)
+        } catch {
+            place.giveBack()
+            throw error
+        }
+    }
 }
 
 /// Sends Graph requests for one tenant: bearer token (refreshed before expiry, and once on a
@@ -53,14 +70,20 @@ package final class GraphClient: GraphListing {
 
     /// GETs a list page. Throws after `maxAttempts` transient failures, or at once for errors a
     /// retry cannot fix (authentication, 400).
-    package func list(_ url: String) async throws -> GraphAnswer {
+    package func list(_ url: String) async throws -> GraphAnswer { try await list(url, place: nil) }
+
+    package func list(_ url: String, holding place: PagePlace) async throws -> GraphAnswer {
+        try await list(url, place: place)
+    }
+
+    private func list(_ url: String, place: PagePlace?) async throws -> GraphAnswer {
         var attempt = 0
         var refreshedAfter401 = false
         while true {
             try Task.checkCancellation()
             attempt += 1
             do {
-                return try await once(url, forceRefresh: false)
+                return try await once(url, place: place)
             } catch let error as GraphError {
                 if error.kind == .authentication, error.status == 401, error.code != "token", attempt < maxAttempts {
                     // The token expired or was revoked between pages: refresh and retry the same
@@ -93,9 +116,14 @@ package final class GraphClient: GraphListing {
         }
     }
 
-    private func once(_ url: String, forceRefresh: Bool) async throws -> GraphAnswer {
+    /// One request; with `place`, returns holding it (taken after the rate limit) and throws
+    /// without.
+    private func once(_ url: String, place: PagePlace?) async throws -> GraphAnswer {
         let token = try await tokens.current()
         try await limiter.acquire()
+        try await place?.take()
+        var held = place != nil
+        defer { if held { place?.giveBack() } }
         let response: HTTPResponse
         let start = ContinuousClock.now
         do {
@@ -119,6 +147,7 @@ package final class GraphClient: GraphListing {
         case 200, 206:
             do {
                 let page = try GraphPage(body: response.body)
+                held = false  // the caller's now
                 return GraphAnswer(status: response.status, page: page, warnings: response.values("Warning"))
             } catch {
                 throw GraphError(

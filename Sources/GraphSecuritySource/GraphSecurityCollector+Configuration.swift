@@ -236,9 +236,9 @@ extension GraphSecurityCollector {
                     forKey: .parallelSlices, in: c, debugDescription: "must be from 1 (no slicing) to 32")
             }
             pagesInMemory = try c.decodeIfPresent(Int.self, forKey: .pagesInMemory) ?? d.pagesInMemory
-            guard (1...100_000).contains(pagesInMemory) else {
+            guard (2...100_000).contains(pagesInMemory) else {
                 throw DecodingError.dataCorruptedError(
-                    forKey: .pagesInMemory, in: c, debugDescription: "must be from 1 to 100000")
+                    forKey: .pagesInMemory, in: c, debugDescription: "must be from 2 to 100000")
             }
             guard requestsPerMinute >= 1 else {
                 throw DecodingError.dataCorruptedError(

@@ -15,14 +15,14 @@ import Testing
             try await budget.acquire()
             order.list.withLock { $0.append(1) }
         }
-        while budget.waiting < 1 { await Task.yield() }
+        while budget.waiting < 1 { try await Task.sleep(for: .milliseconds(5)) }
         let cancelled = Task { try await budget.acquire() }
-        while budget.waiting < 2 { await Task.yield() }
+        while budget.waiting < 2 { try await Task.sleep(for: .milliseconds(5)) }
         let third = Task {
             try await budget.acquire()
             order.list.withLock { $0.append(3) }
         }
-        while budget.waiting < 3 { await Task.yield() }
+        while budget.waiting < 3 { try await Task.sleep(for: .milliseconds(5)) }
         cancelled.cancel()
         await #expect(throws: CancellationError.self) { try await cancelled.value }
         #expect(budget.waiting == 2)
@@ -41,12 +41,12 @@ import Testing
         for _ in 0..<3 { try await budget.acquire(.bulk) }
         #expect(!budget.tryAcquire(.bulk))
         let bulk = Task { try await budget.acquire(.bulk) }
-        while budget.waiting < 1 { await Task.yield() }
+        while budget.waiting < 1 { try await Task.sleep(for: .milliseconds(5)) }
         // The bulk waiter does not hold up a regular poll behind it.
         try await budget.acquire(.regular)
         #expect(budget.taken == 4 && budget.waiting == 1)
         budget.release(.regular)
-        for _ in 0..<50 { await Task.yield() }
+        for _ in 0..<50 { try await Task.sleep(for: .milliseconds(5)) }
         #expect(budget.waiting == 1 && budget.taken == 3)  // still three bulk places at most
         budget.release(.bulk)
         try await bulk.value
@@ -89,8 +89,10 @@ import Testing
             }
         }
         // The three holders wait on the pipeline, the other nine for a place, without a request.
-        let deadline = ContinuousClock.now + .seconds(30)
-        while await publisher.waiting < 3 || budget.waiting < 9, ContinuousClock.now < deadline { await Task.yield() }
+        let deadline = ContinuousClock.now + .seconds(120)
+        while await publisher.waiting < 3 || budget.waiting < 9, ContinuousClock.now < deadline {
+            try await Task.sleep(for: .milliseconds(5))
+        }
         #expect(budget.waiting == 9)
         #expect(graph.requests.withLock { $0.count } == 3)
         #expect(budget.taken == 3)

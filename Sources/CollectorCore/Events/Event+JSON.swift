@@ -5,9 +5,12 @@ extension Event {
     /// Schema version written as `schema_version`; bumped on incompatible change.
     public static let schemaVersion = 1
 
-    public var jsonValue: JSONValue {
+    public var jsonValue: JSONValue { jsonValue(includingRaw: true) }
+
+    /// The JSON form, with or without an alert's `raw` (left out, it is not parsed at all).
+    public func jsonValue(includingRaw: Bool) -> JSONValue {
         var o = membersBeforeRaw
-        if case .alert(let a) = self { o["raw"] = a.raw.value }
+        if includingRaw, case .alert(let a) = self { o["raw"] = a.raw.value }
         return o.value
     }
 

@@ -36,12 +36,16 @@ package actor DeadLetterStore {
         var writer = JSONWriter(reservingCapacity: 4096)
         let now = Timestamp.now().iso8601()
         for event in events {
-            writer.write(
-                .object([
-                    ("dead_letter_at", .string(now)), ("sink", .string(sink)), ("reason", .string(reason)),
-                    ("event", event.jsonValue),
-                ]))
-            writer.bytes.append(0x0A)
+            // The event last, written as it is (an alert's raw text is not parsed to be written).
+            writer.bytes.append(contentsOf: Array(#"{"dead_letter_at":"#.utf8))
+            writer.writeString(now)
+            writer.bytes.append(contentsOf: Array(#","sink":"#.utf8))
+            writer.writeString(sink)
+            writer.bytes.append(contentsOf: Array(#","reason":"#.utf8))
+            writer.writeString(reason)
+            writer.bytes.append(contentsOf: Array(#","event":"#.utf8))
+            event.writeJSON(into: &writer)
+            writer.bytes.append(contentsOf: Array("}\n".utf8))
         }
         try FileSystem.writeAll(fd: fd, bytes: writer.bytes, path: path)
         guard fsync(fd) == 0 else { throw FileError(operation: "fsync", path: path) }

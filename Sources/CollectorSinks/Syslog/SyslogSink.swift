@@ -133,8 +133,10 @@ public actor SyslogSink: Sink {
             if !original { format.includeOriginal = false }
             return ECSEncoder(format: format).document(for: event)
         default:
-            guard !original, case .object(let members) = event.jsonValue else { return event.jsonValue }
-            return .object(members.filter { $0.0 != "raw" } + [("truncated", .bool(true))])
+            guard !original, case .object(let members) = event.jsonValue(includingRaw: false) else {
+                return event.jsonValue
+            }
+            return .object(members + [("truncated", .bool(true))])
         }
     }
 

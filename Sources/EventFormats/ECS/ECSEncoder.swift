@@ -23,8 +23,7 @@ public struct ECSEncoder: JSONDocumentEncoding {
         }
         d["agent"] = .object([("type", .string("graph-collector")), ("version", .string(CollectorVersion.current))])
         // Our own JSON form, under the namespace, without the raw document (in event.original).
-        var own = event.jsonValue
-        if case .object(let members) = own { own = .object(members.filter { $0.0 != "raw" }) }
+        let own = event.jsonValue(includingRaw: false)
         var document = d.value
         let path = (format.namespace + "." + event.eventType).split(separator: ".").map(String.init)
         JSONFieldMap.set(own, at: path, in: &document)

@@ -30,7 +30,8 @@ package final class PageBudget: Sendable {
 
     package init(pages: Int) {
         self.pages = pages
-        bulkPages = max(1, pages * 3 / 4)
+        // At least one place is always left to regular polls (a budget of one has none to give).
+        bulkPages = max(1, min(pages - 1, pages * 3 / 4))
     }
 
     /// Takes a page's place, waiting for one if none is free for `lane`. Throws
@@ -99,4 +100,18 @@ package final class PageBudget: Sendable {
         }
         for continuation in ready { continuation.resume() }
     }
+}
+
+/// A place of a ``PageBudget`` in one lane, as a request takes and gives it back.
+package struct PagePlace: Sendable {
+    package let budget: PageBudget
+    package let lane: PublishLane
+
+    package init(_ budget: PageBudget, _ lane: PublishLane) {
+        self.budget = budget
+        self.lane = lane
+    }
+
+    package func take() async throws { try await budget.acquire(lane) }
+    package func giveBack() { budget.release(lane) }
 }

@@ -47,17 +47,12 @@ struct PageFetcher {
     }
 
     /// The answer for ``url``, holding one of ``pages``' places: the caller releases it once the
-    /// page is published. The next page is requested in the background meanwhile, when a place
-    /// is free for it.
+    /// page is published. The next page is requested in the background meanwhile (it takes a
+    /// place of its own once its request may go out).
     mutating func fetch() async throws -> GraphAnswer {
-        if prefetched == nil { try await pages.acquire(lane) }
-        // From here one place is held: the prefetch's, or the one just taken.
-        var handedOver = false
-        defer { if !handedOver { pages.release(lane) } }
         while true {
             do {
                 let answer = try await take(url)
-                handedOver = true
                 if let next = answer.page.nextLink, !pagesByTime {
                     prefetch(next)
                 } else if answer.page.nextLink != nil, pagesByTime, let newest = newest(in: answer) {
@@ -111,28 +106,29 @@ struct PageFetcher {
         return lastTime
     }
 
-    /// Stops the background request, if any, and gives its place back.
+    /// Stops the background request, if any; the place its answer holds goes back.
     mutating func cancel() {
         guard let ahead = prefetched else { return }
-        ahead.task.cancel()
         prefetched = nil
-        pages.release(lane)
+        ahead.task.cancel()
+        let pages = pages
+        let lane = lane
+        // Cancelled before its answer it holds no place; answered already, it holds one.
+        Task { if (try? await ahead.task.value) != nil { pages.release(lane) } }
     }
 
-    /// Requests `next` in the background if a place is free for it now.
+    /// Requests `next` in the background.
     private mutating func prefetch(_ next: String) {
-        guard pages.tryAcquire(lane) else { return }
         let client = client
-        prefetched = (next, Task { try await client.list(next) })
+        let place = PagePlace(pages, lane)
+        prefetched = (next, Task { try await client.list(next, holding: place) })
     }
 
-    /// The answer for `url`: the prefetched one if it was for `url`. Its place stays held for
-    /// the caller either way.
+    /// The answer for `url`, holding a place: the prefetched one if it was for `url`.
     private mutating func take(_ url: String) async throws -> GraphAnswer {
         guard let ahead = prefetched, ahead.url == url else {
-            prefetched?.task.cancel()
-            prefetched = nil
-            return try await client.list(url)
+            cancel()
+            return try await client.list(url, holding: PagePlace(pages, lane))
         }
         prefetched = nil
         return try await withTaskCancellationHandler {
