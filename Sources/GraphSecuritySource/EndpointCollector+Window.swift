@@ -22,7 +22,7 @@ extension EndpointCollector {
         let lane = asSlice ? .bulk : settings.lane(from: from, to: to)
         var fetcher = PageFetcher(
             client: client, query: settings.query(to: to, provider: provider), from: from,
-            pageSize: pageSize, pages: settings.pages, lane: lane, logger: logger)
+            pageSize: pageSize, place: PagePlace(settings.pages, lane), logger: logger)
         var result = WindowResult(keepingIDs: !fetcher.pagesByTime || settings.audit)
         defer { fetcher.cancel() }
         var lastProgress = ContinuousClock.now
@@ -43,7 +43,7 @@ extension EndpointCollector {
                     progress, checkpoint: cp, allowed: progressAllowed, startWatermark: startWatermark)
             }
             let answer = try await fetcher.fetch()
-            defer { settings.pages.release(lane) }  // at the end of this page's turn: it is published
+            defer { fetcher.place.giveBack() }  // at the end of this page's turn: it is published
             pageSize = fetcher.pageSize
             let page = processor.process(
                 status: answer.status, items: answer.page.items, warnings: answer.warnings,

@@ -24,11 +24,7 @@ import Testing
 
     /// `member` finds what a full parse finds, for every member of random documents.
     @Test func memberAgreesWithAFullParse() {
-        let seed =
-            ProcessInfo.processInfo.environment["RAW_JSON_SEED"].flatMap { UInt64($0) }
-            ?? UInt64.random(in: 0...UInt64.max)
-        print("RawJSONTests seed \(seed) (replay: RAW_JSON_SEED=\(seed))")
-        var random = SeededRandom(state: seed)
+        var (random, seed) = SeededRandom.forTest("RawJSONTests", replayWith: "RAW_JSON_SEED")
         for _ in 0..<300 {
             let document = Self.object(depth: 0, using: &random)
             let raw = RawJSON(document)

@@ -179,7 +179,7 @@ import Testing
     @Test func steadyPollsNeitherStarveTheSpoolNorLoseTheirOrder() async throws {
         let h = try await SpooledPipeline(queueCapacity: 20, maxDelay: .seconds(0.005))
         defer { h.dir.remove() }
-        let (spool, sink, pipeline) = (h.spool, h.sink, h.pipeline)
+        let (sink, pipeline) = (h.sink, h.pipeline)
         await sink.setDelay(.milliseconds(5))
         for n in stride(from: 0, to: 400, by: 10) {
             _ = try await pipeline.publish(SampleEvents.alerts(n..<n + 10), lane: .bulk)

@@ -26,11 +26,7 @@ import Testing
     }
 
     @Test func theWordAtATimeScanEscapesExactlyWhatAByteAtATimeScanDoes() {
-        let seed =
-            ProcessInfo.processInfo.environment["ESCAPING_SEED"].flatMap { UInt64($0) }
-            ?? UInt64.random(in: 0...UInt64.max)
-        print("EscapingScanTests seed \(seed) (replay: ESCAPING_SEED=\(seed))")
-        var random = SeededRandom(state: seed)
+        var (random, seed) = SeededRandom.forTest("EscapingScanTests", replayWith: "ESCAPING_SEED")
         // Plain text, with now and then a byte that needs escaping; values of every length
         // around the word size, so specials land on every position and in the tail.
         let specials: [UInt8] = [0x5C, 0x3D, 0x0A, 0x0D, 0x09, 0x00, 0x1F, 0x7F, 0x5E, 0x7C, 0x2C]

@@ -21,10 +21,9 @@ struct PageFetcher {
     let query: WindowQuery
     let logger: Logger
     let from: Timestamp
-    /// Pages held between fetch and publication; a prefetched page holds a place too.
-    let pages: PageBudget
-    /// The lane the pages go to: backfill pages leave places to regular polls.
-    let lane: PublishLane
+    /// Each answer's place among the pages held between fetch and publication, in the lane the
+    /// pages go to (backfill pages leave places to regular polls); a prefetched page holds one too.
+    let place: PagePlace
     private(set) var pageSize: Int
     /// The URL the next ``fetch()`` asks for.
     private(set) var url: String
@@ -33,12 +32,11 @@ struct PageFetcher {
     private var prefetched: (url: String, task: Task<GraphAnswer, any Error>)?
 
     init(
-        client: any GraphListing, query: WindowQuery, from: Timestamp, pageSize: Int, pages: PageBudget,
-        lane: PublishLane, logger: Logger
+        client: any GraphListing, query: WindowQuery, from: Timestamp, pageSize: Int, place: PagePlace,
+        logger: Logger
     ) {
         self.client = client
-        self.pages = pages
-        self.lane = lane
+        self.place = place
         self.query = query
         self.from = from
         self.pageSize = pageSize
@@ -46,7 +44,7 @@ struct PageFetcher {
         url = query.url(from: from, top: pageSize)
     }
 
-    /// The answer for ``url``, holding one of ``pages``' places: the caller releases it once the
+    /// The answer for ``url``, holding a ``place``: the caller gives it back once the
     /// page is published. The next page is requested in the background meanwhile (it takes a
     /// place of its own once its request may go out).
     mutating func fetch() async throws -> GraphAnswer {
@@ -111,16 +109,15 @@ struct PageFetcher {
         guard let ahead = prefetched else { return }
         prefetched = nil
         ahead.task.cancel()
-        let pages = pages
-        let lane = lane
+        let place = place
         // Cancelled before its answer it holds no place; answered already, it holds one.
-        Task { if (try? await ahead.task.value) != nil { pages.release(lane) } }
+        Task { if (try? await ahead.task.value) != nil { place.giveBack() } }
     }
 
     /// Requests `next` in the background.
     private mutating func prefetch(_ next: String) {
         let client = client
-        let place = PagePlace(pages, lane)
+        let place = place
         prefetched = (next, Task { try await client.list(next, holding: place) })
     }
 
@@ -128,7 +125,7 @@ struct PageFetcher {
     private mutating func take(_ url: String) async throws -> GraphAnswer {
         guard let ahead = prefetched, ahead.url == url else {
             cancel()
-            return try await client.list(url, holding: PagePlace(pages, lane))
+            return try await client.list(url, holding: place)
         }
         prefetched = nil
         return try await withTaskCancellationHandler {
