@@ -18,11 +18,11 @@ extension EndpointCollector {
         from: Timestamp, to: Timestamp, provider: String?, checkpoint cp: inout EndpointCheckpoint,
         publisher: any EventPublisher, saveProgress: Bool = false, pageLimit: Int? = nil, asSlice: Bool = false
     ) async throws -> WindowResult {
-        var progress = ProgressTracker()
+        var progress = ProgressTracker(keepingKeys: !asSlice)
         let lane = asSlice ? .bulk : settings.lane(from: from, to: to)
         var fetcher = PageFetcher(
             client: client, query: settings.query(to: to, provider: provider), from: from,
-            pageSize: pageSize, place: PagePlace(settings.pages, lane), logger: logger)
+            pageSize: pageSize, place: PagePlace(settings.pages, lane), prefetching: !asSlice, logger: logger)
         var result = WindowResult(keepingIDs: !fetcher.pagesByTime || settings.audit)
         defer { fetcher.cancel() }
         var lastProgress = ContinuousClock.now

@@ -22,6 +22,12 @@ public struct GraphPage: Sendable {
     }
 
     public init(body: [UInt8]) throws(FormatError) {
+        // The items keep slices of the body (``RawJSON``): a body that grew by doubling (sent
+        // without Content-Length, or compressed) is first copied to its length, so they do not
+        // keep its empty part too.
+        let body =
+            body.capacity > body.count + body.count / 8
+            ? [UInt8](unsafeUninitializedCapacity: body.count) { $1 = $0.initialize(fromContentsOf: body) } : body
         let json: JSONValue
         let items: [RawJSON]?
         do {

@@ -46,6 +46,37 @@ import Testing
         }
     }
 
+    /// A page's items written compactly are kept as their slices of the body; written another
+    /// way (spaces, `\/` for `/`) they become the same compact text as their tree's.
+    @Test func aPageKeepsCompactItemsAsSlicesOfItsBody() throws {
+        var (random, seed) = SeededRandom.forTest("RawJSONTests.page", replayWith: "RAW_JSON_SEED")
+        let documents = (0..<60).map { _ in Self.object(depth: 0, using: &random) }
+        let compact =
+            #"{"@odata.context":"x","value":["#
+            + documents.map { RawJSON($0).description }.joined(separator: ",") + #"],"@odata.nextLink":"n"}"#
+        let spelledOtherwise = #"{ "value" : [ "# + documents.map(Self.spaced).joined(separator: " , ") + " ] }"
+        for (text, sliced) in [(compact, true), (spelledOtherwise, false)] {
+            let (object, items) = try JSONParser.parse(bytes: Array(text.utf8), keepingElementsAsTextOf: "value")
+            #expect(object["value"] == .array([]) && items?.count == documents.count, "seed \(seed)")
+            for (item, document) in zip(items ?? [], documents) {
+                #expect(item == RawJSON(document) && item.value == document, "seed \(seed): \(item)")
+                // A slice starts where the item sat in the body; a copy starts at 0.
+                #expect((item.bytes.startIndex > 0) == sliced, "seed \(seed): \(item)")
+            }
+        }
+    }
+
+    /// `value` as another JSON writer might put it: spaces around every `:` and `,`, `/` escaped.
+    static func spaced(_ value: JSONValue) -> String {
+        switch value {
+        case .object(let members):
+            return "{ " + members.map { spaced(.string($0.0)) + " : " + spaced($0.1) }.joined(separator: " , ") + " }"
+        case .array(let elements): return "[ " + elements.map(spaced).joined(separator: " , ") + " ]"
+        case .string: return JSONWriter.string(value).replacingOccurrences(of: "/", with: "\\/")
+        default: return JSONWriter.string(value)
+        }
+    }
+
     static let keys = ["a", "id", "é", "q\"k", "b\\", "detectorId", "x y", ""]
 
     static func object(depth: Int, using random: inout SeededRandom) -> JSONValue {
@@ -64,7 +95,8 @@ import Testing
             return .string(
                 String(
                     (0..<Int.random(in: 0...8, using: &random)).map { _ in
-                        ["a", "\"", "\\", "}", "]", ",", ":", "\n", "é", "😀", "\u{1}"].randomElement(using: &random)!
+                        ["a", "\"", "\\", "}", "]", ",", ":", "\n", "é", "😀", "\u{1}", "/"].randomElement(
+                            using: &random)!
                     }.joined()))
         case 5:
             return .array(

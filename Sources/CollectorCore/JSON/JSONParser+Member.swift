@@ -95,8 +95,9 @@ extension JSONParser.Cursor {
 extension JSONParser {
     /// Parses a JSON object whose member `key`, when it is an array, is kept as the text of each
     /// element (``RawJSON``) rather than as a tree: one element's tree lives only while its text
-    /// is written. In the object returned that member is an empty array; the texts come apart.
-    /// A Graph page (`{"value": [...]}`) is read this way.
+    /// is checked. In the object returned that member is an empty array; the texts come apart.
+    /// A Graph page (`{"value": [...]}`) is read this way. An element already written compactly
+    /// is kept as its slice of `bytes`, which the texts then share, rather than copied.
     public static func parse(
         bytes: [UInt8], keepingElementsAsTextOf key: String
     ) throws(JSONParseError) -> (object: JSONValue, elements: [RawJSON]?) {
@@ -112,7 +113,10 @@ extension JSONParser {
                     buffer[cursor.index] == UInt8(ascii: "[")
                 else { return nil }
                 var texts: [RawJSON] = []
-                try cursor.parseArray(depth: 2) { element in texts.append(RawJSON(element)) }
+                var scratch = JSONWriter()
+                try cursor.parseArray(depth: 2) { element, range in
+                    texts.append(RawJSON(element, parsedFrom: bytes[range], scratch: &scratch))
+                }
                 elements = texts
                 return .array([])
             }

@@ -149,12 +149,12 @@ public struct JSONParser {
 
         mutating func parseArray(depth: Int) throws(JSONParseError) -> JSONValue {
             var elements: [JSONValue] = []
-            try parseArray(depth: depth) { elements.append($0) }
+            try parseArray(depth: depth) { element, _ in elements.append(element) }
             return .array(elements)
         }
 
-        /// An array, handing each element to `each` as it is parsed.
-        mutating func parseArray(depth: Int, each: (JSONValue) -> Void) throws(JSONParseError) {
+        /// An array, handing each element to `each` as it is parsed, with the range of its text.
+        mutating func parseArray(depth: Int, each: (JSONValue, Range<Int>) -> Void) throws(JSONParseError) {
             if depth > JSONParser.maximumDepth { throw error("nesting deeper than \(JSONParser.maximumDepth)") }
             index += 1
             skipWhitespace()
@@ -164,7 +164,9 @@ public struct JSONParser {
             }
             while true {
                 skipWhitespace()
-                each(try parseValue(depth: depth))
+                let start = index
+                let element = try parseValue(depth: depth)
+                each(element, start..<index)
                 skipWhitespace()
                 guard index < bytes.count else {
                     throw error("unexpected end of input inside an array (truncated body?)")

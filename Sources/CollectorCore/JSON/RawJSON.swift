@@ -1,3 +1,5 @@
+import Foundation
+
 /// One JSON value kept as its compact text rather than as a tree: an alert's original document
 /// (``SecurityAlert/raw``). A parsed ``JSONValue`` of a 1.4 KB alert takes several times that in
 /// small heap objects; its text takes its length. Sinks write the text as it is, and parse it
@@ -6,17 +8,37 @@
 /// The text is what ``JSONWriter`` writes for the value: compact, member order and number text
 /// as the document had them. Two `RawJSON` are equal when their texts are.
 public struct RawJSON: Sendable, Hashable {
-    /// The compact JSON text, UTF-8.
-    public let bytes: [UInt8]
+    /// The compact JSON text, UTF-8. Read from a Graph page, it is usually the alert's slice of
+    /// the page's body: the alerts of a page share one buffer, as long as any of them lives.
+    public let bytes: ArraySlice<UInt8>
 
     /// The text of `value`.
     public init(_ value: JSONValue) {
         var writer = JSONWriter(reservingCapacity: value.approximateByteCount)
         writer.write(value)
-        // Exactly as long as the text: a queue holds thousands of these.
-        bytes = [UInt8](unsafeUninitializedCapacity: writer.bytes.count) { buffer, count in
-            count = buffer.initialize(fromContentsOf: writer.bytes)
+        bytes = Self.exactCopy(of: writer.bytes)
+    }
+
+    /// The text of `value`, which was parsed from `source`: `source` itself when it is that text
+    /// already (no copy), else the text written in `scratch` (reused from call to call).
+    public init(_ value: JSONValue, parsedFrom source: ArraySlice<UInt8>, scratch: inout JSONWriter) {
+        scratch.bytes.removeAll(keepingCapacity: true)
+        scratch.write(value)
+        let same = scratch.bytes.withUnsafeBytes { written in
+            source.withUnsafeBytes { original in
+                written.count == original.count
+                    && (written.count == 0 || memcmp(written.baseAddress!, original.baseAddress!, written.count) == 0)
+            }
         }
+        bytes = same ? source : Self.exactCopy(of: scratch.bytes)
+    }
+
+    /// A copy exactly as long as the text: a queue holds thousands of these.
+    private static func exactCopy(of text: [UInt8]) -> ArraySlice<UInt8> {
+        ArraySlice(
+            [UInt8](unsafeUninitializedCapacity: text.count) { buffer, count in
+                count = buffer.initialize(fromContentsOf: text)
+            })
     }
 
     /// JSON `null`.
@@ -24,7 +46,7 @@ public struct RawJSON: Sendable, Hashable {
 
     /// The value, parsed again. `null` if the text is not JSON (it always is when it came from
     /// ``init(_:)``).
-    public var value: JSONValue { (try? JSONParser.parse(bytes: bytes)) ?? .null }
+    public var value: JSONValue { (try? bytes.withUnsafeBufferPointer { try JSONParser.parse($0) }) ?? .null }
 
     /// The member named `key` of an object (the first, if the name repeats), parsing only that
     /// member; nil if there is none or this is not an object.

@@ -24,6 +24,10 @@ struct PageFetcher {
     /// Each answer's place among the pages held between fetch and publication, in the lane the
     /// pages go to (backfill pages leave places to regular polls); a prefetched page holds one too.
     let place: PagePlace
+    /// Whether the next page is asked for while this one is published. A window collected in
+    /// parallel slices does not: the slices already overlap their waits on Graph, and a page
+    /// ahead per slice would double the pages held for no more speed.
+    let prefetching: Bool
     private(set) var pageSize: Int
     /// The URL the next ``fetch()`` asks for.
     private(set) var url: String
@@ -33,10 +37,11 @@ struct PageFetcher {
 
     init(
         client: any GraphListing, query: WindowQuery, from: Timestamp, pageSize: Int, place: PagePlace,
-        logger: Logger
+        prefetching: Bool = true, logger: Logger
     ) {
         self.client = client
         self.place = place
+        self.prefetching = prefetching
         self.query = query
         self.from = from
         self.pageSize = pageSize
@@ -51,7 +56,9 @@ struct PageFetcher {
         while true {
             do {
                 let answer = try await take(url)
-                if let next = answer.page.nextLink, !pagesByTime {
+                if !prefetching {
+                    return answer
+                } else if let next = answer.page.nextLink, !pagesByTime {
                     prefetch(next)
                 } else if answer.page.nextLink != nil, pagesByTime, let newest = newest(in: answer) {
                     // The next page by time is known as soon as this one is: ask for it now.

@@ -12,6 +12,12 @@ struct ProgressTracker {
     }
 
     private(set) var inFlight: [Page] = []
+    /// Whether the pages' keys are kept for a progress checkpoint. A slice saves none (the
+    /// backfill checkpoints over whole slices), so it keeps none: its pages are settled only when
+    /// it ends, and their keys would grow with it.
+    let keepsKeys: Bool
+
+    init(keepingKeys: Bool = true) { keepsKeys = keepingKeys }
 
     var isEmpty: Bool { inFlight.isEmpty }
     var count: Int { inFlight.count }
@@ -21,7 +27,7 @@ struct ProgressTracker {
     var unsettledKeys: [String] { inFlight.flatMap(\.keys) }
 
     mutating func published(_ receipt: DeliveryReceipt, keys: [String], newest: Timestamp?) {
-        inFlight.append(Page(receipt: receipt, keys: keys, newest: newest))
+        inFlight.append(Page(receipt: receipt, keys: keepsKeys ? keys : [], newest: newest))
     }
 
     /// Waits until every page but the newest `keeping` is accepted; returns the newest time they
