@@ -42,7 +42,7 @@ extension EndpointCollector {
                 try await stopGracefully(
                     progress, checkpoint: cp, allowed: progressAllowed, startWatermark: startWatermark)
             }
-            let answer = try await fetcher.fetch()
+            guard let answer = try await nextAnswer(&fetcher) else { continue }  // stopping: see above
             defer { fetcher.place.giveBack() }  // at the end of this page's turn: it is published
             pageSize = fetcher.pageSize
             let page = processor.process(
@@ -93,6 +93,16 @@ extension EndpointCollector {
                     hadPartialPages: result.partialPages > 0))
         }
         return result
+    }
+
+    /// The fetcher's next answer; nil when a stop came while it waited for a page's place (the
+    /// loop's next turn stops the window).
+    private func nextAnswer(_ fetcher: inout PageFetcher) async throws -> GraphAnswer? {
+        do {
+            return try await fetcher.fetch()
+        } catch is PagesStopped where stop.isRequested {
+            return nil
+        }
     }
 
     /// Settles all but the two newest pages (they keep the sinks busy meanwhile) and saves the

@@ -59,6 +59,8 @@ extension GraphSecurityCollector {
             } catch is CancellationError {
                 if context.stop.isRequested && !Task.isCancelled { return }
                 throw CancellationError()
+            } catch is PagesStopped where context.stop.isRequested {
+                return  // stopping while waiting to fetch a page: not a poll failure
             } catch {
                 // Cancelled mid-poll (the grace period of a shutdown ran out): not a poll failure.
                 if Task.isCancelled { throw CancellationError() }

@@ -13,7 +13,7 @@ public struct GraphSecurityCollector: Source {
 
     func collectors() -> [EndpointCollector] {
         var result: [EndpointCollector] = []
-        let pages = PageBudget(pages: configuration.pagesInMemory)
+        let pages = PageBudget(pages: configuration.pagesInMemory, stop: context.stop)
         for tenant in configuration.tenants {
             let tokens = TokenProvider(
                 cloud: cloud, tenant: tenant.tenantId, clientId: tenant.clientId,

@@ -66,6 +66,19 @@ import Testing
         }
     }
 
+    /// A page mostly spelled otherwise is copied whole (a few slices would keep its body alive
+    /// beside the copies); a page mostly compact keeps its slices beside a few copies.
+    @Test func aPageMostlySpelledOtherwiseIsCopiedWhole() throws {
+        let documents: [JSONValue] = (0..<10).map { ["n": .number(String($0)), "s": "abcdefghijklmnop"] }
+        for compactOnes in [2, 8] {
+            let texts = documents.enumerated().map { i, d in i < compactOnes ? RawJSON(d).description : Self.spaced(d) }
+            let body = Array((#"{"value":["# + texts.joined(separator: ",") + "]}").utf8)
+            let items = try #require(JSONParser.parse(bytes: body, keepingElementsAsTextOf: "value").elements)
+            #expect(items == documents.map { RawJSON($0) })
+            #expect(items.filter(\.sharesABuffer).count == (compactOnes == 8 ? 8 : 0), "\(compactOnes) compact")
+        }
+    }
+
     /// `value` as another JSON writer might put it: spaces around every `:` and `,`, `/` escaped.
     static func spaced(_ value: JSONValue) -> String {
         switch value {

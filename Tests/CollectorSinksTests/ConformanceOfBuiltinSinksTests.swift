@@ -21,7 +21,9 @@ import Testing
     }
 
     @Test func failuresAreRetryableSinkErrors() async throws {
-        let port = try RsyslogReceiver.freePort(udp: false)  // nothing listens there
+        let refusing = try RefusingPort()  // bound, never listening: connections are refused
+        defer { withExtendedLifetime(refusing) {} }
+        let port = refusing.port
         try await SinkConformance.checkFailureReporting {
             SyslogSink(
                 configuration: try syslogConfig("targets: [\"127.0.0.1:\(port)\"]\nconnect_timeout: 1s"), logger: quiet)

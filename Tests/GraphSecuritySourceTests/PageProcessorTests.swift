@@ -35,6 +35,28 @@ import Testing
         #expect(second.versions.map(\.id) == ["c"])  // only what is new
     }
 
+    /// New alerts that are a small part of their page (the rest seen before) get texts of their
+    /// own, so a sink's queue does not keep the whole body alive for them; a page of new alerts
+    /// keeps sharing its body.
+    @Test func aFewNewAlertsAmongDuplicatesDoNotKeepTheirPageBodyAlive() throws {
+        let body = Array(
+            (#"{"value":["# + (0..<10).map { Self.v1("a\($0)", Double($0)).description }.joined(separator: ",") + "]}")
+                .utf8)
+        let items = try GraphPage(body: body).items
+        #expect(items.count == 10 && items.allSatisfy(\.sharesABuffer))
+        var keys: [String: Int64] = [:]
+        let all = processor.process(
+            status: 200, items: items, warnings: [], query: "/q", observedAt: Self.t0, recentKeys: &keys)
+        #expect(all.alerts == 10 && all.events.allSatisfy { $0.alert?.raw.sharesABuffer == true })
+        var seen = keys
+        seen.removeValue(forKey: try #require(all.events.first?.alert?.deduplicationKey))
+        let sparse = processor.process(
+            status: 200, items: items, warnings: [], query: "/q", observedAt: Self.t0, recentKeys: &seen)
+        let alert = try #require(sparse.events.first?.alert)
+        #expect(sparse.alerts == 1 && sparse.duplicates == 9)
+        #expect(!alert.raw.sharesABuffer && alert.raw == items[0] && alert.raw.bytes.capacity < 200)
+    }
+
     @Test func anItemThatIsNotAnAlertAndAnUnreadableTimeBecomeHealthEvents() {
         var keys: [String: Int64] = [:]
         let unset = RawJSON(

@@ -190,8 +190,14 @@ public final class RsyslogReceiver: @unchecked Sendable {
     }
 
     public static func freePort(udp: Bool) throws -> Int {
+        let (fd, port) = try boundLoopbackSocket(udp: udp)
+        close(fd)
+        return port
+    }
+
+    /// A socket bound to a free loopback port, and the port; the caller closes it.
+    static func boundLoopbackSocket(udp: Bool) throws -> (Int32, Int) {
         let fd = socket(AF_INET, Int32(udp ? SOCK_DGRAM.rawValue : SOCK_STREAM.rawValue), 0)
-        defer { close(fd) }
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)
         address.sin_addr.s_addr = inet_addr("127.0.0.1")
@@ -202,8 +208,11 @@ public final class RsyslogReceiver: @unchecked Sendable {
                 bind(fd, $0, length) == 0 && getsockname(fd, $0, &length) == 0
             }
         }
-        guard bound else { throw ReceiverError("no free port") }
-        return Int(UInt16(bigEndian: address.sin_port))
+        guard bound else {
+            close(fd)
+            throw ReceiverError("no free port")
+        }
+        return (fd, Int(UInt16(bigEndian: address.sin_port)))
     }
 
     public static func canConnect(port: Int) -> Bool {

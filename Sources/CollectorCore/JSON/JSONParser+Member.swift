@@ -117,6 +117,9 @@ extension JSONParser {
                 try cursor.parseArray(depth: 2) { element, range in
                     texts.append(RawJSON(element, parsedFrom: bytes[range], scratch: &scratch))
                 }
+                // Mostly spelled otherwise than our writer would: a few slices would keep the
+                // body alive beside the copies, so they are copied too.
+                texts = RawJSON.detachingIfSparse(texts, of: texts.reduce(0) { $0 + $1.byteCount })
                 elements = texts
                 return .array([])
             }

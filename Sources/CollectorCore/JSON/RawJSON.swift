@@ -33,6 +33,31 @@ public struct RawJSON: Sendable, Hashable {
         bytes = same ? source : Self.exactCopy(of: scratch.bytes)
     }
 
+    /// Whether this is a slice of a larger text it shares (a page's body: an item never starts
+    /// at its first byte), rather than a copy of its own.
+    public var sharesABuffer: Bool { bytes.startIndex > 0 }
+
+    /// A copy of its own when it shares a larger text; itself otherwise.
+    public func detached() -> RawJSON {
+        sharesABuffer ? RawJSON(exactCopyOf: bytes) : self
+    }
+
+    /// Copies out the shared texts among `texts` when they come to less than half of the
+    /// `sharedBytes` of the text they were cut from: a few alerts would otherwise keep a whole
+    /// page body alive (a sink's queue counts only their own size). Unchanged otherwise.
+    public static func detachingIfSparse(_ texts: [RawJSON], of sharedBytes: Int) -> [RawJSON] {
+        let kept = texts.reduce(0) { $0 + ($1.sharesABuffer ? $1.byteCount : 0) }
+        guard kept > 0, kept * 2 < sharedBytes else { return texts }
+        return texts.map { $0.detached() }
+    }
+
+    private init(exactCopyOf text: ArraySlice<UInt8>) {
+        bytes = ArraySlice(
+            [UInt8](unsafeUninitializedCapacity: text.count) { buffer, count in
+                count = buffer.initialize(fromContentsOf: text)
+            })
+    }
+
     /// A copy exactly as long as the text: a queue holds thousands of these.
     private static func exactCopy(of text: [UInt8]) -> ArraySlice<UInt8> {
         ArraySlice(

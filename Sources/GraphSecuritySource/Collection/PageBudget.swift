@@ -9,6 +9,9 @@ import Synchronization
 ///
 /// Backfill pages (``PublishLane/bulk``) take at most three quarters of the places, so a
 /// regular poll finds one even while many backfills wait on full queues.
+///
+/// Once the source is asked to stop, no stream takes a place any more: those waiting for one
+/// are woken with ``PagesStopped`` at once, so a graceful stop starts no new request.
 package final class PageBudget: Sendable {
     private struct Waiter {
         var id: UInt64
@@ -21,6 +24,7 @@ package final class PageBudget: Sendable {
         var bulkTaken = 0
         var waiting: [Waiter] = []
         var nextID: UInt64 = 0
+        var stopped = false
     }
 
     private let state = Mutex(State())
@@ -28,16 +32,20 @@ package final class PageBudget: Sendable {
     /// The most places bulk pages hold at once.
     package let bulkPages: Int
 
-    package init(pages: Int) {
+    /// A budget of `pages`, closed to new takers once `stop` is requested.
+    package init(pages: Int, stop: StopRequest? = nil) {
         self.pages = pages
         // At least one place is always left to regular polls (a budget of one has none to give).
         bulkPages = max(1, min(pages - 1, pages * 3 / 4))
+        stop?.whenRequested { [weak self] in self?.close() }
     }
 
     /// Takes a page's place, waiting for one if none is free for `lane`. Throws
-    /// `CancellationError` when the task is cancelled while it waits.
+    /// `CancellationError` when the task is cancelled while it waits, and ``PagesStopped`` once
+    /// the source is stopping.
     package func acquire(_ lane: PublishLane = .regular) async throws {
-        let id: UInt64? = state.withLock { s in
+        let id: UInt64? = try state.withLock { s throws(PagesStopped) in
+            if s.stopped { throw PagesStopped() }
             if s.waiting.isEmpty, take(lane, &s) { return nil }
             s.nextID += 1
             return s.nextID
@@ -45,13 +53,14 @@ package final class PageBudget: Sendable {
         guard let id else { return }
         try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
-                let cancelled = state.withLock { s in
-                    if Task.isCancelled { return true }
+                let refused: (any Error)? = state.withLock { s in
+                    if Task.isCancelled { return CancellationError() }
+                    if s.stopped { return PagesStopped() }
                     s.waiting.append(Waiter(id: id, lane: lane, continuation: continuation))
-                    return false
+                    return nil
                 }
                 // A place freed meanwhile is handed over by the next release (or right here).
-                if cancelled { continuation.resume(throwing: CancellationError()) } else { handOver() }
+                if let refused { continuation.resume(throwing: refused) } else { handOver() }
             }
         } onCancel: {
             let waiter = state.withLock { s in s.waiting.firstIndex { $0.id == id }.map { s.waiting.remove(at: $0) } }
@@ -71,6 +80,17 @@ package final class PageBudget: Sendable {
             if lane == .bulk { s.bulkTaken -= 1 }
         }
         handOver()
+    }
+
+    /// Refuses every waiter and every later taker with ``PagesStopped``; places already taken
+    /// are still given back as usual.
+    package func close() {
+        let refused = state.withLock { s in
+            s.stopped = true
+            defer { s.waiting = [] }
+            return s.waiting
+        }
+        for waiter in refused { waiter.continuation.resume(throwing: PagesStopped()) }
     }
 
     /// Places taken now, and streams waiting for one (for tests and status).
@@ -100,6 +120,11 @@ package final class PageBudget: Sendable {
         }
         for continuation in ready { continuation.resume() }
     }
+}
+
+/// Why a stream got no page place: its source is stopping, and starts no new request.
+package struct PagesStopped: Error, CustomStringConvertible {
+    package var description: String { "stopping: no new Graph request is started once a stop is requested" }
 }
 
 /// A place of a ``PageBudget`` in one lane, as a request takes and gives it back.

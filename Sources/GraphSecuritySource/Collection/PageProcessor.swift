@@ -105,6 +105,7 @@ package struct PageProcessor: Sendable {
             outcome.alerts += 1
             outcome.events.append(.alert(alert))
         }
+        detachIfSparse(&outcome.events, page: items)
         if !unreadable.isEmpty {
             outcome.unreadableFields = unreadable.count
             outcome.events.append(
@@ -120,6 +121,21 @@ package struct PageProcessor: Sendable {
                         observedAt: observedAt)))
         }
         return outcome
+    }
+
+    /// A page whose new alerts are a small part of it (the rest duplicates or unreadable): their
+    /// texts are copied out of its body, so the body is not kept alive for them.
+    private func detachIfSparse(_ events: inout [Event], page items: [RawJSON]) {
+        let shared = items.reduce(0) { $0 + ($1.sharesABuffer ? $1.byteCount : 0) }
+        let positions = events.indices.filter { events[$0].alert != nil }
+        let texts = positions.compactMap { events[$0].alert?.raw }
+        let detached = RawJSON.detachingIfSparse(texts, of: shared)
+        for (position, (text, copy)) in zip(positions, zip(texts, detached))
+        where text.sharesABuffer != copy.sharesABuffer {
+            guard case .alert(var alert) = events[position] else { continue }
+            alert.raw = copy
+            events[position] = .alert(alert)
+        }
     }
 
     private func appendWarnings(_ values: [String], query: String, observedAt: Timestamp, to outcome: inout PageOutcome)
