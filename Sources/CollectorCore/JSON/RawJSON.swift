@@ -39,7 +39,7 @@ public struct RawJSON: Sendable, Hashable {
 
     /// A copy of its own when it shares a larger text; itself otherwise.
     public func detached() -> RawJSON {
-        sharesABuffer ? RawJSON(exactCopyOf: bytes) : self
+        sharesABuffer ? RawJSON(bytes: Self.exactCopy(of: bytes)) : self
     }
 
     /// Copies out the shared texts among `texts` when they come to less than half of the
@@ -51,15 +51,10 @@ public struct RawJSON: Sendable, Hashable {
         return texts.map { $0.detached() }
     }
 
-    private init(exactCopyOf text: ArraySlice<UInt8>) {
-        bytes = ArraySlice(
-            [UInt8](unsafeUninitializedCapacity: text.count) { buffer, count in
-                count = buffer.initialize(fromContentsOf: text)
-            })
-    }
+    private init(bytes: ArraySlice<UInt8>) { self.bytes = bytes }
 
     /// A copy exactly as long as the text: a queue holds thousands of these.
-    private static func exactCopy(of text: [UInt8]) -> ArraySlice<UInt8> {
+    private static func exactCopy(of text: some Collection<UInt8>) -> ArraySlice<UInt8> {
         ArraySlice(
             [UInt8](unsafeUninitializedCapacity: text.count) { buffer, count in
                 count = buffer.initialize(fromContentsOf: text)
