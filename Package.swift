@@ -47,6 +47,9 @@ let package = Package(
         .systemLibrary(
             name: "COpenSSL", pkgConfig: "openssl",
             providers: [.apt(["libssl-dev", "pkg-config"])]),
+        .systemLibrary(
+            name: "CNats", pkgConfig: "libnats",
+            providers: [.apt(["libnats-dev", "pkg-config"])]),
 
         // The bottom layer: threads, files, checksums, rate limiting, percent-encoding.
         .target(name: "CollectorSystem", dependencies: ["CZlib"]),
@@ -60,13 +63,16 @@ let package = Package(
             ]),
         .target(
             name: "CurlTransport", dependencies: ["CCurl", "CollectorSystem"]),
+        // NATS and JetStream through the official C client: connections, publishing with
+        // acknowledgements, streams. Blocking calls, made from dedicated threads.
+        .target(name: "NatsClient", dependencies: ["CNats"]),
         .target(name: "EventFormats", dependencies: ["CollectorCore"]),
         .target(name: "GzipStream", dependencies: ["CZlib"]),
         .target(
             name: "CollectorSinks",
             dependencies: [
                 "CollectorCore", "CollectorSystem", "EventFormats", "CurlTransport", "GzipStream", "COpenSSL",
-                .product(name: "Logging", package: "swift-log"),
+                "NatsClient", .product(name: "Logging", package: "swift-log"),
             ]),
         .target(
             name: "GraphSecuritySource",
@@ -152,7 +158,7 @@ let package = Package(
             name: "TestReceivers",
             dependencies: ["CollectorCore", "CollectorSinks", "CollectorTesting"],
             path: "Tests/TestReceivers",
-            exclude: ["webhook_receiver.py"]),
+            exclude: ["webhook_receiver.py", "nats_stream.py"]),
         // Fuzz targets (`make fuzz`; `make test` runs each briefly): one harness library, and one
         // binary that is libFuzzer's under -DFUZZING and a replayer otherwise (`make test` replays
         // every committed seed and regression input through its target with it).

@@ -29,10 +29,11 @@ ALLOWED = {
     "CollectorCore": {"CollectorSystem", "Logging", "ServiceLifecycle", "DequeModule"},
     "CurlTransport": {"CCurl", "CollectorSystem"},
     "GzipStream": {"CZlib"},
+    "NatsClient": {"CNats"},
     "EventFormats": {"CollectorCore"},
     "CollectorConfig": {"CollectorCore", "CollectorSystem", "Yams"},
     "CollectorSinks": {"CollectorCore", "CollectorSystem", "EventFormats", "CurlTransport", "GzipStream", "COpenSSL",
-                       "Logging"},
+                       "NatsClient", "Logging"},
     # Metrics: swift-metrics' API only (the backend is the runtime's choice).
     "GraphSecuritySource": {"CollectorCore", "CollectorSystem", "CurlTransport", "COpenSSL", "Logging", "Metrics"},
     "GraphSimulator": {"CollectorCore", "CollectorSystem", "GraphSecuritySource", "FlyingFox"},

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what building and testing graph-collector needs on Debian/Ubuntu, only if missing:
-# libcurl, OpenSSL and zlib headers (for the CCurl, COpenSSL and CZlib system-library targets),
+# libcurl, OpenSSL, zlib and NATS C client headers (for the CCurl, COpenSSL, CZlib and CNats
+# system-library targets), nats-server (the JetStream sink's tests start real clusters on loopback),
 # pkg-config (which SwiftPM uses to find them), gzip (the tests check archives with `gzip -t` and
 # `zcat`), the openssl tool (the tests make certificates and verify signatures with it), and
 # rsyslog with its OpenSSL TLS driver (the syslog sink's tests send to a real rsyslog on loopback) and
@@ -10,7 +11,7 @@
 # and from PyPI the checkers below.
 set -euo pipefail
 
-packages=(libcurl4-openssl-dev libssl-dev zlib1g-dev pkg-config gzip openssl rsyslog rsyslog-openssl python3 python3-pip systemd prometheus nghttp2-proxy)
+packages=(libcurl4-openssl-dev libssl-dev zlib1g-dev libnats-dev nats-server pkg-config gzip openssl rsyslog rsyslog-openssl python3 python3-pip systemd prometheus nghttp2-proxy)
 missing=()
 for p in "${packages[@]}"; do
   dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
@@ -29,9 +30,9 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 
 # Checkers we did not write, from PyPI: Standard Webhooks signatures, the OCSF schema (offline,
-# with jsonschema) and a CEF parser.
-python_packages=(standardwebhooks ocsf-json-schema==1.2.0 jsonschema cefp==0.0.2)
-if ! python3 -c "import standardwebhooks, ocsf_json_schema, jsonschema, cefp" >/dev/null 2>&1; then
+# with jsonschema), a CEF parser, and NATS's Python client (it counts what a stream holds).
+python_packages=(standardwebhooks ocsf-json-schema==1.2.0 jsonschema cefp==0.0.2 nats-py==2.16.0)
+if ! python3 -c "import standardwebhooks, ocsf_json_schema, jsonschema, cefp, nats" >/dev/null 2>&1; then
   echo "install-deps: installing ${python_packages[*]} from PyPI"
   python3 -m pip install --quiet --disable-pip-version-check "${python_packages[@]}" 2>/dev/null \
     || python3 -m pip install --quiet --disable-pip-version-check --break-system-packages "${python_packages[@]}"

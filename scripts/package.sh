@@ -7,7 +7,7 @@
 #                                under /usr and /etc (DEB_REVISION 1, DEB_MAINTAINER, DIST=dist)
 #
 # Both build the `graph-collector` product in release mode with the Swift runtime and Foundation
-# linked in (--static-swift-stdlib: the host needs libcurl, OpenSSL and zlib, no Swift), in their
+# linked in (--static-swift-stdlib: the host needs libcurl, OpenSSL, zlib and libnats, no Swift), in their
 # own scratch directory (SCRATCH, .build-install) so they never touch a development `.build`.
 # What is installed:
 #   $PREFIX/bin/graph-collector                                   the binary (debug info stripped)
@@ -156,7 +156,7 @@ do_install() {
 # Depends: from dpkg-shlibdeps (dpkg-dev) when it is there, else the libraries the binary links.
 deb_depends() {
   local stage=$1
-  local fallback="libc6, libcurl4, libgcc-s1, libssl3, libstdc++6, zlib1g"
+  local fallback="libc6, libcurl4, libgcc-s1, libnats3.4, libssl3, libstdc++6, zlib1g"
   if ! command -v dpkg-shlibdeps >/dev/null 2>&1; then
     echo "$fallback"
     return

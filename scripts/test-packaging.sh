@@ -177,7 +177,7 @@ field() { dpkg-deb --field "$deb" "$1"; }
 [ "$(field Architecture)" = "$arch" ] || fail "Architecture: '$(field Architecture)', expected $arch"
 ok "Package graph-collector, Version $version-1, Architecture $arch"
 depends=$(field Depends)
-for lib in libc6 libcurl4 libssl3 zlib1g; do
+for lib in libc6 libcurl4 libssl3 zlib1g libnats3.4; do
   [[ $depends =~ (^|, )$lib( |,|$) ]] || fail "Depends lacks $lib: $depends"
 done
 ok "Depends: $depends"

@@ -15,7 +15,9 @@ struct BenchCommand: AsyncParsableCommand {
         commandName: "graph-collector-bench",
         abstract: "Throughput, memory and backfill time of graph-collector, each beside its reference.")
 
-    static let benchmarks = ["decode", "encode", "syslog", "gzip", "webhook", "backfill", "tenants", "fairness"]
+    static let benchmarks = [
+        "decode", "encode", "syslog", "gzip", "webhook", "backfill", "tenants", "fairness", "jetstream",
+    ]
 
     @Flag(help: "Every benchmark once at a tiny size (make test runs this).")
     var tiny = false
@@ -93,6 +95,7 @@ struct BenchCommand: AsyncParsableCommand {
         case "syslog": try await SyslogBenchmark.run(events: events)
         case "gzip": try await GzipBenchmark.run(events: events)
         case "webhook": try await WebhookBenchmark.run(events: events)
+        case "jetstream": try await JetStreamBenchmark.run(events: events)
         case "tenants": try await TenantsBenchmark.run(tenants: tenants ?? (tiny ? 50 : 1000))
         case "fairness":
             try await FairnessBenchmark.run(

@@ -1,7 +1,7 @@
 public import CollectorCore
 
 extension PluginRegistry {
-    /// Registers the sinks this module provides (`json-file`, `syslog`, `gzip-archive`, `webhook`, `exec`), through the same public path a
+    /// Registers the sinks this module provides (`json-file`, `syslog`, `gzip-archive`, `webhook`, `exec`, `nats-jetstream`), through the same public path a
     /// custom sink uses.
     public mutating func registerBuiltinSinks() {
         register(sink: JSONFileSink.Plugin.self)
@@ -9,5 +9,6 @@ extension PluginRegistry {
         register(sink: GzipArchiveSink.Plugin.self)
         register(sink: WebhookSink.Plugin.self)
         register(sink: ExecSink.Plugin.self)
+        register(sink: NatsJetStreamSink.Plugin.self)
     }
 }

@@ -50,6 +50,21 @@ public final class RsyslogReceiver: @unchecked Sendable {
     }
 
     public func start() throws {
+        // A port of ours may be held for a moment by another test's outgoing connection while
+        // rsyslog was down (its local port comes from the same range): try again for a while.
+        for _ in 0..<20 {
+            do {
+                return try startOnce()
+            } catch let error as ReceiverError where error.description.contains("Address already in use") {
+                var status: Int32 = 0
+                waitpid(pid, &status, 0)
+                usleep(250_000)
+            }
+        }
+        try startOnce()
+    }
+
+    private func startOnce() throws {
         pid = try Self.spawn(
             Self.executable, ["-n", "-f", directory.file("rsyslog.conf"), "-i", directory.file("rsyslog.pid")],
             log: directory.file("rsyslogd.log"))

@@ -17,3 +17,18 @@ public enum TestCertificates {
             """)
     }
 }
+
+extension TestCertificates {
+    /// A client certificate from the CA ``make(in:serverNames:)`` made: `client.pem`, `client.key`.
+    public static func makeClient(in directory: String, name: String = "graph-collector") throws {
+        try RsyslogReceiver.shell(
+            """
+            set -e
+            cd '\(directory)'
+            openssl req -newkey rsa:2048 -nodes -keyout client.key -out client.csr -subj /CN=\(name) 2>/dev/null
+            printf 'extendedKeyUsage=clientAuth\\n' > client.ext
+            openssl x509 -req -in client.csr -CA ca.pem -CAkey ca.key -CAcreateserial -out client.pem -days 2 \\
+              -extfile client.ext 2>/dev/null
+            """)
+    }
+}

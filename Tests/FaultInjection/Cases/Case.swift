@@ -18,6 +18,7 @@ enum Case: String, CaseIterable {
     case diskFull = "disk-full"
     case readOnlyDisk = "read-only-disk"
     case apiFaults = "api-faults"
+    case jetStreamKill9 = "jetstream-kill-9"
 }
 
 /// Runs the cases with the chosen sizes and one seeded random source.
@@ -39,6 +40,7 @@ final class CaseRunner {
         case .diskFull: return try await diskFull()
         case .readOnlyDisk: return try await readOnlyDisk()
         case .apiFaults: return try await apiFaults()
+        case .jetStreamKill9: return try await jetStreamKill9()
         }
     }
 

@@ -1,0 +1,135 @@
+import CollectorCore
+import CollectorSinks
+import CollectorTesting
+import Foundation
+import TestReceivers
+import Testing
+
+func natsConfig(_ yaml: String) throws -> NatsJetStreamSink.Configuration {
+    try CollectorTestingConfig.decode(NatsJetStreamSink.Configuration.self, yaml: yaml)
+}
+
+/// The nats-jetstream sink against real `nats-server` processes; the stream is read back with
+/// nats-py, NATS's own Python client.
+@Suite(.serialized) struct NatsJetStreamSinkTests {
+    static func config(_ cluster: NatsCluster, stream: String = "ALERTS", ackTimeout: String = "5s", extra: String = "")
+        throws
+        -> NatsJetStreamSink.Configuration
+    {
+        try natsConfig(
+            """
+            servers: [\(cluster.urls.map { "\"\($0)\"" }.joined(separator: ", "))]
+            subject: "graph.{event_type}.{severity}"
+            stream: {name: \(stream), subjects: ["graph.>"], replicas: \(cluster.nodes.count)}
+            ack_timeout: \(ackTimeout)
+            connect_timeout: 2s
+            \(extra)
+            """)
+    }
+
+    @Test func storesEachEventOnceAndDropsAResendAsADuplicate() async throws {
+        let cluster = try NatsCluster()
+        try await cluster.waitUntilReady()
+        let sink = NatsJetStreamSink(configuration: try Self.config(cluster), logger: quiet)
+        try await sink.start()
+        let events =
+            SampleEvents.alerts(0..<1000) + [SampleEvents.providerWarning(), SampleEvents.providerWarning(status: 503)]
+        for start in stride(from: 0, to: events.count, by: 250) {
+            try await sink.write(Array(events[start..<min(start + 250, events.count)]))
+        }
+        // A retried batch, as after a lost acknowledgement or a restart before the checkpoint moved.
+        try await sink.write(Array(events[0..<500]))
+        let stats = await sink.statistics
+        #expect(stats.stored == 1002 && stats.duplicates == 500, "\(stats)")
+        try await sink.close()
+
+        let count = try cluster.count(stream: "ALERTS")
+        #expect(count.messages == 1002 && count.streamMessages == 1002, "\(count)")
+        #expect(count.uniqueIDs == 1002 && count.repeatedIDs == 0 && count.withoutID == 0)
+        let expected = Set(events.map { NatsJetStreamSink.messageID(for: $0, format: .json) })
+        #expect(count.ids == expected)
+    }
+
+    @Test func aServerDownAtStartIsRetriedAndTheBatchArrivesOnceItIsUp() async throws {
+        let cluster = try NatsCluster()
+        try await cluster.waitUntilReady()
+        cluster.kill(node: 0)
+        let sink = NatsJetStreamSink(configuration: try Self.config(cluster, ackTimeout: "1s"), logger: quiet)
+        try await sink.start()  // logged, not thrown: the pipeline retries and spools meanwhile
+        let batch = SampleEvents.alerts(0..<50)
+        await #expect {
+            try await sink.write(batch)
+        } throws: { ($0 as? SinkError)?.isRetryable == true }
+        try cluster.start(node: 0)
+        try await cluster.waitUntilReady()
+        try await sink.write(batch)
+        #expect(await sink.statistics.stored == 50)
+        try await sink.close()
+        #expect(try cluster.count(stream: "ALERTS").uniqueIDs == 50)
+    }
+
+    @Test func aStreamThatTakesOtherSubjectsStopsTheStartWithTheReason() async throws {
+        let cluster = try NatsCluster()
+        try await cluster.waitUntilReady()
+        let other = NatsJetStreamSink(
+            configuration: try natsConfig(
+                """
+                servers: ["\(cluster.urls[0])"]
+                subject: other.events
+                stream: {name: ALERTS, subjects: ["other.>"]}
+                """), logger: quiet)
+        try await other.start()
+        try await other.close()
+        let sink = NatsJetStreamSink(configuration: try Self.config(cluster), logger: quiet)
+        await #expect {
+            try await sink.start()
+        } throws: { error in
+            let text = "\(error)"
+            return text.contains("stream 'ALERTS'") && text.contains("[\"other.>\"]") && text.contains("[\"graph.>\"]")
+        }
+        try await sink.close()
+    }
+
+    @Test func tlsWithAClientCertificateAndAPasswordThatNeverReachesAnError() async throws {
+        let certificates = TemporaryDirectory(prefix: "nats-tls")
+        defer { certificates.remove() }
+        try TestCertificates.make(in: certificates.path, serverNames: "DNS:localhost,IP:127.0.0.1")
+        try TestCertificates.makeClient(in: certificates.path)
+        let dir = certificates.path
+        let cluster = try NatsCluster(
+            settings: """
+                tls { cert_file: "\(dir)/server.pem", key_file: "\(dir)/server.key", ca_file: "\(dir)/ca.pem", verify: true }
+                authorization { user: collector, password: "s3cret-Pa55" }
+                """, tls: true)
+        try await cluster.waitUntilReady()
+        func sink(password: String, caFile: String = "ca.pem") throws -> NatsJetStreamSink {
+            NatsJetStreamSink(
+                configuration: try Self.config(
+                    cluster,
+                    extra: """
+                        auth: {user: collector, password: "\(password)"}
+                        tls: {ca_file: "\(dir)/\(caFile)", client_certificate: "\(dir)/client.pem", client_key: "\(dir)/client.key"}
+                        """), logger: quiet)
+        }
+        let good = try sink(password: "s3cret-Pa55")
+        try await good.start()
+        try await good.write(SampleEvents.alerts(0..<20))
+        #expect(await good.statistics.stored == 20)
+        try await good.close()
+
+        let wrong = try sink(password: "wrong-Pa55word")
+        await #expect {
+            try await wrong.start()
+        } throws: { error in
+            let text = "\(error)"
+            return text.localizedCaseInsensitiveContains("auth") && !text.contains("wrong-Pa55word")
+        }
+        try await wrong.close()
+        // A server certificate from another CA is refused: TLS is verified.
+        try FileManager.default.createDirectory(atPath: dir + "/other", withIntermediateDirectories: true)
+        try TestCertificates.make(in: dir + "/other", serverNames: "DNS:localhost")
+        let untrusted = try sink(password: "s3cret-Pa55", caFile: "other/ca.pem")
+        await #expect(throws: (any Error).self) { try await untrusted.start() }
+        try await untrusted.close()
+    }
+}

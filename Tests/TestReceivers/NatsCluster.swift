@@ -1,0 +1,192 @@
+public import CollectorTesting
+public import Foundation
+
+#if canImport(Glibc)
+    public import Glibc
+#endif
+
+/// Real `nats-server` processes with JetStream on loopback: one node, or a cluster of several
+/// routed to each other. Each node keeps its configuration and store, so a killed node can be
+/// started again. `settings` is added to every node's configuration (TLS, authorization).
+public final class NatsCluster: @unchecked Sendable {
+    public struct Node: Sendable {
+        public var name: String
+        public var port: Int
+        public var clusterPort: Int
+        public var monitorPort: Int
+        public var pid: pid_t = 0
+    }
+
+    public let directory = TemporaryDirectory(prefix: "nats-test")
+    public private(set) var nodes: [Node] = []
+    /// `tls://` when the settings turn TLS on, `nats://` otherwise.
+    let scheme: String
+
+    public init(nodes count: Int = 1, settings: String = "", tls: Bool = false) throws {
+        scheme = tls ? "tls" : "nats"
+        for i in 1...count {
+            nodes.append(
+                Node(
+                    name: "n\(i)", port: try Self.unusedPort(), clusterPort: try Self.unusedPort(),
+                    monitorPort: try Self.unusedPort()))
+        }
+        for i in nodes.indices {
+            try writeConfiguration(of: i, settings: settings)
+            try start(node: i)
+        }
+    }
+
+    /// A free port below Linux's ephemeral range (32768-60999), where ports bound to 0 and
+    /// outgoing connections come from: a node restarted on its port, or another test's
+    /// receiver restarted on its own, never finds it taken by the other.
+    static func unusedPort() throws -> Int {
+        for _ in 0..<200 {
+            let port = Int.random(in: 20_000..<32_000)
+            let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+            var address = sockaddr_in()
+            address.sin_family = sa_family_t(AF_INET)
+            address.sin_addr.s_addr = inet_addr("127.0.0.1")
+            address.sin_port = UInt16(port).bigEndian
+            let bound = withUnsafePointer(to: &address) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                    bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0
+                }
+            }
+            close(fd)
+            if bound { return port }
+        }
+        throw ReceiverError("no free port between 20000 and 32000")
+    }
+
+    /// Every node's client URL, for a client to fail over between.
+    public var urls: [String] { nodes.map { "\(scheme)://127.0.0.1:\($0.port)" } }
+    public var urlList: String { urls.joined(separator: ",") }
+
+    public func url(of node: Int) -> String { "\(scheme)://127.0.0.1:\(nodes[node].port)" }
+
+    private func writeConfiguration(of i: Int, settings: String) throws {
+        let node = nodes[i]
+        var text = """
+            server_name: \(node.name)
+            listen: 127.0.0.1:\(node.port)
+            http: 127.0.0.1:\(node.monitorPort)
+            jetstream { store_dir: "\(directory.path)/\(node.name)" }
+
+            """
+        if nodes.count > 1 {
+            let routes = nodes.filter { $0.name != node.name }.map { "nats://127.0.0.1:\($0.clusterPort)" }
+            text += """
+                cluster {
+                  name: test
+                  listen: 127.0.0.1:\(node.clusterPort)
+                  routes: [\(routes.joined(separator: ", "))]
+                }
+
+                """
+        }
+        _ = try directory.write("\(node.name).conf", text + settings + "\n")
+    }
+
+    /// Starts a node (again).
+    public func start(node i: Int) throws {
+        nodes[i].pid = try RsyslogReceiver.spawn(
+            "/usr/bin/env", ["nats-server", "-c", directory.file("\(nodes[i].name).conf")],
+            log: directory.file("\(nodes[i].name).log"))
+    }
+
+    /// `kill -9` of a node.
+    public func kill(node i: Int) {
+        guard nodes[i].pid > 0 else { return }
+        Glibc.kill(nodes[i].pid, SIGKILL)
+        var status: Int32 = 0
+        waitpid(nodes[i].pid, &status, 0)
+        nodes[i].pid = 0
+    }
+
+    /// The index of a node by its server name.
+    public func index(of name: String) -> Int? { nodes.firstIndex { $0.name == name } }
+
+    /// Waits until every running node says it is healthy, JetStream included (`/healthz`).
+    public func waitUntilReady(timeout: Duration = .seconds(30)) async throws {
+        let deadline = ContinuousClock.now + timeout
+        for node in nodes where node.pid > 0 {
+            while shell("curl -sf http://127.0.0.1:\(node.monitorPort)/healthz").status != 0 {
+                guard ContinuousClock.now < deadline else {
+                    throw ReceiverError(
+                        "nats-server \(node.name) not healthy within \(timeout):\n" + log(of: node.name))
+                }
+                try await Task.sleep(for: .milliseconds(100))
+            }
+        }
+    }
+
+    public func log(of name: String) -> String {
+        (try? String(contentsOfFile: directory.file("\(name).log"), encoding: .utf8))?.split(separator: "\n")
+            .suffix(20).joined(separator: "\n") ?? ""
+    }
+
+    /// What NATS's own Python client reads from a stream: every message, counted by `Nats-Msg-Id`.
+    public struct StreamCount: Sendable, Decodable {
+        public var messages: Int
+        public var streamMessages: Int
+        public var uniqueIDs: Int
+        public var repeatedIDs: Int
+        public var withoutID: Int
+        /// The ids read.
+        public var ids: Set<String> = []
+
+        enum CodingKeys: String, CodingKey {
+            case messages
+            case streamMessages = "stream_messages"
+            case uniqueIDs = "unique_ids"
+            case repeatedIDs = "repeated_ids"
+            case withoutID = "without_id"
+        }
+    }
+
+    /// Reads `stream` with nats-py (Tests/TestReceivers/nats_stream.py), from the running nodes.
+    public func count(stream: String) throws -> StreamCount {
+        let idsFile = directory.file("ids-\(stream).txt")
+        let output = try python(["count", runningURLs, stream, idsFile])
+        var count = try JSONDecoder().decode(StreamCount.self, from: Data(output.utf8))
+        let ids = (try? String(contentsOfFile: idsFile, encoding: .utf8)) ?? ""
+        count.ids = Set(ids.split(separator: "\n").map(String.init))
+        return count
+    }
+
+    /// The name of the node leading `stream`, as nats-py reads it.
+    public func leader(of stream: String) throws -> String {
+        try python(["leader", runningURLs, stream]).trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
+    /// How many messages `stream` holds, as nats-py reads its state.
+    public func messages(in stream: String) throws -> Int {
+        let text = try python(["messages", runningURLs, stream])
+        guard let n = Int(text.trimmingCharacters(in: .whitespacesAndNewlines)) else {
+            throw ReceiverError("nats_stream.py messages printed '\(text)'")
+        }
+        return n
+    }
+
+    private var runningURLs: String {
+        nodes.indices.filter { nodes[$0].pid > 0 }.map { url(of: $0) }.joined(separator: ",")
+    }
+
+    private func python(_ arguments: [String]) throws -> String {
+        let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent(
+            "nats_stream.py")
+        let quoted = ([script.path] + arguments).map { "'\($0)'" }.joined(separator: " ")
+        let (status, output) = shell("python3 \(quoted)")
+        guard status == 0 else { throw ReceiverError("nats_stream.py \(arguments[0]) failed: \(output)") }
+        return output.split(separator: "\n").last.map(String.init) ?? ""
+    }
+
+    public func stop() {
+        for i in nodes.indices { kill(node: i) }
+    }
+
+    deinit {
+        stop()
+        directory.remove()
+    }
+}
