@@ -120,7 +120,7 @@ let package = Package(
             name: "CollectorSinksTests",
             dependencies: [
                 "CollectorSinks", "CollectorCore", "CollectorTesting", "EventFormats", "GraphSecuritySource",
-                "TestReceivers", "graph-collector",
+                "NatsClient", "TestReceivers", "graph-collector",
             ],
             exclude: ["Golden", "Support/exec_child.sh"]),
         // The fault-injection suite (`make fault-injection`; `make test` runs it small).

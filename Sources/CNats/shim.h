@@ -24,16 +24,16 @@ static inline natsStatus cnats_jetstream(jsCtx **js, natsConnection *nc, int64_t
 }
 
 /// Publishes `data` to `subject` asynchronously with `Nats-Msg-Id: msgId`; the acknowledgement
-/// goes to the context's handler, or a failure after `maxWaitMs`.
+/// goes to the context's handler. No per-message wait: the batch waits for all of them at once
+/// (cnats_publish_complete) and drops what did not come.
 static inline natsStatus cnats_publish_async(jsCtx *js, const char *subject, const void *data, int length,
-                                             const char *msgId, int64_t maxWaitMs) {
+                                             const char *msgId) {
     natsMsg *msg = NULL;
     natsStatus s = natsMsg_Create(&msg, subject, NULL, (const char *)data, length);
     if (s != NATS_OK) return s;
     jsPubOptions po;
     jsPubOptions_Init(&po);
     po.MsgId = msgId;
-    po.MaxWait = maxWaitMs;
     s = js_PublishMsgAsync(js, &msg, &po);
     natsMsg_Destroy(msg);
     return s;
@@ -78,6 +78,21 @@ static inline natsStatus cnats_add_stream(jsStreamInfo **info, jsCtx *js, const 
     c.Duplicates = duplicatesNs;
     c.Storage = js_FileStorage;
     return js_AddStream(info, js, &c, NULL, code);
+}
+
+/// Opens the key-value bucket, creating it (file storage) when it does not exist.
+static inline natsStatus cnats_key_value(kvStore **kv, jsCtx *js, const char *bucket, int64_t ttlNs, int replicas) {
+    natsStatus s = js_KeyValue(kv, js, bucket);
+    if (s != NATS_NOT_FOUND) return s;
+    kvConfig c;
+    s = kvConfig_Init(&c);
+    if (s != NATS_OK) return s;
+    c.Bucket = bucket;
+    c.TTL = ttlNs;
+    c.Replicas = replicas;
+    c.History = 1;
+    c.StorageType = js_FileStorage;
+    return js_CreateKeyValue(kv, js, &c);
 }
 
 #endif

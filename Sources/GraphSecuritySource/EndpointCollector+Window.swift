@@ -267,7 +267,7 @@ extension EndpointCollector {
         if let saved = try await store.load() {
             guard let c = EndpointCheckpoint(json: saved) else {
                 throw SourceStopped(
-                    reason: "checkpoint '\(store.path)' is not a checkpoint; move it away to start over")
+                    reason: "checkpoint '\(store.location)' is not a checkpoint; move it away to start over")
             }
             checkpoint = c
             status.update(stream: stream) {

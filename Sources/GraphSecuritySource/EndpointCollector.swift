@@ -66,7 +66,7 @@ package actor EndpointCollector {
 
     package let settings: Settings
     let client: any GraphListing
-    let store: CheckpointFile
+    let store: any CheckpointStorage
     let logger: Logger
     package let status: SourceStatusBoard
     let stop: StopRequest
@@ -86,7 +86,8 @@ package actor EndpointCollector {
     package internal(set) var warningsSeen = 0
 
     package init(
-        settings: Settings, client: any GraphListing, store: CheckpointFile, logger: Logger, status: SourceStatusBoard,
+        settings: Settings, client: any GraphListing, store: any CheckpointStorage, logger: Logger,
+        status: SourceStatusBoard,
         stop: StopRequest = StopRequest()
     ) {
         self.status = status

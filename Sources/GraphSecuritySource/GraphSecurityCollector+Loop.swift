@@ -3,13 +3,28 @@ import Logging
 
 extension GraphSecurityCollector {
     public func run(publisher: any EventPublisher) async throws {
-        let all = collectors()
         defer { Task { await http.shutdown() } }
         if configuration.endpoints.contains(.alerts) {
             context.logger.warning("\(configuration.advice.joined(separator: " "))")
         }
+        let pages = PageBudget(pages: configuration.pagesInMemory, stop: context.stop)
+        guard let coordination = context.coordination else {
+            try await run(collectors(configuration.tenants, stop: context.stop, pages: pages), publisher: publisher)
+            return
+        }
+        // A fleet: only the tenants this instance owns, each until it goes to another instance.
+        let tenants = Dictionary(configuration.tenants.map { ($0.tenantId, $0) }, uniquingKeysWith: { a, _ in a })
+        try await coordination.runOwned(
+            source: context.name, units: configuration.tenants.map(\.tenantId), stop: context.stop
+        ) { unit, stop in
+            guard let tenant = tenants[unit] else { return }
+            try await run(collectors([tenant], stop: stop, pages: pages), publisher: publisher)
+        }
+    }
+
+    private func run(_ collectors: [EndpointCollector], publisher: any EventPublisher) async throws {
         try await withThrowingTaskGroup(of: Void.self) { group in
-            for collector in all {
+            for collector in collectors {
                 group.addTask { try await loop(collector, publisher: publisher) }
             }
             try await group.waitForAll()
@@ -23,11 +38,12 @@ extension GraphSecurityCollector {
     func loop(_ collector: EndpointCollector, publisher: any EventPublisher) async throws {
         let endpoint = collector.settings.endpoint
         let tenant = collector.settings.tenant
+        let stop = collector.stop  // the source's, or its tenant's in a fleet
         var failures = 0
         var tracker = EndpointAvailability(endpoint: endpoint)
         while true {
             try Task.checkCancellation()
-            if context.stop.isRequested { return }
+            if stop.isRequested { return }
             // Polls start every poll interval (not an interval after the last one ended), so an
             // alert waits at most the interval for its poll while polls take less than half of it.
             let pollStarted = ContinuousClock.now
@@ -55,11 +71,11 @@ extension GraphSecurityCollector {
                 // polls would feed a slow Graph, or a loaded machine, more load.
                 let interval = configuration.pollInterval.duration
                 let untilNext = ContinuousClock.now.duration(to: pollStarted.advanced(by: interval))
-                try await context.stop.sleep(for: max(untilNext, interval / 2))
+                try await stop.sleep(for: max(untilNext, interval / 2))
             } catch is CancellationError {
-                if context.stop.isRequested && !Task.isCancelled { return }
+                if stop.isRequested && !Task.isCancelled { return }
                 throw CancellationError()
-            } catch is PagesStopped where context.stop.isRequested {
+            } catch is PagesStopped where stop.isRequested {
                 return  // stopping while waiting to fetch a page: not a poll failure
             } catch {
                 // Cancelled mid-poll (the grace period of a shutdown ran out): not a poll failure.
@@ -68,14 +84,14 @@ extension GraphSecurityCollector {
                 if let unavailable = tracker.failed(error) {
                     try await reportUnavailable(unavailable, collector: collector, publisher: publisher)
                     if configuration.stopWhenCaughtUp { return }
-                    try await context.stop.sleep(for: configuration.unavailableRetryInterval.duration)
+                    try await stop.sleep(for: configuration.unavailableRetryInterval.duration)
                     continue
                 }
                 try await reportFailure(error, failures: failures, collector: collector, publisher: publisher)
                 if configuration.stopWhenCaughtUp { throw error }
                 // Keep trying (a fixed permission or a recovered service resumes collection), less often.
                 let wait = min(configuration.pollInterval.seconds * Double(min(failures, 10)), 900)
-                try await context.stop.sleep(for: .milliseconds(Int64(wait * 1000)))
+                try await stop.sleep(for: .milliseconds(Int64(wait * 1000)))
             }
         }
     }

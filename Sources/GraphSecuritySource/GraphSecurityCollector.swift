@@ -11,10 +11,10 @@ public struct GraphSecurityCollector: Source {
     let http: HTTPClient
     let context: SourceContext
 
-    func collectors() -> [EndpointCollector] {
+    /// The collectors of these tenants' endpoints, stopped by `stop`, sharing `pages`.
+    func collectors(_ tenants: [Tenant], stop: StopRequest, pages: PageBudget) -> [EndpointCollector] {
         var result: [EndpointCollector] = []
-        let pages = PageBudget(pages: configuration.pagesInMemory, stop: context.stop)
-        for tenant in configuration.tenants {
+        for tenant in tenants {
             let tokens = TokenProvider(
                 cloud: cloud, tenant: tenant.tenantId, clientId: tenant.clientId,
                 credential: tenant.credential(tokenURL: cloud.tokenURL(tenant: tenant.tenantId)), http: http)
@@ -39,13 +39,17 @@ public struct GraphSecurityCollector: Source {
                 settings.sliceAfter = sliceAfter > .zero ? sliceAfter : nil
                 settings.parallelSlices = configuration.parallelSlices
                 settings.pages = pages
-                let store = CheckpointFile(
-                    path: "\(context.stateDirectory)/\(Self.safe(tenant.tenantId))/\(endpoint.rawValue).checkpoint.json"
-                )
+                let store: any CheckpointStorage =
+                    context.coordination?.checkpoint(
+                        source: context.name, unit: tenant.tenantId, name: endpoint.rawValue)
+                    ?? CheckpointFile(
+                        path:
+                            "\(context.stateDirectory)/\(Self.safe(tenant.tenantId))/\(endpoint.rawValue).checkpoint.json"
+                    )
                 result.append(
                     EndpointCollector(
                         settings: settings, client: client, store: store, logger: logger, status: context.status,
-                        stop: context.stop))
+                        stop: stop))
             }
         }
         return result

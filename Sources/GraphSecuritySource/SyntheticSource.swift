@@ -151,10 +151,11 @@ public struct SourceStopped: Error, Sendable, CustomStringConvertible {
 
 /// A JSON checkpoint file written atomically on one of the shared checkpoint threads
 /// (``ExecutorPool/checkpoints``): a thousand tenants' checkpoints cost four threads, not a thousand.
-package actor CheckpointFile {
+package actor CheckpointFile: CheckpointStorage {
     private let executor: DedicatedThreadExecutor
     package nonisolated var unownedExecutor: UnownedSerialExecutor { executor.asUnownedSerialExecutor() }
     package let path: String
+    package nonisolated var location: String { path }
 
     package init(path: String) {
         self.path = path

@@ -40,8 +40,9 @@ extension JetStreamConnection {
             return .created
         }
         try check("looking up stream '\(wanted.name)'", status, code: code)
-        guard let info, let config = info.pointee.Config else { return .matches }
+        guard let info else { return .matches }
         defer { jsStreamInfo_Destroy(info) }
+        guard let config = info.pointee.Config else { return .matches }
         let subjects = (0..<Int(config.pointee.SubjectsLen)).compactMap { i in
             config.pointee.Subjects[i].map { String(cString: $0) }
         }
@@ -63,8 +64,10 @@ extension JetStreamConnection {
             )
         }
         if config.pointee.Duplicates != wanted.duplicateWindow.nanoseconds {
+            let shorter = config.pointee.Duplicates < wanted.duplicateWindow.nanoseconds
             differences.append(
-                "duplicate_window \(config.pointee.Duplicates / 1_000_000_000)s (configured \(wanted.duplicateWindow))")
+                "duplicate_window \(config.pointee.Duplicates / 1_000_000_000)s (configured \(wanted.duplicateWindow))"
+                    + (shorter ? ": a resend later than that is stored twice" : ""))
         }
         return differences.isEmpty ? .matches : .differs(differences)
     }
@@ -80,8 +83,7 @@ extension JetStreamConnection {
         if let info { jsStreamInfo_Destroy(info) }
         guard status == NATS_OK else {
             var error = NatsError("creating stream '\(wanted.name)' for \(wanted.subjects)", status, code: code)
-            // 10065: another stream takes some of these subjects. 10074: more replicas than servers.
-            if code.rawValue == 10065 || code.rawValue == 10074 { error.isTransient = false }
+            if NatsError.configurationCodes.contains(Int(code.rawValue)) { error.isTransient = false }
             throw error
         }
     }

@@ -26,6 +26,9 @@ public final class JetStreamConnection: @unchecked Sendable {
         public var duplicates: Int
         /// The first reason a message was refused or went unanswered.
         public var firstError: String?
+        /// True when the server refused a message for what it is (too large for it or for the
+        /// stream): publishing it again will not help.
+        public var refused = false
 
         /// True when the stream holds every message of the batch.
         public var isComplete: Bool { acknowledged == messages }
@@ -53,7 +56,9 @@ public final class JetStreamConnection: @unchecked Sendable {
         var context: OpaquePointer?
         let status = cnats_jetstream(
             &context, connection, Int64(maxPending), ackTimeout.milliseconds, settings.requestTimeout.milliseconds,
-            PublishAcknowledgements.handler, Unmanaged.passUnretained(acknowledgements).toOpaque())
+            // Retained for good (a few bytes a connection): a callback still running on the
+            // client's thread after close() gave up waiting must not find it freed.
+            PublishAcknowledgements.handler, Unmanaged.passRetained(acknowledgements).toOpaque())
         guard status == NATS_OK, let context else {
             let error = NatsError("opening JetStream", status)
             natsConnection_Destroy(connection)
@@ -78,26 +83,31 @@ public final class JetStreamConnection: @unchecked Sendable {
     /// True once the client has given up (the servers refused its credentials): open a new one.
     public var isClosed: Bool { closed || natsConnection_IsClosed(connection) }
 
-    /// The largest message body the server takes.
+    /// The largest message (headers and body) the server takes.
     public var maxPayload: Int { Int(natsConnection_GetMaxPayload(connection)) }
+
+    /// The bytes a message takes against ``maxPayload``: its body and its `Nats-Msg-Id` header
+    /// block (`NATS/1.0\r\nNats-Msg-Id: <id>\r\n\r\n`).
+    public static func payloadSize(of message: Message) -> Int {
+        message.data.count + 29 + message.id.utf8.count
+    }
 
     /// Publishes a batch with at most the context's `maxPending` unacknowledged at a time, then
     /// waits up to `ackTimeout` for the rest. What was not acknowledged by then is forgotten by
     /// the client; publishing the batch again is safe, as the stream removes the ids it holds.
     public func publish(_ messages: [Message], ackTimeout: Duration) -> PublishOutcome {
         acknowledgements.begin(Set(messages.map(\.id)))
-        hasPublished = hasPublished || !messages.isEmpty
         var sendError: NatsError?
         for message in messages {
             let status = message.data.withUnsafeBytes { body in
-                cnats_publish_async(
-                    context, message.subject, body.baseAddress, Int32(body.count), message.id,
-                    ackTimeout.milliseconds)
+                cnats_publish_async(context, message.subject, body.baseAddress, Int32(body.count), message.id)
             }
             if status != NATS_OK {
                 sendError = NatsError("publishing to \(message.subject)", status)
+                if status == NATS_MAX_PAYLOAD { sendError?.isTransient = false }
                 break
             }
+            hasPublished = true
         }
         if hasPublished && cnats_publish_complete(context, ackTimeout.milliseconds) != NATS_OK {
             _ = cnats_drop_pending(context)
@@ -105,7 +115,8 @@ public final class JetStreamConnection: @unchecked Sendable {
         let answers = acknowledgements.finish()
         return PublishOutcome(
             messages: Set(messages.map(\.id)).count, acknowledged: answers.acknowledged,
-            duplicates: answers.duplicates, firstError: sendError?.description ?? answers.firstError)
+            duplicates: answers.duplicates, firstError: sendError?.description ?? answers.firstError,
+            refused: sendError.map { !$0.isTransient } ?? answers.refused)
     }
 
     /// Waits a moment for what is in flight, then closes the connection. Called once; later calls
@@ -113,10 +124,9 @@ public final class JetStreamConnection: @unchecked Sendable {
     public func close() {
         guard !closed else { return }
         closed = true
-        if hasPublished {
-            _ = cnats_publish_complete(context, 2_000)
-            _ = cnats_drop_pending(context)
-        }
+        // jsCtx_Destroy drops what is still pending (asking for the list first would read the
+        // pending map, which is NULL until a publish succeeded).
+        if hasPublished { _ = cnats_publish_complete(context, 2_000) }
         jsCtx_Destroy(context)
         natsConnection_Close(connection)
         natsConnection_Destroy(connection)

@@ -31,7 +31,7 @@ public struct NatsError: Error, Sendable, CustomStringConvertible {
         self.init(
             operation: operation, status: statusText, code: Int(code.rawValue),
             detail: text.flatMap { $0.isEmpty || $0 == statusText ? nil : $0 },
-            isTransient: NatsError.isTransient(status))
+            isTransient: NatsError.isTransient(status) && !NatsError.configurationCodes.contains(Int(code.rawValue)))
     }
 
     /// Statuses a retry can cure: the server is away, slow or has no responder yet (a stream
@@ -43,6 +43,12 @@ public struct NatsError: Error, Sendable, CustomStringConvertible {
         ]
         return transient.contains(status)
     }
+
+    /// JetStream error codes no retry cures: the configuration or the server's setup must
+    /// change. 10039/10076: JetStream not enabled (for the account); 10065: another stream takes
+    /// some of the subjects; 10074: replicas above 1 on a server without a cluster; 10005/10023:
+    /// more replicas than the cluster can place (insufficient resources).
+    public static let configurationCodes: Set<Int> = [10005, 10023, 10039, 10065, 10074, 10076]
 
     public var description: String {
         var text = "\(operation): \(status)"

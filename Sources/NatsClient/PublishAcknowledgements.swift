@@ -2,8 +2,9 @@ import CNats
 import Synchronization
 
 /// What JetStream answered for the messages of one batch, as its acknowledgements arrive on the
-/// client's own thread. Keyed by `Nats-Msg-Id`, so an acknowledgement of an earlier attempt of
-/// the same message counts too: it, too, means the stream holds that message.
+/// client's own thread, keyed by `Nats-Msg-Id`. (Answers to an earlier attempt are discarded by
+/// the client when the batch gives up waiting; one already being handled then may still count
+/// for the next attempt of the same message, which is as true: the stream holds it.)
 final class PublishAcknowledgements: Sendable {
     struct Outcome: Sendable, Equatable {
         /// Messages of the batch the stream acknowledged (stored now or already).
@@ -14,6 +15,9 @@ final class PublishAcknowledgements: Sendable {
         var failed = 0
         /// The first reason given for a failure.
         var firstError: String?
+        /// A message the stream refused for what it is (JetStream 10054: larger than the
+        /// stream's maximum message size): retrying will not help.
+        var refused = false
     }
 
     private struct State {
@@ -44,7 +48,7 @@ final class PublishAcknowledgements: Sendable {
     }
 
     /// One answer: an acknowledgement (`duplicate` when the stream had the message) or a failure.
-    func record(id: String, acknowledged: Bool, duplicate: Bool, error: String?) {
+    func record(id: String, acknowledged: Bool, duplicate: Bool, error: String?, refused: Bool = false) {
         state.withLock { s in
             guard s.waiting.remove(id) != nil else { return }
             if acknowledged {
@@ -52,6 +56,7 @@ final class PublishAcknowledgements: Sendable {
                 if duplicate { s.outcome.duplicates += 1 }
             } else {
                 s.outcome.failed += 1
+                s.outcome.refused = s.outcome.refused || refused
                 if s.outcome.firstError == nil { s.outcome.firstError = error }
             }
         }

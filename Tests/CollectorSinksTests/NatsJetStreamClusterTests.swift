@@ -42,6 +42,7 @@ import Testing
         let stats = await sink.statistics
         try await sink.close()
         #expect(storedAtKill < 20_000, "the leader died mid-stream, after \(storedAtKill) alerts")
+        #expect(stats.retryableFailures > 0, "a batch was in flight when the leader died, and was retried")
 
         let count = try cluster.count(stream: "ALERTS")
         print(

@@ -70,6 +70,7 @@ import Testing
     @Test(arguments: [
         ("servers: []\nsubject: a", "at least one server"),
         ("servers: [\"http://a:4222\"]\nsubject: a", "not a NATS server URL"),
+        ("servers: [\"nats://u:secret@a:4222\"]\nsubject: a", "give them in auth:"),
         (
             "servers: [\"nats://a\"]\nsubject: graph.{event_type}\nstream: {name: S, subjects: [\"other.>\"]}",
             "not among the stream's subjects"

@@ -35,7 +35,9 @@ func natsConfig(_ yaml: String) throws -> NatsJetStreamSink.Configuration {
         let events =
             SampleEvents.alerts(0..<1000) + [SampleEvents.providerWarning(), SampleEvents.providerWarning(status: 503)]
         for start in stride(from: 0, to: events.count, by: 250) {
-            try await sink.write(Array(events[start..<min(start + 250, events.count)]))
+            // The first batch holds one event twice: one id, one message.
+            let repeated = start == 0 ? [events[7]] : []
+            try await sink.write(Array(events[start..<min(start + 250, events.count)]) + repeated)
         }
         // A retried batch, as after a lost acknowledgement or a restart before the checkpoint moved.
         try await sink.write(Array(events[0..<500]))
@@ -129,7 +131,35 @@ func natsConfig(_ yaml: String) throws -> NatsJetStreamSink.Configuration {
         try FileManager.default.createDirectory(atPath: dir + "/other", withIntermediateDirectories: true)
         try TestCertificates.make(in: dir + "/other", serverNames: "DNS:localhost")
         let untrusted = try sink(password: "s3cret-Pa55", caFile: "other/ca.pem")
-        await #expect(throws: (any Error).self) { try await untrusted.start() }
+        await #expect {
+            try await untrusted.start()
+        } throws: { error in
+            let text = "\(error)".lowercased()
+            return text.contains("ssl") || text.contains("certificate") || text.contains("tls")
+        }
         try await untrusted.close()
+    }
+
+    @Test func anEventTheServerCannotTakeIsRefusedForGoodNotRetried() async throws {
+        let cluster = try NatsCluster(settings: "max_payload: 4096")
+        try await cluster.waitUntilReady()
+        let sink = NatsJetStreamSink(configuration: try Self.config(cluster), logger: quiet)
+        try await sink.start()
+        // A body that fits max_payload alone, but not with its Nats-Msg-Id header.
+        var alert = SampleEvents.alert(1).alert!
+        alert.raw = ["id": "alert-1", "pad": .string(String(repeating: "x", count: 100))]
+        let padded = sink.messages(for: [.alert(alert)])[0].data.count
+        alert.raw = ["id": "alert-1", "pad": .string(String(repeating: "x", count: 100 + 4086 - padded))]
+        let body = sink.messages(for: [.alert(alert)])[0].data.count
+        #expect(body <= 4096 && body > 4096 - 30, "\(body)")
+        await #expect {
+            try await sink.write([.alert(alert)])
+        } throws: { error in
+            guard case .permanent(let message, _)? = error as? SinkError else { return false }
+            return message.contains("max_payload of 4096")
+        }
+        try await sink.write(SampleEvents.alerts(10..<20))
+        #expect(await sink.statistics.stored == 10)
+        try await sink.close()
     }
 }

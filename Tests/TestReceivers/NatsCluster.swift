@@ -1,5 +1,8 @@
 public import CollectorTesting
 public import Foundation
+import Synchronization
+
+private let handedOut = Mutex<Set<Int>>([])
 
 #if canImport(Glibc)
     public import Glibc
@@ -42,6 +45,8 @@ public final class NatsCluster: @unchecked Sendable {
     static func unusedPort() throws -> Int {
         for _ in 0..<200 {
             let port = Int.random(in: 20_000..<32_000)
+            // Never the same port twice in one test process (a node may be down, its port free).
+            guard handedOut.withLock({ $0.insert(port).inserted }) else { continue }
             let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
             var address = sockaddr_in()
             address.sin_family = sa_family_t(AF_INET)

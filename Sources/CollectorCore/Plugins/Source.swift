@@ -76,12 +76,17 @@ public struct SourceContext: Sendable {
     public var status: SourceStatusBoard
     /// Set when the collector shuts down gracefully: finish what is in flight and return.
     public var stop: StopRequest
+    /// Set when collectors share their tenants (`coordination:`): collect only the tenants this
+    /// instance owns, with their checkpoints where the fleet keeps them.
+    public var coordination: (any SourceCoordination)?
 
     public init(
         name: String, logger: Logger, stateDirectory: String, configurationDirectory: String,
         services: [String: String] = [:],
-        status: SourceStatusBoard? = nil, stop: StopRequest = StopRequest()
+        status: SourceStatusBoard? = nil, stop: StopRequest = StopRequest(),
+        coordination: (any SourceCoordination)? = nil
     ) {
+        self.coordination = coordination
         self.status = status ?? SourceStatusBoard(source: name)
         self.stop = stop
         self.name = name

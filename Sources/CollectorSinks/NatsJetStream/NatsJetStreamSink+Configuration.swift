@@ -60,6 +60,14 @@ extension NatsJetStreamSink {
                     forKey: .servers, in: c,
                     debugDescription: "'\(server)' is not a NATS server URL (nats://host:4222 or tls://host:4222)")
             }
+            // Credentials in a URL would reach the logs with it (the client reports its URL).
+            for server in servers
+            where server.split(separator: "/", maxSplits: 3).dropFirst(1).first?.contains("@") == true {
+                throw DecodingError.dataCorruptedError(
+                    forKey: .servers, in: c,
+                    debugDescription:
+                        "a server URL holds credentials; give them in auth: (user, password, token) instead")
+            }
             do {
                 subject = try SubjectTemplate(try c.decode(String.self, forKey: .subject))
             } catch let problem as SubjectTemplate.Problem {

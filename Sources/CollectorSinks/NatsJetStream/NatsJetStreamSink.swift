@@ -84,11 +84,11 @@ public actor NatsJetStreamSink: Sink {
             statistics.lastError = error.description
             throw SinkError.retryable("sink '\(name)' cannot publish to JetStream", underlying: error)
         }
-        if let oversized = messages.firstIndex(where: { $0.data.count > connection.maxPayload }) {
+        if let oversized = messages.first(where: { JetStreamConnection.payloadSize(of: $0) > connection.maxPayload }) {
             throw SinkError.permanent(
-                "an event of \(messages[oversized].data.count) bytes (\(messages[oversized].id)) exceeds the server's "
-                    + "max_payload of \(connection.maxPayload) bytes; raise max_payload in nats-server, then replay "
-                    + "the dead letters")
+                "an event of \(JetStreamConnection.payloadSize(of: oversized)) bytes with its header (\(oversized.id)) "
+                    + "exceeds the server's max_payload of \(connection.maxPayload) bytes; raise max_payload in "
+                    + "nats-server, then replay the dead letters")
         }
         let outcome = connection.publish(messages, ackTimeout: configuration.ackTimeout.duration)
         statistics.stored += outcome.acknowledged - outcome.duplicates
@@ -104,6 +104,7 @@ public actor NatsJetStreamSink: Sink {
                 "JetStream acknowledged \(outcome.acknowledged) of \(outcome.messages) messages"
                 + (outcome.firstError.map { ": \($0)" } ?? "")
             statistics.lastError = reason
+            if outcome.refused { throw SinkError.permanent("sink '\(name)': \(reason)") }
             throw SinkError.retryable("sink '\(name)': \(reason)")
         }
         statistics.batches += 1
