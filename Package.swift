@@ -95,7 +95,7 @@ let package = Package(
             name: "CollectorRuntime",
             dependencies: [
                 "CollectorCore", "CollectorSystem", "CollectorConfig", "CollectorSinks", "GraphSecuritySource",
-                "GraphSimulator",
+                "GraphSimulator", "NatsClient",
                 "CurlTransport", "GzipStream",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),

@@ -40,7 +40,7 @@ ALLOWED = {
     # The kit third-party sink authors test with: the core contract and configuration decoding.
     "CollectorTesting": {"CollectorCore", "CollectorConfig", "Logging"},
     "CollectorRuntime": {"CollectorCore", "CollectorSystem", "CollectorConfig", "CollectorSinks", "GraphSecuritySource",
-                         "GraphSimulator", "CurlTransport", "GzipStream", "ArgumentParser", "Logging",
+                         "GraphSimulator", "NatsClient", "CurlTransport", "GzipStream", "ArgumentParser", "Logging",
                          "ServiceLifecycle", "UnixSignals", "FlyingFox", "Yams", "Metrics", "Prometheus"},
 }
 

@@ -29,7 +29,7 @@ enum JetStreamBenchmark {
                 for batch in batches { try await sink.write(batch) }
                 try await sink.close()
             }
-            let stored = try cluster.messages(in: "BENCH")
+            let stored = try await cluster.messages(in: "BENCH")
             guard stored == events else { throw BenchError("the stream holds \(stored) of \(events) messages") }
             rows.append(
                 Row(

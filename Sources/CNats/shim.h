@@ -81,9 +81,10 @@ static inline natsStatus cnats_add_stream(jsStreamInfo **info, jsCtx *js, const 
 }
 
 /// Opens the key-value bucket, creating it (file storage) when it does not exist.
-static inline natsStatus cnats_key_value(kvStore **kv, jsCtx *js, const char *bucket, int64_t ttlNs, int replicas) {
+static inline natsStatus cnats_key_value(kvStore **kv, jsCtx *js, const char *bucket, int64_t ttlNs, int replicas,
+                                         bool create) {
     natsStatus s = js_KeyValue(kv, js, bucket);
-    if (s != NATS_NOT_FOUND) return s;
+    if (s != NATS_NOT_FOUND || !create) return s;
     kvConfig c;
     s = kvConfig_Init(&c);
     if (s != NATS_OK) return s;

@@ -15,6 +15,8 @@ extension CollectorApplication {
         private(set) var simulator: GraphSimulator?
         private(set) var sinks: [any Sink] = []
         private(set) var metrics: MetricsServer?
+        /// The fleet, when the configuration has `coordination:`.
+        private(set) var fleet: FleetCoordinator?
 
         init(configuration: LoadedConfiguration, logger: Logger) {
             self.configuration = configuration
@@ -26,6 +28,10 @@ extension CollectorApplication {
         /// Closes what the start opened, after a failure.
         func undo() async {
             for sink in sinks { try? await sink.close() }
+            if let fleet {
+                await fleet.store.close()
+                await fleet.checkpoints.close()
+            }
             await metrics?.stop()
             await simulator?.stop()
         }
@@ -47,7 +53,18 @@ extension CollectorApplication {
             RunParts(
                 stateDirectory: stateDirectory, configurationDirectory: configuration.directory,
                 services: serviceURLs, drainTimeout: configuration.settings.pipeline.drainTimeout.duration,
-                logger: logger)
+                logger: logger, coordination: fleet)
+        }
+
+        /// Joins the fleet when the configuration has `coordination:` (sources then collect
+        /// only the tenants this instance owns, with their checkpoints in NATS).
+        mutating func joinFleet() async throws {
+            guard let settings = configuration.settings.coordination else { return }
+            let directory = configuration.directory
+            let fleet = FleetCoordinator(
+                settings: settings, resolve: { $0.hasPrefix("/") ? $0 : "\(directory)/\($0)" }, logger: logger)
+            self.fleet = fleet
+            try await fleet.prepare()
         }
 
         /// Opens every sink with its spool and dead letters, in configuration order.
@@ -111,6 +128,8 @@ extension CollectorApplication {
             if let metrics { services.append(.init(service: metrics)) }
             if let simulator { services.append(.init(service: SimulatorService(simulator: simulator))) }
             services.append(.init(service: pipeline))
+            // Before the sources, so it stops after them: they release their leases first.
+            if let fleet { services.append(.init(service: fleet)) }
             services.append(
                 .init(
                     service: sources, successTerminationBehavior: .gracefullyShutdownGroup,

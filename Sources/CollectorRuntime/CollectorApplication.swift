@@ -27,6 +27,7 @@ public enum CollectorApplication {
         let status: StatusFileService
         do {
             try await startup.startSimulator()
+            try await startup.joinFleet()
             pipeline = try await startup.openPipeline()
             let sources = try await startup.makeSources(publisher: pipeline)
             try await startup.startMetrics(pipeline: pipeline, sources: sources.running)

@@ -14,6 +14,8 @@ public struct CollectorSettings: Sendable, Decodable {
     package var simulator: SimulatorSettings?
     /// Serve `/metrics` (Prometheus text) and `/healthz` on this `host:port` (loopback by default).
     public var metricsListen: (host: String, port: UInt16)?
+    /// `coordination:` share the sources' tenants with other instances through NATS.
+    public var coordination: FleetSettings?
 
     public init() {
         stateDirectory = "state"
@@ -25,7 +27,7 @@ public struct CollectorSettings: Sendable, Decodable {
 
     enum CodingKeys: String, CodingKey {
         case stateDirectory = "state_directory"
-        case logging, pipeline, include, sources, sinks, simulator, metrics
+        case logging, pipeline, include, sources, sinks, simulator, metrics, coordination
     }
 
     enum MetricsKeys: String, CodingKey { case listen }
@@ -38,6 +40,7 @@ public struct CollectorSettings: Sendable, Decodable {
         pipeline = try c.decodeIfPresent(PipelineSettings.self, forKey: .pipeline) ?? d.pipeline
         include = try c.decodeIfPresent([String].self, forKey: .include) ?? []
         simulator = try c.decodeIfPresent(SimulatorSettings.self, forKey: .simulator)
+        coordination = try c.decodeIfPresent(FleetSettings.self, forKey: .coordination)
         if c.contains(.metrics) {
             let m = try c.nestedContainer(keyedBy: MetricsKeys.self, forKey: .metrics)
             let text = try m.decode(String.self, forKey: .listen)

@@ -41,7 +41,7 @@ struct ReloadPlan: Equatable {
 
     var sinks: Changes
     var sources: Changes
-    /// Top-level settings (`state_directory`, `logging`, `pipeline`, `metrics`, `simulator`)
+    /// Top-level settings (`state_directory`, `logging`, `pipeline`, `metrics`, `simulator`, `coordination`)
     /// added, removed or changed: they apply at the next start.
     var restartSettings: [String]
 

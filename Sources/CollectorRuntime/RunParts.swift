@@ -12,6 +12,8 @@ struct RunParts: Sendable {
     /// How long a sink may drain or a source may take to stop (`pipeline.drain_timeout`).
     let drainTimeout: Duration
     let logger: Logger
+    /// The fleet this instance shares its sources' tenants with (`coordination:`), if any.
+    var coordination: (any SourceCoordination)?
 
     /// Opens a sink's spool and dead letters and makes the sink. With `deferred`, the sink
     /// itself opens on its first write (``DeferredSink``): a sink that cannot open yet fails its
@@ -64,7 +66,7 @@ struct RunParts: Sendable {
         sourceLogger[metadataKey: "source"] = "\(s.name)"
         let context = SourceContext(
             name: s.name, logger: sourceLogger, stateDirectory: "\(stateDirectory)/sources/\(s.name)",
-            configurationDirectory: configurationDirectory, services: services)
+            configurationDirectory: configurationDirectory, services: services, coordination: coordination)
         do {
             let source = try await entry.make(context)
             return RunningSources.Entry(name: s.name, source: source, board: context.status, stop: context.stop)

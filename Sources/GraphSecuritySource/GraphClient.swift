@@ -53,12 +53,16 @@ package final class GraphClient: GraphListing {
     let maxAttempts: Int
     let logger: Logger
     let userAgent: String
+    /// In a fleet, the tenant's stop: once requested, no request is sent any more (the tenant
+    /// is going to another instance, or its lease may be running out).
+    let fence: StopRequest?
 
     init(
         http: HTTPClient, tokens: TokenProvider, limiter: RateLimiter, retry: RetryPolicy, maxAttempts: Int,
         logger: Logger,
-        userAgent: String = "graph-collector/\(CollectorVersion.current)"
+        userAgent: String = "graph-collector/\(CollectorVersion.current)", fence: StopRequest? = nil
     ) {
+        self.fence = fence
         self.userAgent = userAgent
         self.http = http
         self.tokens = tokens
@@ -124,6 +128,7 @@ package final class GraphClient: GraphListing {
         try await place?.take()
         var held = place != nil
         defer { if held { place?.giveBack() } }
+        if let fence, fence.isRequested { throw PagesStopped() }
         let response: HTTPResponse
         let start = ContinuousClock.now
         do {

@@ -383,6 +383,7 @@ extension GraphSecurityCollector {
         }
 
         public static func makeSource(configuration: Configuration, context: SourceContext) async throws -> any Source {
+            try GraphSecurityCollector.check(configuration, in: context)
             let cloud: GraphCloud
             if configuration.cloud == "simulator" {
                 guard let url = context.services["graph-simulator"] else {

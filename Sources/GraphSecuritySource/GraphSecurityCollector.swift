@@ -23,7 +23,8 @@ public struct GraphSecurityCollector: Source {
             logger[metadataKey: "tenant"] = "\(tenant.tenantId)"
             let client = GraphClient(
                 http: http, tokens: tokens, limiter: limiter, retry: configuration.retry,
-                maxAttempts: configuration.maxAttempts, logger: logger, userAgent: configuration.userAgent)
+                maxAttempts: configuration.maxAttempts, logger: logger, userAgent: configuration.userAgent,
+                fence: context.coordination == nil ? nil : stop)
             for endpoint in configuration.endpoints {
                 var settings = EndpointCollector.Settings(
                     tenant: tenant.tenantId, endpoint: endpoint, graphURL: cloud.graphURL,
@@ -39,13 +40,12 @@ public struct GraphSecurityCollector: Source {
                 settings.sliceAfter = sliceAfter > .zero ? sliceAfter : nil
                 settings.parallelSlices = configuration.parallelSlices
                 settings.pages = pages
+                let local = CheckpointFile(
+                    path: "\(context.stateDirectory)/\(Self.safe(tenant.tenantId))/\(endpoint.rawValue).checkpoint.json"
+                )
                 let store: any CheckpointStorage =
                     context.coordination?.checkpoint(
-                        source: context.name, unit: tenant.tenantId, name: endpoint.rawValue)
-                    ?? CheckpointFile(
-                        path:
-                            "\(context.stateDirectory)/\(Self.safe(tenant.tenantId))/\(endpoint.rawValue).checkpoint.json"
-                    )
+                        source: context.name, unit: tenant.tenantId, name: endpoint.rawValue, local: local) ?? local
                 result.append(
                     EndpointCollector(
                         settings: settings, client: client, store: store, logger: logger, status: context.status,
@@ -53,6 +53,14 @@ public struct GraphSecurityCollector: Source {
             }
         }
         return result
+    }
+
+    /// What the configuration cannot do in this run: collect until caught up in a fleet, where
+    /// each instance collects what it owns for as long as it owns it.
+    static func check(_ configuration: Configuration, in context: SourceContext) throws {
+        if context.coordination != nil && configuration.stopWhenCaughtUp {
+            throw SourceStopped(reason: "source '\(context.name)': stop_when_caught_up does not go with coordination:")
+        }
     }
 
     static func safe(_ s: String) -> String {

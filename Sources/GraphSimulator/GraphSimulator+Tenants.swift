@@ -1,4 +1,4 @@
-import CollectorCore
+public import CollectorCore
 
 extension SimulatorConfiguration {
     /// The tenants the simulator serves: `tenant_id` first, then `tenants - 1` more whose ids
@@ -78,4 +78,12 @@ extension GraphSimulator {
         }
         return low
     }
+}
+
+/// One API request the simulator answered (with `recordRequests`): whose, from which client.
+public struct RequestRecord: Sendable, Hashable {
+    public var tenant: String
+    /// The User-Agent header: which collector asked.
+    public var agent: String?
+    public var at: Timestamp
 }

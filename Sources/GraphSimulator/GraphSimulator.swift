@@ -28,6 +28,7 @@ public actor GraphSimulator {
     private var skipTokenRequests = 0
     /// API requests of the last 60 s, per tenant (each tenant has its own rate limit, as on Graph).
     private var recentRequests: [String: [Timestamp]] = [:]
+    public internal(set) var requests: [RequestRecord] = []
     var providerFailuresLeft: [String: Int?] = [:]
     /// Issued access tokens: when each expires and whose tenant it is.
     var tokens: [String: (expiry: Timestamp, tenant: String)] = [:]
@@ -139,6 +140,9 @@ public actor GraphSimulator {
         }
         apiRequests += 1
         statistics.apiRequests += 1
+        if configuration.recordRequests {
+            requests.append(.init(tenant: tenant, agent: headers["user-agent"], at: now))
+        }
         if configuration.pageDelay.seconds > 0 { try? await Task.sleep(for: configuration.pageDelay.duration) }
         var options = ListOptions(
             includeUnknownEnumMembers: headers["prefer"]?.contains("include-unknown-enum-members") == true,

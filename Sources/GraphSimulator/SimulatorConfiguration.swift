@@ -36,6 +36,8 @@ public struct SimulatorConfiguration: Sendable, Decodable {
     public var tenantId = "5f1c7d3e-2a4b-4c6d-8e9f-0a1b2c3d4e5f"
     /// How many tenants the simulator serves (``tenantIds``), each with the data below.
     public var tenants = 1
+    /// Keep a log of the API requests (tenant, User-Agent, time) for ``GraphSimulator/requests``.
+    public var recordRequests = false
     public var clientId = "simulator-client"
     public var clientSecret = "simulator-secret"
     /// The app's registered certificate (PEM): client assertions must be signed with its key.

@@ -17,13 +17,15 @@ public final class KeyValueBucket: @unchecked Sendable {
     /// Keeps the connection (and its JetStream context) alive as long as the bucket.
     let connection: JetStreamConnection
 
-    /// Opens the bucket, creating it when missing: `ttl` removes a key not written for that long
-    /// (nil keeps keys), `replicas` copies of it on the cluster.
-    public init(connection: JetStreamConnection, name: String, ttl: Duration?, replicas: Int) throws(NatsError) {
+    /// Opens the bucket, creating it when missing (unless `create` is false): `ttl` removes a
+    /// key not written for that long (nil keeps keys), `replicas` copies of it on the cluster.
+    public init(connection: JetStreamConnection, name: String, ttl: Duration?, replicas: Int, create: Bool = true)
+        throws(NatsError)
+    {
         var store: OpaquePointer?
         try check(
             "opening key-value bucket '\(name)'",
-            cnats_key_value(&store, connection.context, name, ttl?.nanoseconds ?? 0, Int32(replicas)))
+            cnats_key_value(&store, connection.context, name, ttl?.nanoseconds ?? 0, Int32(replicas), create))
         guard let store else { throw NatsError(operation: "opening key-value bucket '\(name)'", status: "no bucket") }
         self.name = name
         self.store = store
@@ -31,6 +33,17 @@ public final class KeyValueBucket: @unchecked Sendable {
     }
 
     deinit { kvStore_Destroy(store) }
+
+    /// The bucket's TTL as the server keeps it (nil: keys do not expire), which may not be the
+    /// one asked for when the bucket existed already.
+    public func ttl() throws(NatsError) -> Duration? {
+        var status: OpaquePointer?
+        try check("reading the settings of bucket '\(name)'", kvStore_Status(&status, store))
+        guard let status else { return nil }
+        defer { kvStatus_Destroy(status) }
+        let nanoseconds = kvStatus_TTL(status)
+        return nanoseconds > 0 ? .nanoseconds(nanoseconds) : nil
+    }
 
     /// The key's value, or nil when it has none (never written, deleted or expired).
     public func get(_ key: String) throws(NatsError) -> Entry? {

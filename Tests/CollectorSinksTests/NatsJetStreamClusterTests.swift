@@ -14,7 +14,7 @@ import Testing
         let sink = NatsJetStreamSink(
             configuration: try NatsJetStreamSinkTests.config(cluster, extra: "max_pending: 512"), logger: quiet)
         try await sink.start()
-        let leader = try cluster.leader(of: "ALERTS")
+        let leader = try await cluster.leader(of: "ALERTS")
         let leaderIndex = try #require(cluster.index(of: leader), "leader '\(leader)'")
         let pipeline = EventPipeline(
             sinks: [
@@ -44,7 +44,7 @@ import Testing
         #expect(storedAtKill < 20_000, "the leader died mid-stream, after \(storedAtKill) alerts")
         #expect(stats.retryableFailures > 0, "a batch was in flight when the leader died, and was retried")
 
-        let count = try cluster.count(stream: "ALERTS")
+        let count = try await cluster.count(stream: "ALERTS")
         print(
             "nats cluster: leader \(leader) killed after \(storedAtKill) stored; \(stats.retryableFailures) retried "
                 + "batches, \(stats.duplicates) duplicates dropped by the stream; nats-py read \(count.messages)")

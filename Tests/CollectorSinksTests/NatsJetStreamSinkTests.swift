@@ -45,7 +45,7 @@ func natsConfig(_ yaml: String) throws -> NatsJetStreamSink.Configuration {
         #expect(stats.stored == 1002 && stats.duplicates == 500, "\(stats)")
         try await sink.close()
 
-        let count = try cluster.count(stream: "ALERTS")
+        let count = try await cluster.count(stream: "ALERTS")
         #expect(count.messages == 1002 && count.streamMessages == 1002, "\(count)")
         #expect(count.uniqueIDs == 1002 && count.repeatedIDs == 0 && count.withoutID == 0)
         let expected = Set(events.map { NatsJetStreamSink.messageID(for: $0, format: .json) })
@@ -67,7 +67,7 @@ func natsConfig(_ yaml: String) throws -> NatsJetStreamSink.Configuration {
         try await sink.write(batch)
         #expect(await sink.statistics.stored == 50)
         try await sink.close()
-        #expect(try cluster.count(stream: "ALERTS").uniqueIDs == 50)
+        #expect(try await cluster.count(stream: "ALERTS").uniqueIDs == 50)
     }
 
     @Test func aStreamThatTakesOtherSubjectsStopsTheStartWithTheReason() async throws {

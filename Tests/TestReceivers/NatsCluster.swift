@@ -112,10 +112,10 @@ public final class NatsCluster: @unchecked Sendable {
     public func index(of name: String) -> Int? { nodes.firstIndex { $0.name == name } }
 
     /// Waits until every running node says it is healthy, JetStream included (`/healthz`).
-    public func waitUntilReady(timeout: Duration = .seconds(30)) async throws {
+    public func waitUntilReady(timeout: Duration = .seconds(120)) async throws {
         let deadline = ContinuousClock.now + timeout
         for node in nodes where node.pid > 0 {
-            while shell("curl -sf http://127.0.0.1:\(node.monitorPort)/healthz").status != 0 {
+            while await shellOffPool("curl -sf --max-time 2 http://127.0.0.1:\(node.monitorPort)/healthz").status != 0 {
                 guard ContinuousClock.now < deadline else {
                     throw ReceiverError(
                         "nats-server \(node.name) not healthy within \(timeout):\n" + log(of: node.name))
@@ -150,9 +150,9 @@ public final class NatsCluster: @unchecked Sendable {
     }
 
     /// Reads `stream` with nats-py (Tests/TestReceivers/nats_stream.py), from the running nodes.
-    public func count(stream: String) throws -> StreamCount {
+    public func count(stream: String) async throws -> StreamCount {
         let idsFile = directory.file("ids-\(stream).txt")
-        let output = try python(["count", runningURLs, stream, idsFile])
+        let output = try await python(["count", runningURLs, stream, idsFile])
         var count = try JSONDecoder().decode(StreamCount.self, from: Data(output.utf8))
         let ids = (try? String(contentsOfFile: idsFile, encoding: .utf8)) ?? ""
         count.ids = Set(ids.split(separator: "\n").map(String.init))
@@ -160,13 +160,13 @@ public final class NatsCluster: @unchecked Sendable {
     }
 
     /// The name of the node leading `stream`, as nats-py reads it.
-    public func leader(of stream: String) throws -> String {
-        try python(["leader", runningURLs, stream]).trimmingCharacters(in: .whitespacesAndNewlines)
+    public func leader(of stream: String) async throws -> String {
+        try await python(["leader", runningURLs, stream]).trimmingCharacters(in: .whitespacesAndNewlines)
     }
 
     /// How many messages `stream` holds, as nats-py reads its state.
-    public func messages(in stream: String) throws -> Int {
-        let text = try python(["messages", runningURLs, stream])
+    public func messages(in stream: String) async throws -> Int {
+        let text = try await python(["messages", runningURLs, stream])
         guard let n = Int(text.trimmingCharacters(in: .whitespacesAndNewlines)) else {
             throw ReceiverError("nats_stream.py messages printed '\(text)'")
         }
@@ -177,11 +177,11 @@ public final class NatsCluster: @unchecked Sendable {
         nodes.indices.filter { nodes[$0].pid > 0 }.map { url(of: $0) }.joined(separator: ",")
     }
 
-    private func python(_ arguments: [String]) throws -> String {
+    private func python(_ arguments: [String]) async throws -> String {
         let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent(
             "nats_stream.py")
         let quoted = ([script.path] + arguments).map { "'\($0)'" }.joined(separator: " ")
-        let (status, output) = shell("python3 \(quoted)")
+        let (status, output) = await shellOffPool("timeout 300 python3 \(quoted)")
         guard status == 0 else { throw ReceiverError("nats_stream.py \(arguments[0]) failed: \(output)") }
         return output.split(separator: "\n").last.map(String.init) ?? ""
     }

@@ -14,3 +14,11 @@ public func shell(_ script: String) -> (status: Int32, output: String) {
     p.waitUntilExit()
     return (p.terminationStatus, String(decoding: data, as: UTF8.self))
 }
+
+/// ``shell(_:)`` on a thread of its own, so a slow or stuck program never holds one of the
+/// cooperative pool's two threads (every other test's tasks run there).
+public func shellOffPool(_ script: String) async -> (status: Int32, output: String) {
+    await withCheckedContinuation { continuation in
+        Thread.detachNewThread { continuation.resume(returning: shell(script)) }
+    }
+}

@@ -24,8 +24,10 @@ public protocol SourceCoordination: Sendable {
         work: @escaping @Sendable (_ unit: String, _ stop: StopRequest) async throws -> Void
     ) async throws
 
-    /// The checkpoint `name` of a unit, saved only while this instance owns the unit.
-    func checkpoint(source: String, unit: String, name: String) -> any CheckpointStorage
+    /// The checkpoint `name` of a unit, saved only while this instance owns the unit. `local`
+    /// is where it would be without a fleet: read once when the fleet has none yet, so that
+    /// turning `coordination:` on resumes where the collector was.
+    func checkpoint(source: String, unit: String, name: String, local: any CheckpointStorage) -> any CheckpointStorage
 }
 
 extension StopRequest {

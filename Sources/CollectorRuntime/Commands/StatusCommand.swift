@@ -13,7 +13,8 @@ struct StatusCommand: AsyncParsableCommand {
             + "dead-lettered, dropped, last error.",
         discussion:
             "Reads <state_directory>/status.json, which a running collector rewrites every two seconds. Exits 1 when "
-            + "a sink has dead letters or undelivered events."
+            + "a sink has dead letters or undelivered events. With coordination:, first shows the fleet from NATS: "
+            + "its instances, and which tenants each collects, with the age of each lease."
     )
 
     @Option(name: .shortAndLong, help: "The collector's configuration file.")
@@ -24,6 +25,13 @@ struct StatusCommand: AsyncParsableCommand {
 
     func run() async throws {
         let loaded = try ConfigLoader.load(file: config, registry: CollectorMain.registry)
+        if let fleet = loaded.settings.coordination, !json {
+            do {
+                print(try await FleetStatus.describe(fleet, directory: loaded.directory))
+            } catch {
+                print("fleet: cannot read it from NATS: \(error)")
+            }
+        }
         let path = CollectorStatus.path(state: loaded.stateDirectory)
         guard let bytes = try AtomicFile.read(path) else {
             throw ValidationError(

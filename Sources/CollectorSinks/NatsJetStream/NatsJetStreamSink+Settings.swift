@@ -1,5 +1,5 @@
 public import CollectorCore
-import NatsClient
+public import NatsClient
 
 extension NatsJetStreamSink {
     /// `auth:` one way to prove who the collector is; secrets by `${ENV}` or `x_file`.
@@ -47,7 +47,7 @@ extension NatsJetStreamSink {
             }
         }
 
-        func credentials(resolve: (String) -> String) -> NatsSettings.Credentials {
+        public func credentials(resolve: (String) -> String) -> NatsSettings.Credentials {
             if let user, let password { return .userPassword(user: user, password: password.reveal()) }
             if let token { return .token(token.reveal()) }
             if let credentialsFile { return .credentialsFile(resolve(credentialsFile)) }

@@ -19,6 +19,7 @@ enum Case: String, CaseIterable {
     case readOnlyDisk = "read-only-disk"
     case apiFaults = "api-faults"
     case jetStreamKill9 = "jetstream-kill-9"
+    case fleetKill9 = "fleet-kill-9"
 }
 
 /// Runs the cases with the chosen sizes and one seeded random source.
@@ -41,6 +42,7 @@ final class CaseRunner {
         case .readOnlyDisk: return try await readOnlyDisk()
         case .apiFaults: return try await apiFaults()
         case .jetStreamKill9: return try await jetStreamKill9()
+        case .fleetKill9: return try await fleetKill9()
         }
     }
 

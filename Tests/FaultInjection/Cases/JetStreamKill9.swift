@@ -43,7 +43,7 @@ extension CaseRunner {
             killed == kills, "\(killed) of \(kills) collector kills landed during the collection, and n2 died")
         try await runToEnd(config, w, &outcome, label: "final run")
         let expected = Set(await sim.visibleIDs(.alertsV2))
-        let count = try cluster.count(stream: "ALERTS")
+        let count = try await cluster.count(stream: "ALERTS")
         let alertIDs = count.ids.compactMap { id -> String? in
             guard let at = id.lastIndex(of: "@"), let colon = id[..<at].lastIndex(of: ":") else { return nil }
             return String(id[id.index(after: colon)..<at])
