@@ -158,7 +158,7 @@ let package = Package(
             name: "TestReceivers",
             dependencies: ["CollectorCore", "CollectorSinks", "CollectorTesting"],
             path: "Tests/TestReceivers",
-            exclude: ["webhook_receiver.py", "nats_stream.py"]),
+            exclude: ["webhook_receiver.py", "nats_stream.py", "nkey.py"]),
         // Fuzz targets (`make fuzz`; `make test` runs each briefly): one harness library, and one
         // binary that is libFuzzer's under -DFUZZING and a replayer otherwise (`make test` replays
         // every committed seed and regression input through its target with it).

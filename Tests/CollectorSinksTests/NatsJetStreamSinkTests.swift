@@ -162,4 +162,39 @@ func natsConfig(_ yaml: String) throws -> NatsJetStreamSink.Configuration {
         #expect(await sink.statistics.stored == 10)
         try await sink.close()
     }
+
+    @Test func aTokenAndAnNKeyAuthenticateAndWrongOnesAreRefusedWithoutTheirSecret() async throws {
+        let dir = TemporaryDirectory(prefix: "nats-auth")
+        defer { dir.remove() }
+        func sink(_ cluster: NatsCluster, auth: String) throws -> NatsJetStreamSink {
+            NatsJetStreamSink(configuration: try Self.config(cluster, extra: "auth: \(auth)"), logger: quiet)
+        }
+        let tokens = try NatsCluster(settings: "authorization { token: \"t0ken-S3cret\" }")
+        try await tokens.waitUntilReady()
+        let good = try sink(tokens, auth: "{token: t0ken-S3cret}")
+        try await good.start()
+        try await good.write(SampleEvents.alerts(0..<5))
+        #expect(await good.statistics.stored == 5)
+        try await good.close()
+        let wrong = try sink(tokens, auth: "{token: wr0ng-T0ken}")
+        await #expect {
+            try await wrong.start()
+        } throws: { "\($0)".localizedCaseInsensitiveContains("auth") && !"\($0)".contains("wr0ng-T0ken") }
+        try await wrong.close()
+
+        let seed = dir.file("user.nk")
+        let user = try await NatsCluster.makeNKey(seedFile: seed)
+        let nkeys = try NatsCluster(settings: "authorization { users: [ { nkey: \"\(user)\" } ] }")
+        try await nkeys.waitUntilReady()
+        let signed = try sink(nkeys, auth: "{nkey: \(user), nkey_seed_file: \"\(seed)\"}")
+        try await signed.start()
+        try await signed.write(SampleEvents.alerts(0..<5))
+        #expect(await signed.statistics.stored == 5)
+        try await signed.close()
+        let other = dir.file("other.nk")
+        let stranger = try await NatsCluster.makeNKey(seedFile: other)
+        let refused = try sink(nkeys, auth: "{nkey: \(stranger), nkey_seed_file: \"\(other)\"}")
+        await #expect(throws: (any Error).self) { try await refused.start() }
+        try await refused.close()
+    }
 }

@@ -173,6 +173,16 @@ public final class NatsCluster: @unchecked Sendable {
         return n
     }
 
+    /// A new NATS user NKey (Tests/TestReceivers/nkey.py: openssl and the NKeys encoding): its
+    /// seed written to `seedFile`, its public key returned.
+    public static func makeNKey(seedFile: String) async throws -> String {
+        let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("nkey.py")
+        let (status, output) = await shellOffPool("python3 '\(script.path)' '\(seedFile)'")
+        let key = output.split(separator: "\n").last.map(String.init) ?? ""
+        guard status == 0, key.hasPrefix("U") else { throw ReceiverError("nkey.py failed: \(output)") }
+        return key
+    }
+
     private var runningURLs: String {
         nodes.indices.filter { nodes[$0].pid > 0 }.map { url(of: $0) }.joined(separator: ",")
     }
