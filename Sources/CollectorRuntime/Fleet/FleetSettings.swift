@@ -15,25 +15,13 @@ public struct FleetSettings: Sendable, Decodable {
     /// This instance's name in the fleet (a random suffix is added for each start).
     public var instanceName: String
     public var auth: NatsJetStreamSink.Auth?
-    public var caFile: String?
-    public var clientCertificate: String?
-    public var clientKey: String?
-    public var serverName: String?
-    public var verifyTLS = true
+    public var tls: NatsJetStreamSink.TLS?
     var useTLS = false
 
     enum CodingKeys: String, CodingKey {
         case type, servers, bucket, replicas, auth, tls
         case leaseTTL = "lease_ttl"
         case instanceName = "instance_name"
-    }
-
-    enum TLSKeys: String, CodingKey {
-        case caFile = "ca_file"
-        case clientCertificate = "client_certificate"
-        case clientKey = "client_key"
-        case serverName = "server_name"
-        case verify
     }
 
     public init(from decoder: any Decoder) throws {
@@ -69,15 +57,8 @@ public struct FleetSettings: Sendable, Decodable {
         instanceName =
             try c.decodeIfPresent(String.self, forKey: .instanceName) ?? ProcessInfo.processInfo.hostName
         auth = try c.decodeIfPresent(NatsJetStreamSink.Auth.self, forKey: .auth)
-        useTLS = c.contains(.tls) || servers.contains { $0.hasPrefix("tls://") }
-        if c.contains(.tls) {
-            let t = try c.nestedContainer(keyedBy: TLSKeys.self, forKey: .tls)
-            caFile = try t.decodeIfPresent(String.self, forKey: .caFile)
-            clientCertificate = try t.decodeIfPresent(String.self, forKey: .clientCertificate)
-            clientKey = try t.decodeIfPresent(String.self, forKey: .clientKey)
-            serverName = try t.decodeIfPresent(String.self, forKey: .serverName)
-            verifyTLS = try t.decodeIfPresent(Bool.self, forKey: .verify) ?? true
-        }
+        tls = try c.decodeIfPresent(NatsJetStreamSink.TLS.self, forKey: .tls)
+        useTLS = tls != nil || servers.contains { $0.hasPrefix("tls://") }
     }
 
     /// The client's settings; relative paths resolved against the configuration's directory.
@@ -87,14 +68,7 @@ public struct FleetSettings: Sendable, Decodable {
         // Every KV call returns well within a lease's margin.
         s.requestTimeout = leaseTTL.duration / 5
         s.connectTimeout = min(.seconds(5), leaseTTL.duration / 3)
-        if useTLS {
-            var tls = NatsSettings.TLS(
-                caFile: caFile.map(resolve), certificateFile: clientCertificate.map(resolve),
-                keyFile: clientKey.map(resolve))
-            tls.serverName = serverName
-            tls.verify = verifyTLS
-            s.tls = tls
-        }
+        if useTLS { s.tls = (tls ?? NatsJetStreamSink.TLS()).settings(resolve: resolve) }
         return s
     }
 }

@@ -16,13 +16,11 @@ extension NatsJetStreamSink {
         public var ackTimeout: ConfigDuration = .seconds(10)
         public var connectTimeout: ConfigDuration = .seconds(5)
         public var reconnectWait: ConfigDuration = .seconds(1)
-        public var caFile: String?
-        public var clientCertificate: String?
-        public var clientKey: String?
-        public var serverName: String?
-        public var verifyTLS = true
+        /// `tls:` (nil: defaults, used when a server URL starts with `tls://`).
+        public var tls: TLS?
         /// TLS is on when `tls:` is given or a server URL starts with `tls://`.
         public var useTLS = false
+        public var verifyTLS: Bool { tls?.verify ?? true }
 
         static let defaults = try! Configuration(servers: ["nats://127.0.0.1:4222"], subject: "graph.{event_type}")
 
@@ -32,14 +30,6 @@ extension NatsJetStreamSink {
             case ackTimeout = "ack_timeout"
             case connectTimeout = "connect_timeout"
             case reconnectWait = "reconnect_wait"
-        }
-
-        enum TLSKeys: String, CodingKey {
-            case caFile = "ca_file"
-            case clientCertificate = "client_certificate"
-            case clientKey = "client_key"
-            case serverName = "server_name"
-            case verify
         }
 
         public init(servers: [String], subject: String) throws {
@@ -96,19 +86,8 @@ extension NatsJetStreamSink {
                 throw DecodingError.dataCorruptedError(
                     forKey: key, in: c, debugDescription: "\(key.stringValue) must be at least 10ms")
             }
-            useTLS = c.contains(.tls) || servers.contains { $0.hasPrefix("tls://") }
-            if c.contains(.tls) {
-                let t = try c.nestedContainer(keyedBy: TLSKeys.self, forKey: .tls)
-                caFile = try t.decodeIfPresent(String.self, forKey: .caFile)
-                clientCertificate = try t.decodeIfPresent(String.self, forKey: .clientCertificate)
-                clientKey = try t.decodeIfPresent(String.self, forKey: .clientKey)
-                serverName = try t.decodeIfPresent(String.self, forKey: .serverName)
-                verifyTLS = try t.decodeIfPresent(Bool.self, forKey: .verify) ?? d.verifyTLS
-                if clientKey != nil && clientCertificate == nil {
-                    throw DecodingError.dataCorruptedError(
-                        forKey: .clientKey, in: t, debugDescription: "client_key needs client_certificate")
-                }
-            }
+            tls = try c.decodeIfPresent(TLS.self, forKey: .tls)
+            useTLS = tls != nil || servers.contains { $0.hasPrefix("tls://") }
         }
 
         static func isServerURL(_ text: String) -> Bool {
@@ -123,14 +102,7 @@ extension NatsJetStreamSink {
             s.credentials = auth?.credentials(resolve: resolve) ?? .none
             s.connectTimeout = connectTimeout.duration
             s.reconnectWait = reconnectWait.duration
-            if useTLS {
-                var tls = NatsSettings.TLS(
-                    caFile: caFile.map(resolve), certificateFile: clientCertificate.map(resolve),
-                    keyFile: clientKey.map(resolve))
-                tls.serverName = serverName
-                tls.verify = verifyTLS
-                s.tls = tls
-            }
+            if useTLS { s.tls = (tls ?? TLS()).settings(resolve: resolve) }
             return s
         }
     }

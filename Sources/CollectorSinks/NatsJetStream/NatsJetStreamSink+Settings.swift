@@ -56,6 +56,50 @@ extension NatsJetStreamSink {
         }
     }
 
+    /// `tls:` towards the NATS servers, for the sink and for a fleet's `coordination:`. The
+    /// server's certificate is verified unless `verify: false`.
+    public struct TLS: Decodable, Sendable {
+        public var caFile: String?
+        public var clientCertificate: String?
+        public var clientKey: String?
+        /// The name the server's certificate must carry, when it is not the URL's host.
+        public var serverName: String?
+        public var verify = true
+
+        enum CodingKeys: String, CodingKey {
+            case caFile = "ca_file"
+            case clientCertificate = "client_certificate"
+            case clientKey = "client_key"
+            case serverName = "server_name"
+            case verify
+        }
+
+        public init(from decoder: any Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            caFile = try c.decodeIfPresent(String.self, forKey: .caFile)
+            clientCertificate = try c.decodeIfPresent(String.self, forKey: .clientCertificate)
+            clientKey = try c.decodeIfPresent(String.self, forKey: .clientKey)
+            serverName = try c.decodeIfPresent(String.self, forKey: .serverName)
+            verify = try c.decodeIfPresent(Bool.self, forKey: .verify) ?? verify
+            if clientKey != nil && clientCertificate == nil {
+                throw DecodingError.dataCorruptedError(
+                    forKey: .clientKey, in: c, debugDescription: "client_key needs client_certificate")
+            }
+        }
+
+        public init() {}
+
+        /// The client's TLS settings; relative paths resolved against the configuration's directory.
+        public func settings(resolve: (String) -> String) -> NatsSettings.TLS {
+            var tls = NatsSettings.TLS(
+                caFile: caFile.map(resolve), certificateFile: clientCertificate.map(resolve),
+                keyFile: clientKey.map(resolve))
+            tls.serverName = serverName
+            tls.verify = verify
+            return tls
+        }
+    }
+
     /// `stream:` the stream to create at start, or check when it exists.
     public struct Stream: Decodable, Sendable {
         public var name: String
