@@ -7,7 +7,7 @@
 // prints PASS or FAIL with the figures, and the run ends with "N passed, N failed".
 //
 //   swift run fault-injection                      # the full suite (100,000 alerts, 20 kills)
-//   swift run fault-injection --alerts 5000 --small 2000 --kills 3      # what `make test` runs
+//   swift run fault-injection --alerts 30000 --kills 6    # what `make test` runs (TEST_FAULT_ARGS)
 //   swift run fault-injection --only kill-9,webhook-500 --keep          # some cases; keep files
 //
 // The disk cases mount tmpfs file systems: as root directly, otherwise in a user and mount

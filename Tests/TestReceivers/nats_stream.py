@@ -14,32 +14,69 @@ import json
 import sys
 
 import nats
+import nats.js.api
+import nats.js.errors
+
+
+class Incomplete(Exception):
+    """The read stopped short of the stream's count; the attempt is made again."""
+
+
+async def retrying(what, attempt, deadline=120):
+    """Runs `attempt` until it succeeds or `deadline` seconds pass. Right after a node is killed
+    the cluster may still be electing a leader, and on a loaded machine a JetStream API request
+    can take longer than its timeout; both pass, so they are retried, each retry on stderr."""
+    loop = asyncio.get_running_loop()
+    end = loop.time() + deadline
+    tries = 0
+    while True:
+        tries += 1
+        try:
+            return await attempt()
+        except (nats.errors.Error, nats.js.errors.Error, Incomplete, OSError) as error:
+            if loop.time() >= end:
+                raise
+            print(f"nats_stream.py {what}: attempt {tries} failed ({error!r}); retrying", file=sys.stderr)
+            await asyncio.sleep(1)
+
+
+async def connect(servers):
+    return await nats.connect(servers=servers, connect_timeout=5, max_reconnect_attempts=5)
+
+
+async def read_all(servers, stream):
+    """Every message of `stream`, by Nats-Msg-Id, through a fresh ephemeral pull consumer."""
+    nc = await connect(servers)
+    try:
+        js = nc.jetstream(timeout=20)
+        info = await js.stream_info(stream)
+        total = info.state.messages
+        subject = info.config.subjects[0] if len(info.config.subjects) == 1 else ">"
+        config = nats.js.api.ConsumerConfig(num_replicas=1, mem_storage=True, inactive_threshold=30)
+        sub = await js.pull_subscribe(subject, stream=stream, config=config)
+        counts = {}
+        without_id = 0
+        seen = 0
+        while seen < total:
+            try:
+                msgs = await sub.fetch(1000, timeout=5)
+            except nats.errors.TimeoutError:
+                raise Incomplete(f"read {seen} of {total} messages, then nothing for 5 s")
+            for m in msgs:
+                seen += 1
+                msg_id = (m.headers or {}).get("Nats-Msg-Id")
+                if msg_id is None:
+                    without_id += 1
+                else:
+                    counts[msg_id] = counts.get(msg_id, 0) + 1
+                await m.ack()
+        return total, seen, counts, without_id
+    finally:
+        await nc.close()
 
 
 async def count(servers, stream, ids_file):
-    nc = await nats.connect(servers=servers, connect_timeout=5, max_reconnect_attempts=5)
-    js = nc.jetstream(timeout=10)
-    info = await js.stream_info(stream)
-    total = info.state.messages
-    subject = info.config.subjects[0] if len(info.config.subjects) == 1 else ">"
-    sub = await js.pull_subscribe(subject, stream=stream)
-    counts = {}
-    without_id = 0
-    seen = 0
-    while seen < total:
-        try:
-            msgs = await sub.fetch(1000, timeout=5)
-        except nats.errors.TimeoutError:
-            break
-        for m in msgs:
-            seen += 1
-            msg_id = (m.headers or {}).get("Nats-Msg-Id")
-            if msg_id is None:
-                without_id += 1
-            else:
-                counts[msg_id] = counts.get(msg_id, 0) + 1
-            await m.ack()
-    await nc.close()
+    total, seen, counts, without_id = await retrying("count", lambda: read_all(servers, stream))
     with open(ids_file, "w") as f:
         for msg_id in counts:
             f.write(msg_id + "\n")
@@ -52,18 +89,21 @@ async def count(servers, stream, ids_file):
     }))
 
 
+async def stream_info(servers, stream):
+    nc = await connect(servers)
+    try:
+        return await nc.jetstream(timeout=20).stream_info(stream)
+    finally:
+        await nc.close()
+
+
 async def leader(servers, stream):
-    nc = await nats.connect(servers=servers, connect_timeout=5, max_reconnect_attempts=5)
-    js = nc.jetstream(timeout=10)
-    info = await js.stream_info(stream)
-    await nc.close()
+    info = await retrying("leader", lambda: stream_info(servers, stream))
     print(info.cluster.leader if info.cluster else "")
 
 
 async def messages(servers, stream):
-    nc = await nats.connect(servers=servers, connect_timeout=5, max_reconnect_attempts=5)
-    info = await nc.jetstream(timeout=10).stream_info(stream)
-    await nc.close()
+    info = await retrying("messages", lambda: stream_info(servers, stream))
     print(info.state.messages)
 
 
