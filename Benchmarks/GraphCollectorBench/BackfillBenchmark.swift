@@ -16,10 +16,7 @@ import TestReceivers
 enum BackfillBenchmark {
     static func run(sizes: [Int], requestsPerMinute rpm: Int, latency: Double) async throws {
         var rows: [Row] = []
-        // Each size in slices (the default), and up to 200,000 also one page after another
-        // (parallel_slices: 1), the reference, in the same run.
-        let runs = sizes.flatMap { size in size <= 200_000 ? [(size, 4), (size, 1)] : [(size, 4)] }
-        for (size, slices) in runs {
+        for (size, slices) in runs(sizes) {
             var c = SimulatorConfiguration()
             c.alertsV2 = size
             c.alertsV1 = 0
@@ -89,6 +86,18 @@ enum BackfillBenchmark {
             "5. End-to-end backfill through the throttle (the collector as its own process; LEEF over TCP to a "
                 + "counting receiver)",
             rows)
+    }
+
+    /// Each size in slices (the default), and up to 200,000 also one page after another
+    /// (parallel_slices: 1), the reference, in the same run. BENCH_BACKFILL_SLICES="4" (or
+    /// "3,1", ...) runs those slice counts instead, at every size.
+    static func runs(_ sizes: [Int]) -> [(size: Int, slices: Int)] {
+        let chosen = ProcessInfo.processInfo.environment["BENCH_BACKFILL_SLICES"]?.split(separator: ",").compactMap {
+            Int($0)
+        }
+        return sizes.flatMap { size in
+            chosen.map { $0.map { (size, $0) } } ?? (size <= 200_000 ? [(size, 4), (size, 1)] : [(size, 4)])
+        }
     }
 
     /// The collector's configuration: the Graph source on the simulator, one syslog sink.
