@@ -197,4 +197,32 @@ func natsConfig(_ yaml: String) throws -> NatsJetStreamSink.Configuration {
         await #expect(throws: (any Error).self) { try await refused.start() }
         try await refused.close()
     }
+
+    @Test func aCredentialsFileSignsInAndOneOfAnAccountTheServerDoesNotKnowIsRefused() async throws {
+        let dir = TemporaryDirectory(prefix: "nats-creds")
+        defer { dir.remove() }
+        let cluster = try NatsCluster(settings: try await NatsCluster.makeCredentials(in: dir.path))
+        try await cluster.waitUntilReady()
+        func sink(_ creds: String) throws -> NatsJetStreamSink {
+            NatsJetStreamSink(
+                configuration: try Self.config(cluster, extra: "auth: {credentials_file: \"\(dir.file(creds))\"}"),
+                logger: quiet)
+        }
+        let signed = try sink("user.creds")
+        try await signed.start()
+        try await signed.write(SampleEvents.alerts(0..<5))
+        #expect(await signed.statistics.stored == 5)
+        try await signed.close()
+        #expect(try await cluster.messagesByMonitor(in: "ALERTS") == 5)
+
+        let stranger = try sink("stranger.creds")
+        await #expect {
+            try await stranger.start()
+        } throws: { error in
+            let seed = (try? String(contentsOfFile: dir.file("stranger.creds"), encoding: .utf8))?
+                .split(separator: "\n").first { $0.hasPrefix("SU") }
+            return "\(error)".localizedCaseInsensitiveContains("auth") && seed.map { !"\(error)".contains($0) } ?? false
+        }
+        try await stranger.close()
+    }
 }

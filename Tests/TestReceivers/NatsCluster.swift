@@ -173,6 +173,21 @@ public final class NatsCluster: @unchecked Sendable {
         return n
     }
 
+    /// How many messages `stream` holds, as a running node's monitoring endpoint (`/jsz`) says:
+    /// for streams in accounts whose users nats-py cannot sign in as (a `.creds` user).
+    public func messagesByMonitor(in stream: String) async throws -> Int {
+        guard let node = nodes.first(where: { $0.pid > 0 }) else { throw ReceiverError("no node is running") }
+        let url = "http://127.0.0.1:\(node.monitorPort)/jsz?accounts=true&streams=true"
+        let (status, output) = await shellOffPool("curl -sf --max-time 10 '\(url)'")
+        let json = try? JSONSerialization.jsonObject(with: Data(output.utf8)) as? [String: Any]
+        let accounts = json?["account_details"] as? [[String: Any]] ?? []
+        let streams = accounts.flatMap { $0["stream_detail"] as? [[String: Any]] ?? [] }
+        guard status == 0, let found = streams.first(where: { $0["name"] as? String == stream }),
+            let messages = (found["state"] as? [String: Any])?["messages"] as? Int
+        else { throw ReceiverError("/jsz has no stream \(stream): \(output.prefix(500))") }
+        return messages
+    }
+
     /// A new NATS user NKey (Tests/TestReceivers/nkey.py: openssl and the NKeys encoding): its
     /// seed written to `seedFile`, its public key returned.
     public static func makeNKey(seedFile: String) async throws -> String {
@@ -181,6 +196,18 @@ public final class NatsCluster: @unchecked Sendable {
         let key = output.split(separator: "\n").last.map(String.init) ?? ""
         guard status == 0, key.hasPrefix("U") else { throw ReceiverError("nkey.py failed: \(output)") }
         return key
+    }
+
+    /// An operator, an account with JetStream and a user of it, made in `directory` by
+    /// Tests/TestReceivers/natsjwt.py (openssl, JWTs as `nsc` writes them): the user's
+    /// `user.creds`, a `stranger.creds` of an account the server does not know, and the
+    /// nats-server settings that trust the operator (for ``init(nodes:settings:tls:)``).
+    public static func makeCredentials(in directory: String) async throws -> String {
+        let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("natsjwt.py")
+        let (status, output) = await shellOffPool("timeout 60 python3 '\(script.path)' '\(directory)'")
+        guard status == 0, let settings = try? String(contentsOfFile: directory + "/server.conf", encoding: .utf8)
+        else { throw ReceiverError("natsjwt.py failed: \(output)") }
+        return settings
     }
 
     private var runningURLs: String {

@@ -1,0 +1,124 @@
+#!/usr/bin/env python3
+"""Makes a NATS decentralized-auth setup for the tests (what `nsc` makes), with the openssl tool
+and the standard library only: an operator, an account with JetStream, and a user of it.
+
+  natsjwt.py DIRECTORY    writes DIRECTORY/operator.jwt, DIRECTORY/user.creds,
+                          DIRECTORY/stranger.creds (a user of an account the server does not
+                          know) and DIRECTORY/server.conf (the nats-server settings: the
+                          operator, and a memory resolver preloaded with the account)
+
+Keys are NKeys (see nkey.py). A JWT is base64url(header) "." base64url(claims) "." base64url(an
+Ed25519 signature of the first two by the issuer's key), its header {"typ":"JWT",
+"alg":"ed25519-nkey"}; the claims name issuer and subject by their public NKeys, and "jti" is
+the base32 SHA-512/256 of the claims without it (github.com/nats-io/jwt, version 2 claims).
+"""
+import base64
+import hashlib
+import json
+import os
+import subprocess
+import sys
+import time
+
+from nkey import encode
+
+PREFIX_SEED = 18 << 3
+PREFIX_OPERATOR = 14 << 3
+PREFIX_ACCOUNT = 0
+PREFIX_USER = 20 << 3
+ED25519_PKCS8 = bytes.fromhex("302e020100300506032b657004220420")
+
+
+class Key:
+    """An Ed25519 key pair of one NKey kind."""
+
+    def __init__(self, prefix):
+        pem = subprocess.run(["openssl", "genpkey", "-algorithm", "ed25519"], check=True,
+                             capture_output=True).stdout
+        self.pem = pem
+        private = subprocess.run(["openssl", "pkey", "-outform", "DER"], input=pem, check=True,
+                                 capture_output=True).stdout
+        public = subprocess.run(["openssl", "pkey", "-pubout", "-outform", "DER"], input=pem, check=True,
+                                capture_output=True).stdout
+        self.public = encode(bytes([prefix]) + public[-32:])
+        self.seed = encode(bytes([PREFIX_SEED | (prefix >> 5), (prefix & 31) << 3]) + private[-32:])
+
+    def sign(self, data):
+        # openssl 3.0 signs Ed25519 only from a file ("oneshot"), not from a pipe.
+        base = f"/tmp/natsjwt-{os.getpid()}-{time.monotonic_ns()}"
+        try:
+            for suffix, content in ((".pem", self.pem), (".in", data)):
+                fd = os.open(base + suffix, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+                os.write(fd, content)
+                os.close(fd)
+            return subprocess.run(["openssl", "pkeyutl", "-sign", "-rawin", "-inkey", base + ".pem", "-in",
+                                   base + ".in"], check=True, capture_output=True).stdout
+        finally:
+            for suffix in (".pem", ".in"):
+                if os.path.exists(base + suffix):
+                    os.unlink(base + suffix)
+
+
+def b64(data):
+    return base64.urlsafe_b64encode(data).decode().rstrip("=")
+
+
+def jwt(issuer, subject, name, nats):
+    claims = {"iat": int(time.time()), "iss": issuer.public, "name": name, "sub": subject.public, "nats": nats}
+    digest = hashlib.new("sha512_256", json.dumps(claims, separators=(",", ":")).encode()).digest()
+    claims = {"jti": base64.b32encode(digest).decode().rstrip("="), **claims}
+    header = b64(json.dumps({"typ": "JWT", "alg": "ed25519-nkey"}, separators=(",", ":")).encode())
+    body = header + "." + b64(json.dumps(claims, separators=(",", ":")).encode())
+    return body + "." + b64(issuer.sign(body.encode()))
+
+
+UNLIMITED = {"subs": -1, "data": -1, "payload": -1, "imports": -1, "exports": -1, "wildcards": True, "conn": -1,
+             "leaf": -1, "mem_storage": -1, "disk_storage": -1, "streams": -1, "consumer": -1}
+
+# The system account may not have JetStream.
+JETSTREAM = ("mem_storage", "disk_storage", "streams", "consumer")
+
+
+def account(operator, name, jetstream=True):
+    key = Key(PREFIX_ACCOUNT)
+    limits = UNLIMITED if jetstream else {k: v for k, v in UNLIMITED.items() if k not in JETSTREAM}
+    return key, jwt(operator, key, name, {"limits": limits, "default_permissions": {"pub": {}, "sub": {}},
+                                          "type": "account", "version": 2})
+
+
+def creds(account_key, name):
+    user = Key(PREFIX_USER)
+    token = jwt(account_key, user, name, {"pub": {}, "sub": {}, "subs": -1, "data": -1, "payload": -1,
+                                          "type": "user", "version": 2})
+    return ("-----BEGIN NATS USER JWT-----\n" + token + "\n------END NATS USER JWT------\n\n"
+            "************************* IMPORTANT *************************\n"
+            "NKEY Seed printed below can be used to sign and prove identity.\n\n"
+            "-----BEGIN USER NKEY SEED-----\n" + user.seed + "\n------END USER NKEY SEED------\n")
+
+
+def write(path, text):
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as f:
+        f.write(text)
+
+
+def main():
+    directory = sys.argv[1]
+    operator = Key(PREFIX_OPERATOR)
+    write(f"{directory}/operator.jwt",
+          jwt(operator, operator, "test-operator", {"type": "operator", "version": 2}) + "\n")
+    system_key, system_jwt = account(operator, "SYS", jetstream=False)
+    account_key, account_jwt = account(operator, "COLLECTORS")
+    write(f"{directory}/user.creds", creds(account_key, "collector"))
+    stranger_key, _ = account(operator, "UNKNOWN")
+    write(f"{directory}/stranger.creds", creds(stranger_key, "stranger"))
+    write(f"{directory}/server.conf",
+          f'operator: "{directory}/operator.jwt"\n'
+          f"system_account: {system_key.public}\n"
+          "resolver: MEMORY\n"
+          f"resolver_preload: {{\n  {system_key.public}: \"{system_jwt}\"\n"
+          f"  {account_key.public}: \"{account_jwt}\"\n}}\n")
+
+
+if __name__ == "__main__":
+    main()
