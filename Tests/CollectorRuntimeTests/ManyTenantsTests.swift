@@ -89,12 +89,12 @@ import Testing
             c.alertsV2 = 3200
             c.alertsV1 = 0
             c.incidents = 0
-            c.pageDelay = .seconds(0.1)
+            c.pageDelay = .seconds(0.3)
         }
-        // 160 pages of 20 at 0.1 s: 16 s one after another; five slices of 32 pages, four at a
-        // time, 3.2 s each at the least (about 6 s in a debug build): stopped at 9 s, in the fifth.
+        // 160 pages of 20 at 0.3 s: 48 s one after another; eight slices of 20 pages (whole
+        // waves of four), four at a time, 6 s a wave at the least: stopped at 11 s, in the second.
         let extra = "page_size: {alerts_v2: 20}\nrequests_per_minute: 100000\nparallel_slices: 4"
-        let (first, _) = try await run.collect(endpoints: "[alerts_v2]", extra: extra, cancelAfter: .seconds(9))
+        let (first, _) = try await run.collect(endpoints: "[alerts_v2]", extra: extra, cancelAfter: .seconds(11))
         let firstIDs = Set(alertKeys(first, .alertV2))
         #expect(firstIDs.count < 3200, "the run was to be stopped part-way")
         let versions = await run.simulator.visibleVersions(.alertsV2)
