@@ -119,6 +119,31 @@ import Testing
         #expect(FileManager.default.fileExists(atPath: out + ".crashed"))
     }
 
+    @Test func theChildInheritsNoDescriptorButItsStandardOnes() async throws {
+        let dir = TemporaryDirectory()
+        defer { dir.remove() }
+        // A descriptor of the collector's without close-on-exec (as a library may leave one), at
+        // a number the child's shell would not open itself.
+        let opened = open(dir.file("held"), O_CREAT | O_WRONLY, 0o600)
+        #expect(opened >= 0)
+        let held = dup2(opened, 211)
+        defer {
+            close(opened)
+            close(held)
+        }
+        #expect(held == 211 && fcntl(held, F_GETFD) & FD_CLOEXEC == 0)
+        let out = dir.file("fds.txt")
+        let sink = ExecSink(
+            configuration: try CollectorTestingConfig.decode(
+                ExecSink.Configuration.self, yaml: "command: \"ls /proc/self/fd > \(out); cat > /dev/null\""),
+            logger: quiet)
+        try await sink.write(SampleEvents.alerts(0..<2))
+        try await sink.close()
+        let fds = try String(contentsOfFile: out, encoding: .utf8).split(separator: "\n").compactMap { Int($0) }
+        #expect(Set([0, 1, 2]).isSubset(of: Set(fds)), "\(fds)")
+        #expect(!fds.contains(211) && !fds.contains(Int(opened)), "the child holds the collector's descriptors: \(fds)")
+    }
+
     @Test func withoutAcknowledgementsEventsAreStreamedAndTheChildSeesEndOfInput() async throws {
         let dir = TemporaryDirectory()
         defer { dir.remove() }

@@ -103,6 +103,10 @@ public final class RsyslogReceiver: @unchecked Sendable {
         posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
         posix_spawn_file_actions_addopen(&actions, 1, log, O_WRONLY | O_CREAT | O_APPEND, 0o644)
         posix_spawn_file_actions_adddup2(&actions, 1, 2)
+        // Nothing else of the test process: a daemon that inherited the write end of a pipe
+        // another thread's shell(_:) was reading would keep that read from ever ending (CI once
+        // stalled two minutes so, every test that ran a program timing out behind it).
+        ChildProcess.closeInheritedDescriptors(&actions)
         let argv = ([path] + arguments).map { strdup($0) } + [nil]
         defer { for p in argv { free(p) } }
         var pid: pid_t = 0

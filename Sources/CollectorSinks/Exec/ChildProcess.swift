@@ -64,6 +64,9 @@ package final class ChildProcess {
                 throw ChildError(description: problem)
             }
         }
+        // Nothing else of the collector's (its sockets, files, other children's pipes) goes to
+        // the child: a descriptor it kept would hold a connection or a pipe open for its life.
+        Self.closeInheritedDescriptors(&actions)
         let argv = command.map { strdup($0) } + [nil]
         defer { for p in argv { free(p) } }
         var merged = ProcessInfo.processInfo.environment
@@ -121,6 +124,20 @@ package final class ChildProcess {
     /// leaves out the GNU extensions.
     static let addChdir: AddChdir? = dlsym(nil, "posix_spawn_file_actions_addchdir_np").map {
         unsafeBitCast($0, to: AddChdir.self)
+    }
+
+    typealias AddCloseFrom = @convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, Int32) -> Int32
+
+    /// glibc's `posix_spawn_file_actions_addclosefrom_np` (2.34+), looked up like ``addChdir``.
+    static let addCloseFrom: AddCloseFrom? = dlsym(nil, "posix_spawn_file_actions_addclosefrom_np").map {
+        unsafeBitCast($0, to: AddCloseFrom.self)
+    }
+
+    /// Closes every descriptor from 3 up in the child, after the actions added before this one
+    /// (its standard ones are in place by then): nothing else of the parent's (sockets, files,
+    /// other children's pipes) goes with it. A no-op before glibc 2.34.
+    package static func closeInheritedDescriptors(_ actions: inout posix_spawn_file_actions_t) {
+        _ = addCloseFrom?(&actions, 3)
     }
 
     /// Makes the child start in `directory`; a description of the problem when it cannot.
