@@ -21,6 +21,7 @@ run:
 
 # `make test` runs every fault-injection case, kill-9 smaller (6 kills in 30,000 alerts, about a
 # quarter of the time); `make fault-injection` runs the full size (20 kills in 100,000 alerts).
+# FAULT_ARGS, when given, replaces TEST_FAULT_ARGS whole (give the sizes too).
 TEST_FAULT_ARGS ?= --alerts 30000 --kills 6
 
 FORMATTED = Sources Tests Benchmarks Fuzz Examples/custom-sink/Sources Examples/custom-sink/Tests Package.swift

@@ -38,15 +38,17 @@ extension EndpointCollector.Settings {
         guard let sliceAfter, endpoint != .alerts, parallelSlices > 1 else { return nil }
         let length = end.duration(since: start)
         guard length > sliceAfter else { return nil }
-        let byLength = Int(length / Self.shortestSlice)
+        // Whole waves of `parallelSlices` where the window is long enough for them: 4 slices 3 at
+        // a time would end with one slice paged alone, at a third of the rate (164 % of the
+        // throttle bound, measured).
+        func wholeWaves(_ n: Int) -> Int { n >= parallelSlices ? n / parallelSlices * parallelSlices : n }
+        let byLength = wholeWaves(Int(length / Self.shortestSlice))
         var wanted = parallelSlices * Self.slicesPerParallelSlot
         if let pageSpan, pageSpan > .zero {
             let pages = min(length / pageSpan, 1e9)
             let bySize = Int((pages / Self.pagesPerSlice).rounded(.up))
-            // A multiple of the parallelism: 4 slices 3 at a time would end with one slice
-            // paged alone, at a third of the rate (164 % of the throttle bound, measured).
             let waves = (max(1, bySize) + parallelSlices - 1) / parallelSlices
-            wanted = min(Self.mostSlices / parallelSlices * parallelSlices, waves * parallelSlices)
+            wanted = min(wholeWaves(Self.mostSlices), waves * parallelSlices)
         }
         let count = max(2, min(wanted, byLength))
         let span = end.nanosecondsSinceEpoch - start.nanosecondsSinceEpoch

@@ -29,6 +29,21 @@ import Testing
         for (earlier, later) in zip(slices, slices.dropFirst()) { #expect(earlier.to == later.from) }
     }
 
+    @Test func aShortWindowStillGetsWholeWavesAndAHugeOneAtMostTenThousandSlices() throws {
+        // 61 minutes: at most 61 slices of one minute; 60 of them are whole waves of four.
+        let hour = Self.start.adding(.seconds(61 * 60))
+        let short = try #require(Self.settings(parallel: 4).slices(from: Self.start, to: hour, pageSpan: .seconds(1)))
+        #expect(short.count == 60)
+        // 20 minutes, 32 at a time (slicing after 10 minutes): fewer minutes than the parallelism.
+        var wide = Self.settings(parallel: 32)
+        wide.sliceAfter = .seconds(600)
+        let twenty = Self.start.adding(.seconds(20 * 60))
+        #expect(try #require(wide.slices(from: Self.start, to: twenty, pageSpan: .seconds(1))).count == 20)
+        // A billion pages: the most slices there may be, in whole waves of 32.
+        let huge = try #require(wide.slices(from: Self.start, to: Self.end, pageSpan: .nanoseconds(1)))
+        #expect(huge.count == 9_984)
+    }
+
     @Test func aWindowOfUnknownDensityGetsFourSlicesForEachParallelOne() throws {
         let slices = try #require(Self.settings(parallel: 3).slices(from: Self.start, to: Self.end))
         #expect(slices.count == 12)

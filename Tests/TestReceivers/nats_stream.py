@@ -19,7 +19,12 @@ import nats.js.errors
 
 
 class Incomplete(Exception):
-    """The read stopped short of the stream's count; the attempt is made again."""
+    """The read stopped short of the stream's count; the attempt is made again. `partial` is
+    what it read, reported if no attempt reads more (so a loss shows as counts, not a trace)."""
+
+    def __init__(self, message, partial):
+        super().__init__(message)
+        self.partial = partial
 
 
 async def retrying(what, attempt, deadline=120):
@@ -61,7 +66,8 @@ async def read_all(servers, stream):
             try:
                 msgs = await sub.fetch(1000, timeout=5)
             except nats.errors.TimeoutError:
-                raise Incomplete(f"read {seen} of {total} messages, then nothing for 5 s")
+                raise Incomplete(f"read {seen} of {total} messages, then nothing for 5 s",
+                                 (total, seen, counts, without_id))
             for m in msgs:
                 seen += 1
                 msg_id = (m.headers or {}).get("Nats-Msg-Id")
@@ -76,7 +82,10 @@ async def read_all(servers, stream):
 
 
 async def count(servers, stream, ids_file):
-    total, seen, counts, without_id = await retrying("count", lambda: read_all(servers, stream))
+    try:
+        total, seen, counts, without_id = await retrying("count", lambda: read_all(servers, stream))
+    except Incomplete as short:
+        total, seen, counts, without_id = short.partial
     with open(ids_file, "w") as f:
         for msg_id in counts:
             f.write(msg_id + "\n")

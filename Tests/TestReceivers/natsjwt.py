@@ -10,7 +10,8 @@ and the standard library only: an operator, an account with JetStream, and a use
 Keys are NKeys (see nkey.py). A JWT is base64url(header) "." base64url(claims) "." base64url(an
 Ed25519 signature of the first two by the issuer's key), its header {"typ":"JWT",
 "alg":"ed25519-nkey"}; the claims name issuer and subject by their public NKeys, and "jti" is
-the base32 SHA-512/256 of the claims without it (github.com/nats-io/jwt, version 2 claims).
+the base32 SHA-512/256 of the standard claims (iat, iss, name, sub), the "nats" section left
+out (github.com/nats-io/jwt, version 2 claims).
 """
 import base64
 import hashlib
@@ -43,33 +44,36 @@ class Key:
         self.public = encode(bytes([prefix]) + public[-32:])
         self.seed = encode(bytes([PREFIX_SEED | (prefix >> 5), (prefix & 31) << 3]) + private[-32:])
 
-    def sign(self, data):
-        # openssl 3.0 signs Ed25519 only from a file ("oneshot"), not from a pipe.
-        base = f"/tmp/natsjwt-{os.getpid()}-{time.monotonic_ns()}"
+    def sign(self, data, directory):
+        # openssl 3.0 signs Ed25519 only from a file ("oneshot"), not from a pipe. The files are
+        # in the test's own directory (0600), which the test removes whatever happens here.
+        base = f"{directory}/.sign-{os.getpid()}-{time.monotonic_ns()}"
+        created = []
         try:
             for suffix, content in ((".pem", self.pem), (".in", data)):
                 fd = os.open(base + suffix, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+                created.append(base + suffix)
                 os.write(fd, content)
                 os.close(fd)
             return subprocess.run(["openssl", "pkeyutl", "-sign", "-rawin", "-inkey", base + ".pem", "-in",
                                    base + ".in"], check=True, capture_output=True).stdout
         finally:
-            for suffix in (".pem", ".in"):
-                if os.path.exists(base + suffix):
-                    os.unlink(base + suffix)
+            for path in created:
+                os.unlink(path)
 
 
 def b64(data):
     return base64.urlsafe_b64encode(data).decode().rstrip("=")
 
 
-def jwt(issuer, subject, name, nats):
-    claims = {"iat": int(time.time()), "iss": issuer.public, "name": name, "sub": subject.public, "nats": nats}
+def jwt(issuer, subject, name, nats, directory):
+    claims = {"iat": int(time.time()), "iss": issuer.public, "name": name, "sub": subject.public}
+    # jti: the hash of the standard claims alone, as nats-io/jwt's ClaimsData.hash() makes it.
     digest = hashlib.new("sha512_256", json.dumps(claims, separators=(",", ":")).encode()).digest()
-    claims = {"jti": base64.b32encode(digest).decode().rstrip("="), **claims}
+    claims = {"jti": base64.b32encode(digest).decode().rstrip("="), **claims, "nats": nats}
     header = b64(json.dumps({"typ": "JWT", "alg": "ed25519-nkey"}, separators=(",", ":")).encode())
     body = header + "." + b64(json.dumps(claims, separators=(",", ":")).encode())
-    return body + "." + b64(issuer.sign(body.encode()))
+    return body + "." + b64(issuer.sign(body.encode(), directory))
 
 
 UNLIMITED = {"subs": -1, "data": -1, "payload": -1, "imports": -1, "exports": -1, "wildcards": True, "conn": -1,
@@ -79,17 +83,17 @@ UNLIMITED = {"subs": -1, "data": -1, "payload": -1, "imports": -1, "exports": -1
 JETSTREAM = ("mem_storage", "disk_storage", "streams", "consumer")
 
 
-def account(operator, name, jetstream=True):
+def account(operator, name, directory, jetstream=True):
     key = Key(PREFIX_ACCOUNT)
     limits = UNLIMITED if jetstream else {k: v for k, v in UNLIMITED.items() if k not in JETSTREAM}
     return key, jwt(operator, key, name, {"limits": limits, "default_permissions": {"pub": {}, "sub": {}},
-                                          "type": "account", "version": 2})
+                                          "type": "account", "version": 2}, directory)
 
 
-def creds(account_key, name):
+def creds(account_key, name, directory):
     user = Key(PREFIX_USER)
     token = jwt(account_key, user, name, {"pub": {}, "sub": {}, "subs": -1, "data": -1, "payload": -1,
-                                          "type": "user", "version": 2})
+                                          "type": "user", "version": 2}, directory)
     return ("-----BEGIN NATS USER JWT-----\n" + token + "\n------END NATS USER JWT------\n\n"
             "************************* IMPORTANT *************************\n"
             "NKEY Seed printed below can be used to sign and prove identity.\n\n"
@@ -106,12 +110,12 @@ def main():
     directory = sys.argv[1]
     operator = Key(PREFIX_OPERATOR)
     write(f"{directory}/operator.jwt",
-          jwt(operator, operator, "test-operator", {"type": "operator", "version": 2}) + "\n")
-    system_key, system_jwt = account(operator, "SYS", jetstream=False)
-    account_key, account_jwt = account(operator, "COLLECTORS")
-    write(f"{directory}/user.creds", creds(account_key, "collector"))
-    stranger_key, _ = account(operator, "UNKNOWN")
-    write(f"{directory}/stranger.creds", creds(stranger_key, "stranger"))
+          jwt(operator, operator, "test-operator", {"type": "operator", "version": 2}, directory) + "\n")
+    system_key, system_jwt = account(operator, "SYS", directory, jetstream=False)
+    account_key, account_jwt = account(operator, "COLLECTORS", directory)
+    write(f"{directory}/user.creds", creds(account_key, "collector", directory))
+    stranger_key, _ = account(operator, "UNKNOWN", directory)
+    write(f"{directory}/stranger.creds", creds(stranger_key, "stranger", directory))
     write(f"{directory}/server.conf",
           f'operator: "{directory}/operator.jwt"\n'
           f"system_account: {system_key.public}\n"

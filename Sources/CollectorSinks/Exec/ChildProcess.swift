@@ -133,6 +133,9 @@ package final class ChildProcess {
         unsafeBitCast($0, to: AddCloseFrom.self)
     }
 
+    /// Whether ``closeInheritedDescriptors(_:)`` does anything here (glibc 2.34 and later).
+    package static var closesInheritedDescriptors: Bool { addCloseFrom != nil }
+
     /// Closes every descriptor from 3 up in the child, after the actions added before this one
     /// (its standard ones are in place by then): nothing else of the parent's (sockets, files,
     /// other children's pipes) goes with it. A no-op before glibc 2.34.
