@@ -61,7 +61,7 @@ import Testing
     @Test func defaultsAreSane() throws {
         let c = try natsConfig("servers: [\"nats://127.0.0.1:4222\"]\nsubject: graph.{event_type}")
         #expect(c.formats.name == .json && c.maxPending == 1024 && c.ackTimeout.seconds == 10)
-        #expect(c.stream == nil && !c.useTLS && c.verifyTLS)
+        #expect(c.stream == nil && !c.useTLS && (c.tls ?? NatsJetStreamSink.TLS()).verify)
         let s = try natsConfig(
             "servers: [\"tls://a:4222\"]\nsubject: g.x\nstream: {name: S, subjects: [g.x], max_age: 30d}")
         #expect(s.useTLS && s.stream?.duplicateWindow.seconds == 600 && s.stream?.replicas == 1)

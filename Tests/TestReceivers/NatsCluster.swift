@@ -191,8 +191,7 @@ public final class NatsCluster: @unchecked Sendable {
     /// A new NATS user NKey (Tests/TestReceivers/nkey.py: openssl and the NKeys encoding): its
     /// seed written to `seedFile`, its public key returned.
     public static func makeNKey(seedFile: String) async throws -> String {
-        let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("nkey.py")
-        let (status, output) = await shellOffPool("python3 '\(script.path)' '\(seedFile)'")
+        let (status, output) = await shellOffPool("python3 '\(script("nkey.py"))' '\(seedFile)'")
         let key = output.split(separator: "\n").last.map(String.init) ?? ""
         guard status == 0, key.hasPrefix("U") else { throw ReceiverError("nkey.py failed: \(output)") }
         return key
@@ -203,8 +202,7 @@ public final class NatsCluster: @unchecked Sendable {
     /// `user.creds`, a `stranger.creds` of an account the server does not know, and the
     /// nats-server settings that trust the operator (for ``init(nodes:settings:tls:)``).
     public static func makeCredentials(in directory: String) async throws -> String {
-        let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("natsjwt.py")
-        let (status, output) = await shellOffPool("timeout 60 python3 '\(script.path)' '\(directory)'")
+        let (status, output) = await shellOffPool("timeout 60 python3 '\(script("natsjwt.py"))' '\(directory)'")
         guard status == 0, let settings = try? String(contentsOfFile: directory + "/server.conf", encoding: .utf8)
         else { throw ReceiverError("natsjwt.py failed: \(output)") }
         return settings
@@ -214,10 +212,13 @@ public final class NatsCluster: @unchecked Sendable {
         nodes.indices.filter { nodes[$0].pid > 0 }.map { url(of: $0) }.joined(separator: ",")
     }
 
+    /// The path of a helper script beside this file.
+    private static func script(_ name: String) -> String {
+        URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent(name).path
+    }
+
     private func python(_ arguments: [String]) async throws -> String {
-        let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent(
-            "nats_stream.py")
-        let quoted = ([script.path] + arguments).map { "'\($0)'" }.joined(separator: " ")
+        let quoted = ([Self.script("nats_stream.py")] + arguments).map { "'\($0)'" }.joined(separator: " ")
         let (status, output) = await shellOffPool("timeout 300 python3 \(quoted)")
         guard status == 0 else { throw ReceiverError("nats_stream.py \(arguments[0]) failed: \(output)") }
         return output.split(separator: "\n").last.map(String.init) ?? ""

@@ -21,45 +21,28 @@ import subprocess
 import sys
 import time
 
-from nkey import encode
+from nkey import PREFIX_USER, Key
 
-PREFIX_SEED = 18 << 3
 PREFIX_OPERATOR = 14 << 3
 PREFIX_ACCOUNT = 0
-PREFIX_USER = 20 << 3
-ED25519_PKCS8 = bytes.fromhex("302e020100300506032b657004220420")
 
 
-class Key:
-    """An Ed25519 key pair of one NKey kind."""
-
-    def __init__(self, prefix):
-        pem = subprocess.run(["openssl", "genpkey", "-algorithm", "ed25519"], check=True,
-                             capture_output=True).stdout
-        self.pem = pem
-        private = subprocess.run(["openssl", "pkey", "-outform", "DER"], input=pem, check=True,
-                                 capture_output=True).stdout
-        public = subprocess.run(["openssl", "pkey", "-pubout", "-outform", "DER"], input=pem, check=True,
-                                capture_output=True).stdout
-        self.public = encode(bytes([prefix]) + public[-32:])
-        self.seed = encode(bytes([PREFIX_SEED | (prefix >> 5), (prefix & 31) << 3]) + private[-32:])
-
-    def sign(self, data, directory):
-        # openssl 3.0 signs Ed25519 only from a file ("oneshot"), not from a pipe. The files are
-        # in the test's own directory (0600), which the test removes whatever happens here.
-        base = f"{directory}/.sign-{os.getpid()}-{time.monotonic_ns()}"
-        created = []
-        try:
-            for suffix, content in ((".pem", self.pem), (".in", data)):
-                fd = os.open(base + suffix, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-                created.append(base + suffix)
-                os.write(fd, content)
-                os.close(fd)
-            return subprocess.run(["openssl", "pkeyutl", "-sign", "-rawin", "-inkey", base + ".pem", "-in",
-                                   base + ".in"], check=True, capture_output=True).stdout
-        finally:
-            for path in created:
-                os.unlink(path)
+def sign(key, data, directory):
+    # openssl 3.0 signs Ed25519 only from a file ("oneshot"), not from a pipe. The files are
+    # in the test's own directory (0600), which the test removes whatever happens here.
+    base = f"{directory}/.sign-{os.getpid()}-{time.monotonic_ns()}"
+    created = []
+    try:
+        for suffix, content in ((".pem", key.pem), (".in", data)):
+            fd = os.open(base + suffix, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            created.append(base + suffix)
+            os.write(fd, content)
+            os.close(fd)
+        return subprocess.run(["openssl", "pkeyutl", "-sign", "-rawin", "-inkey", base + ".pem", "-in",
+                               base + ".in"], check=True, capture_output=True).stdout
+    finally:
+        for path in created:
+            os.unlink(path)
 
 
 def b64(data):
@@ -73,7 +56,7 @@ def jwt(issuer, subject, name, nats, directory):
     claims = {"jti": base64.b32encode(digest).decode().rstrip("="), **claims, "nats": nats}
     header = b64(json.dumps({"typ": "JWT", "alg": "ed25519-nkey"}, separators=(",", ":")).encode())
     body = header + "." + b64(json.dumps(claims, separators=(",", ":")).encode())
-    return body + "." + b64(issuer.sign(body.encode(), directory))
+    return body + "." + b64(sign(issuer, body.encode(), directory))
 
 
 UNLIMITED = {"subs": -1, "data": -1, "payload": -1, "imports": -1, "exports": -1, "wildcards": True, "conn": -1,

@@ -3,6 +3,8 @@
 
   nkey.py SEED_FILE     writes the user's seed (SU...) to SEED_FILE and prints its public key (U...)
 
+Its Key class (any NKey kind) is also what natsjwt.py signs JWTs with.
+
 The encoding is the NKeys one (github.com/nats-io/nkeys): a prefix byte, the raw Ed25519 key,
 a CRC-16/XMODEM of both (little-endian), in base32 without padding.
 """
@@ -28,16 +30,26 @@ def encode(raw):
     return base64.b32encode(raw + bytes([checksum & 0xFF, checksum >> 8])).decode().rstrip("=")
 
 
+class Key:
+    """A new Ed25519 key pair of one NKey kind (a prefix byte): its public key and seed encoded,
+    and its PEM for openssl to sign with."""
+
+    def __init__(self, prefix):
+        self.pem = subprocess.run(["openssl", "genpkey", "-algorithm", "ed25519"], check=True,
+                                  capture_output=True).stdout
+        private = subprocess.run(["openssl", "pkey", "-outform", "DER"], input=self.pem, check=True,
+                                 capture_output=True).stdout
+        public = subprocess.run(["openssl", "pkey", "-pubout", "-outform", "DER"], input=self.pem, check=True,
+                                capture_output=True).stdout
+        self.public = encode(bytes([prefix]) + public[-32:])
+        self.seed = encode(bytes([PREFIX_SEED | (prefix >> 5), (prefix & 31) << 3]) + private[-32:])
+
+
 def main():
-    pem = subprocess.run(["openssl", "genpkey", "-algorithm", "ed25519"], check=True, capture_output=True).stdout
-    private = subprocess.run(["openssl", "pkey", "-outform", "DER"], input=pem, check=True, capture_output=True).stdout
-    public = subprocess.run(["openssl", "pkey", "-pubout", "-outform", "DER"], input=pem, check=True,
-                            capture_output=True).stdout
-    seed, key = private[-32:], public[-32:]
-    seed_text = encode(bytes([PREFIX_SEED | (PREFIX_USER >> 5), (PREFIX_USER & 31) << 3]) + seed)
+    user = Key(PREFIX_USER)
     with open(sys.argv[1], "w") as f:
-        f.write(seed_text + "\n")
-    print(encode(bytes([PREFIX_USER]) + key))
+        f.write(user.seed + "\n")
+    print(user.public)
 
 
 if __name__ == "__main__":

@@ -20,7 +20,6 @@ extension NatsJetStreamSink {
         public var tls: TLS?
         /// TLS is on when `tls:` is given or a server URL starts with `tls://`.
         public var useTLS = false
-        public var verifyTLS: Bool { tls?.verify ?? true }
 
         static let defaults = try! Configuration(servers: ["nats://127.0.0.1:4222"], subject: "graph.{event_type}")
 
