@@ -45,9 +45,10 @@ extension EndpointCollector {
             guard let answer = try await nextAnswer(&fetcher) else { continue }  // stopping: see above
             defer { fetcher.place.giveBack() }  // at the end of this page's turn: it is published
             pageSize = fetcher.pageSize
-            let page = processor.process(
-                status: answer.status, items: answer.page.items, warnings: answer.warnings,
-                query: GraphClient.redact(fetcher.url), observedAt: .now(), recentKeys: &cp.recentKeys)
+            let previous = fetcher.lastTime
+            let page = try await processAndPublish(
+                answer, query: GraphClient.redact(fetcher.url), previous: previous, checkpoint: &cp,
+                progress: &progress, publisher: publisher, lane: lane)
             if !fetcher.pagesByTime, !shiftedItself {
                 shiftedItself = noteShiftOfItself(page, result, provider: provider, from, to, since: pagingStarted)
             }
@@ -55,14 +56,8 @@ extension EndpointCollector {
             report(page)
             noteShifts(shiftWatch.suspects(among: page.versions))
             trace(page, answer: answer, provider: provider, url: fetcher.url)
-            let previous = fetcher.lastTime
             repeats.note(page.ids)
             if let newest = page.newest { fetcher.lastTime = max(previous ?? newest, newest) }
-            if !page.events.isEmpty {
-                progress.published(
-                    try await publisher.publish(page.events, lane: lane), keys: page.newKeys, newest: fetcher.lastTime)
-                status.update(stream: stream) { $0.eventsPublished += page.events.count }
-            }
             // Out of time order (not what Graph documents for these endpoints) or partial: saving
             // progress could skip alerts, so this window is checkpointed only when it ends.
             if let oldest = page.oldest, let saved = savedProgress, oldest < saved { progressAllowed = false }
@@ -73,7 +68,7 @@ extension EndpointCollector {
                 lastProgress = ContinuousClock.now
             }
             pages += 1
-            if asSlice { pruneSliceKeys(&cp, fetcher, pages: pages, result) }
+            if asSlice { pruneSliceKeys(&cp, fetcher, result) }
             if let pageLimit, pages >= pageLimit, let reached = fetcher.stopPoint(after: answer, from: from) {
                 result.stoppedAt = reached
                 break
@@ -120,15 +115,12 @@ extension EndpointCollector {
         return reached
     }
 
-    /// Every 8 pages of a slice paged by time without a 206: drops the keys older than the overlap
-    /// before its newest page, which the slice cannot see again (a slice saves no progress, so
-    /// its keys would otherwise grow with it).
-    private func pruneSliceKeys(
-        _ cp: inout EndpointCheckpoint, _ fetcher: PageFetcher, pages: Int, _ result: WindowResult
-    ) {
-        guard fetcher.pagesByTime, result.partialPages == 0, pages % 8 == 0, let newest = fetcher.lastTime else {
-            return
-        }
+    /// After each page of a slice paged by time without a 206: drops the keys older than the
+    /// overlap before its newest page, which the slice cannot see again (a slice saves no
+    /// progress, so its keys would otherwise grow with it; pruned every 8 pages, four slices held
+    /// up to 32,000, 3 MB).
+    private func pruneSliceKeys(_ cp: inout EndpointCheckpoint, _ fetcher: PageFetcher, _ result: WindowResult) {
+        guard fetcher.pagesByTime, result.partialPages == 0, let newest = fetcher.lastTime else { return }
         prune(&cp, watermark: newest)
     }
 

@@ -80,6 +80,9 @@ package actor EndpointCollector {
     /// Windows ``shiftWatch`` found suspect while collecting, not yet in the ledger.
     var suspectWindows: [OwedWindow] = []
     var polling = false
+    /// Whether a page is being normalized and published, and the slices waiting to do so.
+    var pageTurnTaken = false
+    var pageTurnWaiting: [CheckedContinuation<Void, Never>] = []
     /// Counters for the run summary and tests.
     package internal(set) var delivered = 0
     package internal(set) var duplicatesDropped = 0

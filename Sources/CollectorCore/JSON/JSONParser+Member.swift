@@ -94,8 +94,9 @@ extension JSONParser.Cursor {
 
 extension JSONParser {
     /// Parses a JSON object whose member `key`, when it is an array, is kept as the text of each
-    /// element (``RawJSON``) rather than as a tree: one element's tree lives only while its text
-    /// is checked. In the object returned that member is an empty array; the texts come apart.
+    /// element (``RawJSON``) rather than as a tree: the elements are checked without building
+    /// them (an element not written compactly is parsed, and its tree lives only while it is
+    /// rewritten). In the object returned that member is an empty array; the texts come apart.
     /// A Graph page (`{"value": [...]}`) is read this way. An element already written compactly
     /// is kept as its slice of `bytes`, which the texts then share, rather than copied.
     public static func parse(
@@ -114,8 +115,15 @@ extension JSONParser {
                 else { return nil }
                 var texts: [RawJSON] = []
                 var scratch = JSONWriter()
-                try cursor.parseArray(depth: 2) { element, range in
-                    texts.append(RawJSON(element, parsedFrom: bytes[range], scratch: &scratch))
+                // Each element is checked without building it; only one not already written as
+                // our writer writes it is parsed, and rewritten.
+                _ = try cursor.checkArray(depth: 2) { range, compact throws(JSONParseError) in
+                    if compact {
+                        texts.append(RawJSON(bytes: bytes[range]))
+                    } else {
+                        let element = try JSONParser.parse(UnsafeBufferPointer(rebasing: buffer[range]))
+                        texts.append(RawJSON(element, parsedFrom: bytes[range], scratch: &scratch))
+                    }
                 }
                 // Mostly spelled otherwise than our writer would: a few slices would keep the
                 // body alive beside the copies, so they are copied too.

@@ -183,6 +183,12 @@ public struct JSONParser {
         }
 
         mutating func parseNumber() throws(JSONParseError) -> String {
+            let range = try scanNumber()
+            return String(decoding: UnsafeBufferPointer(rebasing: bytes[range]), as: UTF8.self)
+        }
+
+        /// Steps over a number, checking its grammar; returns the range of its text.
+        mutating func scanNumber() throws(JSONParseError) -> Range<Int> {
             let start = index
             if bytes[index] == UInt8(ascii: "-") { index += 1 }
             guard index < bytes.count, isDigit(bytes[index]) else { throw error("invalid number", at: start) }
@@ -208,7 +214,7 @@ public struct JSONParser {
                 }
                 while index < bytes.count, isDigit(bytes[index]) { index += 1 }
             }
-            return String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<index]), as: UTF8.self)
+            return start..<index
         }
 
         @inline(__always) func isDigit(_ b: UInt8) -> Bool { b >= 0x30 && b <= 0x39 }

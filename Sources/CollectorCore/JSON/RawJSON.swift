@@ -51,7 +51,8 @@ public struct RawJSON: Sendable, Hashable {
         return texts.map { $0.detached() }
     }
 
-    private init(bytes: ArraySlice<UInt8>) { self.bytes = bytes }
+    /// `bytes` as they are: the caller knows they are JSON as ``JSONWriter`` writes it.
+    init(bytes: ArraySlice<UInt8>) { self.bytes = bytes }
 
     /// A copy exactly as long as the text: a queue holds thousands of these.
     private static func exactCopy(of text: some Collection<UInt8>) -> ArraySlice<UInt8> {

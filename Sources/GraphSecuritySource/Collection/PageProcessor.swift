@@ -39,6 +39,21 @@ package struct PageOutcome: Sendable {
     package var isEmpty = true
 
     package init() {}
+
+    /// Adds what `part` (the next items of the same page) shows, but not its events.
+    package mutating func absorb(_ part: PageOutcome) {
+        newKeys += part.newKeys
+        newest = [newest, part.newest].compactMap { $0 }.max()
+        oldest = [oldest, part.oldest].compactMap { $0 }.min()
+        alerts += part.alerts
+        duplicates += part.duplicates
+        ids.formUnion(part.ids)
+        versions += part.versions
+        unreadableFields += part.unreadableFields
+        failures += part.failures
+        isPartial = isPartial || part.isPartial
+        isEmpty = isEmpty && part.isEmpty
+    }
 }
 
 /// Turns one Graph answer into events: normalization, de-duplication against the keys already
