@@ -18,6 +18,8 @@ extension EndpointCollector {
     ) async throws -> PageOutcome {
         await takePageTurn()
         defer { givePageTurnBack() }
+        // A window cancelled while this slice waited publishes nothing more.
+        try Task.checkCancellation()
         let items = answer.page.items
         var page = PageOutcome()
         page.isPartial = answer.status == 206
@@ -29,12 +31,15 @@ extension EndpointCollector {
         repeat {
             let end = min(items.count, start + Self.itemsPerPublication)
             let part = processor.process(
-                status: answer.status, items: Array(items[start..<end]), warnings: start == 0 ? answer.warnings : [],
-                query: query, observedAt: .now(), recentKeys: &cp.recentKeys)
+                status: answer.status, items: Array(items[start..<end]), firstIndex: start,
+                warnings: start == 0 ? answer.warnings : [], query: query, observedAt: .now(),
+                recentKeys: &cp.recentKeys)
             page.absorb(part)
             if !part.events.isEmpty {
                 if let earlier = waiting {
-                    try await publish(earlier, newest: previous, progress: &progress, publisher: publisher, lane: lane)
+                    try await publish(
+                        earlier, newest: previous, endsPage: false, progress: &progress, publisher: publisher,
+                        lane: lane)
                 }
                 waiting = part
             }
@@ -42,28 +47,38 @@ extension EndpointCollector {
         } while start < items.count
         if let last = waiting {
             let newest = page.newest.map { max(previous ?? $0, $0) } ?? previous
-            try await publish(last, newest: newest, progress: &progress, publisher: publisher, lane: lane)
+            try await publish(
+                last, newest: newest, endsPage: true, progress: &progress, publisher: publisher, lane: lane)
         }
         return page
     }
 
     private func publish(
-        _ part: PageOutcome, newest: Timestamp?, progress: inout ProgressTracker, publisher: any EventPublisher,
-        lane: PublishLane
+        _ part: PageOutcome, newest: Timestamp?, endsPage: Bool, progress: inout ProgressTracker,
+        publisher: any EventPublisher, lane: PublishLane
     ) async throws {
-        progress.published(try await publisher.publish(part.events, lane: lane), keys: part.newKeys, newest: newest)
+        progress.published(
+            try await publisher.publish(part.events, lane: lane), keys: part.newKeys, newest: newest, endsPage: endsPage
+        )
         status.update(stream: stream) { $0.eventsPublished += part.events.count }
     }
 
     /// One page at a time is normalized and published, whole: slices whose pages interleaved
-    /// part by part would each hold their page's body meanwhile.
+    /// part by part would each hold their page's body meanwhile. The turn goes to the slices in
+    /// the order they asked for it.
     private func takePageTurn() async {
-        while pageTurnTaken { await withCheckedContinuation { pageTurnWaiting.append($0) } }
-        pageTurnTaken = true
+        if pageTurnTaken {
+            await withCheckedContinuation { pageTurnWaiting.append($0) }  // handed over taken
+        } else {
+            pageTurnTaken = true
+        }
     }
 
     private func givePageTurnBack() {
-        pageTurnTaken = false
-        if !pageTurnWaiting.isEmpty { pageTurnWaiting.removeFirst().resume() }
+        if pageTurnWaiting.isEmpty {
+            pageTurnTaken = false
+        } else {
+            pageTurnWaiting.removeFirst().resume()
+        }
     }
 }

@@ -90,4 +90,37 @@ import Testing
             #expect(Set(pages[start..<start + 3]).count == 1, "\(pages)")
         }
     }
+
+    /// A progress checkpoint settles whole pages: the parts of the newest pages stay with them.
+    @Test func progressKeepsTheNewestPagesWithAllTheirParts() async throws {
+        var progress = ProgressTracker()
+        let t = (0..<5).map { Self.t0.adding(seconds: Double($0)) }
+        progress.published(.empty, keys: ["1a"], newest: t[0], endsPage: false)
+        progress.published(.empty, keys: ["1b"], newest: t[1])
+        progress.published(.empty, keys: ["2a"], newest: t[1], endsPage: false)
+        progress.published(.empty, keys: ["2b"], newest: t[1], endsPage: false)
+        progress.published(.empty, keys: ["2c"], newest: t[2])
+        progress.published(.empty, keys: ["3a"], newest: t[3])
+        #expect(progress.count == 3)
+        #expect(try await progress.settle(keeping: 2) == t[1])
+        #expect(progress.unsettledKeys == ["2a", "2b", "2c", "3a"])
+        #expect(try await progress.settle(keeping: 0) == t[3])
+        #expect(progress.isEmpty)
+    }
+
+    /// An item that is not an alert, in the third part of a page, is named by its place on the page.
+    @Test func aBadItemInALaterPartIsNamedByItsPlaceOnThePage() async throws {
+        var items = Self.page("a", count: 600).page.items
+        items[520] = RawJSON(.string("not an alert"))
+        let collector = Self.collector()
+        let publisher = RecordingPublisher()
+        var cp = EndpointCheckpoint(watermark: Self.t0)
+        var progress = ProgressTracker()
+        let page = try await collector.processAndPublish(
+            GraphAnswer(status: 200, page: GraphPage(items: items.map(\.value), nextLink: nil)), query: "q",
+            previous: nil, checkpoint: &cp, progress: &progress, publisher: publisher, lane: .bulk)
+        let health = await publisher.events.compactMap(\.health)
+        #expect(health.count == 1 && health[0].message.contains("item 520 of the page"), "\(health)")
+        #expect(page.alerts == 599)
+    }
 }

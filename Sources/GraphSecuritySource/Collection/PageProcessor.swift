@@ -74,10 +74,12 @@ package struct PageProcessor: Sendable {
     var component: String { "source:\(sourceName)" }
 
     /// Processes an answer to `query` (a redacted URL, for the warnings). `recentKeys` gains the
-    /// keys of the alerts published.
+    /// keys of the alerts published. `items` may be part of the page, starting at its item
+    /// `firstIndex` (so errors name the item's place on the page); its `detachIfSparse` decision is
+    /// then the part's own.
     package func process(
-        status: Int, items: [RawJSON], warnings: [String], query: String, observedAt: Timestamp,
-        recentKeys: inout [String: Int64]
+        status: Int, items: [RawJSON], firstIndex: Int = 0, warnings: [String], query: String,
+        observedAt: Timestamp, recentKeys: inout [String: Int64]
     ) -> PageOutcome {
         var outcome = PageOutcome()
         outcome.isPartial = status == 206
@@ -92,7 +94,7 @@ package struct PageProcessor: Sendable {
                 alert = try GraphNormalizer.normalize(item, raw: text, endpoint: endpoint)
             } catch {
                 var e = error
-                e.index = index
+                e.index = firstIndex + index
                 outcome.events.append(
                     .health(
                         CollectorHealth(
@@ -128,7 +130,8 @@ package struct PageProcessor: Sendable {
                     CollectorHealth(
                         component: component, level: .warning, code: "field_unreadable",
                         message:
-                            "\(unreadable.count) time field(s) on this page are not times the collector can represent "
+                            "\(unreadable.count) time field(s) in items \(firstIndex)–\(firstIndex + items.count - 1) of this page "
+                            + "are not times the collector can represent "
                             + "(RFC 3339 between 1678 and 2262); the alerts are delivered without them, the original "
                             + "text is in raw: "
                             + unreadable.prefix(5).joined(separator: "; "),

@@ -7,8 +7,11 @@ struct ProgressTracker {
     struct Page {
         var receipt: DeliveryReceipt
         var keys: [String]
-        /// The newest alert time on this and every earlier page of the window.
+        /// The newest alert time on this and every earlier page of the window (for a part of a
+        /// page, but its last, that of the pages before).
         var newest: Timestamp?
+        /// Whether this publication ends its page (a page may go out in several parts).
+        var endsPage = true
     }
 
     private(set) var inFlight: [Page] = []
@@ -20,20 +23,29 @@ struct ProgressTracker {
     init(keepingKeys: Bool = true) { keepsKeys = keepingKeys }
 
     var isEmpty: Bool { inFlight.isEmpty }
-    var count: Int { inFlight.count }
+    /// Pages published and not yet settled (a page in parts counts once it is all out).
+    var count: Int { inFlight.count { $0.endsPage } }
     /// The newest alert time published so far.
     var newestPublished: Timestamp? { inFlight.last?.newest }
     /// The keys of the pages not yet settled (left out of a progress checkpoint).
     var unsettledKeys: [String] { inFlight.flatMap(\.keys) }
 
-    mutating func published(_ receipt: DeliveryReceipt, keys: [String], newest: Timestamp?) {
-        inFlight.append(Page(receipt: receipt, keys: keepsKeys ? keys : [], newest: newest))
+    mutating func published(_ receipt: DeliveryReceipt, keys: [String], newest: Timestamp?, endsPage: Bool = true) {
+        inFlight.append(Page(receipt: receipt, keys: keepsKeys ? keys : [], newest: newest, endsPage: endsPage))
     }
 
-    /// Waits until every page but the newest `keeping` is accepted; returns the newest time they
-    /// reach. Throws when a required sink did not accept one.
+    /// Waits until every page but the newest `keeping` is accepted (whole pages: the parts of a
+    /// page still going out are kept too); returns the newest time they reach. Throws when a
+    /// required sink did not accept one.
     mutating func settle(keeping: Int = 0) async throws -> Timestamp? {
-        let settled = inFlight.prefix(max(0, inFlight.count - keeping))
+        var kept = 0
+        var end = inFlight.count
+        // Back over the newest `keeping` page ends, and any parts after the last of them.
+        while end > 0, kept < keeping || !inFlight[end - 1].endsPage {
+            if inFlight[end - 1].endsPage { kept += 1 }
+            end -= 1
+        }
+        let settled = inFlight.prefix(end)
         for page in settled { try await Self.accepted(page) }
         let reached = settled.last?.newest
         inFlight.removeFirst(settled.count)
