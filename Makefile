@@ -3,7 +3,7 @@
 #   make test   install what is missing, build, and run every test (the custom-sink example's too)
 #   make docs   the DocC documentation of CollectorCore (fetches swift-docc-plugin)
 #   make fault-injection   the fault-injection suite alone (FAULT_ARGS="--only kill-9 --kills 5")
-#   make bench  the benchmarks, release build (BENCH_ARGS="--only syslog,gzip"; Benchmarks/README.md)
+#   make bench  the benchmarks of the release build make install ships (BENCH_ARGS="--only syslog,gzip"; Benchmarks/README.md)
 #   make fault-schedules  the seeded fault-schedule test of the Graph engine, release build (SEEDS=5000 FIRST=1)
 #   make fuzz   every libFuzzer target for FUZZ_SECONDS (600) each (FUZZ_TARGETS="leef spool")
 #   make format  swift-format the tree (.swift-format); `make test` lints it
@@ -42,10 +42,14 @@ fault-injection: deps
 	$(SWIFT) build
 	"$$($(SWIFT) build --show-bin-path)/fault-injection" $(FAULT_ARGS)
 
+# The collector measured is the one `make install` and `make deb` ship: release, the Swift
+# runtime linked in (--static-swift-stdlib, in .build-install); GRAPH_COLLECTOR=path measures another.
+BENCH_SCRATCH = .build-install
 bench: deps
-	$(SWIFT) build -c release --product graph-collector
+	$(SWIFT) build -c release --static-swift-stdlib --scratch-path $(BENCH_SCRATCH) --product graph-collector
 	$(SWIFT) build -c release --product graph-collector-bench
-	"$$($(SWIFT) build -c release --show-bin-path)/graph-collector-bench" $(BENCH_ARGS)
+	GRAPH_COLLECTOR="$${GRAPH_COLLECTOR:-$$($(SWIFT) build -c release --static-swift-stdlib --scratch-path $(BENCH_SCRATCH) --show-bin-path)/graph-collector}" \
+		"$$($(SWIFT) build -c release --show-bin-path)/graph-collector-bench" $(BENCH_ARGS)
 
 SEEDS ?= 5000
 FIRST ?= 1

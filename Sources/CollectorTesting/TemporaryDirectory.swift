@@ -38,8 +38,11 @@ public struct ProcessResult: Sendable {
 }
 
 public enum CollectorProcess {
-    /// The `graph-collector` executable built beside the running test bundle.
+    /// The `graph-collector` executable: `GRAPH_COLLECTOR` from the environment when set (an
+    /// installed or statically linked build, as `make bench` uses), else the one built beside the
+    /// running test bundle.
     public static var executable: String {
+        if let chosen = ProcessInfo.processInfo.environment["GRAPH_COLLECTOR"], !chosen.isEmpty { return chosen }
         let candidates = [
             URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent().path,
             URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()

@@ -16,11 +16,13 @@ final class Transfer {
     let limit: Int
     var tooLarge = false
     let cancel: CancelFlag
+    let onSend: (@Sendable () -> Void)?
 
-    init(limit: Int, requestBody: [UInt8], cancel: CancelFlag) {
+    init(limit: Int, requestBody: [UInt8], cancel: CancelFlag, onSend: (@Sendable () -> Void)? = nil) {
         self.limit = limit
         self.requestBody = requestBody
         self.cancel = cancel
+        self.onSend = onSend
     }
 }
 
@@ -34,7 +36,7 @@ extension Transfer {
         body.reserveCapacity(length)
     }
 
-    /// Points libcurl's body, header, upload and progress callbacks at `transfer`, which must
+    /// Points libcurl's body, header, upload, sending and progress callbacks at `transfer`, which must
     /// outlive the transfer. A set cancel flag or a body over the limit ends the transfer.
     static func install(on h: UnsafeMutableRawPointer, _ transfer: Transfer, uploading: Bool) {
         let userdata = Unmanaged.passUnretained(transfer).toOpaque()
@@ -84,6 +86,13 @@ extension Transfer {
                 }
                 t.uploadOffset += n
                 return n
+            }
+        }
+        if transfer.onSend != nil {
+            _ = ccurl_setopt_pointer(h, CURLOPT_PREREQDATA, userdata)
+            _ = ccurl_setopt_prereq_callback(h) { user, _, _, _, _ in
+                Unmanaged<Transfer>.fromOpaque(user!).takeUnretainedValue().onSend?()
+                return CURL_PREREQFUNC_OK
             }
         }
         _ = ccurl_setopt_long(h, CURLOPT_NOPROGRESS, 0)

@@ -4,12 +4,21 @@ package struct HTTPRequest: Sendable {
     package var url: String
     package var headers: [(String, String)]
     package var body: [UInt8]?
+    /// Called when the request goes out: its connection is ready and its first byte is about to
+    /// be sent (after any wait for a connection; again if a redirect sends it anew). It runs on
+    /// the engine's thread and must return at once: the Graph source reports the moment to its
+    /// rate limiter, which counts requests from when they leave.
+    package var onSend: (@Sendable () -> Void)?
 
-    package init(method: String = "GET", url: String, headers: [(String, String)] = [], body: [UInt8]? = nil) {
+    package init(
+        method: String = "GET", url: String, headers: [(String, String)] = [], body: [UInt8]? = nil,
+        onSend: (@Sendable () -> Void)? = nil
+    ) {
         self.method = method
         self.url = url
         self.headers = headers
         self.body = body
+        self.onSend = onSend
     }
 }
 

@@ -108,7 +108,7 @@ package final class GraphClient: GraphListing {
                     throw error
                 }
                 let delay = error.retryAfter ?? retry.delay(forAttempt: attempt)
-                if error.status == 429, let after = error.retryAfter { await limiter.pause(for: after) }
+                if error.status == 429, let after = error.retryAfter { limiter.pause(for: after) }
                 logger.warning(
                     "Graph request failed; retrying the same page",
                     metadata: [
@@ -124,7 +124,7 @@ package final class GraphClient: GraphListing {
     /// without.
     private func once(_ url: String, place: PagePlace?) async throws -> GraphAnswer {
         let token = try await tokens.current()
-        try await limiter.acquire()
+        let permit = try await limiter.acquire()
         try await place?.take()
         var held = place != nil
         defer { if held { place?.giveBack() } }
@@ -139,7 +139,8 @@ package final class GraphClient: GraphListing {
                         ("Authorization", "Bearer \(token.value)"), ("Accept", "application/json"),
                         ("User-Agent", userAgent),
                         ("Prefer", Self.prefer(for: url)),
-                    ]))
+                    ],
+                    onSend: { [limiter] in limiter.sent(permit) }))
         } catch {
             if error.kind == .cancelled { throw CancellationError() }
             GraphRequestMetrics.record(url: url, status: nil, since: start)

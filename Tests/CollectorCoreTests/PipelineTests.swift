@@ -216,4 +216,72 @@ import Testing
         try await limiter.acquire()
         #expect(clock.now - start >= .milliseconds(300))
     }
+
+    /// The window counts a request from when it went out: requests reported 250 ms after their
+    /// permits hold the next one back until they, not their permits, are a window old.
+    @Test func countsARequestFromWhenItWentOut() async throws {
+        let limiter = RateLimiter(perMinute: 600, burst: 600, window: .milliseconds(400))
+        let clock = ContinuousClock()
+        let start = clock.now
+        var permits: [RateLimiter.Permit] = []
+        for _ in 0..<600 { permits.append(try await limiter.acquire()) }
+        try await Task.sleep(for: .milliseconds(250))
+        for permit in permits { limiter.sent(permit) }
+        try await limiter.acquire()
+        #expect(clock.now - start >= .milliseconds(650))
+    }
+
+    @Test func aWindowOpensWhenItsEarliestRequestIsAWindowOld() {
+        let t0 = ContinuousClock.now
+        var window = RequestWindow(limit: 2, length: .seconds(10))
+        window.record(1, at: t0)
+        #expect(window.opens(at: t0) == nil)
+        window.record(2, at: t0 + .seconds(1))
+        #expect(window.opens(at: t0 + .seconds(2)) == t0 + .seconds(10))
+        #expect(window.opens(at: t0 + .seconds(10)) == nil)
+        // Request 1 went out 3 s after its permit: request 2 is now the earliest.
+        window.sent(1, at: t0 + .seconds(3))
+        #expect(window.opens(at: t0 + .seconds(4)) == t0 + .seconds(11))
+        // A report never moves a request earlier.
+        window.sent(1, at: t0 + .seconds(2))
+        #expect(window.opens(at: t0 + .seconds(4)) == t0 + .seconds(11))
+    }
+
+    @Test func aReportedRequestMovesToTheEndOfTheRing() {
+        let t0 = ContinuousClock.now
+        var window = RequestWindow(limit: 3, length: .seconds(10))
+        for id in 1...4 { window.record(UInt64(id), at: t0 + .seconds(id)) }  // 1 gave way to 4
+        window.sent(2, at: t0 + .seconds(5))  // now 3, 4, 2
+        #expect(window.opens(at: t0 + .seconds(6)) == t0 + .seconds(13))
+        window.record(5, at: t0 + .seconds(13))  // 3 gives way: 4, 2, 5
+        #expect(window.opens(at: t0 + .seconds(13)) == t0 + .seconds(14))
+        window.record(6, at: t0 + .seconds(14))  // 4 gives way: 2, 5, 6
+        #expect(window.opens(at: t0 + .seconds(14)) == t0 + .seconds(15))
+    }
+
+    /// After a 429's Retry-After the requests held back resume at the rate, not in a burst of
+    /// what the bucket would have gathered meanwhile.
+    @Test func aPauseGathersNoBurst() async throws {
+        let limiter = RateLimiter(perMinute: 600, burst: 5, window: .seconds(61))
+        let clock = ContinuousClock()
+        for _ in 0..<5 { try await limiter.acquire() }
+        let start = clock.now
+        limiter.pause(for: .milliseconds(300))
+        try await limiter.acquire()
+        try await limiter.acquire()
+        #expect(clock.now - start >= .milliseconds(390))
+    }
+
+    /// A permit whose place newer permits took while its request waited still counts when it
+    /// goes out, in the earliest one's place.
+    @Test func aLongHeldPermitStillCountsWhenItGoesOut() {
+        let t0 = ContinuousClock.now
+        var window = RequestWindow(limit: 2, length: .seconds(10))
+        window.record(1, at: t0)
+        window.record(2, at: t0 + .seconds(1))
+        window.record(3, at: t0 + .seconds(10))  // takes request 1's place
+        window.sent(1, at: t0 + .seconds(12))  // request 1 leaves only now
+        #expect(window.opens(at: t0 + .seconds(13)) == t0 + .seconds(20))
+        #expect(window.count == 2)
+    }
 }

@@ -3,16 +3,20 @@ import CurlTransport
 import Foundation
 import GraphSecuritySource
 import GraphSimulator
+import Synchronization
 import Testing
 
 /// The libcurl client against a real loopback server (the simulator).
 @Suite struct HTTPClientTests {
-    func token(_ client: HTTPClient, _ url: String, _ c: SimulatorConfiguration) async throws -> String {
+    /// A token for `url`'s Graph, asked of `via` (another name of the same server) when given.
+    func token(_ client: HTTPClient, _ url: String, _ c: SimulatorConfiguration, via: String? = nil) async throws
+        -> String
+    {
         let body =
             "grant_type=client_credentials&client_id=\(c.clientId)&client_secret=\(c.clientSecret)&scope=\(url)/.default"
         let response = try await client.send(
             HTTPRequest(
-                method: "POST", url: "\(url)/\(c.tenantId)/oauth2/v2.0/token",
+                method: "POST", url: "\(via ?? url)/\(c.tenantId)/oauth2/v2.0/token",
                 headers: [("Content-Type", "application/x-www-form-urlencoded")], body: Array(body.utf8)))
         #expect(response.status == 200)
         return try #require(JSONParser.parse(bytes: response.body)["access_token"]?.stringValue)
@@ -84,6 +88,47 @@ import Testing
         await sim.stop()
     }
 
+    /// Requests sent over plain http while another is in flight leave at once: libcurl's wait
+    /// for a connection that multiplexes (PIPEWAIT) held them behind the busy connection's whole
+    /// response there, where no connection ever multiplexes. Each reports once when it goes out.
+    /// Measured from each request's own hand-over to the engine to its report (both on clocks
+    /// the test's load cannot shift by the 3 s an answer takes).
+    @Test func parallelRequestsOverPlainHTTPLeaveTogetherAndReportWhenSent() async throws {
+        var c = SimulatorConfiguration()
+        c.pageDelay = .seconds(3)
+        let sim = GraphSimulator(configuration: c)
+        let url = try await sim.start()
+        let client = HTTPClient()
+        // The token over another name of the host: the requests below find no connection of
+        // theirs open, as after a server closed an idle one.
+        let bearer = try await token(client, url, c, via: url.replacingOccurrences(of: "127.0.0.1", with: "localhost"))
+        let sends = SentRequests()
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for n in 0..<4 {
+                // The first is on its way (its connection busy for 3 s) when the others start.
+                if n == 1 { try await Task.sleep(for: .milliseconds(200)) }
+                group.addTask {
+                    let handedOver = ContinuousClock.now
+                    let response = try await client.send(
+                        HTTPRequest(
+                            url: "\(url)/v1.0/security/alerts_v2?$top=\(n + 1)",
+                            headers: [("Authorization", "Bearer \(bearer)")],
+                            onSend: { sends.list.withLock { $0.append((n, ContinuousClock.now)) } }))
+                    #expect(response.status == 200)
+                    let mine = sends.list.withLock { $0.filter { $0.request == n } }
+                    #expect(mine.count == 1)
+                    if let sent = mine.first?.at {
+                        #expect(sent - handedOver < .milliseconds(1500), "request \(n) left \(sent - handedOver) late")
+                    }
+                }
+            }
+            try await group.waitForAll()
+        }
+        #expect(sends.list.withLock { $0.map(\.request).sorted() } == [0, 1, 2, 3])
+        await client.shutdown()
+        await sim.stop()
+    }
+
     @Test func connectionRefusedIsRetryable() async throws {
         let client = HTTPClient()
         await #expect {
@@ -128,6 +173,11 @@ import Testing
         await patient.shutdown()
         await sim.stop()
     }
+}
+
+/// Which requests reported going out, from the engine's thread.
+private final class SentRequests: Sendable {
+    let list = Mutex<[(request: Int, at: ContinuousClock.Instant)]>([])
 }
 
 @Suite struct RetryAfterTests {

@@ -170,7 +170,7 @@ public actor WebhookSink: Sink {
     }
 
     private nonisolated func send(_ delivery: Delivery) async -> Outcome {
-        if let limiter { try? await limiter.acquire() }
+        if let limiter { _ = try? await limiter.acquire() }
         var body = delivery.body
         if configuration.gzip {
             do {

@@ -1,66 +1,156 @@
+import Synchronization
+
 /// A token bucket: at most `capacity` requests at once, refilled at `perMinute / 60` per second;
 /// and never more than `perMinute` requests in any 61 seconds (a bucket alone lets the first
 /// minute carry its burst on top, which a server counting per minute answers with 429; the extra
 /// second absorbs network jitter). The Graph source shares one per tenant, so the collector stays
 /// under Graph's documented 150 requests per minute per app per tenant; the webhook sink uses one
 /// for its `rate_limit`.
-package actor RateLimiter {
+///
+/// The window counts a request from the moment it leaves, not from its permit: a request may
+/// wait after its permit (for a page place, for a connection, for libcurl to learn whether a
+/// connection multiplexes), and one that left 1.3 s late once made the 151st of a server's
+/// minute. ``sent(_:)`` moves a permit's time to when its request went out; a permit never
+/// reported counts from when it was given. One that waits longer than the window after its
+/// permit (a page place while the sinks are far behind) may still go with a full window's
+/// worth, since its request was not known to be coming; the collector is far under its rate
+/// then.
+package final class RateLimiter: Sendable {
+    /// One request let through, to report with ``sent(_:)`` when it goes out.
+    package struct Permit: Sendable, Hashable {
+        let id: UInt64
+    }
+
+    private struct State {
+        var tokens: Double
+        var last = ContinuousClock.now
+        var pausedUntil: ContinuousClock.Instant?
+        var recent: RequestWindow
+        var nextID: UInt64 = 0
+    }
+
+    private enum Decision {
+        case go(Permit)
+        case wait(until: ContinuousClock.Instant)
+    }
+
     package let perMinute: Double
     package let capacity: Double
-    private var tokens: Double
-    private var last = ContinuousClock.now
-    private var pausedUntil: ContinuousClock.Instant?
-    /// When the last `perMinute` requests were let through, oldest first (a ring).
-    private var recent: [ContinuousClock.Instant] = []
-    private var oldest = 0
-    private let window: Duration
+    private let state: Mutex<State>
 
     /// `window` is the span in which at most `perMinute` requests go (61 s; tests shorten it).
     package init(perMinute: Int, burst: Int? = nil, window: Duration = .seconds(61)) {
-        self.window = window
         self.perMinute = Double(max(1, perMinute))
         self.capacity = Double(max(1, burst ?? min(perMinute, 10)))
-        self.tokens = capacity
+        state = Mutex(State(tokens: capacity, recent: RequestWindow(limit: max(1, perMinute), length: window)))
     }
 
-    /// Waits for a token.
-    package func acquire() async throws {
+    /// Waits for a permit. Throws `CancellationError` when the task is cancelled meanwhile.
+    @discardableResult
+    package func acquire() async throws -> Permit {
         while true {
-            if let pausedUntil, ContinuousClock.now < pausedUntil {
-                try await Task.sleep(until: pausedUntil, clock: .continuous)
-                continue
+            switch state.withLock({ decide(&$0, now: .now) }) {
+            case .go(let permit): return permit
+            case .wait(let until): try await Task.sleep(until: until, clock: .continuous)
             }
-            let now = ContinuousClock.now
-            if recent.count >= Int(perMinute), recent[oldest] + window > now {
-                try await Task.sleep(until: recent[oldest] + window, clock: .continuous)
-                continue
-            }
-            let elapsed = now - last
-            last = now
-            tokens = min(capacity, tokens + seconds(elapsed) * perMinute / 60)
-            if tokens >= 1 {
-                tokens -= 1
-                if recent.count < Int(perMinute) {
-                    recent.append(now)
-                } else {
-                    recent[oldest] = now
-                    oldest = (oldest + 1) % recent.count
-                }
-                return
-            }
-            let wait = (1 - tokens) * 60 / perMinute
-            try await Task.sleep(for: .milliseconds(Int64(wait * 1000) + 1))
         }
+    }
+
+    /// The permit's request went out now: the window counts it from here. Safe from any thread
+    /// (libcurl's calls it from its engine's).
+    package func sent(_ permit: Permit) {
+        state.withLock { $0.recent.sent(permit.id, at: .now) }
     }
 
     /// Holds every request of the tenant back (after a 429 with Retry-After).
     package func pause(for duration: Duration) {
         let until = ContinuousClock.now + duration
-        if pausedUntil == nil || pausedUntil! < until { pausedUntil = until }
-        tokens = 0
+        state.withLock { s in
+            if s.pausedUntil == nil || s.pausedUntil! < until { s.pausedUntil = until }
+            // No refill while paused: the requests held back resume at the rate, not in a burst.
+            s.tokens = 0
+            s.last = max(s.last, until)
+        }
+    }
+
+    private func decide(_ s: inout State, now: ContinuousClock.Instant) -> Decision {
+        if let pausedUntil = s.pausedUntil, now < pausedUntil { return .wait(until: pausedUntil) }
+        if let opens = s.recent.opens(at: now) { return .wait(until: opens) }
+        s.tokens = min(capacity, s.tokens + seconds(now - s.last) * perMinute / 60)
+        s.last = now
+        guard s.tokens >= 1 else {
+            let wait = (1 - s.tokens) * 60 / perMinute
+            return .wait(until: now + .milliseconds(Int64(wait * 1000) + 1))
+        }
+        s.tokens -= 1
+        s.nextID += 1
+        s.recent.record(s.nextID, at: now)
+        return .go(Permit(id: s.nextID))
     }
 
     private func seconds(_ d: Duration) -> Double {
         Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18
+    }
+}
+
+/// The latest `limit` requests of a ``RateLimiter``, each at the time it went out (or got its
+/// permit, until it is reported sent): a new one may go once the earliest of them is `length`
+/// old. A ring, oldest first: every time entered is the current one, so the ring stays in time
+/// order, and a request reported sent moves to its end.
+package struct RequestWindow: Sendable {
+    package let limit: Int
+    package let length: Duration
+    private var times: [ContinuousClock.Instant] = []
+    private var ids: [UInt64] = []
+    /// Where the oldest entry is, once the ring is full.
+    private var head = 0
+
+    package init(limit: Int, length: Duration) {
+        self.limit = max(1, limit)
+        self.length = length
+    }
+
+    /// Requests kept (at most `limit`).
+    package var count: Int { times.count }
+
+    /// When a request may go, if not at `now`.
+    package func opens(at now: ContinuousClock.Instant) -> ContinuousClock.Instant? {
+        guard times.count >= limit else { return nil }
+        let opening = times[head] + length
+        return opening > now ? opening : nil
+    }
+
+    /// A request let through at `now` (no earlier than any kept); it takes the oldest one's
+    /// place once `limit` are kept.
+    package mutating func record(_ id: UInt64, at now: ContinuousClock.Instant) {
+        if times.count < limit {
+            times.append(now)
+            ids.append(id)
+        } else {
+            times[head] = now
+            ids[head] = id
+            head = (head + 1) % limit
+        }
+    }
+
+    /// Request `id` went out at `now` (no earlier than any kept): it moves to the end. One whose
+    /// place later requests took while it waited still counts, in the oldest one's place.
+    package mutating func sent(_ id: UInt64, at now: ContinuousClock.Instant) {
+        let n = times.count
+        // The newest first: a request is usually reported soon after its permit.
+        guard let back = (0..<n).first(where: { ids[(head + n - 1 - $0) % n] == id }) else {
+            if n >= limit, times[head] < now { record(id, at: now) }
+            return
+        }
+        var position = n - 1 - back
+        guard times[(head + position) % n] < now else { return }
+        while position < n - 1 {
+            let (here, next) = ((head + position) % n, (head + position + 1) % n)
+            times[here] = times[next]
+            ids[here] = ids[next]
+            position += 1
+        }
+        times[(head + n - 1) % n] = now
+        ids[(head + n - 1) % n] = id
     }
 }
