@@ -11,7 +11,8 @@ import PackageDescription
 // - swift-service-lifecycle: ordered startup, SIGINT/SIGTERM graceful shutdown of sources and sinks.
 // - FlyingFox: a small async HTTP/1.1 server on plain sockets (no NIO) for the built-in Graph
 //   simulator, which the quickstart and the tests collect from over real HTTP.
-// - swift-collections (DequeModule only): the sink queue is a Deque, not hand-kept indexes.
+// - swift-collections (DequeModule only): the sink queue and a rate limiter's window are
+//   Deques, not hand-kept indexes.
 // - Yams: YAML configuration with source positions (line/column) for every node, so config
 //   errors can point at the exact place.
 let package = Package(
@@ -52,7 +53,9 @@ let package = Package(
             providers: [.apt(["libnats-dev", "pkg-config"])]),
 
         // The bottom layer: threads, files, checksums, rate limiting, percent-encoding.
-        .target(name: "CollectorSystem", dependencies: ["CZlib"]),
+        .target(
+            name: "CollectorSystem",
+            dependencies: ["CZlib", .product(name: "DequeModule", package: "swift-collections")]),
         .target(
             name: "CollectorCore",
             dependencies: [

@@ -25,7 +25,7 @@ PLATFORM = {"Foundation", "FoundationEssentials", "Glibc", "Musl", "Darwin", "Di
 # Who may use whom. Library targets only; tests, harnesses and executables sit on top and may use
 # anything below them.
 ALLOWED = {
-    "CollectorSystem": {"CZlib"},
+    "CollectorSystem": {"CZlib", "DequeModule"},
     "CollectorCore": {"CollectorSystem", "Logging", "ServiceLifecycle", "DequeModule"},
     "CurlTransport": {"CCurl", "CollectorSystem"},
     "GzipStream": {"CZlib"},

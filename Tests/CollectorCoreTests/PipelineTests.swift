@@ -247,7 +247,7 @@ import Testing
         #expect(window.opens(at: t0 + .seconds(4)) == t0 + .seconds(11))
     }
 
-    @Test func aReportedRequestMovesToTheEndOfTheRing() {
+    @Test func aReportedRequestMovesToTheEnd() {
         let t0 = ContinuousClock.now
         var window = RequestWindow(limit: 3, length: .seconds(10))
         for id in 1...4 { window.record(UInt64(id), at: t0 + .seconds(id)) }  // 1 gave way to 4

@@ -1,3 +1,4 @@
+import DequeModule
 import Synchronization
 
 /// A token bucket: at most `capacity` requests at once, refilled at `perMinute / 60` per second;
@@ -95,15 +96,12 @@ package final class RateLimiter: Sendable {
 
 /// The latest `limit` requests of a ``RateLimiter``, each at the time it went out (or got its
 /// permit, until it is reported sent): a new one may go once the earliest of them is `length`
-/// old. A ring, oldest first: every time entered is the current one, so the ring stays in time
-/// order, and a request reported sent moves to its end.
+/// old. Oldest first: every time entered is the current one, so the order is the times' order,
+/// and a request reported sent moves to the end.
 package struct RequestWindow: Sendable {
     package let limit: Int
     package let length: Duration
-    private var times: [ContinuousClock.Instant] = []
-    private var ids: [UInt64] = []
-    /// Where the oldest entry is, once the ring is full.
-    private var head = 0
+    private var requests: Deque<(id: UInt64, at: ContinuousClock.Instant)> = []
 
     package init(limit: Int, length: Duration) {
         self.limit = max(1, limit)
@@ -111,46 +109,31 @@ package struct RequestWindow: Sendable {
     }
 
     /// Requests kept (at most `limit`).
-    package var count: Int { times.count }
+    package var count: Int { requests.count }
 
     /// When a request may go, if not at `now`.
     package func opens(at now: ContinuousClock.Instant) -> ContinuousClock.Instant? {
-        guard times.count >= limit else { return nil }
-        let opening = times[head] + length
-        return opening > now ? opening : nil
+        guard requests.count >= limit, let earliest = requests.first else { return nil }
+        return earliest.at + length > now ? earliest.at + length : nil
     }
 
-    /// A request let through at `now` (no earlier than any kept); it takes the oldest one's
+    /// A request let through at `now` (no earlier than any kept); it takes the earliest one's
     /// place once `limit` are kept.
     package mutating func record(_ id: UInt64, at now: ContinuousClock.Instant) {
-        if times.count < limit {
-            times.append(now)
-            ids.append(id)
-        } else {
-            times[head] = now
-            ids[head] = id
-            head = (head + 1) % limit
-        }
+        if requests.count >= limit { requests.removeFirst() }
+        requests.append((id, now))
     }
 
     /// Request `id` went out at `now` (no earlier than any kept): it moves to the end. One whose
-    /// place later requests took while it waited still counts, in the oldest one's place.
+    /// place later requests took while it waited still counts, in the earliest one's place.
     package mutating func sent(_ id: UInt64, at now: ContinuousClock.Instant) {
-        let n = times.count
-        // The newest first: a request is usually reported soon after its permit.
-        guard let back = (0..<n).first(where: { ids[(head + n - 1 - $0) % n] == id }) else {
-            if n >= limit, times[head] < now { record(id, at: now) }
-            return
+        // From the newest: a request is usually reported soon after its permit.
+        if let index = requests.lastIndex(where: { $0.id == id }) {
+            guard requests[index].at < now else { return }
+            requests.remove(at: index)
+            requests.append((id, now))
+        } else if requests.count >= limit, let earliest = requests.first, earliest.at < now {
+            record(id, at: now)
         }
-        var position = n - 1 - back
-        guard times[(head + position) % n] < now else { return }
-        while position < n - 1 {
-            let (here, next) = ((head + position) % n, (head + position + 1) % n)
-            times[here] = times[next]
-            ids[here] = ids[next]
-            position += 1
-        }
-        times[(head + n - 1) % n] = now
-        ids[(head + n - 1) % n] = id
     }
 }
