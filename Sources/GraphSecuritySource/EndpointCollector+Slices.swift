@@ -1,9 +1,15 @@
 package import CollectorCore
 
-/// One part of a backfill window.
+/// One part of a backfill window (both ends included), or a range of one that a graceful stop
+/// found collected (``EndpointCheckpoint/collected``).
 package struct WindowSlice: Sendable, Equatable {
     package var from: Timestamp
     package var to: Timestamp
+
+    package init(from: Timestamp, to: Timestamp) {
+        self.from = from
+        self.to = to
+    }
 }
 
 extension EndpointCollector.Settings {
@@ -76,6 +82,7 @@ extension EndpointCollector {
         _ slices: [WindowSlice], now: Timestamp, checkpoint cp: inout EndpointCheckpoint,
         publisher: any EventPublisher
     ) async throws {
+        guard !slices.isEmpty else { return }
         logger.info(
             "backfill: collecting the window in \(slices.count) slices, \(settings.parallelSlices) at a time",
             metadata: [
@@ -143,19 +150,33 @@ extension EndpointCollector {
         }
     }
 
-    /// A graceful stop in the middle of a backfill: the keys of every slice whose pages were all
-    /// accepted join the checkpoint (the restart drops their alerts as repeats), and the watermark
-    /// moves into the first unfinished slice as far as it was accepted. A slice with pages not
-    /// accepted gives nothing: its alerts are collected again.
+    /// A graceful stop in the middle of a backfill: the range of every slice whose pages were all
+    /// accepted, with nothing owed (no 206) and no audit to run, joins the checkpoint's collected
+    /// ranges (the restart collects around them) with the keys the slice kept, and the watermark
+    /// moves into the first unfinished slice as far as it was accepted, when it owes nothing.
+    /// A slice with pages not accepted gives nothing: its alerts are collected again. No range
+    /// reaches into the overlap before the window's end, which the next window asks for again
+    /// (alerts that Graph shows late).
     private func stopSlices(
         _ slices: [WindowSlice], accepted: Int, finished: [Int: (result: WindowResult, keys: [String: Int64])],
         stopped: [Int: SliceStopped], checkpoint cp: inout EndpointCheckpoint
     ) async throws -> Never {
-        for done in finished.values { cp.recentKeys.merge(done.keys) { max($0, $1) } }
-        for stop in stopped.values {
-            if let keys = stop.keys { cp.recentKeys.merge(keys) { max($0, $1) } }
+        let latest = slices[slices.count - 1].to.adding(.zero - settings.overlap)
+        func record(_ index: Int, to end: Timestamp) {
+            guard !settings.audit else { return }
+            cp.collected.record(WindowSlice(from: slices[index].from, to: min(end, latest)))
         }
-        if let first = stopped[accepted], first.keys != nil, let reached = first.reached,
+        for (index, done) in finished {
+            cp.recentKeys.merge(done.keys) { max($0, $1) }
+            if done.result.failures.isEmpty, done.result.partialPages == 0 { record(index, to: slices[index].to) }
+        }
+        for (index, stop) in stopped {
+            guard let keys = stop.keys else { continue }
+            cp.recentKeys.merge(keys) { max($0, $1) }
+            // The first unfinished slice moves the watermark instead (below).
+            if index != accepted, stop.owesNothing, let reached = stop.reached { record(index, to: reached) }
+        }
+        if let first = stopped[accepted], first.keys != nil, first.owesNothing, let reached = first.reached,
             reached > slices[accepted].from
         {
             cp.watermark = reached
@@ -167,6 +188,7 @@ extension EndpointCollector {
             metadata: [
                 "endpoint": "\(settings.endpoint.rawValue)", "up_to": "\(cp.watermark)",
                 "slices_done": "\(accepted + finished.count) of \(slices.count)",
+                "ranges_collected_ahead": "\(cp.collected.count)",
             ])
         throw CancellationError()
     }
@@ -179,14 +201,17 @@ enum SliceOutcome: Sendable {
 }
 
 /// A slice stopped for a graceful shutdown: its keys when everything it published was accepted
-/// (nil otherwise), and the newest time it published.
+/// (nil otherwise), the newest time it published, and whether what it paged owes nothing (no
+/// 206, no provider failing).
 struct SliceStopped: Error, Sendable {
     var keys: [String: Int64]?
     var reached: Timestamp?
+    var owesNothing: Bool
 
-    init(_ progress: ProgressTracker, keys: [String: Int64]) async {
+    init(_ progress: ProgressTracker, keys: [String: Int64], result: WindowResult) async {
         let all = await progress.allAccepted()
         self.keys = all ? keys : nil
         self.reached = all ? progress.newestPublished : nil
+        owesNothing = result.failures.isEmpty && result.partialPages == 0
     }
 }

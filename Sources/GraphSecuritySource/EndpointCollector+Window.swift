@@ -38,7 +38,7 @@ extension EndpointCollector {
         while true {
             try Task.checkCancellation()
             if stop.isRequested {
-                if asSlice { throw await SliceStopped(progress, keys: cp.recentKeys) }
+                if asSlice { throw await SliceStopped(progress, keys: cp.recentKeys, result: result) }
                 try await stopGracefully(
                     progress, checkpoint: cp, allowed: progressAllowed, startWatermark: startWatermark)
             }
@@ -68,7 +68,7 @@ extension EndpointCollector {
                 lastProgress = ContinuousClock.now
             }
             pages += 1
-            if asSlice { pruneSliceKeys(&cp, fetcher, pages: pages, result) }
+            if asSlice { pruneSliceKeys(&cp, fetcher, progress, from: from, result) }
             if let pageLimit, pages >= pageLimit, let reached = fetcher.stopPoint(after: answer, from: from) {
                 result.stoppedAt = reached
                 break
@@ -115,19 +115,20 @@ extension EndpointCollector {
         return reached
     }
 
-    /// Every 8 pages of a slice paged by time without a 206: drops the keys older than the overlap
-    /// before its newest page, which the slice cannot see again (a slice saves no progress, so
-    /// its keys would otherwise grow with it). Not after every page: a slice that ends before the
-    /// ones ahead of it are accepted gives its keys to a graceful stop's checkpoint, so the
-    /// restart drops its alerts as repeats, and keys pruned from it are repeated (fault-injection
-    /// `sigterm` found 1,735 repeats when this ran after every page).
+    /// After each page of a slice paged by time without a 206: drops the keys the slice cannot
+    /// see again, so its memory does not grow with it. Kept are those within the overlap before
+    /// the newest time it published (where a graceful stop may put the watermark; the pages it
+    /// asks for next begin at or after that time), and those dated at its start or before: a
+    /// restart after a graceful stop that found this slice done
+    /// (``EndpointCheckpoint/collected``) asks for its start instant again.
     private func pruneSliceKeys(
-        _ cp: inout EndpointCheckpoint, _ fetcher: PageFetcher, pages: Int, _ result: WindowResult
+        _ cp: inout EndpointCheckpoint, _ fetcher: PageFetcher, _ progress: ProgressTracker, from start: Timestamp,
+        _ result: WindowResult
     ) {
-        guard fetcher.pagesByTime, result.partialPages == 0, pages % 8 == 0, let newest = fetcher.lastTime else {
-            return
-        }
-        prune(&cp, watermark: newest)
+        guard fetcher.pagesByTime, result.partialPages == 0,
+            let newest = progress.newestPublished ?? fetcher.lastTime
+        else { return }
+        prune(&cp, watermark: newest, keepingUpTo: start)
     }
 
     /// A window paged by nextLink that shows an update of its own alerts becomes owed again;
@@ -243,12 +244,15 @@ extension EndpointCollector {
     }
 
     /// Drops duplicate keys older than the overlap before the watermark (or `watermark`), but
-    /// never those an owed window may see again.
-    func prune(_ cp: inout EndpointCheckpoint, watermark: Timestamp? = nil) {
+    /// never those an owed window may see again, nor those dated `start` or before; drops the
+    /// collected ranges the watermark passed.
+    func prune(_ cp: inout EndpointCheckpoint, watermark: Timestamp? = nil, keepingUpTo start: Timestamp? = nil) {
         let cutoff = (watermark ?? cp.watermark).adding(.zero - settings.overlap - .seconds(1)).nanosecondsSinceEpoch
         let oldestPending = cp.pending.map(\.from.nanosecondsSinceEpoch).min() ?? Int64.max
         let keep = min(cutoff, oldestPending)
-        cp.recentKeys = cp.recentKeys.filter { $0.value >= keep }
+        let early = start?.nanosecondsSinceEpoch ?? Int64.min
+        cp.recentKeys = cp.recentKeys.filter { $0.value >= keep || $0.value <= early }
+        cp.collected.removeAll { $0.to <= cp.watermark }
         if cp.recentKeys.count > settings.maxRecentKeys {
             let sorted = cp.recentKeys.sorted { $0.value > $1.value }.prefix(settings.maxRecentKeys)
             cp.recentKeys = Dictionary(uniqueKeysWithValues: sorted.map { ($0.key, $0.value) })

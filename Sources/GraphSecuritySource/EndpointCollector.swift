@@ -164,6 +164,17 @@ package actor EndpointCollector {
         // when the window ends. A window long enough to be sliced is first asked for one page:
         // most are small (a quiet tenant's first week), and one request settles them.
         let mayBeSliced = settings.slices(from: start, to: end) != nil
+        // A graceful stop left parts of this backfill collected: the rest, in slices about as long
+        // as the longest of those (a slice done whole held about `pagesPerSlice` pages).
+        let longestCollected = cp.collected.map { $0.to.duration(since: $0.from) }.max()
+        if let longestCollected,
+            let slices = settings.slices(
+                from: start, to: end, pageSpan: longestCollected / Settings.pagesPerSlice)
+        {
+            try await collectSlices(slices.subtracting(cp.collected), now: now, checkpoint: &cp, publisher: publisher)
+            try await endNewWindow(at: end, checkpoint: &cp)
+            return
+        }
         let result = try await collect(
             from: start, to: end, provider: nil, checkpoint: &cp, publisher: publisher,
             saveProgress: settings.endpoint != .alerts, pageLimit: mayBeSliced ? 1 : nil)
@@ -186,6 +197,11 @@ package actor EndpointCollector {
         } else {
             await account(for: result, from: start, to: end, now: now, checkpoint: &cp, publisher: publisher)
         }
+        try await endNewWindow(at: end, checkpoint: &cp)
+    }
+
+    /// The new window is collected: what it found suspect is owed, and the watermark moves to its end.
+    private func endNewWindow(at end: Timestamp, checkpoint cp: inout EndpointCheckpoint) async throws {
         for w in suspectWindows { scheduler.add(w, to: &cp.pending) }
         suspectWindows = []
         cp.watermark = end

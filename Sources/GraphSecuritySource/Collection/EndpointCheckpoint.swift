@@ -13,15 +13,36 @@ package struct EndpointCheckpoint: Sendable {
     /// Providers given up on (persistent 401/403 past the limit), since when. Their failures no
     /// longer hold windows; they are still reported on every answer that names them.
     package var abandoned: [String: Timestamp] = [:]
+    /// Ranges past the watermark, in time order, whose alerts the sinks accepted: the slices a
+    /// graceful stop in a backfill found done. The restart collects around them; each goes once
+    /// the watermark passes it.
+    package var collected: [WindowSlice] = []
 
     package var json: JSONValue {
-        [
-            "watermark": .string(watermark.iso8601(fractionDigits: 9)),
-            "recent_keys": .object(recentKeys.sorted { $0.key < $1.key }.map { ($0.key, .number(String($0.value))) }),
-            "pending": .array(pending.map(\.json)),
-            "abandoned": .object(
-                abandoned.sorted { $0.key < $1.key }.map { ($0.key, .string($0.value.iso8601(fractionDigits: 9))) }),
+        var members: [(String, JSONValue)] = [
+            ("watermark", .string(watermark.iso8601(fractionDigits: 9))),
+            ("recent_keys", .object(recentKeys.sorted { $0.key < $1.key }.map { ($0.key, .number(String($0.value))) })),
+            ("pending", .array(pending.map(\.json))),
+            (
+                "abandoned",
+                .object(
+                    abandoned.sorted { $0.key < $1.key }.map { ($0.key, .string($0.value.iso8601(fractionDigits: 9))) })
+            ),
         ]
+        if !collected.isEmpty {
+            members.append(
+                (
+                    "collected",
+                    .array(
+                        collected.map {
+                            [
+                                "from": .string($0.from.iso8601(fractionDigits: 9)),
+                                "to": .string($0.to.iso8601(fractionDigits: 9)),
+                            ]
+                        })
+                ))
+        }
+        return .object(members)
     }
 
     package init(watermark: Timestamp) { self.watermark = watermark }
@@ -33,6 +54,12 @@ package struct EndpointCheckpoint: Sendable {
         pending = (json["pending"]?.arrayValue ?? []).compactMap(OwedWindow.init(json:))
         for (k, v) in json["abandoned"]?.objectMembers ?? [] {
             if let t = v.stringValue.flatMap(Timestamp.init(iso8601:)) { abandoned[k] = t }
+        }
+        for range in json["collected"]?.arrayValue ?? [] {
+            guard let from = range["from"]?.stringValue.flatMap(Timestamp.init(iso8601:)),
+                let to = range["to"]?.stringValue.flatMap(Timestamp.init(iso8601:)), to > watermark
+            else { continue }
+            collected.record(WindowSlice(from: from, to: to))
         }
     }
 }
