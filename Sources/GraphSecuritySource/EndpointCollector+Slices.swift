@@ -168,7 +168,7 @@ extension EndpointCollector {
         }
         for (index, done) in finished {
             cp.recentKeys.merge(done.keys) { max($0, $1) }
-            if done.result.failures.isEmpty, done.result.partialPages == 0 { record(index, to: slices[index].to) }
+            if done.result.owesNothing { record(index, to: slices[index].to) }
         }
         for (index, stop) in stopped {
             guard let keys = stop.keys else { continue }
@@ -212,6 +212,6 @@ struct SliceStopped: Error, Sendable {
         let all = await progress.allAccepted()
         self.keys = all ? keys : nil
         self.reached = all ? progress.newestPublished : nil
-        owesNothing = result.failures.isEmpty && result.partialPages == 0
+        owesNothing = result.owesNothing
     }
 }

@@ -34,6 +34,9 @@ package struct WindowResult: Sendable {
         return nil
     }
 
+    /// Whether the range paged owes nothing: no 206, no provider failing.
+    package var owesNothing: Bool { failures.isEmpty && partialPages == 0 }
+
     /// The same result without its ids (the bulk of a long window's), when nothing will ask.
     package func forgettingIDs() -> WindowResult {
         var copy = self
