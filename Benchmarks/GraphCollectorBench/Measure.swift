@@ -137,7 +137,18 @@ final class CountingReceiver: @unchecked Sendable {
 
     private func readLoop(_ fd: Int32) {
         var buffer = [UInt8](repeating: 0, count: 1 << 20)
+        // BENCH_RECEIVER_STALL="at,for": this connection reads nothing for `for` seconds once it
+        // is `at` seconds old (a SIEM that stops reading), to measure what the sender holds.
+        let stall = ProcessInfo.processInfo.environment["BENCH_RECEIVER_STALL"]?.split(separator: ",").compactMap {
+            Double($0)
+        }
+        let began = Date()
+        var stalled = false
         while true {
+            if let stall, stall.count == 2, !stalled, Date().timeIntervalSince(began) > stall[0] {
+                stalled = true
+                usleep(UInt32(stall[1] * 1e6))
+            }
             let n = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
             if n <= 0 { break }
             var lines = 0

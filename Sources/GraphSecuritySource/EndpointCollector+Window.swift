@@ -35,7 +35,9 @@ extension EndpointCollector {
         let pagingStarted = Timestamp.now()
         var shiftedItself = false
         var pages = 0
+        var lastPage: GraphPage.QueueSize?
         while true {
+            if asSlice, let lastPage { await waitForRoom(after: lastPage, publisher: publisher) }
             try Task.checkCancellation()
             if stop.isRequested {
                 if asSlice { throw await SliceStopped(progress, keys: cp.recentKeys, result: result) }
@@ -43,6 +45,7 @@ extension EndpointCollector {
                     progress, checkpoint: cp, allowed: progressAllowed, startWatermark: startWatermark)
             }
             guard let answer = try await nextAnswer(&fetcher) else { continue }  // stopping: see above
+            lastPage = answer.page.queueSize
             defer { fetcher.place.giveBack() }  // at the end of this page's turn: it is published
             pageSize = fetcher.pageSize
             let previous = fetcher.lastTime
@@ -88,6 +91,14 @@ extension EndpointCollector {
                     hadPartialPages: result.partialPages > 0))
         }
         return result
+    }
+
+    /// Before a slice asks for its next page: room in the sinks' queues for a page like its last
+    /// from each of the `parallel_slices`. While the sinks are behind, the slices then hold about
+    /// what the queues can take, instead of filling them and each holding one more page on top.
+    private func waitForRoom(after page: GraphPage.QueueSize, publisher: any EventPublisher) async {
+        await publisher.waitForRoom(
+            publications: settings.parallelSlices, events: page.events, bytes: page.bytes, lane: .bulk)
     }
 
     /// The fetcher's next answer; nil when a stop came while it waited for a page's place (the

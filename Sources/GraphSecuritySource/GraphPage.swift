@@ -5,6 +5,19 @@ public import CollectorCore
 /// Items are kept as their JSON text: a page waits while the one before it is published, and
 /// a parsed tree takes several times the text's size.
 public struct GraphPage: Sendable {
+    /// What a page's alerts take in a sink's queue.
+    package struct QueueSize: Sendable {
+        package var events: Int
+        package var bytes: Int
+    }
+
+    /// About what this page's alerts will take in a sink's queue (``Event/approximateByteCount``).
+    package var queueSize: QueueSize {
+        QueueSize(
+            events: items.count,
+            bytes: items.reduce(0) { $0 + Event.approximateByteCount(ofAlertWithRaw: $1.byteCount) })
+    }
+
     public var items: [RawJSON]
     /// The URL of the next page, to be followed as it is.
     public var nextLink: String?

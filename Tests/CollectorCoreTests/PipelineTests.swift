@@ -2,6 +2,7 @@ import CollectorCore
 import CollectorSystem
 import CollectorTesting
 import Logging
+import Synchronization
 import Testing
 
 @Suite struct PipelineTests {
@@ -149,6 +150,43 @@ import Testing
             #expect(clock.now - start >= .milliseconds(150))
         }
         #expect(await sink.events.count == 50)
+    }
+
+    /// A source asks for room before it fetches: full queues make it wait until they could take
+    /// the events; a best-effort sink (drops when full) never does.
+    @Test func waitingForRoomEndsWhenTheQueueCouldTakeTheEvents() async throws {
+        let batch = BatchPolicy(maxEvents: 10, maxDelay: .seconds(0.01))
+        for whenFull in [OverflowPolicy.block, .dropNewest] {
+            let sink = InMemorySink()
+            await sink.pause()
+            // Only a sink that does not gate checkpoints may drop.
+            let slot = EventPipeline.SinkSlot(
+                name: "s", sink: sink, required: whenFull == .block, batch: batch, queueCapacity: 20, whenFull: whenFull
+            )
+            try await runPipeline([slot]) { p in
+                // Ten in the stuck write and ten behind them: the queue (twenty) is full.
+                _ = try await p.publish(SampleEvents.alerts(0..<10))
+                while await sink.writeAttempts == 0 { try await Task.sleep(for: .milliseconds(1)) }
+                // Five publications of ten can never fit in twenty; asking for them is asking for as
+                // many as leave room for one more (one), not for an empty queue.
+                await p.waitForRoom(publications: 5, events: 10, bytes: 0, lane: .bulk)
+                _ = try await p.publish(SampleEvents.alerts(10..<20))
+                let done = Mutex(false)
+                let waiting = Task {
+                    await p.waitForRoom(publications: 1, events: 10, bytes: 0, lane: .bulk)
+                    done.withLock { $0 = true }
+                }
+                // Dropping: room at once. Waiting: none while the write is stuck.
+                let deadline = ContinuousClock.now + .milliseconds(whenFull == .block ? 100 : 10_000)
+                while !done.withLock({ $0 }), ContinuousClock.now < deadline {
+                    try await Task.sleep(for: .milliseconds(5))
+                }
+                #expect(done.withLock { $0 } == (whenFull == .dropNewest), "\(whenFull)")
+                await sink.resume()
+                await waiting.value
+            }
+            #expect(await sink.events.count == 20)
+        }
     }
 
     @Test func shutdownDrainsWhatIsQueued() async throws {

@@ -5,6 +5,7 @@ import Foundation
 import GraphSecuritySource
 import GraphSimulator
 import Logging
+import Synchronization
 import Testing
 
 /// Collection from the simulator over real loopback HTTP, through the whole runtime, into an
@@ -24,10 +25,12 @@ struct SimulatorRun {
         url = try await simulator.start()
     }
 
-    /// Runs the collector until it has caught up; returns what the sink received.
+    /// Runs the collector until it has caught up; returns what the sink received. With
+    /// `whileHeld`, the sink takes nothing more once it has its first events, until that returns.
     func collect(
         endpoints: String = "[alerts_v2, incidents, alerts]", extra: String = "", sinkExtra: String = "",
-        credentials: String? = nil, cancelAfter: Duration? = nil
+        batch: String = "{max_delay: 20ms}", credentials: String? = nil, cancelAfter: Duration? = nil,
+        whileHeld: (@Sendable () async -> Void)? = nil
     ) async throws -> (events: [Event], summary: CollectorApplication.Summary?) {
         let key = UUID().uuidString
         var registry = PluginRegistry.builtins()
@@ -52,11 +55,25 @@ struct SimulatorRun {
             sinks:
               - type: memory
                 key: \(key)
-                batch: {max_delay: 20ms}
+                batch: \(batch)
             \(sinkExtra.split(separator: "\n").map { "    " + $0 }.joined(separator: "\n"))
             """
         let loaded = try ConfigLoader.load(text: yaml, name: "test.yaml", directory: state.path, registry: registry)
         let logger = Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() })
+        if let whileHeld {
+            Task {
+                let deadline = ContinuousClock.now + .seconds(60)  // a run that never delivers ends anyway
+                while await InMemorySink.Plugin.sink(forKey: key)?.events.isEmpty ?? true,
+                    ContinuousClock.now < deadline
+                {
+                    try? await Task.sleep(for: .milliseconds(1))
+                }
+                let sink = InMemorySink.Plugin.sink(forKey: key)
+                await sink?.pause()
+                await whileHeld()
+                await sink?.resume()
+            }
+        }
         let task = Task { try await CollectorApplication.run(loaded, logger: logger) }
         if let cancelAfter {
             try await Task.sleep(for: cancelAfter)
@@ -264,6 +281,39 @@ func alertKeys(_ events: [Event], _ kind: SecurityAlert.Kind) -> [String] {
         // The receiver is back: everything arrives, because the checkpoint never moved.
         let (events, _) = try await run.collect(endpoints: "[alerts_v2]")
         #expect(Set(alertKeys(events, .alertV2)) == Set(await run.simulator.visibleIDs(.alertsV2)))
+        await run.simulator.stop()
+    }
+
+    /// A backfill in slices asks for a slice's next page only when the sinks' queues have room for
+    /// a page from each slice: while they take nothing, it holds what the queues can, not that
+    /// and a page per slice blocked on top.
+    @Test func aBackfillInSlicesFetchesNoMoreThanTheSinksQueuesCanTake() async throws {
+        let run = try await SimulatorRun { c in
+            c.alertsV2 = 2000
+            c.alertsV1 = 0
+            c.incidents = 0
+        }
+        let requests = Mutex<[Int]>([])
+        let (events, _) = try await run.collect(
+            endpoints: "[alerts_v2]",
+            extra: "page_size: {alerts_v2: 50}\nrequests_per_minute: 100000\nparallel_slices: 4",
+            sinkExtra: "queue_capacity: 200", batch: "{max_events: 50, max_delay: 20ms}",
+            whileHeld: { [simulator = run.simulator] in
+                let before = await simulator.statistics.apiRequests
+                try? await Task.sleep(for: .seconds(1.5))
+                let after = await simulator.statistics.apiRequests
+                requests.withLock { $0 = [before, after] }
+            })
+        // The sink holds a page (a batch of 50) in its write and three more behind it: its queue
+        // of 200 events is full. A slice asks again only while the queue has room for a page from
+        // every slice (here three, leaving room for one more); slices that each fetched a page
+        // and then waited on the full queue with it made it eight.
+        let counts = requests.withLock { $0 }
+        try #require(counts.count == 2)
+        #expect(counts[1] - counts[0] <= 6, "\(counts[1] - counts[0]) requests while the sink took nothing")
+        let got = alertKeys(events, .alertV2)
+        let visible = await run.simulator.visibleIDs(.alertsV2)
+        #expect(got.count == 2000 && Set(got) == Set(visible))
         await run.simulator.stop()
     }
 

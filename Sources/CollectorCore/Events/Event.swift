@@ -29,11 +29,14 @@ public enum Event: Sendable, Hashable {
     /// A rough size of the event's JSON form, used to batch by bytes without encoding first.
     public var approximateByteCount: Int {
         switch self {
-        case .alert(let a): return 600 + a.raw.byteCount
+        case .alert(let a): return Self.approximateByteCount(ofAlertWithRaw: a.raw.byteCount)
         case .providerWarning(let w): return 300 + w.diagnosis.utf8.count + w.query.utf8.count
         case .health(let h): return 200 + h.message.utf8.count
         }
     }
+
+    /// ``approximateByteCount`` of an alert whose Graph document is `rawBytes` long.
+    public static func approximateByteCount(ofAlertWithRaw rawBytes: Int) -> Int { 600 + rawBytes }
 
     public var alert: SecurityAlert? {
         if case .alert(let a) = self { return a }

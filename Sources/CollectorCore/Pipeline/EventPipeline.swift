@@ -125,6 +125,16 @@ public final class EventPipeline: EventPublisher, Service {
         return DeliveryReceipt(state: state)
     }
 
+    /// Waits until every sink's queue could take the events at once (see
+    /// ``EventPublisher/waitForRoom(publications:events:bytes:lane:)``); sinks that spool or drop
+    /// when full never make it wait.
+    public func waitForRoom(publications count: Int, events: Int, bytes: Int, lane: PublishLane) async {
+        let workers = roster.withLock { $0.workers }
+        for (_, worker) in workers {
+            await worker.waitForRoom(publications: count, events: events, bytes: bytes, lane: lane)
+        }
+    }
+
     /// Runs every sink's worker (and those added later) until ``shutdown()`` (or graceful
     /// shutdown of the service group) and the queues have drained; then the sinks are flushed
     /// and closed.

@@ -3,6 +3,9 @@ import Logging
 /// What ``EventPipeline`` needs of a sink's worker, whatever clock the worker runs on.
 protocol SinkFeeding: Actor {
     func enqueue(_ events: [Event], receipt: ReceiptState, lane: PublishLane) async throws(PipelineClosedError)
+    /// Returns once the queue could take `count` publications of `events` of `bytes` (fewer in a
+    /// small queue), or at once when it never makes publications wait or is closing.
+    func waitForRoom(publications count: Int, events: Int, bytes: Int, lane: PublishLane) async
     /// Stops taking events, drains the queue (and, unless `forReload`, the spool) within the
     /// drain timeout, then closes. A reload leaves the spool to the sink's successor.
     func beginClosing(forReload: Bool)
@@ -109,6 +112,20 @@ actor SinkWorker<C: Clock>: SinkFeeding where C.Duration == Duration {
         if closing { throw PipelineClosedError() }
         queue.append(events, sizes: sizes, receipt: receipt, lane: lane)
         wake()
+    }
+
+    /// Waits while the queue could not take `count` publications of `events` of `bytes` at once,
+    /// as ``enqueue`` would; not with a spool (a full queue spools) or when full means dropping.
+    /// A queue too small for `count` and one more is asked for fewer, at least one: asking for
+    /// all would wait until it is empty, which a trickle of other publications may never let it
+    /// be, and the last events of a page may wait `batch.max_delay` for company first.
+    func waitForRoom(publications count: Int, events: Int, bytes: Int, lane: PublishLane) async {
+        guard spool == nil, settings.whenFull == .block else { return }
+        let fitting = min(queue.capacity / max(1, events), queue.maxBytes / max(1, bytes)) - 1
+        let wanted = max(1, min(count, fitting))
+        while queue.isFull(adding: events * wanted, bytes: bytes * wanted, lane: lane) && !closing {
+            await withCheckedContinuation { spaceWaiters.append($0) }
+        }
     }
 
     func beginClosing(forReload: Bool) {

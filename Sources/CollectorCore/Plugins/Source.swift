@@ -20,6 +20,13 @@ public protocol EventPublisher: Sendable {
     /// The same, in the given lane: ``PublishLane/bulk`` events (a backfill) make way for
     /// ``PublishLane/regular`` ones (new alerts of a poll).
     func publish(_ events: [Event], lane: PublishLane) async throws -> DeliveryReceipt
+    /// Waits until every sink queue that makes publications wait could take `count` more
+    /// publications of `events` events of `bytes` (their ``Event/approximateByteCount``) in
+    /// `lane` at once; or as many as leave room for one more in a queue too small for `count`,
+    /// at least one. A source asks before it fetches what it will publish, so that while the
+    /// sinks are behind it holds what their queues can take, not that and what each of its
+    /// requests brought on top.
+    func waitForRoom(publications count: Int, events: Int, bytes: Int, lane: PublishLane) async
 }
 
 extension EventPublisher {
@@ -27,6 +34,9 @@ extension EventPublisher {
     public func publish(_ events: [Event], lane: PublishLane) async throws -> DeliveryReceipt {
         try await publish(events)
     }
+
+    /// A publisher that does not say: room at once (its ``publish(_:lane:)`` still waits).
+    public func waitForRoom(publications count: Int, events: Int, bytes: Int, lane: PublishLane) async {}
 }
 
 /// Which of a sink queue's two lanes a publication takes.
